@@ -1,0 +1,48 @@
+# The two commands a newcomer needs are `make up` and `make test`; each installs what it needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEVSTACK := $(BIN)/python -m simptu.devstack
+# Components mypy sees under their installed import names (see pyproject.toml, [tool.mypy]).
+COMPONENTS := devstack
+
+.PHONY: help venv tools up down status env test test-unit lint
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+venv: $(BIN)/.installed  ## the virtualenv with the platform and its dev tools
+
+tools: venv  ## build or fetch every tool into ~/.cache/simptu (slow once, then cached)
+	$(DEVSTACK) tools
+
+up: venv  ## start the local stack (idempotent; restarts what died)
+	$(DEVSTACK) up
+
+down: venv  ## stop what `make up` started
+	$(DEVSTACK) down
+
+status: venv  ## what runs, with pids and endpoints
+	$(DEVSTACK) status
+
+env: venv  ## the stack's settings as shell exports: eval "$$(make -s env)"
+	@$(DEVSTACK) env
+
+test: up  ## the whole suite against the real local stack
+	$(BIN)/pytest
+
+test-unit: venv  ## only the fast tests that need no services
+	$(BIN)/pytest -m unit
+
+lint: venv  ## ruff and mypy
+	$(BIN)/ruff check .
+	@mkdir -p .cache/mypy/simptu
+	@for c in $(COMPONENTS); do ln -sfn ../../../$$c .cache/mypy/simptu/$$c; done
+	$(BIN)/mypy -p simptu

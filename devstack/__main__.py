@@ -1,0 +1,3 @@
+from simptu.devstack.cli import main
+
+raise SystemExit(main())

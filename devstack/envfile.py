@@ -1,0 +1,46 @@
+"""The env file `make up` writes: KEY=VALUE lines that tests, runtimes and shells read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return dict(pairs)
+
+
+def write_env_file(path: Path, values: dict[str, str]) -> None:
+    path.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
+    path.chmod(0o600)  # it holds credentials
+
+
+@dataclass(frozen=True)
+class StackEnv:
+    """The local stack's settings, with names for the ones every client needs."""
+
+    values: dict[str, str]
+
+    @classmethod
+    def load(cls, path: Path) -> StackEnv:
+        return cls(read_env_file(path))
+
+    def __getitem__(self, key: str) -> str:
+        return self.values[key]
+
+    @property
+    def database_url(self) -> str:
+        return self.values["SIMPTU_DATABASE_URL"]
+
+    @property
+    def redis_url(self) -> str:
+        return self.values["SIMPTU_REDIS_URL"]
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return self.values["SIMPTU_KAFKA_BOOTSTRAP"]
+
+    @property
+    def kubeconfig(self) -> str:
+        return self.values["KUBECONFIG"]

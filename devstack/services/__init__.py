@@ -1,0 +1,24 @@
+"""The services of the local stack, in the order they start.
+
+Adding a component to `make up` is one line in `ALL_SERVICES`.
+"""
+
+from simptu.devstack.services.base import Service
+from simptu.devstack.services.etcd import Etcd
+from simptu.devstack.services.kafka import Kafka
+from simptu.devstack.services.keycloak import Keycloak
+from simptu.devstack.services.kube import KubeApiserver, KubeControllerManager
+from simptu.devstack.services.openbao import OpenBao
+from simptu.devstack.services.postgres import Postgres
+from simptu.devstack.services.redis import Redis
+
+ALL_SERVICES: tuple[Service, ...] = (
+    Postgres(),
+    Redis(),
+    Kafka(),
+    Etcd(),
+    OpenBao(),
+    KubeApiserver(),
+    KubeControllerManager(),
+    Keycloak(),
+)

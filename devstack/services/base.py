@@ -1,0 +1,71 @@
+"""What every service of the local stack provides, and the context it is given."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+from simptu.devstack.processes import Launch
+from simptu.devstack.settings import DevstackSettings
+from simptu.devstack.toolchain.tools import Tool
+
+
+class NotReady(Exception):
+    """A readiness probe did not pass yet; the message says what was seen."""
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: DevstackSettings
+
+    def folder(self, service: str) -> Path:
+        path = self.settings.service_dir(service)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def tool_dir(self, tool: Tool) -> Path:
+        """Where a tool lives in the cache (`Stack.up` obtains every tool before starting)."""
+        return tool.folder(self.settings.tools_cache)
+
+    def secret(self, name: str) -> str:
+        """A generated credential, made once per state folder and kept in secrets.json (0600)."""
+        store = self.settings.state_dir / "secrets.json"
+        values: dict[str, str] = json.loads(store.read_text()) if store.exists() else {}
+        if name not in values:
+            values[name] = secrets.token_urlsafe(18)
+            store.parent.mkdir(parents=True, exist_ok=True)
+            store.write_text(json.dumps(values, indent=2))
+            store.chmod(0o600)
+        return values[name]
+
+
+class Service(ABC):
+    """One process of the stack: how to prepare, start, probe and configure it."""
+
+    name: str
+    needs: tuple[str, ...] = ()
+
+    def prepare(self, ctx: Context) -> None:  # noqa: B027 - optional step
+        """Create what the process needs before its first start (data dirs, configs); idempotent."""
+
+    @abstractmethod
+    def launch(self, ctx: Context) -> Launch:
+        """The command line that runs the service in the foreground."""
+
+    @abstractmethod
+    async def probe(self, ctx: Context) -> None:
+        """One readiness check; raises NotReady (or any connection error) until it passes."""
+
+    async def configure(self, ctx: Context) -> None:  # noqa: B027 - optional step
+        """Idempotent set-up once the service answers (databases, unseal, engines)."""
+
+    def env(self, ctx: Context) -> dict[str, str]:
+        """What clients need to reach it, written to the stack's env file."""
+        return {}
+
+    def endpoint(self, ctx: Context) -> str:
+        """Where it listens, for `make status`."""
+        return ""

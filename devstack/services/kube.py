@@ -1,0 +1,147 @@
+"""kube-apiserver on etcd, envtest-style, plus kube-controller-manager so that garbage
+collection, namespace deletion, service accounts and Deployments behave as in a cluster.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import httpx
+import yaml
+
+from simptu.devstack import pki
+from simptu.devstack.processes import Launch
+from simptu.devstack.services.base import Context, NotReady, Service
+from simptu.devstack.toolchain.tools import KUBE
+
+SERVICE_CIDR = "10.0.0.0/24"
+SA_ISSUER = "https://kubernetes.default.svc.cluster.local"
+KUBERNETES_NAMES = ("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+                    "kubernetes.default.svc.cluster.local")
+
+
+def pki_dir(ctx: Context) -> Path:
+    return ctx.folder("kube") / "pki"
+
+
+def kubeconfig_path(ctx: Context) -> Path:
+    return ctx.folder("kube") / "kubeconfig"
+
+
+def server_url(ctx: Context) -> str:
+    return f"https://{ctx.settings.host}:{ctx.settings.kube_apiserver_port}"
+
+
+def _ensure_pki(ctx: Context) -> None:
+    folder = pki_dir(ctx)
+    if (folder / "admin.crt").exists():
+        return
+    ca = pki.make_ca("simptu-devstack-ca")
+    pki.write_pair(ca, folder, "ca")
+    serving = pki.issue(ca, "kube-apiserver", server=True,
+                        dns_names=KUBERNETES_NAMES,
+                        ip_addresses=(ctx.settings.host, "10.0.0.1"))
+    pki.write_pair(serving, folder, "apiserver")
+    client_ca = pki.make_ca("simptu-devstack-client-ca")
+    pki.write_pair(client_ca, folder, "client-ca")
+    admin = pki.issue(client_ca, "simptu-admin", organization="system:masters")
+    pki.write_pair(admin, folder, "admin")
+    pki.write_service_account_keys(folder)
+    _write_kubeconfig(ctx)
+
+
+def _write_kubeconfig(ctx: Context) -> None:
+    folder = pki_dir(ctx)
+
+    def b64(name: str) -> str:
+        return base64.b64encode((folder / name).read_bytes()).decode()
+
+    config = {
+        "apiVersion": "v1", "kind": "Config", "current-context": "simptu-devstack",
+        "clusters": [{"name": "simptu-devstack", "cluster": {
+            "server": server_url(ctx), "certificate-authority-data": b64("ca.crt")}}],
+        "users": [{"name": "simptu-admin", "user": {
+            "client-certificate-data": b64("admin.crt"), "client-key-data": b64("admin.key")}}],
+        "contexts": [{"name": "simptu-devstack", "context": {
+            "cluster": "simptu-devstack", "user": "simptu-admin"}}],
+    }
+    path = kubeconfig_path(ctx)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    path.chmod(0o600)
+
+
+def _client(ctx: Context) -> httpx.AsyncClient:
+    folder = pki_dir(ctx)
+    return httpx.AsyncClient(
+        base_url=server_url(ctx), timeout=5, verify=str(folder / "ca.crt"),
+        cert=(str(folder / "admin.crt"), str(folder / "admin.key")),
+    )
+
+
+class KubeApiserver(Service):
+    name = "kube-apiserver"
+    needs = ("etcd",)
+
+    def prepare(self, ctx: Context) -> None:
+        _ensure_pki(ctx)
+
+    def launch(self, ctx: Context) -> Launch:
+        folder = pki_dir(ctx)
+        s = ctx.settings
+        return Launch(argv=[
+            str(ctx.tool_dir(KUBE) / "bin" / "kube-apiserver"),
+            f"--etcd-servers=http://{s.host}:{s.etcd_port}",
+            f"--secure-port={s.kube_apiserver_port}", f"--bind-address={s.host}",
+            f"--advertise-address={s.host}", f"--cert-dir={folder}",
+            f"--tls-cert-file={folder / 'apiserver.crt'}",
+            f"--tls-private-key-file={folder / 'apiserver.key'}",
+            f"--client-ca-file={folder / 'client-ca.crt'}",
+            "--authorization-mode=RBAC", f"--service-cluster-ip-range={SERVICE_CIDR}",
+            f"--service-account-issuer={SA_ISSUER}",
+            f"--service-account-key-file={folder / 'sa.pub'}",
+            f"--service-account-signing-key-file={folder / 'sa.key'}",
+            "--allow-privileged=true", "--profiling=false", "--v=1",
+        ])
+
+    async def probe(self, ctx: Context) -> None:
+        async with _client(ctx) as client:
+            answer = await client.get("/readyz")
+        if answer.status_code != 200:
+            raise NotReady(f"/readyz answered {answer.status_code}: {answer.text[-300:]}")
+
+    def env(self, ctx: Context) -> dict[str, str]:
+        bin_dir = ctx.tool_dir(KUBE) / "bin"
+        return {"KUBECONFIG": str(kubeconfig_path(ctx)), "SIMPTU_KUBE_APISERVER": server_url(ctx),
+                "SIMPTU_KUBECTL": str(bin_dir / "kubectl")}
+
+    def endpoint(self, ctx: Context) -> str:
+        return server_url(ctx)
+
+
+class KubeControllerManager(Service):
+    name = "kube-controller-manager"
+    needs = ("kube-apiserver",)
+
+    def launch(self, ctx: Context) -> Launch:
+        folder = pki_dir(ctx)
+        return Launch(argv=[
+            str(ctx.tool_dir(KUBE) / "bin" / "kube-controller-manager"),
+            f"--kubeconfig={kubeconfig_path(ctx)}",
+            f"--authentication-kubeconfig={kubeconfig_path(ctx)}",
+            f"--authorization-kubeconfig={kubeconfig_path(ctx)}",
+            f"--bind-address={ctx.settings.host}", "--secure-port=0",
+            f"--service-account-private-key-file={folder / 'sa.key'}",
+            f"--root-ca-file={folder / 'ca.crt'}",
+            f"--cluster-signing-cert-file={folder / 'client-ca.crt'}",
+            f"--cluster-signing-key-file={folder / 'client-ca.key'}",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--leader-elect=false", "--use-service-account-credentials=false", "--v=1",
+        ])
+
+    async def probe(self, ctx: Context) -> None:
+        """Its service-account controller has made the `default` account of `default`."""
+        async with _client(ctx) as client:
+            answer = await client.get("/api/v1/namespaces/default/serviceaccounts/default")
+        if answer.status_code != 200:
+            raise NotReady("the default ServiceAccount does not exist yet")

@@ -1,0 +1,39 @@
+"""Where the local stack keeps its tools and state, and which loopback ports it uses.
+
+Every value can be overridden by an environment variable with the `SIMPTU_` prefix
+(e.g. `SIMPTU_POSTGRES_PORT=6543`); the defaults are the ports of DESIGN.md.
+"""
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DevstackSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SIMPTU_", extra="ignore")
+
+    state_dir: Path = REPO_ROOT / ".devstack"
+    tools_cache: Path = Path.home() / ".cache" / "simptu"
+    host: str = "127.0.0.1"
+    ready_timeout: float = 180.0
+
+    postgres_port: int = 55432
+    redis_port: int = 56379
+    kafka_port: int = 59092
+    kafka_controller_port: int = 59093
+    etcd_port: int = 52379
+    etcd_peer_port: int = 52380
+    kube_apiserver_port: int = 56443
+    openbao_port: int = 58200
+    keycloak_port: int = 58080
+    keycloak_management_port: int = 58090
+
+    @property
+    def env_file(self) -> Path:
+        """The file `make env` prints and that tests and runtimes read."""
+        return self.state_dir / "env"
+
+    def service_dir(self, name: str) -> Path:
+        return self.state_dir / name

@@ -1,0 +1,133 @@
+"""Bringing the whole local stack up, down, and reporting on it.
+
+`up` is idempotent: running services are left alone, dead ones are started again, and every
+service is probed for readiness before `up` returns or names the one that failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from simptu.devstack.envfile import write_env_file
+from simptu.devstack.processes import ManagedProcess
+from simptu.devstack.services import ALL_SERVICES
+from simptu.devstack.services.base import Context, Service
+from simptu.devstack.settings import DevstackSettings
+from simptu.devstack.toolchain.tools import ALL_TOOLS, HELM, Tool
+
+PROBE_INTERVAL = 0.5
+
+
+class ServiceFailed(RuntimeError):
+    """A service did not become ready; the message names it and shows its log's tail."""
+
+
+def waves(services: Iterable[Service]) -> list[list[Service]]:
+    """Services grouped so that each group needs only services of earlier groups."""
+    remaining = list(services)
+    placed: set[str] = set()
+    result: list[list[Service]] = []
+    while remaining:
+        wave = [svc for svc in remaining if set(svc.needs) <= placed]
+        if not wave:
+            raise ValueError(f"unsatisfiable needs among {[svc.name for svc in remaining]}")
+        result.append(wave)
+        placed |= {svc.name for svc in wave}
+        remaining = [svc for svc in remaining if svc.name not in placed]
+    return result
+
+
+class Stack:
+    def __init__(self, settings: DevstackSettings | None = None,
+                 services: tuple[Service, ...] = ALL_SERVICES) -> None:
+        self.ctx = Context(settings or DevstackSettings())
+        self.services = services
+
+    def process(self, service: Service) -> ManagedProcess:
+        return ManagedProcess(service.name, self.ctx.settings.state_dir / "run")
+
+    def ensure_tools(self, names: list[str] | None = None) -> None:
+        tools: list[Tool] = [*ALL_TOOLS] if names is None else [
+            t for t in ALL_TOOLS if t.name in names]
+        for tool in tools:
+            started = time.monotonic()
+            folder = tool.ensure(self.ctx.settings.tools_cache)
+            print(f"  {tool.name:<10} {tool.version:<10} {folder}"
+                  f"  ({time.monotonic() - started:.1f}s)", flush=True)
+
+    def up(self) -> None:
+        self.ensure_tools()
+        for wave in waves(self.services):
+            asyncio.run(self._start_wave(wave))
+        self.write_env()
+
+    async def _start_wave(self, wave: list[Service]) -> None:
+        for service in wave:
+            service.prepare(self.ctx)
+            proc = self.process(service)
+            if proc.pid() is None:
+                pid = proc.start(service.launch(self.ctx))
+                print(f"  started  {service.name:<24} pid {pid}", flush=True)
+        await asyncio.gather(*(self._become_ready(service) for service in wave))
+
+    async def _become_ready(self, service: Service) -> None:
+        started = time.monotonic()
+        proc = self.process(service)
+        deadline = started + self.ctx.settings.ready_timeout
+        last_error = "no probe ran"
+        while True:
+            if proc.pid() is None:
+                raise ServiceFailed(self._failure(service, "its process exited"))
+            try:
+                await service.probe(self.ctx)
+                await service.configure(self.ctx)
+                break
+            except Exception as error:
+                last_error = f"{type(error).__name__}: {error}"
+            if time.monotonic() > deadline:
+                raise ServiceFailed(self._failure(service, f"not ready in time ({last_error})"))
+            await asyncio.sleep(PROBE_INTERVAL)
+        print(f"  ready    {service.name:<24} {service.endpoint(self.ctx):<34}"
+              f" {time.monotonic() - started:5.1f}s", flush=True)
+
+    def _failure(self, service: Service, why: str) -> str:
+        proc = self.process(service)
+        return (f"{service.name} failed: {why}\n--- last lines of {proc.log_file} ---\n"
+                f"{proc.log_tail()}")
+
+    def down(self) -> None:
+        for service in reversed(self.services):
+            if self.process(service).stop():
+                print(f"  stopped  {service.name}", flush=True)
+
+    def status(self) -> list[tuple[str, str, str]]:
+        """(service, state, endpoint) for each service."""
+        rows = []
+        for service in self.services:
+            pid = self.process(service).pid()
+            state = f"running (pid {pid})" if pid else "stopped"
+            rows.append((service.name, state, service.endpoint(self.ctx)))
+        return rows
+
+    def environment(self) -> dict[str, str]:
+        values = {"SIMPTU_STATE_DIR": str(self.ctx.settings.state_dir)}
+        for service in self.services:
+            values.update(service.env(self.ctx))
+        values["SIMPTU_HELM"] = str(self.ctx.tool_dir(HELM) / "bin" / "helm")
+        return values
+
+    def write_env(self) -> None:
+        write_env_file(self.ctx.settings.env_file, self.environment())
+
+    def shell_exports(self) -> str:
+        """The env file as `export` lines, plus the stack's tools on PATH."""
+        values = self.environment()
+        binaries = ("SIMPTU_KUBECTL", "SIMPTU_BAO", "SIMPTU_HELM")
+        tool_dirs = sorted({str(Path(values[k]).parent) for k in binaries if k in values})
+        lines = [f"export {key}={shlex.quote(value)}" for key, value in values.items()]
+        lines.append(f'export PATH={shlex.quote(":".join(tool_dirs))}:"$PATH"')
+        return "\n".join(lines)

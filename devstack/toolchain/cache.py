@@ -1,0 +1,50 @@
+"""A versioned folder per tool outside the checkout, filled once under a lock."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+COMPLETE_MARKER = ".complete"
+
+
+def spec_digest(files: list[Path]) -> str:
+    """A short hash of the files that define a tool build, so editing them rebuilds it."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+@contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def ensure_cached(folder: Path, fill: Callable[[Path], None]) -> Path:
+    """Return `folder`, calling `fill(staging)` first if it is not complete yet.
+
+    The tool is filled into a staging folder and renamed into place, so an interrupted
+    build leaves nothing that looks finished; a lock keeps parallel runs from building twice.
+    """
+    if (folder / COMPLETE_MARKER).exists():
+        return folder
+    with _locked(folder.with_name(folder.name + ".lock")):
+        if (folder / COMPLETE_MARKER).exists():
+            return folder
+        staging = folder.with_name(folder.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        fill(staging)
+        (staging / COMPLETE_MARKER).touch()
+        shutil.rmtree(folder, ignore_errors=True)
+        staging.rename(folder)
+    return folder

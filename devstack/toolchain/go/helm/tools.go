@@ -1,0 +1,6 @@
+//go:build tools
+
+// Pins the packages `simptu-devstack tools` builds; never compiled into the platform.
+package tools
+
+import _ "helm.sh/helm/v3/cmd/helm"
