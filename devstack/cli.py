@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 
@@ -30,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Probes fail until a service listens; the stack reports that itself, without client noise.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     stack = Stack()
     started = time.monotonic()
     try:

@@ -60,9 +60,13 @@ class Stack:
                   f"  ({time.monotonic() - started:.1f}s)", flush=True)
 
     def up(self) -> None:
-        self.ensure_tools()
+        asyncio.run(self.up_async())
+
+    async def up_async(self) -> None:
+        """`up` for callers already inside an event loop."""
+        await asyncio.to_thread(self.ensure_tools)
         for wave in waves(self.services):
-            asyncio.run(self._start_wave(wave))
+            await self._start_wave(wave)
         self.write_env()
 
     async def _start_wave(self, wave: list[Service]) -> None:

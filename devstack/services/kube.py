@@ -5,6 +5,7 @@ collection, namespace deletion, service accounts and Deployments behave as in a 
 from __future__ import annotations
 
 import base64
+import ssl
 from pathlib import Path
 
 import httpx
@@ -72,11 +73,11 @@ def _write_kubeconfig(ctx: Context) -> None:
 
 
 def _client(ctx: Context) -> httpx.AsyncClient:
+    """An HTTP client that authenticates as the admin user, by client certificate."""
     folder = pki_dir(ctx)
-    return httpx.AsyncClient(
-        base_url=server_url(ctx), timeout=5, verify=str(folder / "ca.crt"),
-        cert=(str(folder / "admin.crt"), str(folder / "admin.key")),
-    )
+    tls = ssl.create_default_context(cafile=str(folder / "ca.crt"))
+    tls.load_cert_chain(folder / "admin.crt", folder / "admin.key")
+    return httpx.AsyncClient(base_url=server_url(ctx), timeout=5, verify=tls)
 
 
 class KubeApiserver(Service):
@@ -107,8 +108,15 @@ class KubeApiserver(Service):
     async def probe(self, ctx: Context) -> None:
         async with _client(ctx) as client:
             answer = await client.get("/readyz")
+            # /readyz is public; the admin certificate must work too.
+            whoami = await client.post("/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                                       json={"apiVersion": "authentication.k8s.io/v1",
+                                             "kind": "SelfSubjectReview"})
         if answer.status_code != 200:
             raise NotReady(f"/readyz answered {answer.status_code}: {answer.text[-300:]}")
+        if "system:masters" not in whoami.json().get("status", {}).get("userInfo", {}).get(
+                "groups", []):
+            raise NotReady(f"the admin certificate is not accepted: {whoami.text[:300]}")
 
     def env(self, ctx: Context) -> dict[str, str]:
         bin_dir = ctx.tool_dir(KUBE) / "bin"

@@ -22,6 +22,7 @@ class Redis(Service):
             "daemonize no",
             f"dir {home / 'data'}",
             "appendonly yes",
+            "appendfsync always",  # a killed server loses no acknowledged write
             f"requirepass {ctx.secret('redis_password')}",
             "",
         ]))
@@ -31,7 +32,7 @@ class Redis(Service):
         return Launch(argv=["/usr/bin/redis-server", str(ctx.folder(self.name) / "redis.conf")])
 
     def url(self, ctx: Context) -> str:
-        return f"redis://:{ctx.secret('redis_password')}@{ctx.settings.host}:{ctx.settings.redis_port}/0"
+        return f"redis://default:{ctx.secret('redis_password')}@{ctx.settings.host}:{ctx.settings.redis_port}/0"
 
     async def probe(self, ctx: Context) -> None:
         client = aioredis.Redis.from_url(self.url(ctx), socket_timeout=5)

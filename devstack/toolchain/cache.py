@@ -12,9 +12,9 @@ from pathlib import Path
 COMPLETE_MARKER = ".complete"
 
 
-def spec_digest(files: list[Path]) -> str:
-    """A short hash of the files that define a tool build, so editing them rebuilds it."""
-    digest = hashlib.sha256()
+def spec_digest(files: list[Path], params: str = "") -> str:
+    """A short hash of the files (and flags) that define a tool build: editing them rebuilds it."""
+    digest = hashlib.sha256(params.encode())
     for path in sorted(files):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())

@@ -50,7 +50,7 @@ class GoTool:
         return SPECS / "go" / self.module
 
     def folder(self, cache_root: Path) -> Path:
-        digest = spec_digest(list(self.spec_dir.iterdir()))
+        digest = spec_digest(list(self.spec_dir.iterdir()), repr((self.packages, self.ldflags)))
         return cache_root / f"{self.name}-{self.version}-{digest}"
 
     def ensure(self, cache_root: Path) -> Path:
@@ -199,7 +199,8 @@ OPENBAO = GoTool(name="openbao", version="2.4.0", module="openbao",
                  packages={"bao": "github.com/openbao/openbao"},
                  env={"GONOSUMDB": "github.com/openbao"})
 HELM = GoTool(name="helm", version="3.19.5", module="helm",
-              packages={"helm": "helm.sh/helm/v3/cmd/helm"})
+              packages={"helm": "helm.sh/helm/v3/cmd/helm"},
+              ldflags=("-X helm.sh/helm/v3/internal/version.version=v3.19.5",))
 KAFKA = MavenLibraries(name="kafka", version="4.1.1", pom_dir="kafka")
 KEYCLOAK = KeycloakDist(
     name="keycloak", version="26.5.6",

@@ -44,5 +44,6 @@ def test_editing_a_build_spec_changes_its_cache_key(tmp_path: Path) -> None:
     spec.write_text("require k8s.io/kubernetes v1.34.4\n")
     before = spec_digest([spec])
     assert spec_digest([spec]) == before
+    assert spec_digest([spec], params="-ldflags=-X version=v1") != before
     spec.write_text("require k8s.io/kubernetes v1.35.0\n")
     assert spec_digest([spec]) != before

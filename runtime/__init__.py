@@ -1,0 +1,1 @@
+"""The shared runtimes of the platform: HTTP API, WebSocket hub and agent workers."""

@@ -1,0 +1,57 @@
+"""`make up` is idempotent and heals: a second run changes nothing, a killed service comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import redis.asyncio as aioredis
+
+from simptu.devstack.envfile import StackEnv
+from simptu.devstack.stack import Stack
+
+
+def _pids(stack: Stack) -> dict[str, int | None]:
+    return {svc.name: stack.process(svc).pid() for svc in stack.services}
+
+
+def test_a_second_up_is_quick_and_restarts_nothing(local_stack: Stack) -> None:
+    before = _pids(local_stack)
+    assert all(before.values()), f"not everything runs: {before}"
+    started = time.monotonic()
+    Stack().up()
+    elapsed = time.monotonic() - started
+    assert _pids(local_stack) == before
+    # Generous bound: it only probes; a restart of anything would take far longer.
+    assert elapsed < 20, f"a warm `up` took {elapsed:.1f}s"
+
+
+async def test_a_killed_service_is_restarted_by_up_with_its_data(
+    local_stack: Stack, stack: StackEnv, unique: str
+) -> None:
+    client = aioredis.Redis.from_url(stack.redis_url)
+    await client.set(f"{unique}:kept", "yes")
+    await client.aclose()
+    redis_service = next(svc for svc in local_stack.services if svc.name == "redis")
+    old_pid = local_stack.process(redis_service).pid()
+    assert old_pid is not None
+    os.kill(old_pid, signal.SIGKILL)
+    for _ in range(200):  # the kernel reaps it within moments
+        if local_stack.process(redis_service).pid() is None:
+            break
+        await asyncio.sleep(0.05)
+    assert local_stack.process(redis_service).pid() is None
+
+    await Stack().up_async()
+
+    new_pid = local_stack.process(redis_service).pid()
+    assert new_pid is not None
+    assert new_pid != old_pid
+    client = aioredis.Redis.from_url(stack.redis_url)
+    try:
+        assert await client.get(f"{unique}:kept") == b"yes"
+    finally:
+        await client.delete(f"{unique}:kept")
+        await client.aclose()

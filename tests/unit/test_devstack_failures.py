@@ -1,0 +1,61 @@
+"""A service that cannot start is named, with the end of its log, instead of hanging `up`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simptu.devstack.processes import Launch
+from simptu.devstack.services.base import Context, NotReady, Service
+from simptu.devstack.settings import DevstackSettings
+from simptu.devstack.stack import ServiceFailed, Stack
+
+
+class Crashing(Service):
+    name = "crashing"
+
+    def launch(self, ctx: Context) -> Launch:
+        return Launch(argv=["sh", "-c", "echo 'FATAL: port 55432 already in use'; exit 3"])
+
+    async def probe(self, ctx: Context) -> None:
+        raise NotReady("never")
+
+
+class NeverReady(Service):
+    name = "never-ready"
+
+    def launch(self, ctx: Context) -> Launch:
+        return Launch(argv=["sleep", "300"])
+
+    async def probe(self, ctx: Context) -> None:
+        raise NotReady("still warming up")
+
+
+def _stack(tmp_path: Path, service: Service, timeout: float = 30) -> Stack:
+    settings = DevstackSettings(state_dir=tmp_path, tools_cache=tmp_path / "tools",
+                                ready_timeout=timeout)
+    stack = Stack(settings, services=(service,))
+    stack.ensure_tools = lambda names=None: None  # type: ignore[method-assign]  # no tools needed
+    return stack
+
+
+def test_a_service_whose_process_exits_is_named_with_its_log(tmp_path: Path) -> None:
+    with pytest.raises(ServiceFailed) as failed:
+        _stack(tmp_path, Crashing()).up()
+    message = str(failed.value)
+    assert message.startswith("crashing failed: its process exited")
+    assert "FATAL: port 55432 already in use" in message
+
+
+def test_a_service_that_never_gets_ready_times_out_with_the_probe_s_last_word(
+    tmp_path: Path,
+) -> None:
+    stack = _stack(tmp_path, NeverReady(), timeout=1)
+    try:
+        with pytest.raises(ServiceFailed, match="never-ready failed: not ready in time "
+                                                r"\(NotReady: still warming up\)"):
+            stack.up()
+    finally:
+        stack.down()
+    assert stack.process(NeverReady()).pid() is None
