@@ -1,16 +1,23 @@
 """Fixtures shared by every test: markers by folder, the running local stack, isolated names.
 
 Integration tests ask for `stack`: the session starts the local stack if it is not running
-(the same idempotent `up` as `make up`) and reads the env file it writes.
+(the same idempotent `up` as `make up`) and reads the env file it writes. Every test gets its
+own names (`unique`) and, on request, its own schema, Kafka topic prefix, namespace or
+Keycloak realm, all removed afterwards.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
+import httpx
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
 
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.stack import Stack
@@ -39,6 +46,70 @@ def stack(local_stack: Stack) -> StackEnv:
 
 
 @pytest.fixture
-def unique() -> Iterator[str]:
+def unique() -> str:
     """A short name unique to this test, valid as a schema, topic, namespace or realm name."""
     return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def schema(stack: StackEnv, unique: str) -> AsyncIterator[str]:
+    """An empty Postgres schema of this test's own, dropped with everything in it afterwards."""
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        await conn.execute(f"CREATE SCHEMA {unique}")
+        yield unique
+    finally:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {unique} CASCADE")
+        await conn.close()
+
+
+@pytest.fixture
+async def topic_prefix(stack: StackEnv, unique: str) -> AsyncIterator[str]:
+    """A prefix for this test's Kafka topics (`simptu.<unique>.`); they are deleted afterwards."""
+    prefix = f"simptu.{unique}."
+    yield prefix
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    await admin.start()
+    try:
+        mine = [name for name in await admin.list_topics() if name.startswith(prefix)]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def kube(stack: StackEnv) -> k8s.ApiClient:
+    """A Kubernetes API client logged in as the stack's admin."""
+    return k8s_config.new_client_from_config(config_file=stack.kubeconfig)
+
+
+@pytest.fixture
+def namespace(kube: k8s.ApiClient, unique: str) -> Iterator[str]:
+    """A Kubernetes namespace of this test's own, deleted afterwards."""
+    core = k8s.CoreV1Api(kube)
+    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=unique)))
+    yield unique
+    core.delete_namespace(unique)
+
+
+@pytest.fixture
+async def keycloak_admin(stack: StackEnv) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for Keycloak's admin API, with a master-realm admin token."""
+    async with httpx.AsyncClient(base_url=stack["SIMPTU_KEYCLOAK_URL"], timeout=30) as http:
+        answer = await http.post("/realms/master/protocol/openid-connect/token", data={
+            "grant_type": "password", "client_id": "admin-cli",
+            "username": stack["SIMPTU_KEYCLOAK_ADMIN_USER"],
+            "password": stack["SIMPTU_KEYCLOAK_ADMIN_PASSWORD"]})
+        answer.raise_for_status()
+        http.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+        yield http
+
+
+@pytest.fixture
+async def realm(keycloak_admin: httpx.AsyncClient, unique: str) -> AsyncIterator[str]:
+    """The name of an enabled Keycloak realm of this test's own, deleted afterwards."""
+    created = await keycloak_admin.post("/admin/realms", json={"realm": unique, "enabled": True})
+    assert created.status_code == 201, created.text
+    yield unique
+    await keycloak_admin.delete(f"/admin/realms/{unique}")

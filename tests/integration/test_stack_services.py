@@ -15,7 +15,6 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from kubernetes import client as k8s
-from kubernetes import config as k8s_config
 
 from simptu.devstack.envfile import StackEnv
 
@@ -44,16 +43,14 @@ spec:
 """
 
 
-async def test_postgres_runs_sql_in_an_isolated_schema(stack: StackEnv, unique: str) -> None:
+async def test_postgres_runs_sql_in_an_isolated_schema(stack: StackEnv, schema: str) -> None:
     conn = await asyncpg.connect(stack.database_url)
     try:
-        await conn.execute(f"CREATE SCHEMA {unique}")
-        await conn.execute(f"CREATE TABLE {unique}.notes (id int PRIMARY KEY, body text)")
-        await conn.execute(f"INSERT INTO {unique}.notes VALUES (1, 'hello')")
-        assert await conn.fetchval(f"SELECT body FROM {unique}.notes WHERE id = 1") == "hello"
+        await conn.execute(f"CREATE TABLE {schema}.notes (id int PRIMARY KEY, body text)")
+        await conn.execute(f"INSERT INTO {schema}.notes VALUES (1, 'hello')")
+        assert await conn.fetchval(f"SELECT body FROM {schema}.notes WHERE id = 1") == "hello"
         assert (await conn.fetchval("SHOW server_version")).startswith("15.")
     finally:
-        await conn.execute(f"DROP SCHEMA IF EXISTS {unique} CASCADE")
         await conn.close()
 
 
@@ -75,69 +72,70 @@ async def test_redis_sets_gets_and_publishes(stack: StackEnv, unique: str) -> No
         await client.aclose()
 
 
-async def test_kafka_creates_a_topic_and_round_trips_records(stack: StackEnv, unique: str) -> None:
-    topic = f"simptu.{unique}.smoke"
+async def test_kafka_creates_a_topic_and_round_trips_records(
+    stack: StackEnv, topic_prefix: str, unique: str
+) -> None:
+    topic = f"{topic_prefix}smoke"
     admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
         assert topic in await admin.list_topics()
-        producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap,
-                                    acks="all", enable_idempotence=True)
-        await producer.start()
-        try:
-            for n in range(5):
-                await producer.send_and_wait(topic, f"event-{n}".encode(), key=b"session-1")
-        finally:
-            await producer.stop()
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=stack.kafka_bootstrap,
-                                    group_id=unique, auto_offset_reset="earliest")
-        await consumer.start()
-        try:
-            received: list[bytes] = []
-            async with asyncio.timeout(30):
-                async for record in consumer:
-                    received.append(record.value)
-                    if len(received) == 5:
-                        break
-        finally:
-            await consumer.stop()
-        # One key, one partition: the order is kept.
-        assert received == [f"event-{n}".encode() for n in range(5)]
     finally:
-        await admin.delete_topics([topic])
         await admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap,
+                                acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for n in range(5):
+            await producer.send_and_wait(topic, f"event-{n}".encode(), key=b"session-1")
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=stack.kafka_bootstrap,
+                                group_id=unique, auto_offset_reset="earliest")
+    await consumer.start()
+    received: list[bytes] = []
+    try:
+        async with asyncio.timeout(30):
+            async for record in consumer:
+                received.append(record.value)
+                if len(received) == 5:
+                    break
+    finally:
+        await consumer.stop()
+    # One key, one partition: the order is kept.
+    assert received == [f"event-{n}".encode() for n in range(5)]
 
 
 def test_crd_applied_with_kubectl_is_served_to_the_python_client(
-    stack: StackEnv, unique: str
+    stack: StackEnv, kube: k8s.ApiClient, namespace: str, unique: str
 ) -> None:
     kubectl = [stack["SIMPTU_KUBECTL"], "--kubeconfig", stack.kubeconfig]
     plural, kind = f"{unique}s", unique.capitalize()
+    crd_name = f"{plural}.smoke.simptu.io"
     manifest = CRD.format(plural=plural, singular=unique, kind=kind)
     subprocess.run([*kubectl, "apply", "-f", "-"], input=manifest, text=True, check=True,
                    capture_output=True)
     try:
         subprocess.run([*kubectl, "wait", "--for=condition=Established", "--timeout=30s",
-                        f"crd/{plural}.smoke.simptu.io"], check=True, capture_output=True)
-        api_client = k8s_config.new_client_from_config(config_file=stack.kubeconfig)
-        crd = k8s.ApiextensionsV1Api(api_client).read_custom_resource_definition(
-            f"{plural}.smoke.simptu.io")
+                        f"crd/{crd_name}"], check=True, capture_output=True)
+        crd = k8s.ApiextensionsV1Api(kube).read_custom_resource_definition(crd_name)
         assert crd.spec.names.kind == kind
-        objects = k8s.CustomObjectsApi(api_client)
+        objects = k8s.CustomObjectsApi(kube)
         body = {"apiVersion": "smoke.simptu.io/v1", "kind": kind,
                 "metadata": {"name": "one"}, "spec": {"size": 3}}
-        objects.create_namespaced_custom_object("smoke.simptu.io", "v1", "default", plural, body)
+        objects.create_namespaced_custom_object("smoke.simptu.io", "v1", namespace, plural, body)
         stored = objects.get_namespaced_custom_object(
-            "smoke.simptu.io", "v1", "default", plural, "one")
+            "smoke.simptu.io", "v1", namespace, plural, "one")
         assert stored["spec"] == {"size": 3}
         # The schema is enforced by the real API server.
         bad = {**body, "metadata": {"name": "two"}, "spec": {"size": 0}}
         with pytest.raises(k8s.ApiException) as refused:
-            objects.create_namespaced_custom_object("smoke.simptu.io", "v1", "default", plural, bad)
+            objects.create_namespaced_custom_object(
+                "smoke.simptu.io", "v1", namespace, plural, bad)
         assert refused.value.status == 422
     finally:
-        subprocess.run([*kubectl, "delete", "crd", f"{plural}.smoke.simptu.io", "--wait=false"],
+        subprocess.run([*kubectl, "delete", "crd", crd_name, "--wait=false"],
                        check=True, capture_output=True)
 
 
@@ -158,59 +156,34 @@ def test_openbao_transit_encrypts_and_decrypts(stack: StackEnv, unique: str) -> 
 
 
 async def test_keycloak_realm_serves_discovery_and_issues_tokens(
-    stack: StackEnv, unique: str
+    stack: StackEnv, keycloak_admin: httpx.AsyncClient, realm: str
 ) -> None:
     base = stack["SIMPTU_KEYCLOAK_URL"]
-    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-        admin = await _admin_token(http, stack)
-        headers = {"Authorization": f"Bearer {admin}"}
-        realm = {
-            "realm": unique, "enabled": True,
-            "clients": [{"clientId": "smoke-web", "publicClient": True,
-                         "directAccessGrantsEnabled": True}],
-            "users": [{"username": "ana", "enabled": True, "email": f"ana@{unique}.test",
-                       "emailVerified": True, "firstName": "Ana", "lastName": "Pop",
-                       "credentials": [{"type": "password", "value": "demo",
-                                        "temporary": False}]}],
-        }
-        created = await http.post("/admin/realms", json=realm, headers=headers)
+    client = {"clientId": "smoke-web", "publicClient": True, "directAccessGrantsEnabled": True}
+    user = {"username": "ana", "enabled": True, "email": f"ana@{realm}.test",
+            "emailVerified": True, "firstName": "Ana", "lastName": "Pop",
+            "credentials": [{"type": "password", "value": "demo", "temporary": False}]}
+    for path, body in (("clients", client), ("users", user)):
+        created = await keycloak_admin.post(f"/admin/realms/{realm}/{path}", json=body)
         assert created.status_code == 201, created.text
-        try:
-            well_known = f"/realms/{unique}/.well-known/openid-configuration"
-            discovery = (await http.get(well_known)).json()
-            assert discovery["issuer"] == f"{base}/realms/{unique}"
-            issued = await http.post(discovery["token_endpoint"], data={
-                "grant_type": "password", "client_id": "smoke-web", "username": "ana",
-                "password": "demo", "scope": "openid"})
-            assert issued.status_code == 200, issued.text
-            token = issued.json()["access_token"]
-            assert _claims(token)["iss"] == discovery["issuer"]
-            userinfo = await http.get(discovery["userinfo_endpoint"],
-                                      headers={"Authorization": f"Bearer {token}"})
-            assert userinfo.json()["preferred_username"] == "ana"
-            keys = (await http.get(discovery["jwks_uri"])).json()["keys"]
-            assert any(key["kid"] == _header(token)["kid"] for key in keys)
-        finally:
-            await http.delete(f"/admin/realms/{unique}", headers=headers)
 
-
-async def _admin_token(http: httpx.AsyncClient, stack: StackEnv) -> str:
-    answer = await http.post("/realms/master/protocol/openid-connect/token", data={
-        "grant_type": "password", "client_id": "admin-cli",
-        "username": stack["SIMPTU_KEYCLOAK_ADMIN_USER"],
-        "password": stack["SIMPTU_KEYCLOAK_ADMIN_PASSWORD"]})
-    answer.raise_for_status()
-    return str(answer.json()["access_token"])
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        discovery = (await http.get(f"/realms/{realm}/.well-known/openid-configuration")).json()
+        assert discovery["issuer"] == f"{base}/realms/{realm}"
+        issued = await http.post(discovery["token_endpoint"], data={
+            "grant_type": "password", "client_id": "smoke-web", "username": "ana",
+            "password": "demo", "scope": "openid"})
+        assert issued.status_code == 200, issued.text
+        token = issued.json()["access_token"]
+        assert _segment(token, 1)["iss"] == discovery["issuer"]
+        userinfo = await http.get(discovery["userinfo_endpoint"],
+                                  headers={"Authorization": f"Bearer {token}"})
+        assert userinfo.json()["preferred_username"] == "ana"
+        keys = (await http.get(discovery["jwks_uri"])).json()["keys"]
+        assert _segment(token, 0)["kid"] in {key["kid"] for key in keys}
 
 
 def _segment(token: str, index: int) -> dict[str, object]:
+    """One decoded part of a JWT: 0 is the header, 1 the claims."""
     part = token.split(".")[index]
     return dict(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))))
-
-
-def _claims(token: str) -> dict[str, object]:
-    return _segment(token, 1)
-
-
-def _header(token: str) -> dict[str, object]:
-    return _segment(token, 0)
