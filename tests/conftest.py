@@ -9,18 +9,24 @@ Keycloak realm, all removed afterwards.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.stack import Stack
+from simptu.runtime.core.migrations import migrate_platform, migrate_tenant
+from simptu.runtime.core.registry import TenantRecord, delete_tenant, upsert_tenant
+from simptu.runtime.core.schemas import drop_tenant_schema, ensure_tenant_schema
+from simptu.runtime.core.settings import CoreSettings
+from simptu.runtime.core.tenancy import TenantNames
 
 TESTS = Path(__file__).resolve().parent
 
@@ -113,3 +119,67 @@ async def realm(keycloak_admin: httpx.AsyncClient, unique: str) -> AsyncIterator
     assert created.status_code == 201, created.text
     yield unique
     await keycloak_admin.delete(f"/admin/realms/{unique}")
+
+
+@pytest.fixture(scope="session")
+def core_settings(stack: StackEnv) -> CoreSettings:
+    """The runtimes' settings for the local stack, as `eval "$(make -s env)"` would give them."""
+    return CoreSettings.model_validate(
+        {key.removeprefix("SIMPTU_").lower(): value for key, value in stack.values.items()}
+        | {"bao_addr": stack["BAO_ADDR"], "bao_token": stack["BAO_TOKEN"]})
+
+
+@pytest.fixture(scope="session")
+async def db(stack: StackEnv) -> AsyncIterator[asyncpg.Pool]:
+    """The platform's connection pool, with the registry schema migrated."""
+    pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=10)
+    assert pool is not None
+    async with pool.acquire() as conn:
+        await migrate_platform(conn)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def stack_pool_of_one(stack: StackEnv) -> AsyncIterator[asyncpg.Pool]:
+    """A pool of exactly one connection, to see what one request leaves for the next."""
+    pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=1)
+    assert pool is not None
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+async def redis_client(stack: StackEnv) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(stack.redis_url)
+    yield client
+    await client.aclose()
+
+
+TenantFactory = Callable[..., Awaitable[TenantNames]]
+
+
+@pytest.fixture
+async def make_tenant(db: asyncpg.Pool, redis_client: aioredis.Redis,
+                      unique: str) -> AsyncIterator[TenantFactory]:
+    """Provision tenants the way the operator does (schema, role, migrations, registry row);
+    every tenant made is removed afterwards."""
+    made: list[TenantNames] = []
+
+    async def make(suffix: str = "a", business_type: str = "dental-clinic",
+                   status: str = "Ready") -> TenantNames:
+        tenant = TenantNames(f"{unique}-{suffix}")
+        made.append(tenant)
+        async with db.acquire() as conn:
+            await ensure_tenant_schema(conn, tenant)
+            await migrate_tenant(conn, tenant)
+            await upsert_tenant(conn, redis_client, TenantRecord(
+                slug=tenant.slug, status=status, business_type=business_type,  # type: ignore[arg-type]
+                schema_name=tenant.schema, transit_key=tenant.transit_key))
+        return tenant
+
+    yield make
+    async with db.acquire() as conn:
+        for tenant in made:
+            await delete_tenant(conn, redis_client, tenant.slug)
+            await drop_tenant_schema(conn, tenant)

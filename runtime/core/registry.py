@@ -1,0 +1,137 @@
+"""The routing registry (`platform.tenants`): the operator writes it, runtimes read it.
+
+Reads go through Redis (`simptu:registry:<slug>`, short TTL) so a request costs no query;
+every write deletes the cached entry after it commits, so a change is seen at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import asyncpg
+import redis.asyncio as aioredis
+from pydantic import BaseModel
+
+from simptu.runtime.core.tenancy import TenantNames
+
+TenantStatus = Literal["Provisioning", "Ready", "Suspended", "Deleting", "Shredded"]
+BusinessType = Literal["dental-clinic", "gym", "hotel"]
+
+
+class UnknownTenant(LookupError):
+    """No tenant of this slug (or channel identifier) is in the registry."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"unknown tenant {slug!r}")
+        self.slug = slug
+
+
+class TenantNotReady(RuntimeError):
+    """The tenant exists but cannot serve requests now (provisioning, suspended, shredded)."""
+
+    def __init__(self, slug: str, status: str) -> None:
+        super().__init__(f"tenant {slug!r} is {status}, not Ready")
+        self.slug = slug
+        self.status = status
+
+
+class TenantRecord(BaseModel):
+    slug: str
+    status: TenantStatus
+    business_type: BusinessType
+    display_name: str = ""
+    schema_name: str
+    transit_key: str
+    auth_issuer: str | None = None
+    locale: str = "en"
+    timezone: str = "UTC"
+    generation: int = 0
+    updated_at: dt.datetime | None = None
+
+    @property
+    def names(self) -> TenantNames:
+        return TenantNames(self.slug)
+
+
+_COLUMNS = ", ".join(name for name in TenantRecord.model_fields if name != "updated_at")
+
+
+def _cache_key(slug: str) -> str:
+    return f"simptu:registry:{slug}"
+
+
+class TenantRegistry:
+    """Reads tenants for the runtimes; typed errors for unknown and not-ready ones."""
+
+    def __init__(self, pool: asyncpg.Pool, redis: aioredis.Redis, ttl: int = 60) -> None:
+        self.pool = pool
+        self.redis = redis
+        self.ttl = ttl
+
+    async def get(self, slug: str) -> TenantRecord:
+        cached = await self.redis.get(_cache_key(slug))
+        if cached is not None:
+            return TenantRecord.model_validate_json(cached)
+        row = await self.pool.fetchrow(
+            f"SELECT {_COLUMNS}, updated_at FROM platform.tenants WHERE slug = $1",  # noqa: S608 - columns from the model
+            slug)
+        if row is None:
+            raise UnknownTenant(slug)
+        record = TenantRecord.model_validate(dict(row))
+        await self.redis.set(_cache_key(slug), record.model_dump_json(), ex=self.ttl)
+        return record
+
+    async def require_ready(self, slug: str) -> TenantRecord:
+        record = await self.get(slug)
+        if record.status != "Ready":
+            raise TenantNotReady(slug, record.status)
+        return record
+
+    async def by_channel(self, channel: str, blind_index: bytes) -> TenantRecord:
+        """The tenant that owns a channel identifier, found by its blind index."""
+        slug = await self.pool.fetchval(
+            "SELECT slug FROM platform.tenant_channels WHERE channel = $1 AND blind_index = $2",
+            channel, blind_index)
+        if slug is None:
+            raise UnknownTenant(f"{channel}:{blind_index.hex()[:12]}…")
+        return await self.get(slug)
+
+
+async def upsert_tenant(conn: asyncpg.Connection, redis: aioredis.Redis,
+                        record: TenantRecord) -> None:
+    """Write a tenant's registry row (the operator's last provisioning step)."""
+    values = record.model_dump(exclude={"updated_at"})
+    names = list(values)
+    updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in names if n != "slug")
+    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+    # Column names come from the model; values are bound parameters.
+    sql = (f"INSERT INTO platform.tenants ({', '.join(names)}) VALUES ({placeholders}) "  # noqa: S608
+           f"ON CONFLICT (slug) DO UPDATE SET {updates}, updated_at = now()")
+    await conn.execute(sql, *values.values())
+    await redis.delete(_cache_key(record.slug))
+
+
+async def set_tenant_channels(conn: asyncpg.Connection, slug: str,
+                              channels: dict[str, list[bytes]]) -> None:
+    """Replace a tenant's channel identifiers (blind indexes) with exactly these."""
+    async with conn.transaction():
+        await conn.execute("DELETE FROM platform.tenant_channels WHERE slug = $1", slug)
+        await conn.executemany(
+            "INSERT INTO platform.tenant_channels (channel, blind_index, slug) VALUES ($1, $2, $3)",
+            [(channel, index, slug) for channel, indexes in channels.items() for index in indexes])
+
+
+async def set_tenant_status(conn: asyncpg.Connection, redis: aioredis.Redis, slug: str,
+                            status: TenantStatus) -> None:
+    updated = await conn.execute(
+        "UPDATE platform.tenants SET status = $2, updated_at = now() WHERE slug = $1",
+        slug, status)
+    if updated == "UPDATE 0":
+        raise UnknownTenant(slug)
+    await redis.delete(_cache_key(slug))
+
+
+async def delete_tenant(conn: asyncpg.Connection, redis: aioredis.Redis, slug: str) -> None:
+    await conn.execute("DELETE FROM platform.tenants WHERE slug = $1", slug)
+    await redis.delete(_cache_key(slug))
