@@ -12,6 +12,7 @@ from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.tenancy import TenantNames
 
 MakeTenant = Callable[..., Awaitable[TenantNames]]
+SESSION_STATE = "SELECT current_user AS who, current_setting('search_path') AS path"
 
 
 async def test_a_tenant_reads_and_writes_its_own_tables(db: asyncpg.Pool,
@@ -59,11 +60,11 @@ async def test_nothing_session_level_is_left_on_the_connection(stack_pool_of_one
     """With one pooled connection, the next user gets it exactly as it was before."""
     tenant = await make_tenant()
     async with stack_pool_of_one.acquire() as conn:
-        before = await conn.fetchrow("SELECT current_user AS who, current_setting('search_path') AS path")
+        before = await conn.fetchrow(SESSION_STATE)
     async with TenantUnitOfWork(stack_pool_of_one, tenant) as conn:
         await conn.fetchval("SELECT count(*) FROM customers")
     async with stack_pool_of_one.acquire() as conn:
-        after = await conn.fetchrow("SELECT current_user AS who, current_setting('search_path') AS path")
+        after = await conn.fetchrow(SESSION_STATE)
     assert dict(after) == dict(before)
     assert before["who"] != tenant.role
 
