@@ -11,9 +11,9 @@ from typing import Literal
 
 import asyncpg
 import redis.asyncio as aioredis
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
-from simptu.runtime.core.tenancy import TenantNames
+from simptu.runtime.core.tenancy import TenantNames, check_slug
 
 TenantStatus = Literal["Provisioning", "Ready", "Suspended", "Deleting", "Shredded"]
 BusinessType = Literal["dental-clinic", "gym", "hotel"]
@@ -48,6 +48,11 @@ class TenantRecord(BaseModel):
     timezone: str = "UTC"
     generation: int = 0
     updated_at: dt.datetime | None = None
+
+    @field_validator("slug")
+    @classmethod
+    def _slug_is_a_dns_label(cls, slug: str) -> str:
+        return check_slug(slug)
 
     @property
     def names(self) -> TenantNames:

@@ -101,6 +101,11 @@ async def migrate_tenant(conn: asyncpg.Connection, tenant: TenantNames) -> list[
     return await _apply(conn, tenant.schema, load("tenant"), role=tenant.role)
 
 
+async def _still_registered(conn: asyncpg.Connection, slug: str) -> bool:
+    found = await conn.fetchval("SELECT 1 FROM platform.tenants WHERE slug = $1", slug)
+    return bool(found)
+
+
 Progress = Callable[[int, int, TenantNames, list[Migration]], None]
 
 
@@ -113,7 +118,12 @@ async def migrate_all_tenants(pool: asyncpg.Pool, progress: Progress | None = No
     for done, slug in enumerate(slugs, start=1):
         tenant = TenantNames(slug)
         async with pool.acquire() as conn:
-            applied = await migrate_tenant(conn, tenant)
+            try:
+                applied = await migrate_tenant(conn, tenant)
+            except (MigrationError, asyncpg.PostgresError):
+                if await _still_registered(conn, slug):
+                    raise
+                applied = []  # removed while we were running: nothing to upgrade
         total += len(applied)
         if progress:
             progress(done, len(slugs), tenant, applied)

@@ -1,0 +1,3 @@
+from simptu.runtime.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,58 @@
+"""`simptu`: platform administration from the command line (settings from `SIMPTU_*`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from simptu.runtime.core.database import create_pool
+from simptu.runtime.core.migrations import (
+    Migration,
+    MigrationError,
+    migrate_all_tenants,
+    migrate_platform,
+)
+from simptu.runtime.core.settings import CoreSettings
+from simptu.runtime.core.tenancy import TenantNames
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="simptu", description="Administer a Simptu platform. Connection settings come from "
+        "the environment (SIMPTU_DATABASE_URL, ...); for the local stack: eval \"$(make -s env)\".")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "migrate", help="upgrade the platform registry and every tenant schema to the latest "
+        "migrations (safe to run concurrently and repeatedly)")
+    return parser
+
+
+def _report(done: int, total: int, tenant: TenantNames, applied: list[Migration]) -> None:
+    what = ", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "up to date"
+    print(f"  [{done}/{total}] {tenant.schema}: {what}", flush=True)
+
+
+async def migrate(settings: CoreSettings) -> int:
+    pool = await create_pool(settings)
+    try:
+        async with pool.acquire() as conn:
+            applied = await migrate_platform(conn)
+        print(f"platform: {len(applied)} migration(s) applied", flush=True)
+        total = await migrate_all_tenants(pool, progress=_report)
+        print(f"tenants: {total} migration(s) applied", flush=True)
+    finally:
+        await pool.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = CoreSettings()  # type: ignore[call-arg]  # filled from the environment
+    try:
+        if args.command == "migrate":
+            return asyncio.run(migrate(settings))
+    except MigrationError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 2

@@ -1,0 +1,108 @@
+"""Redis helpers: tenant-scoped cache, expiring sessions and an atomic rate limiter."""
+
+from __future__ import annotations
+
+import asyncio
+
+import redis.asyncio as aioredis
+from pydantic import BaseModel
+
+from simptu.runtime.core.rate_limit import RateLimiter
+from simptu.runtime.core.session_store import SessionStore
+from simptu.runtime.core.tenancy import TenantNames
+from simptu.runtime.core.tenant_cache import TenantCache
+
+
+class Profile(BaseModel):
+    name: str
+    opening_hours: str
+
+
+class GuestSession(BaseModel):
+    session_id: str
+    locale: str
+
+
+async def test_cache_loads_once_and_keeps_tenants_apart(redis_client: aioredis.Redis,
+                                                        unique: str) -> None:
+    clinic, gym = TenantNames(f"{unique}-clinic"), TenantNames(f"{unique}-gym")
+    loads: list[str] = []
+
+    def loader(tenant: str, hours: str):  # type: ignore[no-untyped-def]
+        async def load() -> Profile:
+            loads.append(tenant)
+            return Profile(name=tenant, opening_hours=hours)
+        return load
+
+    clinic_cache, gym_cache = TenantCache(redis_client, clinic), TenantCache(redis_client, gym)
+    try:
+        first = await clinic_cache.get_or_load("profile", Profile, loader("clinic", "9-17"))
+        again = await clinic_cache.get_or_load("profile", Profile, loader("clinic", "changed"))
+        other = await gym_cache.get_or_load("profile", Profile, loader("gym", "6-22"))
+        assert first == again == Profile(name="clinic", opening_hours="9-17")
+        assert other == Profile(name="gym", opening_hours="6-22")
+        assert loads == ["clinic", "gym"]
+    finally:
+        await clinic_cache.invalidate_all()
+        await gym_cache.invalidate_all()
+
+
+async def test_invalidation_makes_the_next_read_load_again(redis_client: aioredis.Redis,
+                                                           unique: str) -> None:
+    cache = TenantCache(redis_client, TenantNames(unique))
+    versions = iter(["v1", "v2", "v3"])
+
+    async def load() -> Profile:
+        return Profile(name="clinic", opening_hours=next(versions))
+
+    assert (await cache.get_or_load("profile", Profile, load)).opening_hours == "v1"
+    await cache.invalidate("profile")
+    assert (await cache.get_or_load("profile", Profile, load)).opening_hours == "v2"
+    await cache.get_or_load("services", Profile, load)
+    assert await cache.invalidate_all() == 2
+    assert await redis_client.exists(cache.key("profile")) == 0
+
+
+async def test_sessions_expire_and_can_be_revoked(redis_client: aioredis.Redis,
+                                                  unique: str) -> None:
+    store = SessionStore(redis_client, TenantNames(unique), "guest", GuestSession, ttl=1)
+    session_id = await store.create(GuestSession(session_id="s-1", locale="ro"))
+    assert await store.get(session_id) == GuestSession(session_id="s-1", locale="ro")
+    assert await store.revoke(session_id)
+    assert await store.get(session_id) is None
+    short_lived = await store.create(GuestSession(session_id="s-2", locale="en"))
+    await asyncio.sleep(1.2)
+    assert await store.get(short_lived) is None
+    assert not await store.touch(short_lived)
+
+
+async def test_other_tenants_cannot_see_a_session(redis_client: aioredis.Redis,
+                                                  unique: str) -> None:
+    mine = SessionStore(redis_client, TenantNames(f"{unique}-a"), "guest", GuestSession, ttl=60)
+    theirs = SessionStore(redis_client, TenantNames(f"{unique}-b"), "guest", GuestSession, ttl=60)
+    session_id = await mine.create(GuestSession(session_id="s-1", locale="ro"))
+    try:
+        assert await theirs.get(session_id) is None
+    finally:
+        await mine.revoke(session_id)
+
+
+async def test_parallel_requests_never_exceed_the_limit(redis_client: aioredis.Redis,
+                                                        unique: str) -> None:
+    limiter = RateLimiter(redis_client, f"guest-{unique}", limit=10, window=30)
+    tenant = TenantNames(unique)
+    decisions = await asyncio.gather(*(limiter.hit(tenant, "203.0.113.7") for _ in range(50)))
+    assert sum(d.allowed for d in decisions) == 10
+    refused = [d for d in decisions if not d.allowed]
+    assert all(0 < d.retry_after <= 30 for d in refused)
+    # Another client and another tenant have budgets of their own.
+    assert (await limiter.hit(tenant, "198.51.100.1")).allowed
+    assert (await limiter.hit(TenantNames(f"{unique}-b"), "203.0.113.7")).allowed
+
+
+async def test_the_window_slides(redis_client: aioredis.Redis, unique: str) -> None:
+    limiter = RateLimiter(redis_client, f"burst-{unique}", limit=2, window=0.5)
+    tenant = TenantNames(unique)
+    assert [(await limiter.hit(tenant, "c")).allowed for _ in range(3)] == [True, True, False]
+    await asyncio.sleep(0.6)
+    assert (await limiter.hit(tenant, "c")).allowed
