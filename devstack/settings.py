@@ -20,6 +20,7 @@ class DevstackSettings(BaseSettings):
     ready_timeout: float = 180.0
 
     postgres_port: int = 55432
+    pgbouncer_port: int = 56432
     redis_port: int = 56379
     kafka_port: int = 59092
     kafka_controller_port: int = 59093

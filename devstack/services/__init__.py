@@ -9,11 +9,13 @@ from simptu.devstack.services.kafka import Kafka
 from simptu.devstack.services.keycloak import Keycloak
 from simptu.devstack.services.kube import KubeApiserver, KubeControllerManager
 from simptu.devstack.services.openbao import OpenBao
+from simptu.devstack.services.pgbouncer import PgBouncer
 from simptu.devstack.services.postgres import Postgres
 from simptu.devstack.services.redis import Redis
 
 ALL_SERVICES: tuple[Service, ...] = (
     Postgres(),
+    PgBouncer(),
     Redis(),
     Kafka(),
     Etcd(),

@@ -18,7 +18,7 @@ DATABASE = "simptu"
 KEYCLOAK_DB = "keycloak"
 
 
-def _run_as() -> str | None:
+def run_as() -> str | None:
     # PostgreSQL refuses to run as root; Debian's package creates the `postgres` user.
     return "postgres" if os.geteuid() == 0 else None
 
@@ -35,7 +35,7 @@ class Postgres(Service):
     def prepare(self, ctx: Context) -> None:
         home = ctx.folder(self.name)
         self.socket_dir(ctx).mkdir(exist_ok=True)
-        user = _run_as()
+        user = run_as()
         if user:
             for path in (home, self.socket_dir(ctx)):
                 shutil.chown(path, user, user)
@@ -67,7 +67,7 @@ class Postgres(Service):
         argv = [str(POSTGRES_BIN / "postgres"), "-D", str(self.data_dir(ctx))]
         for key, value in settings.items():
             argv += ["-c", f"{key}={value}"]
-        return Launch(argv=argv, user=_run_as())
+        return Launch(argv=argv, user=run_as())
 
     def url(self, ctx: Context, database: str = DATABASE) -> str:
         password = ctx.secret("postgres_password")

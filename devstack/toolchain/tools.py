@@ -184,7 +184,8 @@ DEBIAN = DebianPackages(
     name="debian", version="bookworm",
     binaries={str(POSTGRES_BIN / "postgres"): "postgresql-15",
               "/usr/bin/redis-server": "redis-server",
-              "/usr/bin/redis-cli": "redis-tools"},
+              "/usr/bin/redis-cli": "redis-tools",
+              "/usr/sbin/pgbouncer": "pgbouncer"},
 )
 KUBE = GoTool(
     name="kube", version=KUBE_VERSION, module="kube", ldflags=_KUBE_LDFLAGS,
