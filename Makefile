@@ -46,3 +46,4 @@ lint: venv  ## ruff and mypy
 	@mkdir -p .cache/mypy/simptu
 	@for c in $(COMPONENTS); do ln -sfn ../../../$$c .cache/mypy/simptu/$$c; done
 	$(BIN)/mypy -p simptu
+	$(BIN)/mypy tests

@@ -87,7 +87,9 @@ async def topic_prefix(stack: StackEnv, unique: str) -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 def kube(stack: StackEnv) -> k8s.ApiClient:
     """A Kubernetes API client logged in as the stack's admin."""
-    return k8s_config.new_client_from_config(config_file=stack.kubeconfig)
+    api: k8s.ApiClient = k8s_config.new_client_from_config(  # type: ignore[no-untyped-call]
+        config_file=stack.kubeconfig)
+    return api
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ async def test_redis_sets_gets_and_publishes(stack: StackEnv, unique: str) -> No
         assert message is not None
         assert message["data"] == b"ping"
     finally:
-        await pubsub.aclose()
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
         await client.delete(f"{unique}:greeting")
         await client.aclose()
 
@@ -127,6 +127,7 @@ def test_crd_applied_with_kubectl_is_served_to_the_python_client(
         objects.create_namespaced_custom_object("smoke.simptu.io", "v1", namespace, plural, body)
         stored = objects.get_namespaced_custom_object(
             "smoke.simptu.io", "v1", namespace, plural, "one")
+        assert isinstance(stored, dict)
         assert stored["spec"] == {"size": 3}
         # The schema is enforced by the real API server.
         bad = {**body, "metadata": {"name": "two"}, "spec": {"size": 0}}

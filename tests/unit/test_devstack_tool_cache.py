@@ -35,7 +35,7 @@ def test_an_interrupted_build_is_not_mistaken_for_a_finished_one(tmp_path: Path)
     with pytest.raises(RuntimeError, match="compiler crashed"):
         ensure_cached(folder, broken)
     assert not folder.exists()
-    ensure_cached(folder, lambda staging: (staging / "whole").write_text(""))
+    ensure_cached(folder, lambda staging: (staging / "whole").touch())
     assert sorted(p.name for p in folder.iterdir()) == [COMPLETE_MARKER, "whole"]
 
 
