@@ -1,5 +1,7 @@
 """A tenant's namespace and what runs in it: ServiceAccount, ConfigMap, ResourceQuota,
-NetworkPolicy and the agent Deployment, all owned by the Tenant and applied server-side.
+NetworkPolicy and the agent Deployment, applied server-side. Everything in the namespace is
+owned by the Tenant; the namespace itself is not, since `deletionPolicy: Retain` keeps it (and
+the Secrets in it) when the Tenant is deleted.
 
 `manifests` is pure (the desired objects); `ensure` applies them, `check` compares the
 cluster with them, `remove` deletes the namespace (Kubernetes' garbage collector does the rest).
@@ -56,12 +58,11 @@ class AgentSpec:
                 "simptu.io/business-type": self.business_type}
 
 
-def _meta(spec: AgentSpec, name: str, owner: dict[str, Any], namespaced: bool = True,
-          ) -> dict[str, Any]:
-    meta: dict[str, Any] = {"name": name, "labels": spec.labels, "ownerReferences": [owner]}
-    if namespaced:
-        meta["namespace"] = spec.names.namespace
-    return meta
+def _meta(spec: AgentSpec, name: str, owner: dict[str, Any] | None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "labels": spec.labels}
+    if owner is None:  # the namespace: kept or deleted by the deletion policy, not by GC
+        return meta
+    return {**meta, "namespace": spec.names.namespace, "ownerReferences": [owner]}
 
 
 def owner_reference(tenant: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +108,7 @@ def manifests(spec: AgentSpec, owner: dict[str, Any]) -> list[dict[str, Any]]:
     selector = {"simptu.io/tenant": spec.slug, "app.kubernetes.io/name": AGENT}
     ns = spec.names.namespace
     return [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(spec, ns, owner, False)},
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(spec, ns, None)},
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(spec, AGENT, owner)},
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(spec, f"{AGENT}-config",
                                                                       owner),

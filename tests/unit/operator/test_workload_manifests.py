@@ -18,17 +18,18 @@ def _spec(**changes: Any) -> AgentSpec:
                         "image": "simptu/agent:test", **changes})
 
 
-def test_everything_lives_in_the_tenant_namespace_and_is_owned_by_the_tenant() -> None:
+def test_everything_in_the_tenant_namespace_is_owned_by_the_tenant() -> None:
     objects = manifests(_spec(), owner_reference(TENANT))
     assert [o["kind"] for o in objects] == ["Namespace", "ServiceAccount", "ConfigMap",
                                             "ResourceQuota", "NetworkPolicy", "Deployment"]
+    namespace, *inside = objects
+    assert "ownerReferences" not in namespace["metadata"]  # Retain keeps it
     for obj in objects:
-        meta = obj["metadata"]
-        assert meta["ownerReferences"][0]["uid"] == TENANT["metadata"]["uid"]
-        assert meta["labels"]["simptu.io/tenant"] == "zambet-dental"
-        assert meta["labels"]["simptu.io/business-type"] == "dental-clinic"
-        if obj["kind"] != "Namespace":
-            assert meta["namespace"] == "tenant-zambet-dental"
+        assert obj["metadata"]["labels"]["simptu.io/tenant"] == "zambet-dental"
+        assert obj["metadata"]["labels"]["simptu.io/business-type"] == "dental-clinic"
+    for obj in inside:
+        assert obj["metadata"]["ownerReferences"][0]["uid"] == TENANT["metadata"]["uid"]
+        assert obj["metadata"]["namespace"] == "tenant-zambet-dental"
 
 
 def test_the_agent_gets_its_topics_key_and_model_from_the_config_map() -> None:
