@@ -7,7 +7,7 @@ DEVSTACK := $(BIN)/python -m simptu.devstack
 # Components mypy sees under their installed import names (see pyproject.toml, [tool.mypy]).
 COMPONENTS := devstack operator runtime
 
-.PHONY: help venv tools up down status env test test-unit lint
+.PHONY: help venv tools up down status env test test-unit lint bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,6 +40,9 @@ test: up  ## the whole suite against the real local stack
 
 test-unit: venv  ## only the fast tests that need no services
 	$(BIN)/pytest -m unit
+
+bench: up  ## benchmarks, printed as tables (figures belong in closing notes, never in tests)
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: venv  ## ruff and mypy
 	$(BIN)/ruff check .

@@ -1,0 +1,3 @@
+from simptu.runtime.core.crypto.cli import main
+
+raise SystemExit(main())

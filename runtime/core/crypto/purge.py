@@ -1,0 +1,100 @@
+"""Telling every process to drop a tenant's cached keys: a Redis pub/sub channel.
+
+A message names only the tenant and why (`rotated`, `shredded`); no key material ever goes
+through Redis. Pub/sub is fire-and-forget, so a listener that lost its connection may have
+missed messages: it reports every (re)subscription and failure as a gap, and the key ring then
+drops everything it cached. The cache's time to live bounds what a gap can leave behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+PURGE_CHANNEL = "simptu:crypto:purge"
+ChangeReason = Literal["rotated", "shredded"]
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    tenant: str
+    reason: ChangeReason
+
+
+async def announce_key_change(redis: aioredis.Redis, tenant: str, reason: ChangeReason) -> int:
+    """Publish a key change; returns how many listeners received it."""
+    message = json.dumps({"tenant": tenant, "reason": reason})
+    receivers: int = await redis.publish(PURGE_CHANNEL, message)
+    return receivers
+
+
+def _parse(data: Any) -> KeyChange | None:
+    try:
+        body = json.loads(data)
+        return KeyChange(str(body["tenant"]), body["reason"])
+    except (ValueError, KeyError, TypeError):
+        log.warning("ignoring a malformed message on %s", PURGE_CHANNEL)
+        return None
+
+
+class PurgeListener:
+    """Subscribes to the purge channel and calls `on_change` per message, `on_gap` whenever
+    messages may have been missed (each subscription, each connection failure)."""
+
+    def __init__(self, redis: aioredis.Redis, on_change: Callable[[KeyChange], None],
+                 on_gap: Callable[[], None], *, subscribe_timeout: float = 5.0,
+                 max_backoff: float = 5.0) -> None:
+        self._pubsub = redis.pubsub()
+        self._on_change = on_change
+        self._on_gap = on_gap
+        self._subscribe_timeout = subscribe_timeout
+        self._max_backoff = max_backoff
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Subscribe and return once the subscription is confirmed."""
+        await self._pubsub.subscribe(PURGE_CHANNEL)
+        async with asyncio.timeout(self._subscribe_timeout):
+            while True:
+                message = await self._pubsub.get_message(timeout=self._subscribe_timeout)
+                if message is not None and message["type"] == "subscribe":
+                    break
+        self._on_gap()  # anything cached before we listened may be stale
+        self._task = asyncio.create_task(self._listen(), name="crypto-purge-listener")
+
+    def _handle(self, message: dict[str, Any] | None) -> None:
+        if message is None:
+            return
+        if message["type"] == "subscribe":  # a re-subscription after a reconnect
+            self._on_gap()
+        elif message["type"] == "message" and (change := _parse(message["data"])):
+            self._on_change(change)
+
+    async def _listen(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                self._handle(await self._pubsub.get_message(timeout=1.0))
+                backoff = 0.1
+            except (RedisError, OSError) as error:
+                self._on_gap()
+                log.warning("purge channel unavailable (%s); retrying in %.1fs", error, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
