@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEVSTACK := $(BIN)/python -m simptu.devstack
 # Components mypy sees under their installed import names (see pyproject.toml, [tool.mypy]).
-COMPONENTS := devstack operator runtime
+COMPONENTS := devstack operator runtime vault
 
 .PHONY: help venv tools up down status env test test-unit lint bench
 

@@ -16,14 +16,15 @@ def _config() -> dict[str, object]:
     return setuptools
 
 
-def test_every_folder_with_code_or_sql_is_a_listed_package() -> None:
+def test_every_folder_with_code_sql_or_policies_is_a_listed_package() -> None:
     package_dir = _config()["package-dir"]
     assert isinstance(package_dir, dict)
     found = set()
     for import_name, folder in package_dir.items():
         base = ROOT / folder
         for path in [base, *base.rglob("*")] if base.exists() else []:
-            has_code = (path.is_dir() and any(path.glob("*.py"))) or any(path.glob("*.sql"))
+            kinds = ("py", "sql", "hcl")
+            has_code = path.is_dir() and any(any(path.glob(f"*.{ext}")) for ext in kinds)
             if has_code and "__pycache__" not in path.parts:
                 relative = path.relative_to(base).parts
                 found.add(".".join((import_name, *relative)))
