@@ -1,0 +1,3 @@
+from simptu.runtime.core.events.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,130 @@
+"""Consuming CloudEvents from Kafka: an offset is committed only after its event was handled,
+and a failing handler is retried with bounded backoff, never skipped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from typing import TypeAlias
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from simptu.runtime.core.events.cloudevents import CloudEvent, InvalidCloudEvent
+from simptu.runtime.core.events.idempotency import EventProcessor
+from simptu.runtime.core.events.metrics import EVENTS_CONSUMED
+from simptu.runtime.core.events.retry import Backoff
+from simptu.runtime.core.events.topics import tenant_of_topic
+
+log = logging.getLogger(__name__)
+
+# ConsumerRecord[bytes, bytes]; aiokafka ships no type information.
+Record: TypeAlias = ConsumerRecord
+HANDLER_BACKOFF = Backoff(first=0.2, longest=30.0)
+
+
+class RejectedRecord(ValueError):
+    """A record that is not a valid event of its topic's tenant."""
+
+
+def event_of(record: Record) -> CloudEvent:
+    """The record's event, checked against the tenant its topic belongs to."""
+    if record.value is None:
+        raise RejectedRecord("empty record")
+    try:
+        event = CloudEvent.from_bytes(record.value)
+    except InvalidCloudEvent as error:
+        raise RejectedRecord(str(error)) from error
+    owner = tenant_of_topic(record.topic)
+    if owner is not None and owner != event.tenantid:
+        raise RejectedRecord(f"event of tenant {event.tenantid!r} on {owner!r}'s topic")
+    return event
+
+
+class EventConsumer:
+    """`task = create_task(consumer.run())` … `consumer.stop(); await task`.
+
+    `process` drops duplicates (see `idempotency`). A failed event is fetched again after a
+    backoff, its partition paused meanwhile. A record that is not a valid event of its topic's
+    tenant can never succeed: it is logged, counted as `rejected` and committed past, so one
+    bad record cannot stop a partition forever.
+    """
+
+    def __init__(self, bootstrap: str, group_id: str, topics: list[str],
+                 process: EventProcessor, *, backoff: Backoff = HANDLER_BACKOFF,
+                 max_records: int = 100, client_id: str = "simptu") -> None:
+        self.process = process
+        self.backoff = backoff
+        self.max_records = max_records
+        self._consumer = AIOKafkaConsumer(
+            *topics, bootstrap_servers=bootstrap, group_id=group_id, client_id=client_id,
+            enable_auto_commit=False, auto_offset_reset="earliest")
+        self._attempts: defaultdict[tuple[TopicPartition, int], int] = defaultdict(int)
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        await self._consumer.start()
+        try:
+            while not self._stopping.is_set():
+                batch = await self._consumer.getmany(timeout_ms=200,
+                                                     max_records=self.max_records)
+                # Partitions are independent: each keeps its order, none waits for another.
+                await asyncio.gather(*(self._consume_partition(tp, records)
+                                       for tp, records in batch.items()))
+        finally:
+            await self._consumer.stop()
+
+    async def _consume_partition(self, tp: TopicPartition, records: list[Record]) -> None:
+        """Handle records in order; commit what succeeded; on failure, fetch it again later."""
+        next_offset = None
+        for record in records:
+            if not await self._consume(tp, record):
+                self._retry_later(tp, record.offset)
+                break
+            next_offset = record.offset + 1
+        if next_offset is not None:
+            await self._commit(tp, next_offset)
+
+    async def _consume(self, tp: TopicPartition, record: Record) -> bool:
+        """True when the record is done with (handled, duplicate or rejected)."""
+        try:
+            event = event_of(record)
+        except RejectedRecord as error:
+            EVENTS_CONSUMED.labels("rejected").inc()
+            log.error("rejected %s[%d]@%d: %s", tp.topic, tp.partition, record.offset, error)
+            return True
+        try:
+            handled = await self.process(event)
+        except Exception:
+            self._attempts[tp, record.offset] += 1
+            EVENTS_CONSUMED.labels("failed").inc()
+            log.exception("handler failed on event %s (%s[%d]@%d, attempt %d)", event.id,
+                          tp.topic, tp.partition, record.offset, self._attempts[tp, record.offset],
+                          extra={"tenant": event.tenantid})
+            return False
+        self._attempts.pop((tp, record.offset), None)
+        EVENTS_CONSUMED.labels("handled" if handled else "duplicate").inc()
+        return True
+
+    def _retry_later(self, tp: TopicPartition, offset: int) -> None:
+        # Rewind and pause only this partition; its records are fetched again after the delay.
+        self._consumer.seek(tp, offset)
+        self._consumer.pause(tp)
+        delay = self.backoff.delay(self._attempts[tp, offset])
+        asyncio.get_running_loop().call_later(delay, self._resume, tp)
+
+    def _resume(self, tp: TopicPartition) -> None:
+        if tp in self._consumer.assignment():
+            self._consumer.resume(tp)
+
+    async def _commit(self, tp: TopicPartition, offset: int) -> None:
+        try:
+            await self._consumer.commit({tp: offset})
+        except (CommitFailedError, KafkaError) as error:
+            # The partition moved to another member: it resumes from the last commit and
+            # redelivers what we handled since, which the processor drops as duplicates.
+            log.warning("could not commit %s[%d]@%d: %r", tp.topic, tp.partition, offset, error)
