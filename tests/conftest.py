@@ -23,6 +23,7 @@ from kubernetes import config as k8s_config
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.stack import Stack
 from simptu.runtime.core.migrations import migrate_platform, migrate_tenant
+from simptu.runtime.core.redis_client import connect_redis
 from simptu.runtime.core.registry import TenantRecord, delete_tenant, upsert_tenant
 from simptu.runtime.core.schemas import drop_tenant_schema, ensure_tenant_schema
 from simptu.runtime.core.settings import CoreSettings
@@ -153,7 +154,7 @@ async def stack_pool_of_one(stack: StackEnv) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture(scope="session")
 async def redis_client(stack: StackEnv) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(stack.redis_url)
+    client = connect_redis(stack.redis_url)
     yield client
     await client.aclose()
 

@@ -1,0 +1,28 @@
+"""What deleting a Tenant removes, by its `deletionPolicy`.
+
+Retain: the tenant stops being routable; schema, role, topics, realm, namespace and key stay.
+Delete: schema, role, topics, realm and namespace are dropped; the transit key stays.
+Shred:  the transit key is destroyed first (every copy of the data, backups included, becomes
+        unreadable at once), then everything Delete drops.
+"""
+
+from __future__ import annotations
+
+from simptu.operator import kafka, keycloak, postgres, vault, workloads
+from simptu.operator.platform import Platform
+from simptu.runtime.core.registry import delete_tenant
+from simptu.runtime.core.tenancy import TenantNames
+
+
+async def delete(platform: Platform, tenant: TenantNames, policy: str) -> None:
+    """Idempotent: a retry after a failure redoes only what is left."""
+    p = platform
+    async with p.pool.acquire() as conn:
+        await delete_tenant(conn, p.redis, tenant.slug)  # first: stop routing at once
+    if policy == "Retain":
+        return
+    await vault.remove(p.keystore, p.bao, p.redis, tenant, shred=policy == "Shred")
+    await postgres.remove(p.pool, tenant)
+    await kafka.remove(p.topics, p.kube, tenant)
+    await keycloak.remove(p.keycloak, tenant.slug)
+    await workloads.remove(p.kube, tenant.slug)

@@ -1,0 +1,43 @@
+"""Create, update, resume and the drift timer all converge the tenant the same way."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any
+
+import kopf
+
+from simptu.operator.handlers.resource import GROUP, PLURAL, VERSION, write_status
+from simptu.operator.metrics import TENANTS_BY_PHASE
+from simptu.operator.reconcile import reconcile
+
+DRIFT_INTERVAL = float(os.environ.get("SIMPTU_DRIFT_CHECK_INTERVAL", "60"))
+
+
+async def _converge(body: kopf.Body, memo: kopf.Memo, name: str) -> None:
+    outcome = await reconcile(memo.platform, dict(body))
+    await write_status(memo.platform.kube, name, outcome.status)
+    memo.phases[name] = outcome.status["phase"]
+    for phase in {"Pending", "Provisioning", "Ready", "Suspended", "Paused", "Failed"}:
+        TENANTS_BY_PHASE.labels(phase=phase).set(
+            sum(1 for p in memo.phases.values() if p == phase))
+    if outcome.permanent:
+        raise kopf.PermanentError(outcome.status["lastError"])
+    if outcome.failed:
+        raise kopf.TemporaryError(outcome.status["lastError"], delay=10)
+
+
+@kopf.on.resume(GROUP, VERSION, PLURAL, retries=30, backoff=10, timeout=3600)
+@kopf.on.create(GROUP, VERSION, PLURAL, retries=30, backoff=10, timeout=3600)
+@kopf.on.update(GROUP, VERSION, PLURAL, retries=30, backoff=10, timeout=3600)
+async def converge(body: kopf.Body, memo: kopf.Memo, name: str, **_: Any) -> None:
+    await _converge(body, memo, name)
+
+
+@kopf.timer(GROUP, VERSION, PLURAL, interval=DRIFT_INTERVAL, initial_delay=DRIFT_INTERVAL)
+async def repair_drift(body: kopf.Body, memo: kopf.Memo, name: str, **_: Any) -> None:
+    """Level-based repair: whatever was removed or changed by hand is put back."""
+    # A failure is reported in status and Events already; the next tick tries again.
+    with contextlib.suppress(kopf.TemporaryError):
+        await _converge(body, memo, name)

@@ -1,0 +1,200 @@
+"""Bring one tenant to what its Tenant says, step by step, and describe the outcome in status.
+
+Each step ensures its system and checks it; its condition says what it found in words. The
+registry row is written last, only when every step is ready, so runtimes never route to a
+half-provisioned tenant. Reconciling is level-based: the same function serves create, update,
+resume and the drift timer.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import httpx
+import hvac
+from aiokafka.errors import KafkaError
+from kubernetes import client as k8s
+
+from simptu.operator import conditions, kafka, keycloak, postgres, vault, workloads
+from simptu.operator.metrics import RECONCILE_SECONDS, RECONCILES
+from simptu.operator.platform import Platform
+from simptu.operator.tenant_spec import TenantSpec
+from simptu.runtime.core.crypto import CryptoError, TenantShredded
+from simptu.runtime.core.events.topics import TopicError
+from simptu.runtime.core.registry import TenantRecord, set_tenant_status, upsert_tenant
+from simptu.runtime.core.tenancy import TenantNames
+
+log = logging.getLogger(__name__)
+PAUSE_ANNOTATION = "simptu.io/pause-reconciliation"
+
+# Failures of a system that may heal by themselves: retried with backoff, reported meanwhile.
+TRANSIENT = (OSError, asyncpg.PostgresError, hvac.exceptions.VaultError, httpx.HTTPError,
+             KafkaError, TopicError, keycloak.KeycloakError, k8s.ApiException, CryptoError)
+
+
+class StepFailed(Exception):
+    """A step could not finish; its condition already says why."""
+
+
+@dataclass
+class Outcome:
+    status: dict[str, Any]
+    failed: list[str] = field(default_factory=list)
+    permanent: bool = False
+
+
+@dataclass
+class Run:
+    """One reconciliation: the tenant, its spec and the status being built."""
+
+    platform: Platform
+    tenant: TenantNames
+    spec: TenantSpec
+    body: dict[str, Any]
+    generation: int
+    conditions: list[dict[str, Any]]
+    provisioned: dict[str, Any] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+    permanent: bool = False
+
+    def report(self, part: str, ok: bool, reason: str, message: str) -> None:
+        self.conditions = conditions.set_condition(
+            self.conditions, part, "True" if ok else "False", reason, message, self.generation)
+        if not ok:
+            self.failed.append(part)
+
+    async def step(self, part: str, action: Callable[[], Awaitable[str | None]]) -> None:
+        """Run `action`; it returns None when healthy or a problem a human can fix."""
+        try:
+            problem = await action()
+        except TenantShredded as error:
+            self.permanent = True
+            self.report(part, False, "Shredded", str(error))
+        except TRANSIENT as error:
+            self.report(part, False, "Unavailable", f"{type(error).__name__}: {error}")
+        else:
+            if problem is None:
+                self.report(part, True, "Ready", "provisioned and checked")
+            else:
+                self.report(part, False, "NeedsAttention", problem)
+
+
+async def reconcile(platform: Platform, body: dict[str, Any]) -> Outcome:
+    started = time.monotonic()
+    meta, status = body["metadata"], body.get("status") or {}
+    run = Run(platform=platform, tenant=TenantNames(meta["name"]),
+              spec=TenantSpec.model_validate(body["spec"]), body=body,
+              generation=int(meta.get("generation", 1)),
+              conditions=list(status.get("conditions") or []),
+              provisioned=dict(status.get("provisioned") or {}))
+    if (meta.get("annotations") or {}).get(PAUSE_ANNOTATION) == "true":
+        return _paused(run)
+    run.conditions = [c for c in run.conditions if c["type"] != "ReconciliationPaused"]
+    await run.step("DatabaseReady", lambda: _database(run))
+    await run.step("EncryptionReady", lambda: _encryption(run))
+    await run.step("TopicsReady", lambda: _topics(run))
+    await run.step("AuthReady", lambda: _auth(run))
+    await run.step("AgentReady", lambda: _agent(run))
+    if not run.failed:
+        await run.step("Routable", lambda: _registry(run))
+    outcome = _outcome(run)
+    RECONCILES.labels(result="ok" if not run.failed else "error").inc()
+    RECONCILE_SECONDS.observe(time.monotonic() - started)
+    return outcome
+
+
+async def _database(run: Run) -> str | None:
+    version = await postgres.ensure(run.platform.pool, run.tenant)
+    run.provisioned.update(schema=run.tenant.schema, role=run.tenant.role, schemaVersion=version)
+    return await postgres.check(run.platform.pool, run.tenant)
+
+
+async def _encryption(run: Run) -> str | None:
+    p = run.platform
+    version = await vault.ensure(p.pool, p.keystore, p.bao, run.tenant)
+    run.provisioned.update(transitKey=run.tenant.transit_key, transitKeyVersion=version)
+    return await vault.check(p.keystore, p.bao, run.tenant)
+
+
+async def _topics(run: Run) -> str | None:
+    p, k = run.platform, run.spec.kafka
+    settings = kafka.topic_settings(k.partitions, k.replication_factor, k.retention_hours)
+    run.provisioned["topics"] = await kafka.ensure(p.topics, p.kube, run.tenant, settings)
+    return await kafka.check(p.topics, run.tenant, settings)
+
+
+async def _auth(run: Run) -> str | None:
+    p = run.platform
+    realm = run.spec.realm(run.tenant.slug, demo=p.settings.demo_realms)
+    run.provisioned.update(realm=run.tenant.slug,
+                           issuer=await keycloak.ensure(p.keycloak, realm))
+    return None if await keycloak.check(p.keycloak, run.tenant.slug) else "realm is disabled"
+
+
+async def _agent(run: Run) -> str | None:
+    p = run.platform
+    spec = run.spec.workload(run.tenant.slug, p.settings.agent_image)
+    owner = workloads.owner_reference(run.body)
+    await workloads.ensure(p.kube, spec, owner)
+    run.provisioned["namespace"] = run.tenant.namespace
+    state = await workloads.check(p.kube, spec, owner)
+    if state.missing:
+        return f"missing after apply: {', '.join(state.missing)}"
+    if state.missing_secret:
+        return (f"Secret {state.missing_secret} not found in namespace {run.tenant.namespace}: "
+                "create it (see the Tenant example's header)")
+    if p.settings.agent_readiness == "available" and state.ready_replicas < state.desired_replicas:
+        return f"{state.ready_replicas}/{state.desired_replicas} agent replicas ready"
+    return None
+
+
+async def _registry(run: Run) -> str | None:
+    p, spec = run.platform, run.spec
+    record = TenantRecord(
+        slug=run.tenant.slug, status="Suspended" if spec.suspended else "Ready",
+        business_type=spec.business_type, display_name=spec.display_name,
+        schema_name=run.tenant.schema, transit_key=run.tenant.transit_key,
+        auth_issuer=run.provisioned.get("issuer"), locale=spec.locale, timezone=spec.timezone,
+        generation=run.generation)
+    async with p.pool.acquire() as conn:
+        await upsert_tenant(conn, p.redis, record)
+    return None
+
+
+async def mark_unroutable(platform: Platform, slug: str) -> None:
+    """Stop runtimes routing to a tenant that is no longer healthy (if it was registered)."""
+    async with platform.pool.acquire() as conn:
+        exists = await conn.fetchval("SELECT 1 FROM platform.tenants WHERE slug = $1", slug)
+        if exists:
+            await set_tenant_status(conn, platform.redis, slug, "Provisioning")
+
+
+def _paused(run: Run) -> Outcome:
+    run.conditions = conditions.set_condition(
+        run.conditions, "ReconciliationPaused", "True", "AnnotationSet",
+        f"{PAUSE_ANNOTATION} is \"true\": no changes are made to this tenant", run.generation)
+    status = {"phase": "Paused", "conditions": run.conditions}
+    return Outcome(status=status)
+
+
+def _outcome(run: Run) -> Outcome:
+    run.conditions = conditions.summarise(run.conditions, run.generation)
+    if "Routable" in run.failed:  # every part is fine, but runtimes cannot find the tenant
+        routable = next(c for c in run.conditions if c["type"] == "Routable")
+        run.conditions = conditions.set_condition(
+            run.conditions, "Ready", "False", "NotRoutable", routable["message"], run.generation)
+    if run.failed:
+        phase = "Failed" if run.permanent else "Provisioning"
+        first = next(c for c in run.conditions if c["type"] == run.failed[0])
+        last_error = f"{run.failed[0]}: {first['message']}"
+    else:
+        phase, last_error = ("Suspended" if run.spec.suspended else "Ready"), ""
+    status = {"phase": phase, "observedGeneration": run.generation,
+              "conditions": run.conditions, "provisioned": run.provisioned,
+              "lastError": last_error}
+    return Outcome(status=status, failed=run.failed, permanent=run.permanent)

@@ -1,0 +1,39 @@
+"""The operator's settings, from the environment (`SIMPTU_*`, plus `BAO_*`/`VAULT_*`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class OperatorSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SIMPTU_", extra="ignore")
+
+    database_url: SecretStr
+    redis_url: SecretStr
+    kafka_bootstrap: str = "127.0.0.1:59092"
+    bao_addr: str = Field(
+        "http://127.0.0.1:58200",
+        validation_alias=AliasChoices("SIMPTU_BAO_ADDR", "BAO_ADDR", "VAULT_ADDR"))
+    bao_token: SecretStr = Field(
+        SecretStr(""), validation_alias=AliasChoices("SIMPTU_BAO_TOKEN", "BAO_TOKEN",
+                                                     "VAULT_TOKEN"))
+    keycloak_url: str = "http://127.0.0.1:58080"
+    keycloak_admin_user: str = "admin"
+    keycloak_admin_password: SecretStr = SecretStr("")
+    # Topics as Strimzi KafkaTopic resources (when the cluster runs Strimzi) or created directly.
+    topics_backend: Literal["kafka", "strimzi"] = "kafka"
+    strimzi_cluster: str = "simptu"
+    strimzi_namespace: str = "kafka"
+    strimzi_api_version: Literal["v1", "v1beta2"] = "v1"
+    agent_image: str = "simptu/agent:0.1.0"
+    # Local stack only: password grants on the web client and demo users in every realm.
+    demo_realms: bool = False
+    # "available": AgentReady waits for ready pods; "declared": for the Deployment to exist
+    # (the local stack has no nodes, its agent runs as one local worker for every tenant).
+    agent_readiness: Literal["available", "declared"] = "available"
+    # How often every tenant is compared with what it should be, and repaired.
+    drift_check_interval: float = 60.0
+    operator_port: int = 8081
