@@ -4,10 +4,10 @@ restarted Redis costs a retried command, not a failed request."""
 from __future__ import annotations
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
 
 
 def connect_redis(url: str, *, timeout: float = 5.0) -> aioredis.Redis:

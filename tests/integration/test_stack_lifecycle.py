@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.stack import Stack
+from simptu.runtime.core.redis_client import connect_redis
 
 
 def _pids(stack: Stack) -> dict[str, int | None]:
@@ -54,4 +55,21 @@ async def test_a_killed_service_is_restarted_by_up_with_its_data(
         assert await client.get(f"{unique}:kept") == b"yes"
     finally:
         await client.delete(f"{unique}:kept")
+        await client.aclose()
+
+
+async def test_a_redis_client_survives_a_redis_restart(local_stack: Stack, stack: StackEnv,
+                                                       unique: str) -> None:
+    client = connect_redis(stack.redis_url)
+    try:
+        await client.set(f"{unique}:before", "1")
+        redis_service = next(svc for svc in local_stack.services if svc.name == "redis")
+        pid = local_stack.process(redis_service).pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        await Stack().up_async()
+        # The pooled connection died with the server; the command is retried on a new one.
+        assert await client.get(f"{unique}:before") == b"1"
+    finally:
+        await client.delete(f"{unique}:before")
         await client.aclose()
