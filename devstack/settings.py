@@ -30,6 +30,7 @@ class DevstackSettings(BaseSettings):
     openbao_port: int = 58200
     keycloak_port: int = 58080
     keycloak_management_port: int = 58090
+    operator_port: int = 8081
 
     @property
     def env_file(self) -> Path:

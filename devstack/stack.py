@@ -66,6 +66,7 @@ class Stack:
         """`up` for callers already inside an event loop."""
         await asyncio.to_thread(self.ensure_tools)
         for wave in waves(self.services):
+            self.write_env()  # what a service of this wave needs from earlier ones
             await self._start_wave(wave)
         self.write_env()
 

@@ -26,7 +26,7 @@ from simptu.operator.platform import Platform
 from simptu.operator.tenant_spec import TenantSpec
 from simptu.runtime.core.crypto import CryptoError, TenantShredded
 from simptu.runtime.core.events.topics import TopicError
-from simptu.runtime.core.registry import TenantRecord, set_tenant_status, upsert_tenant
+from simptu.runtime.core.registry import TenantRecord, upsert_tenant
 from simptu.runtime.core.tenancy import TenantNames
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,12 @@ TRANSIENT = (OSError, asyncpg.PostgresError, hvac.exceptions.VaultError, httpx.H
              KafkaError, TopicError, keycloak.KeycloakError, k8s.ApiException, CryptoError)
 
 
-class StepFailed(Exception):
-    """A step could not finish; its condition already says why."""
+@dataclass(frozen=True)
+class Finding:
+    """What a step found: a problem a human can fix, or None and what is in place."""
+
+    problem: str | None
+    detail: str = ""
 
 
 @dataclass
@@ -68,20 +72,20 @@ class Run:
         if not ok:
             self.failed.append(part)
 
-    async def step(self, part: str, action: Callable[[], Awaitable[str | None]]) -> None:
-        """Run `action`; it returns None when healthy or a problem a human can fix."""
+    async def step(self, part: str, action: Callable[[], Awaitable[Finding]]) -> None:
+        """Run `action`: it ensures its system, checks it and says what it found."""
         try:
-            problem = await action()
+            finding = await action()
         except TenantShredded as error:
             self.permanent = True
             self.report(part, False, "Shredded", str(error))
         except TRANSIENT as error:
             self.report(part, False, "Unavailable", f"{type(error).__name__}: {error}")
         else:
-            if problem is None:
-                self.report(part, True, "Ready", "provisioned and checked")
+            if finding.problem is None:
+                self.report(part, True, "Ready", finding.detail)
             else:
-                self.report(part, False, "NeedsAttention", problem)
+                self.report(part, False, "NeedsAttention", finding.problem)
 
 
 async def reconcile(platform: Platform, body: dict[str, Any]) -> Outcome:
@@ -108,52 +112,59 @@ async def reconcile(platform: Platform, body: dict[str, Any]) -> Outcome:
     return outcome
 
 
-async def _database(run: Run) -> str | None:
+async def _database(run: Run) -> Finding:
     version = await postgres.ensure(run.platform.pool, run.tenant)
     run.provisioned.update(schema=run.tenant.schema, role=run.tenant.role, schemaVersion=version)
-    return await postgres.check(run.platform.pool, run.tenant)
+    return Finding(await postgres.check(run.platform.pool, run.tenant),
+                   f"schema {run.tenant.schema} at migration {version}, owned by its own role")
 
 
-async def _encryption(run: Run) -> str | None:
+async def _encryption(run: Run) -> Finding:
     p = run.platform
     version = await vault.ensure(p.pool, p.keystore, p.bao, run.tenant)
     run.provisioned.update(transitKey=run.tenant.transit_key, transitKeyVersion=version)
-    return await vault.check(p.keystore, p.bao, run.tenant)
+    return Finding(await vault.check(p.keystore, p.bao, run.tenant),
+                   f"transit key {run.tenant.transit_key} v{version} wraps the data keys; "
+                   "policy limited to it")
 
 
-async def _topics(run: Run) -> str | None:
+async def _topics(run: Run) -> Finding:
     p, k = run.platform, run.spec.kafka
     settings = kafka.topic_settings(k.partitions, k.replication_factor, k.retention_hours)
     run.provisioned["topics"] = await kafka.ensure(p.topics, p.kube, run.tenant, settings)
-    return await kafka.check(p.topics, run.tenant, settings)
+    return Finding(await kafka.check(p.topics, run.tenant, settings),
+                   f"{len(run.provisioned['topics'])} topics, {k.partitions} partitions each, "
+                   f"retention {k.retention_hours}h ({p.topics.kind})")
 
 
-async def _auth(run: Run) -> str | None:
+async def _auth(run: Run) -> Finding:
     p = run.platform
     realm = run.spec.realm(run.tenant.slug, demo=p.settings.demo_realms)
-    run.provisioned.update(realm=run.tenant.slug,
-                           issuer=await keycloak.ensure(p.keycloak, realm))
-    return None if await keycloak.check(p.keycloak, run.tenant.slug) else "realm is disabled"
+    issuer = await keycloak.ensure(p.keycloak, realm)
+    run.provisioned.update(realm=run.tenant.slug, issuer=issuer)
+    enabled = await keycloak.check(p.keycloak, run.tenant.slug)
+    return Finding(None if enabled else "realm is disabled", f"realm {realm.slug} at {issuer}")
 
 
-async def _agent(run: Run) -> str | None:
+async def _agent(run: Run) -> Finding:
     p = run.platform
     spec = run.spec.workload(run.tenant.slug, p.settings.agent_image)
     owner = workloads.owner_reference(run.body)
     await workloads.ensure(p.kube, spec, owner)
     run.provisioned["namespace"] = run.tenant.namespace
     state = await workloads.check(p.kube, spec, owner)
+    replicas = f"{state.ready_replicas}/{state.desired_replicas} agent replicas ready"
     if state.missing:
-        return f"missing after apply: {', '.join(state.missing)}"
-    if state.missing_secret:
-        return (f"Secret {state.missing_secret} not found in namespace {run.tenant.namespace}: "
-                "create it (see the Tenant example's header)")
+        return Finding(f"missing after apply: {', '.join(state.missing)}")
+    if state.missing_secrets:
+        return Finding(f"Secret {', '.join(state.missing_secrets)} not found in namespace "
+                       f"{run.tenant.namespace}: create it (see the Tenant example's header)")
     if p.settings.agent_readiness == "available" and state.ready_replicas < state.desired_replicas:
-        return f"{state.ready_replicas}/{state.desired_replicas} agent replicas ready"
-    return None
+        return Finding(replicas)
+    return Finding(None, f"namespace {run.tenant.namespace}: {replicas}")
 
 
-async def _registry(run: Run) -> str | None:
+async def _registry(run: Run) -> Finding:
     p, spec = run.platform, run.spec
     record = TenantRecord(
         slug=run.tenant.slug, status="Suspended" if spec.suspended else "Ready",
@@ -163,15 +174,7 @@ async def _registry(run: Run) -> str | None:
         generation=run.generation)
     async with p.pool.acquire() as conn:
         await upsert_tenant(conn, p.redis, record)
-    return None
-
-
-async def mark_unroutable(platform: Platform, slug: str) -> None:
-    """Stop runtimes routing to a tenant that is no longer healthy (if it was registered)."""
-    async with platform.pool.acquire() as conn:
-        exists = await conn.fetchval("SELECT 1 FROM platform.tenants WHERE slug = $1", slug)
-        if exists:
-            await set_tenant_status(conn, platform.redis, slug, "Provisioning")
+    return Finding(None, f"registered as {record.status}: runtimes route to it")
 
 
 def _paused(run: Run) -> Outcome:

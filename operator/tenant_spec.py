@@ -91,4 +91,13 @@ class TenantSpec(_Spec):
             timezone=self.timezone, replicas=self.agent.replicas, suspended=self.suspended,
             resources=self.agent.resources, model_provider=self.agent.model.provider,
             model_name=self.agent.model.name, model_endpoint=self.agent.model.endpoint,
-            credentials=SecretRef(credentials.name, credentials.key) if credentials else None)
+            credentials=SecretRef(credentials.name, credentials.key) if credentials else None,
+            secrets=self.secret_names())
+
+    def secret_names(self) -> tuple[str, ...]:
+        """Every Secret the Tenant refers to: model credentials and channel credentials."""
+        model = self.agent.credentials_secret_ref
+        channels = self.channels.model_dump(exclude={"web"}).values()  # raw CRD dicts
+        return tuple([model.name] if model else []) + tuple(
+            channel["secretRef"]["name"] for channel in channels
+            if channel and channel.get("secretRef"))

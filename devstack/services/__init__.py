@@ -9,6 +9,7 @@ from simptu.devstack.services.kafka import Kafka
 from simptu.devstack.services.keycloak import Keycloak
 from simptu.devstack.services.kube import KubeApiserver, KubeControllerManager
 from simptu.devstack.services.openbao import OpenBao
+from simptu.devstack.services.operator import Operator
 from simptu.devstack.services.pgbouncer import PgBouncer
 from simptu.devstack.services.postgres import Postgres
 from simptu.devstack.services.redis import Redis
@@ -23,4 +24,5 @@ ALL_SERVICES: tuple[Service, ...] = (
     KubeApiserver(),
     KubeControllerManager(),
     Keycloak(),
+    Operator(),
 )

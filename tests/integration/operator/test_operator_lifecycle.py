@@ -15,6 +15,7 @@ from kopf.testing import KopfRunner
 from kubernetes import client as k8s
 
 from simptu.devstack.envfile import StackEnv
+from simptu.devstack.stack import Stack
 from simptu.runtime.core.crypto import OpenBaoTransit, TenantShredded
 from simptu.runtime.core.events.topics import kafka_admin, tenant_topics
 from simptu.runtime.core.tenancy import TenantNames
@@ -23,15 +24,16 @@ Manifest = dict[str, Any]
 
 
 @pytest.fixture(scope="module")
-def operator(stack: StackEnv, tenant_crd: str) -> Iterator[KopfRunner]:
+def operator(local_stack: Stack, stack: StackEnv, tenant_crd: str) -> Iterator[KopfRunner]:
     """The operator in this process, as `make up` runs it, with a 2-second drift timer."""
     overrides = {**stack.values, "SIMPTU_AGENT_READINESS": "declared",
                  "SIMPTU_DEMO_REALMS": "true", "SIMPTU_DRIFT_CHECK_INTERVAL": "2",
                  "SIMPTU_OPERATOR_PORT": "58181"}
     saved = {key: os.environ.get(key) for key in overrides}
     os.environ.update(overrides)
-    runner = KopfRunner(["run", "--standalone", "--all-namespaces", "-m",
-                         "simptu.operator.main"])
+    # A higher peering priority than the `make up` operator, which pauses meanwhile.
+    runner = KopfRunner(["run", "--peering=simptu-operator", "--priority=100",
+                         "--all-namespaces", "-m", "simptu.operator.main"])
     try:
         with runner:
             yield runner

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simptu.operator.tenant_spec import TenantSpec
 from simptu.operator.workloads import AgentSpec, SecretRef, manifests, owner_reference
 
 TENANT = {"metadata": {"name": "zambet-dental", "uid": "0b8f6a1e-5d6c-4a8e-9a43-3b5f1e2c7d90"}}
@@ -64,3 +65,14 @@ def test_the_agent_container_runs_locked_down() -> None:
     assert context["runAsNonRoot"] is True
     assert context["allowPrivilegeEscalation"] is False
     assert context["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_every_secret_a_tenant_names_is_known_to_the_operator() -> None:
+    spec = TenantSpec.model_validate({
+        "displayName": "Hotel", "businessType": "hotel",
+        "agent": {"model": {"provider": "bedrock"}, "credentialsSecretRef": {"name": "bedrock"}},
+        "channels": {"web": {"allowedOrigins": ["https://h.example"]},
+                     "email": {"addresses": ["a@h.example"]},
+                     "bookingCom": {"propertyId": "1", "secretRef": {"name": "booking-com"}}}})
+    assert spec.secret_names() == ("bedrock", "booking-com")
+    assert spec.workload("hotel", "img").secrets == ("bedrock", "booking-com")

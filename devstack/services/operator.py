@@ -1,0 +1,86 @@
+"""The Tenant operator as a local process, with its CRDs installed and the demo tenants of
+examples/tenants/ applied and brought to Ready (their Secrets get placeholder values)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import yaml
+
+from simptu.devstack.envfile import read_env_file
+from simptu.devstack.processes import Launch
+from simptu.devstack.services.base import Context, NotReady, Service
+from simptu.devstack.services.kube import kubeconfig_path
+from simptu.devstack.settings import REPO_ROOT
+from simptu.devstack.toolchain.tools import KUBE
+
+EXAMPLES = REPO_ROOT / "examples" / "tenants"
+PEERING = {"apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering",
+           "metadata": {"name": "simptu-operator"}}
+
+
+class Operator(Service):
+    name = "operator"
+    needs = ("postgres", "redis", "kafka", "openbao", "kube-controller-manager", "keycloak")
+
+    def _kubectl(self, ctx: Context, *args: str, stdin: str | None = None) -> str:
+        argv = [str(ctx.tool_dir(KUBE) / "bin" / "kubectl"), "--kubeconfig",
+                str(kubeconfig_path(ctx)), *args]
+        done = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False,
+                              timeout=120)
+        if done.returncode != 0:
+            raise NotReady(f"kubectl {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout
+
+    def prepare(self, ctx: Context) -> None:
+        self._kubectl(ctx, "apply", "--server-side", "-f", str(REPO_ROOT / "crds"))
+        self._kubectl(ctx, "wait", "--for=condition=Established", "--timeout=60s",
+                      "crd/tenants.simptu.io", "crd/clusterkopfpeerings.kopf.dev")
+        self._kubectl(ctx, "apply", "-f", "-", stdin=json.dumps(PEERING))
+
+    def launch(self, ctx: Context) -> Launch:
+        env = read_env_file(ctx.settings.env_file)
+        env.update(SIMPTU_AGENT_READINESS="declared", SIMPTU_DEMO_REALMS="true",
+                   SIMPTU_OPERATOR_PORT=str(ctx.settings.operator_port))
+        return Launch(argv=[sys.executable, "-m", "simptu.operator"], env=env)
+
+    async def probe(self, ctx: Context) -> None:
+        url = f"http://{ctx.settings.host}:{ctx.settings.operator_port}/readyz"
+        async with httpx.AsyncClient(timeout=5) as client:
+            answer = await client.get(url)
+        if answer.status_code != 200:
+            raise NotReady(f"/readyz answered {answer.status_code}")
+
+    async def configure(self, ctx: Context) -> None:
+        """Apply the demo tenants and wait until each is Ready."""
+        await asyncio.to_thread(self._kubectl, ctx, "apply", "-f", str(EXAMPLES))
+        for example in sorted(EXAMPLES.glob("*.yaml")):
+            await asyncio.to_thread(self._demo_secrets, ctx, example)
+        phases = json.loads(await asyncio.to_thread(self._kubectl, ctx, "get", "tenants", "-o",
+                                                    "json"))
+        waiting = [t["metadata"]["name"] for t in phases["items"]
+                   if (t.get("status") or {}).get("phase") != "Ready"]
+        if waiting:
+            raise NotReady(f"demo tenants not Ready yet: {', '.join(waiting)}")
+
+    def _demo_secrets(self, ctx: Context, example: Path) -> None:
+        """Placeholder values for the Secrets a demo tenant names, once its namespace exists."""
+        tenant = yaml.safe_load(example.read_text())
+        namespace = f"tenant-{tenant['metadata']['name']}"
+        spec = tenant["spec"]
+        references = [spec.get("agent", {}).get("credentialsSecretRef")] + [
+            channel.get("secretRef") for channel in spec.get("channels", {}).values()]
+        for reference in filter(None, references):
+            secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {
+                "name": reference["name"], "namespace": namespace,
+                "labels": {"simptu.io/demo": "true"}},
+                "stringData": {reference.get("key", "credentials"): "demo-not-a-real-credential"}}
+            self._kubectl(ctx, "apply", "-f", "-", stdin=json.dumps(secret))
+
+    def endpoint(self, ctx: Context) -> str:
+        return f"http://{ctx.settings.host}:{ctx.settings.operator_port}"
