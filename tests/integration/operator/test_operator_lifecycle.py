@@ -191,3 +191,33 @@ async def test_a_paused_tenant_is_left_alone(operator: KopfRunner, tenants: Any,
     paused = condition(tenants.get(name), "ReconciliationPaused")
     assert paused["status"] == "True"
     assert "no changes are made" in paused["message"]
+
+
+async def test_suspending_scales_the_agent_to_zero_and_stops_routing(
+    operator: KopfRunner, tenants: Any, unique: str, db: asyncpg.Pool, kube: k8s.ApiClient,
+) -> None:
+    name = f"{unique}-suspend"
+    names = TenantNames(name)
+    tenants.apply(tenant_manifest(name))
+    await wait_for(lambda: phase_is(tenants, name, "Ready"), f"{name} Ready")
+    tenants.apply(tenant_manifest(name, suspended=True))
+    await wait_for(lambda: phase_is(tenants, name, "Suspended"), f"{name} Suspended")
+    deployment = k8s.AppsV1Api(kube).read_namespaced_deployment("agent", names.namespace)
+    assert deployment.spec is not None
+    assert deployment.spec.replicas == 0
+    status = await db.fetchval("SELECT status FROM platform.tenants WHERE slug = $1", name)
+    assert status == "Suspended"  # runtimes get TenantNotReady
+
+
+async def test_the_operator_serves_health_and_metrics(operator: KopfRunner, tenants: Any,
+                                                      unique: str) -> None:
+    name = f"{unique}-metrics"
+    tenants.apply(tenant_manifest(name))
+    await wait_for(lambda: phase_is(tenants, name, "Ready"), f"{name} Ready")
+    async with httpx.AsyncClient(base_url="http://127.0.0.1:58181", timeout=5) as http:
+        assert (await http.get("/healthz")).json() == {"status": "ok"}
+        assert (await http.get("/readyz")).status_code == 200
+        metrics = (await http.get("/metrics")).text
+    assert 'simptu_operator_reconciles_total{result="ok"}' in metrics
+    assert 'simptu_operator_tenants{phase="Ready"}' in metrics
+    assert "simptu_operator_reconcile_seconds_bucket" in metrics
