@@ -4,6 +4,7 @@ create, and counts the topics ready only once Kafka really has them."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from kubernetes import client as k8s
@@ -19,6 +20,13 @@ from simptu.runtime.core.events.topics import (
 from simptu.runtime.core.tenancy import TenantNames
 
 
+def _kafka_topics(kube: k8s.ApiClient, namespace: str) -> list[dict[str, Any]]:
+    found = k8s.CustomObjectsApi(kube).list_namespaced_custom_object(
+        "kafka.strimzi.io", "v1", namespace, "kafkatopics")
+    assert isinstance(found, dict)
+    return list(found["items"])
+
+
 async def test_kafka_topics_are_declared_and_ready_only_when_they_exist(
     stack: StackEnv, kube: k8s.ApiClient, namespace: str, strimzi_crds: tuple[str, ...],
     unique: str,
@@ -29,8 +37,7 @@ async def test_kafka_topics_are_declared_and_ready_only_when_they_exist(
     settings = TopicSettings(partitions=4, replication=1, retention=dt.timedelta(hours=48))
     try:
         await kafka.ensure(backend, kube, tenant, settings)
-        declared = k8s.CustomObjectsApi(kube).list_namespaced_custom_object(
-            "kafka.strimzi.io", "v1", namespace, "kafkatopics")["items"]
+        declared = _kafka_topics(kube, namespace)
         by_name = {item["metadata"]["name"]: item for item in declared}
         inbound = by_name[tenant.topic("inbound")]
         assert inbound["metadata"]["labels"]["strimzi.io/cluster"] == "simptu"
@@ -44,9 +51,7 @@ async def test_kafka_topics_are_declared_and_ready_only_when_they_exist(
             await ensure_tenant_topics(admin, tenant, settings)
         assert await kafka.check(backend, tenant, settings) is None
         await kafka.remove(backend, kube, tenant)
-        left = k8s.CustomObjectsApi(kube).list_namespaced_custom_object(
-            "kafka.strimzi.io", "v1", namespace, "kafkatopics")["items"]
-        assert left == []
+        assert _kafka_topics(kube, namespace) == []
     finally:
         async with kafka_admin(stack.kafka_bootstrap) as admin:
             await remove_tenant_topics(admin, tenant)
