@@ -32,8 +32,7 @@ def _ensure_access(admin: hvac.Client, tenant: TenantNames) -> None:
             name=tenant.transit_key, mount_point=KUBERNETES_AUTH,
             bound_service_account_names=[AGENT_SERVICE_ACCOUNT],
             bound_service_account_namespaces=[tenant.namespace],
-            token_policies=[tenant.transit_key], token_ttl="1h",  # noqa: S106 - a TTL
-            audience="openbao")
+            policies=[tenant.transit_key], ttl="1h", audience="openbao")
 
 
 async def ensure(pool: asyncpg.Pool, keystore: KeyStore, admin: hvac.Client,

@@ -10,16 +10,28 @@ import sys
 from pathlib import Path
 
 import httpx
+import hvac
 import yaml
 
 from simptu.devstack.envfile import read_env_file
 from simptu.devstack.processes import Launch
 from simptu.devstack.services.base import Context, NotReady, Service
-from simptu.devstack.services.kube import kubeconfig_path
+from simptu.devstack.services.kube import kubeconfig_path, pki_dir, server_url
 from simptu.devstack.settings import REPO_ROOT
 from simptu.devstack.toolchain.tools import KUBE
+from simptu.vault.kubernetes_auth import enable_kubernetes_auth
 
 EXAMPLES = REPO_ROOT / "examples" / "tenants"
+# The ServiceAccount OpenBao uses to check agents' tokens (TokenReview needs auth-delegator).
+REVIEWER = {"apiVersion": "v1", "kind": "List", "items": [
+    {"apiVersion": "v1", "kind": "ServiceAccount",
+     "metadata": {"name": "openbao-auth", "namespace": "kube-system"}},
+    {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+     "metadata": {"name": "openbao-auth-delegator"},
+     "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                 "name": "system:auth-delegator"},
+     "subjects": [{"kind": "ServiceAccount", "name": "openbao-auth",
+                   "namespace": "kube-system"}]}]}
 PEERING = {"apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering",
            "metadata": {"name": "simptu-operator"}}
 
@@ -38,10 +50,21 @@ class Operator(Service):
         return done.stdout
 
     def prepare(self, ctx: Context) -> None:
+        self._bootstrap_kubernetes_auth(ctx)
         self._kubectl(ctx, "apply", "--server-side", "-f", str(REPO_ROOT / "crds"))
         self._kubectl(ctx, "wait", "--for=condition=Established", "--timeout=60s",
                       "crd/tenants.simptu.io", "crd/clusterkopfpeerings.kopf.dev")
         self._kubectl(ctx, "apply", "-f", "-", stdin=json.dumps(PEERING))
+
+    def _bootstrap_kubernetes_auth(self, ctx: Context) -> None:
+        """Let OpenBao (outside the cluster here) review ServiceAccount tokens as `openbao-auth`."""
+        self._kubectl(ctx, "apply", "-f", "-", stdin=json.dumps(REVIEWER))
+        token = self._kubectl(ctx, "create", "token", "openbao-auth", "-n", "kube-system",
+                              "--duration=8760h").strip()
+        env = read_env_file(ctx.settings.env_file)
+        admin = hvac.Client(url=env["BAO_ADDR"], token=env["BAO_TOKEN"], timeout=10)
+        enable_kubernetes_auth(admin, server_url(ctx),
+                               (pki_dir(ctx) / "ca.crt").read_text(), reviewer_jwt=token)
 
     def launch(self, ctx: Context) -> Launch:
         env = read_env_file(ctx.settings.env_file)

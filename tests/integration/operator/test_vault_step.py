@@ -3,12 +3,14 @@ repaired when removed by hand; destroyed for good by Shred."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Awaitable, Callable
 
 import asyncpg
 import hvac
 import pytest
 import redis.asyncio as aioredis
+from kubernetes import client as k8s
 
 from simptu.devstack.envfile import StackEnv
 from simptu.operator import vault
@@ -86,3 +88,36 @@ async def test_remove_without_shred_keeps_the_key(
         assert (await keystore.key_info(tenant.transit_key)).latest_version == 1
     finally:
         await vault.remove(keystore, admin, redis_client, tenant, shred=True)
+
+
+async def test_a_tenant_s_agent_logs_in_with_its_service_account_and_uses_only_its_key(
+    db: asyncpg.Pool, keystore: OpenBaoTransit, admin: hvac.Client, stack: StackEnv,
+    redis_client: aioredis.Redis, make_tenant: MakeTenant, kube: k8s.ApiClient,
+) -> None:
+    mine, theirs = await make_tenant("a"), await make_tenant("b")
+    core = k8s.CoreV1Api(kube)
+    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=mine.namespace)))
+    try:
+        core.create_namespaced_service_account(mine.namespace, k8s.V1ServiceAccount(
+            metadata=k8s.V1ObjectMeta(name="agent")))
+        for tenant in (mine, theirs):
+            await vault.ensure(db, keystore, admin, tenant)
+        request = k8s.AuthenticationV1TokenRequest(spec=k8s.V1TokenRequestSpec(
+            audiences=["openbao"], expiration_seconds=600))
+        issued = core.create_namespaced_service_account_token("agent", mine.namespace, request)
+        assert issued.status is not None
+        jwt = issued.status.token
+        agent = hvac.Client(url=stack["BAO_ADDR"])
+        agent.auth.kubernetes.login(role=mine.transit_key, jwt=jwt)
+        plaintext = base64.b64encode(b"hello").decode()
+        agent.secrets.transit.encrypt_data(name=mine.transit_key, plaintext=plaintext)
+        with pytest.raises(hvac.exceptions.Forbidden):
+            agent.secrets.transit.encrypt_data(name=theirs.transit_key, plaintext=plaintext)
+        # Another tenant's role does not accept this agent's token.
+        with pytest.raises(hvac.exceptions.Forbidden, match="namespace not authorized"):
+            hvac.Client(url=stack["BAO_ADDR"]).auth.kubernetes.login(
+                role=theirs.transit_key, jwt=jwt)
+    finally:
+        core.delete_namespace(mine.namespace)
+        for tenant in (mine, theirs):
+            await vault.remove(keystore, admin, redis_client, tenant, shred=True)
