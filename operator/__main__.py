@@ -3,6 +3,7 @@ only one replica reconciles at a time (`--standalone` for a single local process
 
 from __future__ import annotations
 
+import os
 import sys
 
 import kopf
@@ -12,7 +13,11 @@ from simptu.operator import main  # noqa: F401  # registers the handlers
 
 def run() -> None:
     standalone = "--standalone" in sys.argv[1:]
-    kopf.run(clusterwide=True, standalone=standalone,
+    # Among peers the highest priority reconciles; the others pause until it is gone.
+    priority = int(os.environ.get("SIMPTU_OPERATOR_PRIORITY", "0"))
+    # JSON logs; Kopf adds the object (the tenant) to every record of a handler.
+    kopf.configure(verbose=True, log_format=kopf.LogFormat.JSON, log_refkey="tenant")
+    kopf.run(clusterwide=True, standalone=standalone, priority=priority,
              peering_name=None if standalone else "simptu-operator")
 
 

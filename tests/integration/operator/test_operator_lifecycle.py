@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -31,8 +32,10 @@ def operator(local_stack: Stack, stack: StackEnv, tenant_crd: str) -> Iterator[K
                  "SIMPTU_OPERATOR_PORT": "58181"}
     saved = {key: os.environ.get(key) for key in overrides}
     os.environ.update(overrides)
-    # A higher peering priority than the `make up` operator, which pauses meanwhile.
-    runner = KopfRunner(["run", "--peering=simptu-operator", "--priority=100",
+    # Above the `make up` operator (which pauses meanwhile) and above any earlier test
+    # operator whose peering record may linger.
+    priority = str(int(time.time() * 10) % 10**9)
+    runner = KopfRunner(["run", "--peering=simptu-operator", f"--priority={priority}",
                          "--all-namespaces", "-m", "simptu.operator.main"])
     try:
         with runner:
