@@ -46,11 +46,13 @@ class KeycloakAdmin:
     base_url: str
     username: str
     password: str
-    timeout: float = 10.0
+    timeout: float = 30.0
     attempts: int = 4
+    max_concurrent: int = 4
     _token: str = ""
     _expires: float = 0.0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _slots: asyncio.Semaphore | None = None
 
     def issuer(self, realm: str) -> str:
         return f"{self.base_url.rstrip('/')}/realms/{realm}"
@@ -70,7 +72,14 @@ class KeycloakAdmin:
             return self._token
 
     async def request(self, method: str, path: str, json: Any = None) -> httpx.Response:
-        """One admin call; connection errors and 5xx are retried with backoff."""
+        """One admin call; connection errors and 5xx are retried with backoff. At most
+        `max_concurrent` calls are in flight: creating a realm is heavy work for Keycloak."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_concurrent)
+        async with self._slots:
+            return await self._request(method, path, json)
+
+    async def _request(self, method: str, path: str, json: Any) -> httpx.Response:
         async with httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout) as http:
             for attempt in range(self.attempts):
                 try:

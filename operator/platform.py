@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ class Platform:
     keycloak: KeycloakAdmin
     kube: k8s.ApiClient
     topics: TopicBackend
+    reconciling: asyncio.Semaphore
 
     @classmethod
     async def connect(cls, settings: OperatorSettings) -> Platform:
@@ -44,12 +46,14 @@ class Platform:
             keystore=OpenBaoTransit(settings.bao_addr, token),
             bao=hvac.Client(url=settings.bao_addr, token=token, timeout=10),
             keycloak=KeycloakAdmin(settings.keycloak_url, settings.keycloak_admin_user,
-                                   settings.keycloak_admin_password.get_secret_value()),
+                                   settings.keycloak_admin_password.get_secret_value(),
+                                   max_concurrent=settings.keycloak_max_concurrent),
             kube=_kube_client(),
             topics=TopicBackend(bootstrap=settings.kafka_bootstrap, kind=settings.topics_backend,
                                 strimzi_cluster=settings.strimzi_cluster,
                                 strimzi_namespace=settings.strimzi_namespace,
                                 strimzi_api_version=settings.strimzi_api_version),
+            reconciling=asyncio.Semaphore(settings.max_concurrent_reconciles),
         )
 
     async def close(self) -> None:

@@ -89,6 +89,11 @@ class Run:
 
 
 async def reconcile(platform: Platform, body: dict[str, Any]) -> Outcome:
+    async with platform.reconciling:
+        return await _reconcile(platform, body)
+
+
+async def _reconcile(platform: Platform, body: dict[str, Any]) -> Outcome:
     started = time.monotonic()
     meta, status = body["metadata"], body.get("status") or {}
     run = Run(platform=platform, tenant=TenantNames(meta["name"]),

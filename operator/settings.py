@@ -37,3 +37,7 @@ class OperatorSettings(BaseSettings):
     # How often every tenant is compared with what it should be, and repaired.
     drift_check_interval: float = 60.0
     operator_port: int = 8081
+    # Tenants reconciled at once, and Keycloak admin calls in flight: a burst of new Tenants
+    # queues here instead of overloading Keycloak, Kafka and Postgres together.
+    max_concurrent_reconciles: int = 8
+    keycloak_max_concurrent: int = 4
