@@ -58,7 +58,7 @@ def wait_ready(names: list[str], timeout: float) -> float:
         current = phases()
         if all(current.get(name) == "Ready" for name in names):
             return time.monotonic() - started
-        time.sleep(0.1)
+        time.sleep(1.0)  # kubectl is a process: polling faster would load the machine
     raise TimeoutError(f"not all Ready within {timeout}s")
 
 
