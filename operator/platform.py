@@ -31,6 +31,7 @@ class Platform:
     kube: k8s.ApiClient
     topics: TopicBackend
     reconciling: asyncio.Semaphore
+    drift_checking: asyncio.Semaphore
 
     @classmethod
     async def connect(cls, settings: OperatorSettings) -> Platform:
@@ -54,6 +55,7 @@ class Platform:
                                 strimzi_namespace=settings.strimzi_namespace,
                                 strimzi_api_version=settings.strimzi_api_version),
             reconciling=asyncio.Semaphore(settings.max_concurrent_reconciles),
+            drift_checking=asyncio.Semaphore(settings.max_concurrent_drift_checks),
         )
 
     async def close(self) -> None:

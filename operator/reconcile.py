@@ -88,8 +88,9 @@ class Run:
                 self.report(part, False, "NeedsAttention", finding.problem)
 
 
-async def reconcile(platform: Platform, body: dict[str, Any]) -> Outcome:
-    async with platform.reconciling:
+async def reconcile(platform: Platform, body: dict[str, Any], drift: bool = False) -> Outcome:
+    """Converge one tenant; `drift` for the periodic check (its own, narrower lanes)."""
+    async with platform.drift_checking if drift else platform.reconciling:
         return await _reconcile(platform, body)
 
 

@@ -34,10 +34,14 @@ class OperatorSettings(BaseSettings):
     # "available": AgentReady waits for ready pods; "declared": for the Deployment to exist
     # (the local stack has no nodes, its agent runs as one local worker for every tenant).
     agent_readiness: Literal["available", "declared"] = "available"
-    # How often every tenant is compared with what it should be, and repaired.
-    drift_check_interval: float = 60.0
+    # How often every tenant is compared with what it should be, and repaired (read by the
+    # timer's decorator at import, as SIMPTU_DRIFT_CHECK_INTERVAL).
+    drift_check_interval: float = 300.0
     operator_port: int = 8081
     # Tenants reconciled at once, and Keycloak admin calls in flight: a burst of new Tenants
     # queues here instead of overloading Keycloak, Kafka and Postgres together.
     max_concurrent_reconciles: int = 8
+    # Drift checks of settled tenants get lanes of their own, so a burst of new Tenants is
+    # never queued behind the periodic checks of hundreds of existing ones.
+    max_concurrent_drift_checks: int = 2
     keycloak_max_concurrent: int = 4

@@ -12,11 +12,11 @@ from simptu.operator.handlers.resource import GROUP, PLURAL, VERSION, write_stat
 from simptu.operator.metrics import TENANTS_BY_PHASE
 from simptu.operator.reconcile import reconcile
 
-DRIFT_INTERVAL = float(os.environ.get("SIMPTU_DRIFT_CHECK_INTERVAL", "60"))
+DRIFT_INTERVAL = float(os.environ.get("SIMPTU_DRIFT_CHECK_INTERVAL", "300"))
 
 
-async def _converge(body: kopf.Body, memo: kopf.Memo, name: str) -> None:
-    outcome = await reconcile(memo.platform, dict(body))
+async def _converge(body: kopf.Body, memo: kopf.Memo, name: str, drift: bool = False) -> None:
+    outcome = await reconcile(memo.platform, dict(body), drift=drift)
     await write_status(memo.platform.kube, name, outcome.status)
     memo.phases[name] = outcome.status["phase"]
     for phase in {"Pending", "Provisioning", "Ready", "Suspended", "Paused", "Failed"}:
@@ -40,4 +40,4 @@ async def repair_drift(body: kopf.Body, memo: kopf.Memo, name: str, **_: Any) ->
     """Level-based repair: whatever was removed or changed by hand is put back."""
     # A failure is reported in status and Events already; the next tick tries again.
     with contextlib.suppress(kopf.TemporaryError):
-        await _converge(body, memo, name)
+        await _converge(body, memo, name, drift=True)

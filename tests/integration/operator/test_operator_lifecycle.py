@@ -205,6 +205,8 @@ async def test_suspending_scales_the_agent_to_zero_and_stops_routing(
     await wait_for(lambda: phase_is(tenants, name, "Ready"), f"{name} Ready")
     tenants.apply(tenant_manifest(name, suspended=True))
     await wait_for(lambda: phase_is(tenants, name, "Suspended"), f"{name} Suspended")
+    updated = tenants.get(name)
+    assert updated["status"]["observedGeneration"] == updated["metadata"]["generation"] == 2
     deployment = k8s.AppsV1Api(kube).read_namespaced_deployment("agent", names.namespace)
     assert deployment.spec is not None
     assert deployment.spec.replicas == 0
