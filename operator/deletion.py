@@ -1,7 +1,8 @@
 """What deleting a Tenant removes, by its `deletionPolicy`.
 
 Retain: the tenant stops being routable; schema, role, topics, realm, namespace and key stay.
-Delete: schema, role, topics, realm and namespace are dropped; the transit key stays.
+Delete: schema, role, topics, realm, namespace and the tenant's Redis keys are dropped; the
+        transit key stays.
 Shred:  the transit key is destroyed first (every copy of the data, backups included, becomes
         unreadable at once), then everything Delete drops.
 """
@@ -12,6 +13,7 @@ from simptu.operator import kafka, keycloak, postgres, vault, workloads
 from simptu.operator.platform import Platform
 from simptu.runtime.core.registry import delete_tenant
 from simptu.runtime.core.tenancy import TenantNames
+from simptu.runtime.core.tenant_cache import purge_tenant_keys
 
 
 async def delete(platform: Platform, tenant: TenantNames, policy: str) -> None:
@@ -22,6 +24,7 @@ async def delete(platform: Platform, tenant: TenantNames, policy: str) -> None:
     if policy == "Retain":
         return
     await vault.remove(p.keystore, p.bao, p.redis, tenant, shred=policy == "Shred")
+    await purge_tenant_keys(p.redis, tenant)
     await postgres.remove(p.pool, tenant)
     await kafka.remove(p.topics, p.kube, tenant)
     await keycloak.remove(p.keycloak, tenant.slug)

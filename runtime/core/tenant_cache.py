@@ -40,14 +40,24 @@ class TenantCache:
             await self.redis.delete(*(self.key(n) for n in names))
 
     async def invalidate_all(self) -> int:
-        """Drop every entry of this tenant (e.g. when it is suspended or shredded)."""
-        removed = 0
-        batch: list[bytes] = []
-        async for key in self.redis.scan_iter(match=self.key("*"), count=500):
-            batch.append(key)
-            if len(batch) == 500:
-                removed += await self.redis.delete(*batch)
-                batch.clear()
-        if batch:
-            removed += await self.redis.delete(*batch)
-        return removed
+        """Drop every cached entry of this tenant."""
+        return await _delete_matching(self.redis, self.key("*"))
+
+
+async def purge_tenant_keys(redis: aioredis.Redis, tenant: TenantNames) -> int:
+    """Delete every key the platform keeps for a tenant (cache, sessions, rate limits): all
+    carry `{<slug>}`. Deleting or shredding a tenant leaves nothing of it in Redis."""
+    return await _delete_matching(redis, f"simptu:*:{{{tenant.slug}}}:*")
+
+
+async def _delete_matching(redis: aioredis.Redis, pattern: str) -> int:
+    removed = 0
+    batch: list[bytes] = []
+    async for key in redis.scan_iter(match=pattern, count=500):
+        batch.append(key)
+        if len(batch) == 500:
+            removed += await redis.delete(*batch)
+            batch.clear()
+    if batch:
+        removed += await redis.delete(*batch)
+    return removed

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from simptu.runtime.core.rate_limit import RateLimiter
 from simptu.runtime.core.session_store import SessionStore
 from simptu.runtime.core.tenancy import TenantNames
-from simptu.runtime.core.tenant_cache import TenantCache
+from simptu.runtime.core.tenant_cache import TenantCache, purge_tenant_keys
 
 
 class Profile(BaseModel):
@@ -106,3 +106,22 @@ async def test_the_window_slides(redis_client: aioredis.Redis, unique: str) -> N
     assert [(await limiter.hit(tenant, "c")).allowed for _ in range(3)] == [True, True, False]
     await asyncio.sleep(0.6)
     assert (await limiter.hit(tenant, "c")).allowed
+
+
+async def test_purging_a_tenant_removes_its_cache_sessions_and_limits_only(
+    redis_client: aioredis.Redis, unique: str
+) -> None:
+    gone, kept = TenantNames(f"{unique}-gone"), TenantNames(f"{unique}-kept")
+    for tenant in (gone, kept):
+        cache = TenantCache(redis_client, tenant)
+        await cache.get_or_load("profile", Profile, _profile)
+        store = SessionStore(redis_client, tenant, "guest", GuestSession, ttl=60)
+        await store.create(GuestSession(session_id="s", locale="ro"))
+        await RateLimiter(redis_client, "guest", limit=5, window=60).hit(tenant, "client")
+    assert await purge_tenant_keys(redis_client, gone) == 3
+    assert [key async for key in redis_client.scan_iter(match=f"simptu:*:{{{gone.slug}}}:*")] == []
+    assert await purge_tenant_keys(redis_client, kept) == 3
+
+
+async def _profile() -> Profile:
+    return Profile(name="Ana Pop", opening_hours="9-17")
