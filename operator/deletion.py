@@ -19,8 +19,7 @@ from simptu.runtime.core.tenant_cache import purge_tenant_keys
 async def delete(platform: Platform, tenant: TenantNames, policy: str) -> None:
     """Idempotent: a retry after a failure redoes only what is left."""
     p = platform
-    async with p.pool.acquire() as conn:
-        await delete_tenant(conn, p.redis, tenant.slug)  # first: stop routing at once
+    await _unregister(p, tenant)  # first: stop routing at once
     if policy == "Retain":
         return
     await vault.remove(p.keystore, p.bao, p.redis, tenant, shred=policy == "Shred")
@@ -29,3 +28,9 @@ async def delete(platform: Platform, tenant: TenantNames, policy: str) -> None:
     await kafka.remove(p.topics, p.kube, tenant)
     await keycloak.remove(p.keycloak, tenant.slug)
     await workloads.remove(p.kube, tenant.slug)
+    await _unregister(p, tenant)  # again: a reconcile that was running may have re-added it
+
+
+async def _unregister(p: Platform, tenant: TenantNames) -> None:
+    async with p.pool.acquire() as conn:
+        await delete_tenant(conn, p.redis, tenant.slug)

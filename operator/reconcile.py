@@ -8,6 +8,7 @@ resume and the drift timer.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -170,8 +171,23 @@ async def _agent(run: Run) -> Finding:
     return Finding(None, f"namespace {run.tenant.namespace}: {replicas}")
 
 
+async def _being_deleted(run: Run) -> bool:
+    """Whether the Tenant is gone or going now (this reconcile may have started before)."""
+    objects = k8s.CustomObjectsApi(run.platform.kube)
+    try:
+        live = await asyncio.to_thread(objects.get_cluster_custom_object, "simptu.io",
+                                       "v1alpha1", "tenants", run.tenant.slug)
+    except k8s.ApiException as error:
+        if error.status == 404:
+            return True
+        raise
+    return not isinstance(live, dict) or bool(live["metadata"].get("deletionTimestamp"))
+
+
 async def _registry(run: Run) -> Finding:
     p, spec = run.platform, run.spec
+    if await _being_deleted(run):
+        return Finding(None, "being deleted: not registered")
     record = TenantRecord(
         slug=run.tenant.slug, status="Suspended" if spec.suspended else "Ready",
         business_type=spec.business_type, display_name=spec.display_name,

@@ -39,11 +39,13 @@ async def migrate(settings: CoreSettings) -> int:
         async with pool.acquire() as conn:
             applied = await migrate_platform(conn)
         print(f"platform: {len(applied)} migration(s) applied", flush=True)
-        total = await migrate_all_tenants(pool, progress=_report)
-        print(f"tenants: {total} migration(s) applied", flush=True)
+        report = await migrate_all_tenants(pool, progress=_report)
+        print(f"tenants: {report.applied} migration(s) applied", flush=True)
     finally:
         await pool.close()
-    return 0
+    for slug, why in report.failed.items():
+        print(f"error: tenant {slug}: {why}", file=sys.stderr)
+    return 1 if report.failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:

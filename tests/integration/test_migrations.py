@@ -101,6 +101,22 @@ async def test_simptu_migrate_upgrades_every_tenant_with_progress(
         sys.executable, "-m", "simptu.runtime", "migrate", env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
-    assert proc.returncode == 0, err.decode()
+    # Other tests' tenants share this registry and may be mid-deletion: only ours is judged.
+    assert f"tenant {tenant.slug}:" not in err.decode()
+    assert proc.returncode == 0 or "error: tenant " in err.decode(), err.decode()
     assert f"{tenant.schema}: 0001_customers" in out.decode()
     assert await db.fetchval("SELECT to_regclass($1)", f"{tenant.schema}.customers") is not None
+
+
+async def test_one_broken_tenant_is_reported_and_the_others_still_upgrade(
+    db: asyncpg.Pool, make_tenant: MakeTenant
+) -> None:
+    broken, healthy = await make_tenant("broken"), await make_tenant("healthy")
+    async with db.acquire() as conn:
+        await drop_tenant_schema(conn, broken)  # registered, but its role and schema are gone
+        await conn.execute(f"DELETE FROM {healthy.schema}.schema_migrations WHERE version = 1")
+        await conn.execute(f"DROP TABLE {healthy.schema}.customers")
+    report = await migrations.migrate_all_tenants(db)
+    assert "does not exist" in report.failed[broken.slug]
+    assert healthy.slug not in report.failed
+    assert await db.fetchval("SELECT to_regclass($1)", f"{healthy.schema}.customers") is not None

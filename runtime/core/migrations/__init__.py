@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
@@ -109,22 +109,30 @@ async def _still_registered(conn: asyncpg.Connection, slug: str) -> bool:
 Progress = Callable[[int, int, TenantNames, list[Migration]], None]
 
 
-async def migrate_all_tenants(pool: asyncpg.Pool, progress: Progress | None = None) -> int:
-    """Upgrade every tenant in the registry; returns how many migrations were applied."""
+@dataclass
+class UpgradeReport:
+    applied: int = 0
+    failed: dict[str, str] = field(default_factory=dict)  # slug -> why
+
+
+async def migrate_all_tenants(pool: asyncpg.Pool,
+                              progress: Progress | None = None) -> UpgradeReport:
+    """Upgrade every tenant in the registry. One broken tenant does not stop the others: its
+    failure is reported, and the caller decides the exit status."""
     async with pool.acquire() as conn:
         slugs = [row["slug"] for row in await conn.fetch(
             "SELECT slug FROM platform.tenants WHERE status <> 'Shredded' ORDER BY slug")]
-    total = 0
+    report = UpgradeReport()
     for done, slug in enumerate(slugs, start=1):
         tenant = TenantNames(slug)
+        applied: list[Migration] = []
         async with pool.acquire() as conn:
             try:
                 applied = await migrate_tenant(conn, tenant)
-            except (MigrationError, asyncpg.PostgresError):
-                if await _still_registered(conn, slug):
-                    raise
-                applied = []  # removed while we were running: nothing to upgrade
-        total += len(applied)
+            except (MigrationError, asyncpg.PostgresError) as error:
+                if await _still_registered(conn, slug):  # else removed meanwhile: nothing to do
+                    report.failed[slug] = str(error)
+        report.applied += len(applied)
         if progress:
             progress(done, len(slugs), tenant, applied)
-    return total
+    return report
