@@ -8,7 +8,8 @@ safe behind a transaction-mode pooler.
 
 from __future__ import annotations
 
-from types import TracebackType
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 
@@ -32,40 +33,40 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class TenantUnitOfWork:
+async def act_as_tenant(conn: asyncpg.Connection, tenant: TenantNames) -> None:
+    """Inside a transaction: the tenant's role and schema until it ends (nothing outlives it)."""
+    await conn.execute(f"SET LOCAL ROLE {quote_ident(tenant.role)}")
+    await conn.execute(f"SET LOCAL search_path TO {quote_ident(tenant.schema)}")
+
+
+@asynccontextmanager
+async def tenant_transaction(conn: asyncpg.Connection,
+                             tenant: TenantNames) -> AsyncIterator[asyncpg.Connection]:
+    """A transaction on `conn` as the tenant (its role, its schema).
+
+    Inside a transaction already (a `TenantUnitOfWork`), the caller must be acting as this
+    tenant: a savepoint is used, and nothing is set that would outlive it.
+    """
+    if conn.is_in_transaction():
+        acting_as = await conn.fetchval("SELECT current_user")
+        if acting_as != tenant.role:
+            raise PermissionError(f"this transaction acts as {acting_as!r}, not as tenant "
+                                  f"{tenant.slug!r}; use a TenantUnitOfWork of that tenant")
+        async with conn.transaction():
+            yield conn
+        return
+    async with conn.transaction():
+        await act_as_tenant(conn, tenant)
+        yield conn
+
+
+@asynccontextmanager
+async def TenantUnitOfWork(
+    pool: asyncpg.Pool, tenant: TenantNames,
+) -> AsyncIterator[asyncpg.Connection]:
     """`async with TenantUnitOfWork(pool, names) as conn:` one transaction as the tenant.
 
     Commits when the block ends normally, rolls back when it raises.
     """
-
-    def __init__(self, pool: asyncpg.Pool, tenant: TenantNames) -> None:
-        self.pool = pool
-        self.tenant = tenant
-        self._conn: asyncpg.Connection | None = None
-        self._tx: asyncpg.transaction.Transaction | None = None
-
-    async def __aenter__(self) -> asyncpg.Connection:
-        conn = await self.pool.acquire()
-        try:
-            tx = conn.transaction()
-            await tx.start()
-            await conn.execute(f"SET LOCAL ROLE {quote_ident(self.tenant.role)}")
-            await conn.execute(f"SET LOCAL search_path TO {quote_ident(self.tenant.schema)}")
-        except BaseException:
-            await self.pool.release(conn)
-            raise
-        self._conn, self._tx = conn, tx
-        return conn
-
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
-        if self._conn is None or self._tx is None:
-            raise RuntimeError("TenantUnitOfWork exited without being entered")
-        try:
-            if exc_type is None:
-                await self._tx.commit()
-            else:
-                await self._tx.rollback()
-        finally:
-            await self.pool.release(self._conn)
-            self._conn = self._tx = None
+    async with pool.acquire() as conn, tenant_transaction(conn, tenant):
+        yield conn

@@ -6,8 +6,6 @@ Unwrapping and caching is the key ring's job (`keyring.py`); nothing here sees a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,7 +13,7 @@ import asyncpg
 
 from simptu.runtime.core.crypto.errors import NoDataKey
 from simptu.runtime.core.crypto.transit import KeyStore, wrapped_key_version
-from simptu.runtime.core.database import quote_ident
+from simptu.runtime.core.database import tenant_transaction
 from simptu.runtime.core.tenancy import TenantNames
 
 Purpose = Literal["data", "index"]
@@ -28,28 +26,6 @@ class StoredKey:
     version: int
     wrapped: str
     current: bool
-
-
-@asynccontextmanager
-async def tenant_transaction(conn: asyncpg.Connection,
-                             tenant: TenantNames) -> AsyncIterator[asyncpg.Connection]:
-    """A transaction on `conn` as the tenant (its role, its schema).
-
-    Inside a transaction already (a `TenantUnitOfWork`), the caller must be acting as this
-    tenant: a savepoint is used, and nothing is set that would outlive it.
-    """
-    if conn.is_in_transaction():
-        acting_as = await conn.fetchval("SELECT current_user")
-        if acting_as != tenant.role:
-            raise PermissionError(f"this transaction acts as {acting_as!r}, not as tenant "
-                                  f"{tenant.slug!r}; use a TenantUnitOfWork of that tenant")
-        async with conn.transaction():
-            yield conn
-        return
-    async with conn.transaction():
-        await conn.execute(f"SET LOCAL ROLE {quote_ident(tenant.role)}")
-        await conn.execute(f"SET LOCAL search_path TO {quote_ident(tenant.schema)}")
-        yield conn
 
 
 async def lock_data_keys(conn: asyncpg.Connection, tenant: TenantNames) -> None:

@@ -26,7 +26,6 @@ from simptu.runtime.core.crypto.datakeys import (
     Purpose,
     StoredKey,
     load_stored_keys,
-    tenant_transaction,
 )
 from simptu.runtime.core.crypto.errors import (
     DataKeyRejected,
@@ -37,7 +36,7 @@ from simptu.runtime.core.crypto.errors import (
 from simptu.runtime.core.crypto.key_cache import ExpiringLRU
 from simptu.runtime.core.crypto.purge import KeyChange, PurgeListener
 from simptu.runtime.core.crypto.transit import KeyStore
-from simptu.runtime.core.database import TenantUnitOfWork
+from simptu.runtime.core.database import TenantUnitOfWork, tenant_transaction
 from simptu.runtime.core.tenancy import TenantNames
 
 log = logging.getLogger(__name__)

@@ -10,10 +10,10 @@ import redis.asyncio as aioredis
 from simptu.runtime.core.crypto.datakeys import (
     add_data_key_version,
     lock_data_keys,
-    tenant_transaction,
 )
 from simptu.runtime.core.crypto.purge import announce_key_change
 from simptu.runtime.core.crypto.transit import KeyStore, wrapped_key_version
+from simptu.runtime.core.database import tenant_transaction
 from simptu.runtime.core.tenancy import TenantNames
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import asyncpg
 
-from simptu.runtime.core.database import quote_ident
+from simptu.runtime.core.database import act_as_tenant, quote_ident
 from simptu.runtime.core.tenancy import TenantNames
 
 HERE = Path(__file__).resolve().parent
@@ -55,17 +55,17 @@ def load(kind: str) -> list[Migration]:
 
 
 async def _apply(conn: asyncpg.Connection, schema: str, migrations: list[Migration],
-                 role: str | None) -> list[Migration]:
-    """Apply what `schema` lacks; returns the migrations applied now."""
+                 tenant: TenantNames | None) -> list[Migration]:
+    """Apply what `schema` lacks (as `tenant`, if given); returns the migrations applied now."""
     applied_now = []
-    ident = quote_ident(schema)
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"migrate:{schema}")
-        if role:
-            await conn.execute(f"SET LOCAL ROLE {quote_ident(role)}")
+        if tenant:
+            await act_as_tenant(conn, tenant)
         else:
+            ident = quote_ident(schema)
             await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {ident}")
-        await conn.execute(f"SET LOCAL search_path TO {ident}")
+            await conn.execute(f"SET LOCAL search_path TO {ident}")
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, "
             "name text NOT NULL, checksum text NOT NULL, "
@@ -93,12 +93,12 @@ async def _apply(conn: asyncpg.Connection, schema: str, migrations: list[Migrati
 
 async def migrate_platform(conn: asyncpg.Connection) -> list[Migration]:
     """Bring the `platform` schema (the routing registry) up to date."""
-    return await _apply(conn, PLATFORM_SCHEMA, load("platform"), role=None)
+    return await _apply(conn, PLATFORM_SCHEMA, load("platform"), tenant=None)
 
 
 async def migrate_tenant(conn: asyncpg.Connection, tenant: TenantNames) -> list[Migration]:
     """Bring one tenant's schema up to date (the schema and role must exist)."""
-    return await _apply(conn, tenant.schema, load("tenant"), role=tenant.role)
+    return await _apply(conn, tenant.schema, load("tenant"), tenant=tenant)
 
 
 async def _still_registered(conn: asyncpg.Connection, slug: str) -> bool:
