@@ -1,25 +1,16 @@
-"""The operator's settings, from the environment (`SIMPTU_*`, plus `BAO_*`/`VAULT_*`)."""
+"""The operator's settings: what every runtime reads (Postgres, Redis, Kafka, OpenBao), and
+what only the operator needs, from the environment (`SIMPTU_*`)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr
+
+from simptu.runtime.core.settings import CoreSettings
 
 
-class OperatorSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SIMPTU_", extra="ignore")
-
-    database_url: SecretStr
-    redis_url: SecretStr
-    kafka_bootstrap: str = "127.0.0.1:59092"
-    bao_addr: str = Field(
-        "http://127.0.0.1:58200",
-        validation_alias=AliasChoices("SIMPTU_BAO_ADDR", "BAO_ADDR", "VAULT_ADDR"))
-    bao_token: SecretStr = Field(
-        SecretStr(""), validation_alias=AliasChoices("SIMPTU_BAO_TOKEN", "BAO_TOKEN",
-                                                     "VAULT_TOKEN"))
+class OperatorSettings(CoreSettings):
     keycloak_url: str = "http://127.0.0.1:58080"
     keycloak_admin_user: str = "admin"
     keycloak_admin_password: SecretStr = SecretStr("")
