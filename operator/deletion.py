@@ -25,9 +25,9 @@ async def delete(platform: Platform, tenant: TenantNames, policy: str) -> None:
     await vault.remove(p.keystore, p.bao, p.redis, tenant, shred=policy == "Shred")
     await purge_tenant_keys(p.redis, tenant)
     await postgres.remove(p.pool, tenant)
-    await kafka.remove(p.topics, p.kube, tenant)
+    await kafka.remove(p.topics, p.objects, tenant)
     await keycloak.remove(p.keycloak, tenant.slug)
-    await workloads.remove(p.kube, tenant.slug)
+    await workloads.remove(p.objects, tenant.slug)
     await _unregister(p, tenant)  # again: a reconcile that was running may have re-added it
 
 

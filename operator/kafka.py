@@ -4,16 +4,11 @@ when Kafka really has them."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from kubernetes import client as k8s
-from kubernetes.dynamic import DynamicClient
-from kubernetes.dynamic.exceptions import NotFoundError
-
+from simptu.operator.kube_objects import KubeObjects
 from simptu.runtime.core.events.topics import (
     TopicSettings,
     check_tenant_topics,
@@ -23,8 +18,6 @@ from simptu.runtime.core.events.topics import (
     tenant_topics,
 )
 from simptu.runtime.core.tenancy import TenantNames
-
-FIELD_MANAGER = "simptu-operator"
 
 
 @dataclass(frozen=True)
@@ -56,30 +49,16 @@ def kafka_topic(backend: TopicBackend, tenant: TenantNames, topic: str,
     }
 
 
-def _apply_topics(api: k8s.ApiClient, bodies: list[dict[str, Any]]) -> None:
-    dynamic = DynamicClient(api)
-    for body in bodies:
-        resource = dynamic.resources.get(api_version=body["apiVersion"], kind=body["kind"])
-        dynamic.server_side_apply(resource, body=body, name=body["metadata"]["name"],
-                                  namespace=body["metadata"]["namespace"],
-                                  field_manager=FIELD_MANAGER, force_conflicts=True)
+def _kafka_topics(backend: TopicBackend, tenant: TenantNames,
+                  settings: TopicSettings) -> list[dict[str, Any]]:
+    return [kafka_topic(backend, tenant, topic, settings) for topic in tenant_topics(tenant)]
 
 
-def _delete_topics(api: k8s.ApiClient, backend: TopicBackend, names: list[str]) -> None:
-    dynamic = DynamicClient(api)
-    resource = dynamic.resources.get(
-        api_version=f"kafka.strimzi.io/{backend.strimzi_api_version}", kind="KafkaTopic")
-    for name in names:
-        with contextlib.suppress(NotFoundError):
-            dynamic.delete(resource, name=name, namespace=backend.strimzi_namespace)
-
-
-async def ensure(backend: TopicBackend, api: k8s.ApiClient, tenant: TenantNames,
+async def ensure(backend: TopicBackend, objects: KubeObjects, tenant: TenantNames,
                  settings: TopicSettings) -> list[str]:
     """Declare or create the tenant's topics; returns their names."""
     if backend.kind == "strimzi":
-        bodies = [kafka_topic(backend, tenant, topic, settings) for topic in tenant_topics(tenant)]
-        await asyncio.to_thread(_apply_topics, api, bodies)
+        await objects.apply(_kafka_topics(backend, tenant, settings))
     else:
         async with kafka_admin(backend.bootstrap) as admin:
             await ensure_tenant_topics(admin, tenant, settings)
@@ -97,9 +76,9 @@ async def check(backend: TopicBackend, tenant: TenantNames, settings: TopicSetti
     return None
 
 
-async def remove(backend: TopicBackend, api: k8s.ApiClient, tenant: TenantNames) -> None:
+async def remove(backend: TopicBackend, objects: KubeObjects, tenant: TenantNames) -> None:
     if backend.kind == "strimzi":
-        await asyncio.to_thread(_delete_topics, api, backend, tenant_topics(tenant))
+        await objects.delete(_kafka_topics(backend, tenant, TopicSettings()))
         return
     async with kafka_admin(backend.bootstrap) as admin:
         await remove_tenant_topics(admin, tenant)

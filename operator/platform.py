@@ -14,8 +14,10 @@ from kubernetes import config as k8s_config
 
 from simptu.operator.kafka import TopicBackend
 from simptu.operator.keycloak import KeycloakAdmin
+from simptu.operator.kube_objects import KubeObjects
 from simptu.operator.settings import OperatorSettings
 from simptu.runtime.core.crypto import OpenBaoTransit
+from simptu.runtime.core.database import create_pool
 from simptu.runtime.core.migrations import migrate_platform
 from simptu.runtime.core.redis_client import connect_redis
 
@@ -29,27 +31,27 @@ class Platform:
     bao: hvac.Client
     keycloak: KeycloakAdmin
     kube: k8s.ApiClient
+    objects: KubeObjects
     topics: TopicBackend
     reconciling: asyncio.Semaphore
     drift_checking: asyncio.Semaphore
 
     @classmethod
     async def connect(cls, settings: OperatorSettings) -> Platform:
-        pool = await asyncpg.create_pool(settings.database_url.get_secret_value(),
-                                         min_size=1, max_size=10, command_timeout=30)
-        assert pool is not None
+        pool = await create_pool(settings)
         async with pool.acquire() as conn:
             await migrate_platform(conn)  # the registry exists before the first tenant
         token = settings.bao_token.get_secret_value()
+        kube = _kube_client()
         return cls(
             settings=settings, pool=pool,
             redis=connect_redis(settings.redis_url.get_secret_value()),
-            keystore=OpenBaoTransit(settings.bao_addr, token),
+            keystore=OpenBaoTransit.from_settings(settings),
             bao=hvac.Client(url=settings.bao_addr, token=token, timeout=10),
             keycloak=KeycloakAdmin(settings.keycloak_url, settings.keycloak_admin_user,
                                    settings.keycloak_admin_password.get_secret_value(),
                                    max_concurrent=settings.keycloak_max_concurrent),
-            kube=_kube_client(),
+            kube=kube, objects=await KubeObjects.connect(kube),
             topics=TopicBackend(bootstrap=settings.kafka_bootstrap, kind=settings.topics_backend,
                                 strimzi_cluster=settings.strimzi_cluster,
                                 strimzi_namespace=settings.strimzi_namespace,

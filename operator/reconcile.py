@@ -8,7 +8,6 @@ resume and the drift timer.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -138,7 +137,7 @@ async def _encryption(run: Run) -> Finding:
 async def _topics(run: Run) -> Finding:
     p, k = run.platform, run.spec.kafka
     settings = kafka.topic_settings(k.partitions, k.replication_factor, k.retention_hours)
-    run.provisioned["topics"] = await kafka.ensure(p.topics, p.kube, run.tenant, settings)
+    run.provisioned["topics"] = await kafka.ensure(p.topics, p.objects, run.tenant, settings)
     return Finding(await kafka.check(p.topics, run.tenant, settings),
                    f"{len(run.provisioned['topics'])} topics, {k.partitions} partitions each, "
                    f"retention {k.retention_hours}h ({p.topics.kind})")
@@ -157,9 +156,9 @@ async def _agent(run: Run) -> Finding:
     p = run.platform
     spec = run.spec.workload(run.tenant.slug, p.settings.agent_image)
     owner = workloads.owner_reference(run.body)
-    await workloads.ensure(p.kube, spec, owner)
+    await workloads.ensure(p.objects, spec, owner)
     run.provisioned["namespace"] = run.tenant.namespace
-    state = await workloads.check(p.kube, spec, owner)
+    state = await workloads.check(p.objects, spec, owner)
     replicas = f"{state.ready_replicas}/{state.desired_replicas} agent replicas ready"
     if state.missing:
         return Finding(f"missing after apply: {', '.join(state.missing)}")
@@ -173,15 +172,9 @@ async def _agent(run: Run) -> Finding:
 
 async def _being_deleted(run: Run) -> bool:
     """Whether the Tenant is gone or going now (this reconcile may have started before)."""
-    objects = k8s.CustomObjectsApi(run.platform.kube)
-    try:
-        live = await asyncio.to_thread(objects.get_cluster_custom_object, "simptu.io",
-                                       "v1alpha1", "tenants", run.tenant.slug)
-    except k8s.ApiException as error:
-        if error.status == 404:
-            return True
-        raise
-    return not isinstance(live, dict) or bool(live["metadata"].get("deletionTimestamp"))
+    live = await run.platform.objects.get({"apiVersion": "simptu.io/v1alpha1", "kind": "Tenant",
+                                           "metadata": {"name": run.tenant.slug}})
+    return live is None or bool(live["metadata"].get("deletionTimestamp"))
 
 
 async def _registry(run: Run) -> Finding:

@@ -9,17 +9,12 @@ cluster with them, `remove` deletes the namespace (Kubernetes' garbage collector
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubernetes import client as k8s
-from kubernetes.dynamic import DynamicClient
-from kubernetes.dynamic.exceptions import NotFoundError
-
+from simptu.operator.kube_objects import FIELD_MANAGER, KubeObjects
 from simptu.runtime.core.tenancy import TenantNames
 
-FIELD_MANAGER = "simptu-operator"
 AGENT = "agent"
 AGENT_PORT = 8080
 
@@ -135,17 +130,8 @@ def manifests(spec: AgentSpec, owner: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _apply(dynamic: DynamicClient, body: dict[str, Any]) -> None:
-    resource = dynamic.resources.get(api_version=body["apiVersion"], kind=body["kind"])
-    dynamic.server_side_apply(resource, body=body, name=body["metadata"]["name"],
-                              namespace=body["metadata"].get("namespace"),
-                              field_manager=FIELD_MANAGER, force_conflicts=True)
-
-
-async def ensure(api: k8s.ApiClient, spec: AgentSpec, owner: dict[str, Any]) -> None:
-    dynamic = DynamicClient(api)
-    for body in manifests(spec, owner):
-        await asyncio.to_thread(_apply, dynamic, body)
+async def ensure(objects: KubeObjects, spec: AgentSpec, owner: dict[str, Any]) -> None:
+    await objects.apply(manifests(spec, owner))
 
 
 @dataclass(frozen=True)
@@ -156,22 +142,12 @@ class WorkloadState:
     missing_secrets: tuple[str, ...]
 
 
-def _exists(dynamic: DynamicClient, body: dict[str, Any]) -> dict[str, Any] | None:
-    resource = dynamic.resources.get(api_version=body["apiVersion"], kind=body["kind"])
-    try:
-        found = dynamic.get(resource, name=body["metadata"]["name"],
-                            namespace=body["metadata"].get("namespace"))
-    except NotFoundError:
-        return None
-    return dict(found.to_dict())
-
-
-async def check(api: k8s.ApiClient, spec: AgentSpec, owner: dict[str, Any]) -> WorkloadState:
-    """What is missing, how many agent replicas are ready, and whether its Secret exists."""
-    dynamic = DynamicClient(api)
+async def check(objects: KubeObjects, spec: AgentSpec,
+                owner: dict[str, Any]) -> WorkloadState:
+    """What is missing, how many agent replicas are ready, and which named Secrets are absent."""
     missing, ready = [], 0
     for body in manifests(spec, owner):
-        found = await asyncio.to_thread(_exists, dynamic, body)
+        found = await objects.get(body)
         if found is None:
             missing.append(f"{body['kind']}/{body['metadata']['name']}")
         elif body["kind"] == "Deployment":
@@ -180,17 +156,13 @@ async def check(api: k8s.ApiClient, spec: AgentSpec, owner: dict[str, Any]) -> W
     for name in sorted(set(spec.secrets)) if not missing else []:
         body = {"apiVersion": "v1", "kind": "Secret",
                 "metadata": {"name": name, "namespace": spec.names.namespace}}
-        if await asyncio.to_thread(_exists, dynamic, body) is None:
+        if await objects.get(body) is None:
             absent.append(name)
     return WorkloadState(tuple(missing), 0 if spec.suspended else spec.replicas, ready,
                          tuple(absent))
 
 
-async def remove(api: k8s.ApiClient, slug: str) -> None:
+async def remove(objects: KubeObjects, slug: str) -> None:
     """Delete the tenant's namespace; Kubernetes deletes everything in it."""
-    core = k8s.CoreV1Api(api)
-    try:
-        await asyncio.to_thread(core.delete_namespace, TenantNames(slug).namespace)
-    except k8s.ApiException as error:
-        if error.status != 404:
-            raise
+    await objects.delete([{"apiVersion": "v1", "kind": "Namespace",
+                           "metadata": {"name": TenantNames(slug).namespace}}])

@@ -11,6 +11,7 @@ from kubernetes import client as k8s
 
 from simptu.devstack.envfile import StackEnv
 from simptu.operator import kafka
+from simptu.operator.kube_objects import KubeObjects
 from simptu.runtime.core.events.topics import (
     TopicSettings,
     ensure_tenant_topics,
@@ -36,7 +37,7 @@ async def test_kafka_topics_are_declared_and_ready_only_when_they_exist(
     tenant = TenantNames(f"{unique}-gym")
     settings = TopicSettings(partitions=4, replication=1, retention=dt.timedelta(hours=48))
     try:
-        await kafka.ensure(backend, kube, tenant, settings)
+        await kafka.ensure(backend, KubeObjects(kube), tenant, settings)
         declared = _kafka_topics(kube, namespace)
         by_name = {item["metadata"]["name"]: item for item in declared}
         inbound = by_name[tenant.topic("inbound")]
@@ -50,7 +51,7 @@ async def test_kafka_topics_are_declared_and_ready_only_when_they_exist(
         async with kafka_admin(stack.kafka_bootstrap) as admin:  # what Strimzi would do
             await ensure_tenant_topics(admin, tenant, settings)
         assert await kafka.check(backend, tenant, settings) is None
-        await kafka.remove(backend, kube, tenant)
+        await kafka.remove(backend, KubeObjects(kube), tenant)
         assert _kafka_topics(kube, namespace) == []
     finally:
         async with kafka_admin(stack.kafka_bootstrap) as admin:
