@@ -72,9 +72,9 @@ class Stack:
 
     async def _start_wave(self, wave: list[Service]) -> None:
         for service in wave:
-            service.prepare(self.ctx)
             proc = self.process(service)
             if proc.pid() is None:
+                service.prepare(self.ctx)  # only before a start: a running service has it all
                 pid = proc.start(service.launch(self.ctx))
                 print(f"  started  {service.name:<24} pid {pid}", flush=True)
         await asyncio.gather(*(self._become_ready(service) for service in wave))

@@ -143,8 +143,9 @@ async def ensure(admin: KeycloakAdmin, spec: RealmSpec) -> str:
     _raise_for(found, f"reading realm {spec.slug}")
     # Updating a realm costs Keycloak about a second: only when something differs, so the
     # drift timer over many tenants stays cheap.
-    if _differs(found.json(), _realm_settings(spec)):
-        _raise_for(await admin.request("PUT", f"/{spec.slug}", json=_realm_settings(spec)),
+    settings = _realm_settings(spec)
+    if _differs(found.json(), settings):
+        _raise_for(await admin.request("PUT", f"/{spec.slug}", json=settings),
                    f"updating realm {spec.slug}")
     await _ensure_roles(admin, spec.slug)
     for client in _clients(spec):

@@ -49,7 +49,7 @@ class Service(ABC):
     needs: tuple[str, ...] = ()
 
     def prepare(self, ctx: Context) -> None:  # noqa: B027 - optional step
-        """Create what the process needs before its first start (data dirs, configs); idempotent."""
+        """Create what the process needs before it starts (data dirs, configs); idempotent."""
 
     @abstractmethod
     def launch(self, ctx: Context) -> Launch:

@@ -42,9 +42,9 @@ max_client_conn = 400
 server_reset_query =
 ignore_startup_parameters = extra_float_digits
 """)
+        user = run_as()
         for path in (home, users, home / "pgbouncer.ini"):
             path.chmod(0o700 if path.is_dir() else 0o600)
-            user = run_as()
             if user:
                 shutil.chown(path, user, user)
 
