@@ -14,6 +14,9 @@ class OperatorSettings(CoreSettings):
     keycloak_url: str = "http://127.0.0.1:58080"
     keycloak_admin_user: str = "admin"
     keycloak_admin_password: SecretStr = SecretStr("")
+    # Derives each realm's operator-account secret (the admin password when empty); changing it
+    # is safe: the operator resets every realm's secret as the master admin on its next pass.
+    keycloak_realm_secret_key: SecretStr = SecretStr("")
     # Topics as Strimzi KafkaTopic resources (when the cluster runs Strimzi) or created directly.
     topics_backend: Literal["kafka", "strimzi"] = "kafka"
     strimzi_cluster: str = "simptu"

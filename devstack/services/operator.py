@@ -32,6 +32,9 @@ REVIEWER = {"apiVersion": "v1", "kind": "List", "items": [
                  "name": "system:auth-delegator"},
      "subjects": [{"kind": "ServiceAccount", "name": "openbao-auth",
                    "namespace": "kube-system"}]}]}
+# How the operator runs against the local stack (and so in tests that start one): no nodes run
+# pods here, and demo realms allow password logins.
+LOCAL_SETTINGS = {"SIMPTU_AGENT_READINESS": "declared", "SIMPTU_DEMO_REALMS": "true"}
 PEERING = {"apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering",
            "metadata": {"name": "simptu-operator"}}
 
@@ -68,8 +71,7 @@ class Operator(Service):
 
     def launch(self, ctx: Context) -> Launch:
         env = read_env_file(ctx.settings.env_file)
-        env.update(SIMPTU_AGENT_READINESS="declared", SIMPTU_DEMO_REALMS="true",
-                   SIMPTU_OPERATOR_PORT=str(ctx.settings.operator_port))
+        env.update(LOCAL_SETTINGS, SIMPTU_OPERATOR_PORT=str(ctx.settings.operator_port))
         return Launch(argv=[sys.executable, "-m", "simptu.operator"], env=env)
 
     async def probe(self, ctx: Context) -> None:

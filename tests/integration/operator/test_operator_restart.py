@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from simptu.devstack.envfile import StackEnv
+from simptu.devstack.services.operator import LOCAL_SETTINGS
 from simptu.devstack.stack import Stack
 from simptu.operator.keycloak import KeycloakAdmin
 from simptu.runtime.core.events.topics import kafka_admin, tenant_topics
@@ -28,7 +29,8 @@ class OperatorProcess:
     """`python -m simptu.operator` as a separate process, the way it runs in a pod."""
 
     def __init__(self, stack: StackEnv) -> None:
-        self.env = {**os.environ, **stack.values, "SIMPTU_AGENT_READINESS": "declared",
+        # The settings of `make up`'s operator: it handles the demo tenants too meanwhile.
+        self.env = {**os.environ, **stack.values, **LOCAL_SETTINGS,
                     "SIMPTU_OPERATOR_PORT": str(PORT)}
         self.proc: asyncio.subprocess.Process | None = None
 
@@ -107,4 +109,4 @@ async def test_a_restarted_operator_finishes_without_duplicates(
                               stack["SIMPTU_KEYCLOAK_ADMIN_PASSWORD"])
     clients = (await admin_api.request("GET", f"/{name}/clients")).json()
     ours = [c["clientId"] for c in clients if c["clientId"].startswith("simptu-")]
-    assert sorted(ours) == ["simptu-agent", "simptu-web"]
+    assert sorted(ours) == ["simptu-agent", "simptu-operator", "simptu-web"]
