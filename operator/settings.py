@@ -39,3 +39,11 @@ class OperatorSettings(CoreSettings):
     # never queued behind the periodic checks of hundreds of existing ones.
     max_concurrent_drift_checks: int = 2
     keycloak_max_concurrent: int = 4
+    # The validating admission webhook (rules across Tenants): served when a port is set, over
+    # TLS with this certificate; Kopf keeps the ValidatingWebhookConfiguration pointing at it.
+    webhook_port: int = 0
+    webhook_listen_address: str = "0.0.0.0"  # noqa: S104 - in a pod, behind its Service
+    webhook_host: str | None = None  # the name the API server calls; the listen address if None
+    webhook_cert_file: str | None = None
+    webhook_key_file: str | None = None
+    webhook_ca_file: str | None = None  # the CA that signed the certificate (the caBundle)
