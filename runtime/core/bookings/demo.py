@@ -4,6 +4,7 @@ one into a tenant's schema; seeding again updates it in place."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import asyncpg
 
@@ -24,11 +25,11 @@ def _hours(weekdays: tuple[int, ...], opens: str, closes: str) -> list[WeeklyHou
 def _dental_clinic() -> tuple[list[ServiceSpec], list[ResourceSpec]]:
     services = [
         ServiceSpec(name="Consultation", description="Check-up and treatment plan",
-                    duration_minutes=30, buffer_minutes=0, price=150, currency="RON"),
+                    duration_minutes=30, buffer_minutes=0, price=Decimal(150), currency="RON"),
         ServiceSpec(name="Cleaning", description="Scaling and polishing",
-                    duration_minutes=45, buffer_minutes=15, price=250, currency="RON"),
+                    duration_minutes=45, buffer_minutes=15, price=Decimal(250), currency="RON"),
         ServiceSpec(name="Filling", description="Composite filling, one tooth",
-                    duration_minutes=60, buffer_minutes=15, price=400, currency="RON"),
+                    duration_minutes=60, buffer_minutes=15, price=Decimal(400), currency="RON"),
     ]
     everything = [service.name for service in services]
     resources = [
@@ -44,11 +45,11 @@ def _dental_clinic() -> tuple[list[ServiceSpec], list[ResourceSpec]]:
 def _gym() -> tuple[list[ServiceSpec], list[ResourceSpec]]:
     services = [
         ServiceSpec(name="Yoga", description="Vinyasa flow, all levels",
-                    duration_minutes=60, price=40, currency="RON"),
+                    duration_minutes=60, price=Decimal(40), currency="RON"),
         ServiceSpec(name="Spinning", description="High-intensity indoor cycling",
-                    duration_minutes=45, price=35, currency="RON"),
+                    duration_minutes=45, price=Decimal(35), currency="RON"),
         ServiceSpec(name="Personal training", description="One to one with a coach",
-                    duration_minutes=60, price=120, currency="RON"),
+                    duration_minutes=60, price=Decimal(120), currency="RON"),
     ]
     resources = [
         ResourceSpec(name="Yoga class", kind="class", capacity=12, services=["Yoga"],
@@ -75,7 +76,8 @@ def _hotel() -> tuple[list[ServiceSpec], list[ResourceSpec]]:
 def _night(name: str, description: str, price: int) -> ServiceSpec:
     """A hotel night: check-in at 14:00, check-out at 11:00 on a later day."""
     return ServiceSpec(name=name, description=description, kind="night", duration_minutes=1440,
-                       price=price, currency="RON", check_in=dt.time(14), check_out=dt.time(11))
+                       price=Decimal(price), currency="RON", check_in=dt.time(14),
+                       check_out=dt.time(11))
 
 
 CATALOGUES = {"dental-clinic": _dental_clinic, "gym": _gym, "hotel": _hotel}

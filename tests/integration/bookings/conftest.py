@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -63,11 +64,11 @@ class Catalogue:
 async def seed_test_catalogue(conn: asyncpg.Connection, tenant: TenantNames) -> Catalogue:
     ids = {}
     for spec in (
-        ServiceSpec(name="Cleaning", duration_minutes=45, buffer_minutes=15, price=250,
+        ServiceSpec(name="Cleaning", duration_minutes=45, buffer_minutes=15, price=Decimal(250),
                     currency="RON"),
-        ServiceSpec(name="Consultation", duration_minutes=30, price=150, currency="RON"),
-        ServiceSpec(name="Yoga", duration_minutes=60, price=40, currency="RON"),
-        ServiceSpec(name="Double room", kind="night", duration_minutes=1440, price=450,
+        ServiceSpec(name="Consultation", duration_minutes=30, price=Decimal(150), currency="RON"),
+        ServiceSpec(name="Yoga", duration_minutes=60, price=Decimal(40), currency="RON"),
+        ServiceSpec(name="Double room", kind="night", duration_minutes=1440, price=Decimal(450),
                     currency="RON", check_in=dt.time(14), check_out=dt.time(11)),
     ):
         ids[spec.name] = (await save_service(conn, spec)).id
