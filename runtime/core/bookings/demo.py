@@ -9,9 +9,11 @@ from decimal import Decimal
 import asyncpg
 
 from simptu.runtime.core.bookings.catalogue import save_resource, save_service
-from simptu.runtime.core.bookings.errors import InvalidRequest
+from simptu.runtime.core.bookings.errors import InvalidRequest, NotFound
 from simptu.runtime.core.bookings.models import ResourceSpec, ServiceSpec, WeeklyHoursSpec
+from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import BusinessType
+from simptu.runtime.core.tenancy import TenantNames
 
 WEEKDAYS = (1, 2, 3, 4, 5)
 EVERY_DAY = (1, 2, 3, 4, 5, 6, 7)
@@ -93,3 +95,14 @@ async def seed_demo_catalogue(conn: asyncpg.Connection, business_type: BusinessT
         await save_service(conn, service)
     for resource in resources:
         await save_resource(conn, resource)
+
+
+async def seed_demo_tenant(pool: asyncpg.Pool, slug: str) -> BusinessType:
+    """Seed the demo catalogue that fits a registered tenant's business type; returns it."""
+    business_type: BusinessType | None = await pool.fetchval(
+        "SELECT business_type FROM platform.tenants WHERE slug = $1", slug)
+    if business_type is None:
+        raise NotFound(f"there is no tenant {slug!r} in the registry")
+    async with TenantUnitOfWork(pool, TenantNames(slug)) as conn:
+        await seed_demo_catalogue(conn, business_type)
+    return business_type
