@@ -69,14 +69,29 @@ def free_slots(service: Service, resource_id: uuid.UUID, capacity: int, hours: W
                taken: Sequence[Span], first: dt.date, last: dt.date, tz: ZoneInfo,
                now: dt.datetime) -> list[Slot]:
     """The slots of one resource that start after `now` and still have a place."""
+    by_day = _by_local_day(taken, tz)
     slots = []
     for day in days(first, last):
         for span in offered_spans(service, hours, day, tz):
-            left = places_left(span, taken, capacity)
+            # Only bookings on the days this span touches can overlap it; by position, since
+            # the bookings of one class session are equal spans.
+            nearby = {index for touched in days(day, span.busy_until.astimezone(tz).date())
+                      for index in by_day.get(touched, ())}
+            left = places_left(span, [taken[index] for index in nearby], capacity)
             if span.start > now and left > 0:
                 slots.append(Slot(service_id=service.id, resource_id=resource_id,
                                   start=span.start, end=span.end, places_left=left))
     return slots
+
+
+def _by_local_day(taken: Sequence[Span], tz: ZoneInfo) -> dict[dt.date, list[int]]:
+    """The position of each booked span under every tenant-local day it touches."""
+    by_day: dict[dt.date, list[int]] = {}
+    for index, booked in enumerate(taken):
+        for day in days(booked.start.astimezone(tz).date(),
+                        booked.busy_until.astimezone(tz).date()):
+            by_day.setdefault(day, []).append(index)
+    return by_day
 
 
 def requested_span(service: Service, hours: WorkingHours, start: dt.datetime, nights: int,

@@ -117,3 +117,10 @@ def test_a_start_the_schedule_does_not_offer_is_refused_with_the_reason(
 ) -> None:
     with pytest.raises(OutsideSchedule, match=says):
         requested_span(service, hours, start, nights, TZ)
+
+
+def test_a_stay_of_three_nights_hides_each_of_its_nights_and_no_other() -> None:
+    stay = night_stay(NIGHT, MONDAY + dt.timedelta(days=1), 3, TZ)
+    slots = free_slots(NIGHT, uuid.uuid4(), 1, EVERY_DAY, [stay], MONDAY,
+                       MONDAY + dt.timedelta(days=6), TZ, LONG_AGO)
+    assert [(slot.start.astimezone(TZ).date() - MONDAY).days for slot in slots] == [0, 4, 5, 6]
