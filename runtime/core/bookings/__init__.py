@@ -3,7 +3,13 @@ resources and schedules, free slots, and booking, rescheduling and cancelling wi
 bookings. Every function works inside the caller's `TenantUnitOfWork`."""
 
 from simptu.runtime.core.bookings.availability import availability
-from simptu.runtime.core.bookings.booking import book, cancel, get_booking, reschedule
+from simptu.runtime.core.bookings.booking import (
+    book,
+    cancel,
+    customer_bookings,
+    get_booking,
+    reschedule,
+)
 from simptu.runtime.core.bookings.catalogue import get_service, list_resources, list_services
 from simptu.runtime.core.bookings.errors import (
     BookingError,
@@ -28,5 +34,6 @@ __all__ = [
     "Booking", "BookingError", "BookingRequest", "CancelRequest", "IdempotencyKeyReused",
     "InvalidRequest", "NotFound", "OutsideSchedule", "RescheduleRequest", "Resource",
     "Service", "Slot", "SlotTaken", "StaleBooking", "availability", "book", "cancel",
-    "get_booking", "get_service", "list_resources", "list_services", "reschedule",
+    "customer_bookings", "get_booking", "get_service", "list_resources", "list_services",
+    "reschedule",
 ]

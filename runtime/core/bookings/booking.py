@@ -204,10 +204,11 @@ async def _free_span(conn: asyncpg.Connection, service: Service, resource: Resou
                      ignore: uuid.UUID | None = None) -> Span:
     """The span a booking at `start` takes, if the schedule offers it and it has a place left
     (not counting booking `ignore`, the one being moved). The resource must be locked."""
+    if service.kind != "night" and nights != 1:
+        raise InvalidRequest(f"{service.name} is not booked by the night")
     day = start.astimezone(tz).date()
     hours = await load_working_hours(conn, [resource.id], day, day + dt.timedelta(days=nights))
-    span = requested_span(service, hours[resource.id], start, nights if service.kind == "night"
-                          else 1, tz)
+    span = requested_span(service, hours[resource.id], start, nights, tz)
     taken = await taken_spans(conn, [resource.id], span.start, span.busy_until, ignore)
     if places_left(span, taken[resource.id], resource.capacity) <= 0:
         what = "the class is full" if resource.kind == "class" else "it is already booked"

@@ -21,6 +21,7 @@ from simptu.runtime.core.bookings import (
     availability,
     book,
     cancel,
+    customer_bookings,
     reschedule,
 )
 from simptu.runtime.core.bookings.catalogue import close_day, list_resources, list_services
@@ -106,6 +107,7 @@ async def test_the_database_itself_refuses_an_overlap_on_a_one_at_a_time_resourc
     ({"service": "unknown"}, NotFound, "no service"),
     ({"customer": "unknown"}, NotFound, "no such customer"),
     ({"day": "last week"}, InvalidRequest, "in the past"),
+    ({"nights": "2"}, InvalidRequest, "Cleaning is not booked by the night"),
 ])
 async def test_a_bad_request_is_refused_with_a_reason_and_changes_nothing(
     db: asyncpg.Pool, catalogue: Catalogue, customer: uuid.UUID, change: dict[str, str],
@@ -119,12 +121,30 @@ async def test_a_bad_request_is_refused_with_a_reason_and_changes_nothing(
         "resource_id": {"dr_mihai": catalogue.dr_mihai, "unknown": unknown}.get(
             change.get("resource", ""), request.resource_id),
         "service_id": unknown if "service" in change else request.service_id,
-        "customer_id": unknown if "customer" in change else request.customer_id})
+        "customer_id": unknown if "customer" in change else request.customer_id,
+        "nights": int(change.get("nights", 1))})
     with pytest.raises(error, match=says):
         async with TenantUnitOfWork(db, catalogue.tenant) as conn:
             await book(conn, catalogue.tenant, request, TZ)
     assert await bookings_of(db, catalogue.tenant) == []
     assert await outbox_events(db, catalogue.tenant) == []
+
+
+async def test_a_customer_takes_one_place_in_a_class_session(
+    db: asyncpg.Pool, catalogue: Catalogue, customer: uuid.UUID,
+) -> None:
+    request = BookingRequest(service_id=catalogue.yoga, resource_id=catalogue.yoga_class,
+                             customer_id=customer, start=local(catalogue.monday, "18:00"))
+    async with TenantUnitOfWork(db, catalogue.tenant) as conn:
+        booked = await book(conn, catalogue.tenant, request, TZ)
+    with pytest.raises(InvalidRequest, match="already has a place in that slot"):
+        async with TenantUnitOfWork(db, catalogue.tenant) as conn:
+            await book(conn, catalogue.tenant, request, TZ)
+    async with TenantUnitOfWork(db, catalogue.tenant) as conn:
+        assert await customer_bookings(conn, customer) == [booked]
+        [slot] = await availability(conn, catalogue.yoga, None, catalogue.monday,
+                                    catalogue.monday, TZ)
+    assert slot.places_left == 2
 
 
 async def test_a_closed_day_offers_nothing_and_refuses_bookings(
