@@ -178,7 +178,12 @@ async def _lock_resource(conn: asyncpg.Connection, service: Service,
                          resource_id: uuid.UUID) -> Resource:
     """The resource, checked to offer `service`, locked until the transaction ends."""
     [resource] = await resources_offering(conn, service, resource_id)
-    await conn.execute("SELECT 1 FROM resources WHERE id = $1 FOR UPDATE", resource.id)
+    isolation = await conn.fetchval("SELECT current_setting('transaction_isolation') "
+                                    "FROM resources WHERE id = $1 FOR UPDATE", resource.id)
+    # The count after the lock must see what the previous holder committed: only a fresh
+    # snapshot per statement does (a repeatable-read snapshot could oversell a class).
+    if isolation != "read committed":
+        raise RuntimeError(f"bookings need a read committed transaction, not {isolation}")
     return resource
 
 

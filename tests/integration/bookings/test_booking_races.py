@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import asyncpg
+import pytest
 
 from simptu.runtime.core.bookings import (
     Booking,
@@ -18,7 +19,7 @@ from simptu.runtime.core.bookings import (
     book,
     reschedule,
 )
-from simptu.runtime.core.database import TenantUnitOfWork
+from simptu.runtime.core.database import TenantUnitOfWork, act_as_tenant
 
 from .conftest import TZ, Catalogue, MakeCustomers, bookings_of, local, outbox_events
 
@@ -104,3 +105,12 @@ async def test_parallel_reschedules_onto_one_free_slot_move_exactly_one_booking(
     rows = await bookings_of(db, catalogue.tenant)
     at_eleven = [r for r in rows if r["start_at"] == local(catalogue.monday, "11:00")]
     assert len(at_eleven) == 1
+
+
+async def test_booking_refuses_a_snapshot_transaction_that_could_oversell(
+    db: asyncpg.Pool, catalogue: Catalogue, customer: uuid.UUID,
+) -> None:
+    async with db.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+        await act_as_tenant(conn, catalogue.tenant)
+        with pytest.raises(RuntimeError, match="read committed"):
+            await book(conn, catalogue.tenant, catalogue.cleaning_at(customer), TZ)
