@@ -17,6 +17,7 @@ from simptu.runtime.core.bookings import (
     book,
     cancel,
 )
+from simptu.runtime.core.bookings.idempotency import purge_idempotency_records
 from simptu.runtime.core.database import TenantUnitOfWork
 
 from .conftest import TZ, Catalogue, MakeCustomers, bookings_of, outbox_events
@@ -93,3 +94,19 @@ async def test_parallel_retries_with_one_key_book_once_and_all_get_that_booking(
     results = await asyncio.gather(*(retry() for _ in range(10)))
     assert len({booking.id for booking in results}) == 1
     assert len(await bookings_of(db, catalogue.tenant)) == 1
+
+
+async def test_old_keys_are_purged_and_can_then_be_used_again(
+    db: asyncpg.Pool, catalogue: Catalogue, make_customers: MakeCustomers,
+) -> None:
+    first, second = await make_customers(catalogue.tenant, 2)
+    async with TenantUnitOfWork(db, catalogue.tenant) as conn:
+        await book(conn, catalogue.tenant, catalogue.cleaning_at(first), TZ, idempotency_key="old")
+        await book(conn, catalogue.tenant, catalogue.cleaning_at(first, "10:00"), TZ,
+                   idempotency_key="new")
+        await conn.execute("UPDATE idempotency_records SET created_at = now() - interval '2 days' "
+                           "WHERE key = 'old'")
+        assert await purge_idempotency_records(conn, older_than_hours=24) == 1
+        again = await book(conn, catalogue.tenant, catalogue.cleaning_at(second, "11:00"), TZ,
+                           idempotency_key="old")
+    assert again.customer_id == second
