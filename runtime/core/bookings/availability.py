@@ -72,12 +72,16 @@ def free_slots(service: Service, resource_id: uuid.UUID, capacity: int, hours: W
     by_day = _by_local_day(taken, tz)
     slots = []
     for day in days(first, last):
-        for span in offered_spans(service, hours, day, tz):
-            # Only bookings on the days this span touches can overlap it; by position, since
-            # the bookings of one class session are equal spans.
-            nearby = {index for touched in days(day, span.busy_until.astimezone(tz).date())
-                      for index in by_day.get(touched, ())}
-            left = places_left(span, [taken[index] for index in nearby], capacity)
+        spans = offered_spans(service, hours, day, tz)
+        if not spans:
+            continue
+        # Only bookings on the days these spans touch can overlap them; by position, since
+        # the bookings of one class session are equal spans.
+        touched = days(day, max(span.busy_until for span in spans).astimezone(tz).date())
+        nearby = [taken[index] for index in sorted({index for on in touched
+                                                    for index in by_day.get(on, ())})]
+        for span in spans:
+            left = places_left(span, nearby, capacity)
             if span.start > now and left > 0:
                 slots.append(Slot(service_id=service.id, resource_id=resource_id,
                                   start=span.start, end=span.end, places_left=left))
