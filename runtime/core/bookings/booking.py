@@ -61,7 +61,8 @@ async def get_booking(conn: asyncpg.Connection, booking_id: uuid.UUID) -> Bookin
 
 async def customer_bookings(conn: asyncpg.Connection, customer_id: uuid.UUID,
                             since: dt.datetime | None = None) -> list[Booking]:
-    """A customer's bookings that end after `since` (default: now), soonest first."""
+    """A customer's bookings (any status) that end after `since` (default: now), soonest
+    first."""
     rows = await conn.fetch(
         "SELECT * FROM bookings WHERE customer_id = $1 "
         "AND end_at > coalesce($2, now()) ORDER BY start_at", customer_id, since)
@@ -131,6 +132,22 @@ async def cancel(conn: asyncpg.Connection, tenant: TenantNames, request: CancelR
         return booking
 
     return await _once(conn, tenant, idempotency_key, "cancel", request, work)
+
+
+async def complete_past_bookings(conn: asyncpg.Connection, tenant: TenantNames,
+                                 now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Mark up to `limit` booked bookings that ended before `now` completed (what ratings
+    need), each with an `io.simptu.booking.completed` event; returns how many. Meant for a
+    periodic job: run it until it returns less than `limit`."""
+    async with tenant_transaction(conn, tenant):
+        rows = await conn.fetch(
+            "UPDATE bookings SET status = 'completed', version = version + 1, updated_at = now() "
+            "WHERE id IN (SELECT id FROM bookings WHERE status = 'booked' AND end_at <= $1 "
+            "ORDER BY end_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING *",
+            now or dt.datetime.now(dt.UTC), limit)
+        for row in rows:
+            await publish_change(conn, tenant, "completed", _booking(row))
+    return len(rows)
 
 
 async def _once(conn: asyncpg.Connection, tenant: TenantNames, key: str | None, operation: str,

@@ -1,5 +1,5 @@
-"""The events a booking change produces (`io.simptu.booking.created|rescheduled|cancelled`),
-written to the tenant's outbox in the transaction that made the change."""
+"""The events a booking change produces (`io.simptu.booking.created`, `.rescheduled`,
+`.cancelled`, `.completed`), written to the tenant's outbox in the transaction that made it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from simptu.runtime.core.events.outbox import enqueue
 from simptu.runtime.core.tenancy import TenantNames
 
 EVENT_SOURCE = "/simptu/bookings"
-Change = Literal["created", "rescheduled", "cancelled"]
+Change = Literal["created", "rescheduled", "cancelled", "completed"]
 
 
 def booking_event(tenant: TenantNames, change: Change, booking: Booking,

@@ -24,6 +24,7 @@ from simptu.runtime.core.bookings import (
     customer_bookings,
     reschedule,
 )
+from simptu.runtime.core.bookings.booking import complete_past_bookings
 from simptu.runtime.core.bookings.catalogue import close_day, list_resources, list_services
 from simptu.runtime.core.database import TenantUnitOfWork
 
@@ -274,3 +275,19 @@ async def test_a_hotel_stay_takes_every_night_and_the_room_turns_over_on_check_o
             await book(conn, catalogue.tenant, stay(second, 1), TZ)
     async with TenantUnitOfWork(db, catalogue.tenant) as conn:
         await book(conn, catalogue.tenant, stay(second, 2), TZ)
+
+
+async def test_bookings_that_ended_are_marked_completed_once(
+    db: asyncpg.Pool, catalogue: Catalogue, make_customers: MakeCustomers,
+) -> None:
+    first, second = await make_customers(catalogue.tenant, 2)
+    async with TenantUnitOfWork(db, catalogue.tenant) as conn:
+        early = await book(conn, catalogue.tenant, catalogue.cleaning_at(first, "09:00"), TZ)
+        await book(conn, catalogue.tenant, catalogue.cleaning_at(second, "11:00"), TZ)
+        after_the_first = local(catalogue.monday, "10:00")
+        assert await complete_past_bookings(conn, catalogue.tenant, after_the_first) == 1
+        assert await complete_past_bookings(conn, catalogue.tenant, after_the_first) == 0
+    rows = await bookings_of(db, catalogue.tenant)
+    assert [(r["id"], r["status"]) for r in rows if r["status"] == "completed"] == [
+        (early.id, "completed")]
+    assert (await outbox_events(db, catalogue.tenant))[-1].type == "io.simptu.booking.completed"
