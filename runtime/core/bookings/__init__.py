@@ -6,6 +6,7 @@ from simptu.runtime.core.bookings.availability import availability
 from simptu.runtime.core.bookings.booking import (
     book,
     cancel,
+    complete_past_bookings,
     customer_bookings,
     get_booking,
     reschedule,
@@ -34,6 +35,6 @@ __all__ = [
     "Booking", "BookingError", "BookingRequest", "CancelRequest", "IdempotencyKeyReused",
     "InvalidRequest", "NotFound", "OutsideSchedule", "RescheduleRequest", "Resource",
     "Service", "Slot", "SlotTaken", "StaleBooking", "availability", "book", "cancel",
-    "customer_bookings", "get_booking", "get_service", "list_resources", "list_services",
-    "reschedule",
+    "complete_past_bookings", "customer_bookings", "get_booking", "get_service",
+    "list_resources", "list_services", "reschedule",
 ]
