@@ -14,8 +14,10 @@ import asyncpg
 import pytest
 
 from simptu.devstack.envfile import StackEnv
+from simptu.runtime.core.bookings.booking import book
 from simptu.runtime.core.bookings.catalogue import save_resource, save_service
 from simptu.runtime.core.bookings.models import (
+    Booking,
     BookingRequest,
     ResourceSpec,
     ServiceSpec,
@@ -118,6 +120,16 @@ def make_customers(db: asyncpg.Pool) -> MakeCustomers:
 async def customer(catalogue: Catalogue, make_customers: MakeCustomers) -> uuid.UUID:
     [made] = await make_customers(catalogue.tenant)
     return made
+
+
+@pytest.fixture
+async def nine_and_eleven(db: asyncpg.Pool, catalogue: Catalogue,
+                          make_customers: MakeCustomers) -> tuple[Booking, Booking]:
+    """Two customers' cleanings with Dr Ana on Monday, at 09:00 and at 11:00."""
+    first, second = await make_customers(catalogue.tenant, 2)
+    async with TenantUnitOfWork(db, catalogue.tenant) as conn:
+        return (await book(conn, catalogue.tenant, catalogue.cleaning_at(first, "09:00"), TZ),
+                await book(conn, catalogue.tenant, catalogue.cleaning_at(second, "11:00"), TZ))
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 
 from simptu.runtime.core.bookings import (
+    Booking,
     BookingRequest,
     CancelRequest,
     InvalidRequest,
@@ -70,18 +71,17 @@ async def test_a_booked_slot_is_no_longer_offered(db: asyncpg.Pool, catalogue: C
 
 
 async def test_a_taken_slot_is_refused_and_nothing_changes(
-    db: asyncpg.Pool, catalogue: Catalogue, make_customers: MakeCustomers,
+    db: asyncpg.Pool, catalogue: Catalogue, nine_and_eleven: tuple[Booking, Booking],
 ) -> None:
-    first, second = await make_customers(catalogue.tenant, 2)
-    async with TenantUnitOfWork(db, catalogue.tenant) as conn:
-        await book(conn, catalogue.tenant, catalogue.cleaning_at(first, "09:00"), TZ)
-    # 09:30 overlaps the first cleaning, 09:45 its buffer.
-    for time in ("09:00", "09:30", "09:45"):
+    other_customer = nine_and_eleven[1].customer_id
+    # 09:30 overlaps the 09:00 cleaning, 09:45 its buffer, 10:30 runs into the 11:00 one.
+    for time in ("09:00", "09:30", "09:45", "10:30"):
         with pytest.raises(SlotTaken, match="Dr Ana cannot take Cleaning"):
             async with TenantUnitOfWork(db, catalogue.tenant) as conn:
-                await book(conn, catalogue.tenant, catalogue.cleaning_at(second, time), TZ)
-    assert len(await bookings_of(db, catalogue.tenant)) == 1
-    assert len(await outbox_events(db, catalogue.tenant)) == 1
+                await book(conn, catalogue.tenant, catalogue.cleaning_at(other_customer, time),
+                           TZ)
+    assert len(await bookings_of(db, catalogue.tenant)) == 2
+    assert len(await outbox_events(db, catalogue.tenant)) == 2
 
 
 async def test_the_database_itself_refuses_an_overlap_on_a_one_at_a_time_resource(
@@ -197,12 +197,9 @@ async def test_rescheduling_within_its_own_slot_is_allowed(
 
 
 async def test_rescheduling_onto_a_taken_slot_or_from_a_stale_version_is_refused(
-    db: asyncpg.Pool, catalogue: Catalogue, make_customers: MakeCustomers,
+    db: asyncpg.Pool, catalogue: Catalogue, nine_and_eleven: tuple[Booking, Booking],
 ) -> None:
-    first, second = await make_customers(catalogue.tenant, 2)
-    async with TenantUnitOfWork(db, catalogue.tenant) as conn:
-        mine = await book(conn, catalogue.tenant, catalogue.cleaning_at(first, "09:00"), TZ)
-        await book(conn, catalogue.tenant, catalogue.cleaning_at(second, "11:00"), TZ)
+    mine = nine_and_eleven[0]
     onto_taken = RescheduleRequest(booking_id=mine.id, start=local(catalogue.monday, "11:00"))
     stale = RescheduleRequest(booking_id=mine.id, start=local(catalogue.monday, "10:00"),
                               expected_version=7)
@@ -278,12 +275,10 @@ async def test_a_hotel_stay_takes_every_night_and_the_room_turns_over_on_check_o
 
 
 async def test_bookings_that_ended_are_marked_completed_once(
-    db: asyncpg.Pool, catalogue: Catalogue, make_customers: MakeCustomers,
+    db: asyncpg.Pool, catalogue: Catalogue, nine_and_eleven: tuple[Booking, Booking],
 ) -> None:
-    first, second = await make_customers(catalogue.tenant, 2)
+    early = nine_and_eleven[0]
     async with TenantUnitOfWork(db, catalogue.tenant) as conn:
-        early = await book(conn, catalogue.tenant, catalogue.cleaning_at(first, "09:00"), TZ)
-        await book(conn, catalogue.tenant, catalogue.cleaning_at(second, "11:00"), TZ)
         after_the_first = local(catalogue.monday, "10:00")
         assert await complete_past_bookings(conn, catalogue.tenant, after_the_first) == 1
         assert await complete_past_bookings(conn, catalogue.tenant, after_the_first) == 0
