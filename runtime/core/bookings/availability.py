@@ -154,7 +154,7 @@ async def availability(conn: asyncpg.Connection, service_id: uuid.UUID,
     service = await get_service(conn, service_id)
     resources = await resources_offering(conn, service, resource_id)
     ids = [resource.id for resource in resources]
-    hours = await load_working_hours(conn, ids, from_date, to_date)
+    hours = await load_working_hours(conn, resources, from_date, to_date)
     # A slot of the last day (or its night) may end on the next day.
     taken = await taken_spans(conn, ids, at(from_date, dt.time.min, tz),
                               at(to_date + dt.timedelta(days=2), dt.time.min, tz))

@@ -229,7 +229,7 @@ async def _free_span(conn: asyncpg.Connection, service: Service, resource: Resou
     if service.kind != "night" and nights != 1:
         raise InvalidRequest(f"{service.name} is not booked by the night")
     day = start.astimezone(tz).date()
-    hours = await load_working_hours(conn, [resource.id], day, day + dt.timedelta(days=nights))
+    hours = await load_working_hours(conn, [resource], day, day + dt.timedelta(days=nights))
     span = requested_span(service, hours[resource.id], start, nights, tz)
     taken = await taken_spans(conn, [resource.id], span.start, span.busy_until, ignore)
     if places_left(span, taken[resource.id], resource.capacity) <= 0:

@@ -4,6 +4,7 @@ by availability and booking, written by the demo seeding (and later by admin end
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
@@ -17,7 +18,11 @@ SERVICE_COLUMNS = ("id, name, description, kind, duration_minutes, buffer_minute
 RESOURCE_QUERY = """
     SELECT r.id, r.name, r.kind, r.capacity,
            coalesce(array_agg(rs.service_id ORDER BY rs.service_id)
-                    FILTER (WHERE rs.service_id IS NOT NULL), '{}') AS service_ids
+                    FILTER (WHERE rs.service_id IS NOT NULL), '{}') AS service_ids,
+           (SELECT coalesce(json_agg(json_build_object('weekday', s.weekday, 'opens', s.opens,
+                                                       'closes', s.closes)
+                                     ORDER BY s.weekday, s.opens), '[]')
+            FROM schedules s WHERE s.resource_id = r.id) AS hours
     FROM resources r LEFT JOIN resource_services rs ON rs.resource_id = r.id
     WHERE r.active AND ($1::uuid IS NULL OR r.id = $1)
       AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM resource_services o
@@ -30,7 +35,7 @@ def _service(row: asyncpg.Record) -> Service:
 
 
 def _resource(row: asyncpg.Record) -> Resource:
-    return Resource.model_validate(dict(row))
+    return Resource.model_validate(dict(row) | {"hours": json.loads(row["hours"])})
 
 
 async def list_services(conn: asyncpg.Connection) -> list[Service]:

@@ -10,7 +10,7 @@ import asyncpg
 
 from simptu.runtime.core.bookings.catalogue import save_resource, save_service
 from simptu.runtime.core.bookings.errors import InvalidRequest, NotFound
-from simptu.runtime.core.bookings.models import ResourceSpec, ServiceSpec, WeeklyHoursSpec
+from simptu.runtime.core.bookings.models import OpeningHours, ResourceSpec, ServiceSpec
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import BusinessType
 from simptu.runtime.core.tenancy import TenantNames
@@ -19,8 +19,8 @@ WEEKDAYS = (1, 2, 3, 4, 5)
 EVERY_DAY = (1, 2, 3, 4, 5, 6, 7)
 
 
-def _hours(weekdays: tuple[int, ...], opens: str, closes: str) -> list[WeeklyHoursSpec]:
-    return [WeeklyHoursSpec(weekday=day, opens=dt.time.fromisoformat(opens),
+def _hours(weekdays: tuple[int, ...], opens: str, closes: str) -> list[OpeningHours]:
+    return [OpeningHours(weekday=day, opens=dt.time.fromisoformat(opens),
                             closes=dt.time.fromisoformat(closes)) for day in weekdays]
 
 

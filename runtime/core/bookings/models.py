@@ -37,14 +37,30 @@ class Service(Frozen):
     check_out: dt.time | None = None
 
 
+class OpeningHours(Frozen):
+    """Open on ISO `weekday` (1 = Monday) from `opens` to `closes`, tenant-local time."""
+
+    weekday: int = Field(ge=1, le=7)
+    opens: dt.time
+    closes: dt.time
+
+    @model_validator(mode="after")
+    def _opens_before_it_closes(self) -> OpeningHours:
+        if self.opens >= self.closes:
+            raise ValueError(f"opens at {self.opens} but closes at {self.closes}")
+        return self
+
+
 class Resource(Frozen):
-    """Who or what is booked: a staff member or room (one customer at a time) or a class."""
+    """Who or what is booked: a staff member or room (one customer at a time) or a class,
+    with the services it offers and its weekly hours (a class: its weekly sessions)."""
 
     id: uuid.UUID
     name: str
     kind: ResourceKind
     capacity: int
     service_ids: list[uuid.UUID] = Field(default_factory=list)
+    hours: list[OpeningHours] = Field(default_factory=list)
 
 
 class Slot(Frozen):
@@ -118,20 +134,6 @@ class ServiceSpec(Frozen):
         return self
 
 
-class WeeklyHoursSpec(Frozen):
-    """Open on ISO `weekday` (1 = Monday) from `opens` to `closes`, tenant-local time."""
-
-    weekday: int = Field(ge=1, le=7)
-    opens: dt.time
-    closes: dt.time
-
-    @model_validator(mode="after")
-    def _opens_before_it_closes(self) -> WeeklyHoursSpec:
-        if self.opens >= self.closes:
-            raise ValueError(f"opens at {self.opens} but closes at {self.closes}")
-        return self
-
-
 class ResourceSpec(Frozen):
     """A resource to create or update, found by its name, with the names of the services it
     offers and its weekly hours (which replace any it had)."""
@@ -140,7 +142,7 @@ class ResourceSpec(Frozen):
     kind: ResourceKind
     capacity: int = Field(default=1, ge=1, le=10000)
     services: list[str] = Field(default_factory=list)
-    hours: list[WeeklyHoursSpec] = Field(default_factory=list)
+    hours: list[OpeningHours] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _only_classes_take_several(self) -> ResourceSpec:

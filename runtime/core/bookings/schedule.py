@@ -1,5 +1,5 @@
 """Working hours: a resource's weekly hours and closed days turned into the concrete open
-windows of given dates, in UTC. Pure functions, plus the query that loads them."""
+windows of given dates, in UTC. Pure functions, plus the query that loads the closed days."""
 
 from __future__ import annotations
 
@@ -11,14 +11,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-
-@dataclass(frozen=True)
-class WeeklyHours:
-    """Open from `opens` to `closes` (tenant-local wall clock) every ISO `weekday`."""
-
-    weekday: int
-    opens: dt.time
-    closes: dt.time
+from simptu.runtime.core.bookings.models import OpeningHours, Resource
 
 
 @dataclass(frozen=True)
@@ -33,7 +26,7 @@ class Window:
 class WorkingHours:
     """Everything that says when one resource works."""
 
-    weekly: tuple[WeeklyHours, ...]
+    weekly: tuple[OpeningHours, ...]
     closed_days: frozenset[dt.date] = frozenset()
 
     def is_open_on(self, day: dt.date) -> bool:
@@ -61,21 +54,17 @@ def days(first: dt.date, last: dt.date) -> Iterator[dt.date]:
         yield first + dt.timedelta(days=offset)
 
 
-async def load_working_hours(conn: asyncpg.Connection, resource_ids: list[uuid.UUID],
+async def load_working_hours(conn: asyncpg.Connection, resources: list[Resource],
                              first: dt.date, last: dt.date) -> dict[uuid.UUID, WorkingHours]:
     """The working hours of each resource, with the closed days between `first` and `last`
     (days the whole business is closed count for every resource)."""
-    weekly: dict[uuid.UUID, list[WeeklyHours]] = {rid: [] for rid in resource_ids}
-    for row in await conn.fetch(
-            "SELECT resource_id, weekday, opens, closes FROM schedules "
-            "WHERE resource_id = ANY($1::uuid[])", resource_ids):
-        weekly[row["resource_id"]].append(WeeklyHours(row["weekday"], row["opens"], row["closes"]))
     closed: dict[uuid.UUID | None, set[dt.date]] = {}
     for row in await conn.fetch(
             "SELECT resource_id, day FROM schedule_exceptions WHERE day BETWEEN $2 AND $3 "
             "AND (resource_id IS NULL OR resource_id = ANY($1::uuid[]))",
-            resource_ids, first, last):
+            [resource.id for resource in resources], first, last):
         closed.setdefault(row["resource_id"], set()).add(row["day"])
     everyone = closed.get(None, set())
-    return {rid: WorkingHours(tuple(hours), frozenset(everyone | closed.get(rid, set())))
-            for rid, hours in weekly.items()}
+    return {resource.id: WorkingHours(tuple(resource.hours),
+                                      frozenset(everyone | closed.get(resource.id, set())))
+            for resource in resources}

@@ -19,9 +19,9 @@ from simptu.runtime.core.bookings.catalogue import save_resource, save_service
 from simptu.runtime.core.bookings.models import (
     Booking,
     BookingRequest,
+    OpeningHours,
     ResourceSpec,
     ServiceSpec,
-    WeeklyHoursSpec,
 )
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.events.cloudevents import CloudEvent
@@ -32,8 +32,8 @@ MakeTenant = Callable[..., Awaitable[TenantNames]]
 MakeCustomers = Callable[..., Awaitable[list[uuid.UUID]]]
 
 
-def hours(weekday: int, opens: str, closes: str) -> WeeklyHoursSpec:
-    return WeeklyHoursSpec(weekday=weekday, opens=dt.time.fromisoformat(opens),
+def hours(weekday: int, opens: str, closes: str) -> OpeningHours:
+    return OpeningHours(weekday=weekday, opens=dt.time.fromisoformat(opens),
                            closes=dt.time.fromisoformat(closes))
 
 

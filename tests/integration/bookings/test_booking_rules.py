@@ -47,6 +47,9 @@ async def test_the_catalogue_lists_services_and_who_offers_them(db: asyncpg.Pool
         consultants = await list_resources(conn, catalogue.consultation)
     assert [s.name for s in services] == ["Cleaning", "Consultation", "Double room", "Yoga"]
     assert [r.name for r in consultants] == ["Dr Ana", "Dr Mihai"]
+    assert [(h.weekday, f"{h.opens:%H:%M}", f"{h.closes:%H:%M}") for h in consultants[1].hours] \
+        == [(1, "09:00", "10:00")]
+    assert len(consultants[0].hours) == 5
 
 
 async def test_availability_covers_every_resource_offering_the_service(

@@ -17,8 +17,8 @@ from simptu.runtime.core.bookings.availability import (
     requested_span,
 )
 from simptu.runtime.core.bookings.errors import OutsideSchedule
-from simptu.runtime.core.bookings.models import Service
-from simptu.runtime.core.bookings.schedule import WeeklyHours, WorkingHours
+from simptu.runtime.core.bookings.models import OpeningHours, Service
+from simptu.runtime.core.bookings.schedule import WorkingHours
 
 TZ = ZoneInfo("Europe/Bucharest")
 MONDAY = dt.date(2031, 6, 2)
@@ -27,8 +27,8 @@ CLEANING = Service(id=uuid.uuid4(), name="Cleaning", duration_minutes=45, buffer
                    price=Decimal(250), currency="RON")
 NIGHT = Service(id=uuid.uuid4(), name="Double room", kind="night", duration_minutes=1440,
                 price=Decimal(450), currency="RON", check_in=dt.time(14), check_out=dt.time(11))
-MONDAY_MORNING = WorkingHours((WeeklyHours(1, dt.time(9), dt.time(11)),))
-EVERY_DAY = WorkingHours(tuple(WeeklyHours(day, dt.time(0), dt.time(23, 59))
+MONDAY_MORNING = WorkingHours((OpeningHours(weekday=1, opens=dt.time(9), closes=dt.time(11)),))
+EVERY_DAY = WorkingHours(tuple(OpeningHours(weekday=day, opens=dt.time(0), closes=dt.time(23, 59))
                                for day in range(1, 8)))
 
 
@@ -48,8 +48,8 @@ def test_slots_start_every_quarter_hour_and_end_within_the_window() -> None:
 
 
 def test_a_split_shift_gives_slots_in_each_part_only() -> None:
-    split = WorkingHours((WeeklyHours(1, dt.time(14), dt.time(15)),
-                          WeeklyHours(1, dt.time(9), dt.time(10))))
+    split = WorkingHours((OpeningHours(weekday=1, opens=dt.time(14), closes=dt.time(15)),
+                          OpeningHours(weekday=1, opens=dt.time(9), closes=dt.time(10))))
     assert starts(offered_spans(CLEANING, split, MONDAY, TZ)) == ["09:00", "09:15", "14:00",
                                                                   "14:15"]
 
@@ -71,7 +71,7 @@ def test_a_booking_and_its_buffer_hide_the_slots_they_overlap() -> None:
 def test_a_class_stays_offered_until_its_places_are_taken() -> None:
     yoga = Service(id=uuid.uuid4(), name="Yoga", duration_minutes=60, price=Decimal(40),
                    currency="RON")
-    session = WorkingHours((WeeklyHours(1, dt.time(18), dt.time(19)),))
+    session = WorkingHours((OpeningHours(weekday=1, opens=dt.time(18), closes=dt.time(19)),))
     taken = Span(local(MONDAY, 18), local(MONDAY, 19), local(MONDAY, 19))
     [slot] = free_slots(yoga, uuid.uuid4(), 3, session, [taken, taken], MONDAY, MONDAY, TZ,
                         LONG_AGO)

@@ -18,8 +18,8 @@ from simptu.runtime.core.bookings.availability import (
     places_left,
     requested_span,
 )
-from simptu.runtime.core.bookings.models import Service
-from simptu.runtime.core.bookings.schedule import WeeklyHours, WorkingHours, days
+from simptu.runtime.core.bookings.models import OpeningHours, Service
+from simptu.runtime.core.bookings.schedule import WorkingHours, days
 
 TZ = ZoneInfo("Europe/Bucharest")
 # A week that contains the autumn time change (Sunday 26 October 2031).
@@ -29,7 +29,7 @@ LONG_AGO = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 quarter_hours = st.integers(min_value=0, max_value=95).map(
     lambda q: dt.time(q // 4, q % 4 * 15))
 weekly_hours = st.tuples(st.integers(1, 7), quarter_hours, quarter_hours).filter(
-    lambda t: t[1] < t[2]).map(lambda t: WeeklyHours(*t))
+    lambda t: t[1] < t[2]).map(lambda t: OpeningHours(weekday=t[0], opens=t[1], closes=t[2]))
 services = st.builds(
     lambda minutes, buffer: Service(id=uuid.uuid4(), name="Generated", duration_minutes=minutes,
                                     buffer_minutes=buffer, price=Decimal(1), currency="RON"),
@@ -48,7 +48,7 @@ bookings = st.tuples(st.integers(0, 6 * 96), st.integers(1, 48)).map(
        taken=st.lists(bookings, max_size=12), capacity=st.sampled_from([1, 3]),
        closed=st.sets(st.sampled_from(list(days(FIRST, LAST))), max_size=2))
 def test_every_offered_slot_can_be_booked_and_is_within_capacity_and_hours(
-    service: Service, weekly: list[WeeklyHours], taken: list[Span], capacity: int,
+    service: Service, weekly: list[OpeningHours], taken: list[Span], capacity: int,
     closed: set[dt.date],
 ) -> None:
     hours = WorkingHours(tuple(weekly), frozenset(closed))
