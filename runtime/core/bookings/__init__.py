@@ -2,7 +2,7 @@
 resources and schedules, free slots, and booking, rescheduling and cancelling without double
 bookings. Every function works inside the caller's `TenantUnitOfWork`."""
 
-from simptu.runtime.core.bookings.availability import availability
+from simptu.runtime.core.bookings.availability import availability, stay_availability
 from simptu.runtime.core.bookings.booking import (
     book,
     cancel,
@@ -36,5 +36,5 @@ __all__ = [
     "InvalidRequest", "NotFound", "OutsideSchedule", "RescheduleRequest", "Resource",
     "Service", "Slot", "SlotTaken", "StaleBooking", "availability", "book", "cancel",
     "complete_past_bookings", "customer_bookings", "get_booking", "get_service",
-    "list_resources", "list_services", "reschedule",
+    "list_resources", "list_services", "reschedule", "stay_availability",
 ]

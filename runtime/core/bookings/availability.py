@@ -13,7 +13,7 @@ import asyncpg
 
 from simptu.runtime.core.bookings.catalogue import get_service, resources_offering
 from simptu.runtime.core.bookings.errors import InvalidRequest, OutsideSchedule
-from simptu.runtime.core.bookings.models import Service, Slot
+from simptu.runtime.core.bookings.models import MAX_NIGHTS, Service, Slot
 from simptu.runtime.core.bookings.schedule import WorkingHours, at, days, load_working_hours
 
 # Appointments may start every quarter of an hour from the opening of a working window.
@@ -163,3 +163,23 @@ async def availability(conn: asyncpg.Connection, service_id: uuid.UUID,
              for slot in free_slots(service, resource.id, resource.capacity, hours[resource.id],
                                     taken[resource.id], from_date, to_date, tz, now)]
     return sorted(slots, key=lambda slot: (slot.start, slot.resource_id))
+
+
+async def stay_availability(conn: asyncpg.Connection, service_id: uuid.UUID,
+                            check_in: dt.date, nights: int, tz: ZoneInfo, *,
+                            now: dt.datetime | None = None) -> list[Slot]:
+    """For a night service: one slot per room free for every night of a stay, from check-in
+    on `check_in` to check-out `nights` days later ("which rooms are free for three nights?")."""
+    if not 1 <= nights <= MAX_NIGHTS:
+        raise InvalidRequest(f"a stay has 1 to {MAX_NIGHTS} nights")
+    service = await get_service(conn, service_id)
+    if service.kind != "night":
+        raise InvalidRequest(f"{service.name} is not booked by the night")
+    free_nights: dict[uuid.UUID, int] = {}
+    for slot in await availability(conn, service_id, None, check_in,
+                                   check_in + dt.timedelta(days=nights - 1), tz, now=now):
+        free_nights[slot.resource_id] = free_nights.get(slot.resource_id, 0) + 1
+    stay = night_stay(service, check_in, nights, tz)
+    return [Slot(service_id=service.id, resource_id=resource_id, start=stay.start, end=stay.end,
+                 places_left=1)
+            for resource_id, free in free_nights.items() if free == nights]

@@ -24,6 +24,7 @@ from simptu.runtime.core.bookings import (
     cancel,
     customer_bookings,
     reschedule,
+    stay_availability,
 )
 from simptu.runtime.core.bookings.booking import complete_past_bookings
 from simptu.runtime.core.bookings.catalogue import close_day, list_resources, list_services
@@ -274,6 +275,13 @@ async def test_a_hotel_stay_takes_every_night_and_the_room_turns_over_on_check_o
         async with TenantUnitOfWork(db, catalogue.tenant) as conn:
             await book(conn, catalogue.tenant, stay(second, 1), TZ)
     async with TenantUnitOfWork(db, catalogue.tenant) as conn:
+        assert await stay_availability(conn, catalogue.night, monday + dt.timedelta(days=1), 2,
+                                       TZ) == []
+        [later] = await stay_availability(conn, catalogue.night, monday + dt.timedelta(days=2),
+                                          3, TZ)
+    assert (later.resource_id, later.end) == (catalogue.room,
+                                              local(monday + dt.timedelta(days=5), "11:00"))
+    async with TenantUnitOfWork(db, catalogue.tenant) as conn:
         await book(conn, catalogue.tenant, stay(second, 2), TZ)
 
 
@@ -289,3 +297,13 @@ async def test_bookings_that_ended_are_marked_completed_once(
     assert [(r["id"], r["status"]) for r in rows if r["status"] == "completed"] == [
         (early.id, "completed")]
     assert (await outbox_events(db, catalogue.tenant))[-1].type == "io.simptu.booking.completed"
+
+
+async def test_a_stay_is_asked_for_night_services_and_whole_nights_only(
+    db: asyncpg.Pool, catalogue: Catalogue,
+) -> None:
+    for service, nights, says in ((catalogue.cleaning, 1, "not booked by the night"),
+                                  (catalogue.night, 0, "1 to 60 nights")):
+        with pytest.raises(InvalidRequest, match=says):
+            async with TenantUnitOfWork(db, catalogue.tenant) as conn:
+                await stay_availability(conn, service, catalogue.monday, nights, TZ)
