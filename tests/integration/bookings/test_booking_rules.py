@@ -307,3 +307,14 @@ async def test_a_stay_is_asked_for_night_services_and_whole_nights_only(
         with pytest.raises(InvalidRequest, match=says):
             async with TenantUnitOfWork(db, catalogue.tenant) as conn:
                 await stay_availability(conn, service, catalogue.monday, nights, TZ)
+
+
+@pytest.mark.parametrize(("days", "says"), [(-1, "ends .* before it starts"),
+                                             (62, "at most 62 days")])
+async def test_availability_of_a_reversed_or_too_long_range_is_refused(
+    db: asyncpg.Pool, catalogue: Catalogue, days: int, says: str,
+) -> None:
+    with pytest.raises(InvalidRequest, match=says):
+        async with TenantUnitOfWork(db, catalogue.tenant) as conn:
+            await availability(conn, catalogue.cleaning, None, catalogue.monday,
+                               catalogue.monday + dt.timedelta(days=days), TZ)
