@@ -18,6 +18,10 @@ ROLES = ("platform-admin", "tenant-admin", "staff", "customer")
 WEB_CLIENT = "simptu-web"
 AGENT_CLIENT = "simptu-agent"
 API_AUDIENCE = "simptu-api"
+# Local stack only, for Tenants labelled simptu.io/demo: a user per role, password "demo", so a
+# newcomer or a test gets a token with one curl.
+DEMO_USERS = (("admin", "tenant-admin"), ("staff", "staff"), ("customer", "customer"))
+DEMO_PASSWORD = "demo"  # noqa: S105 - the documented password of the local demo users
 
 
 class KeycloakError(RuntimeError):
@@ -37,6 +41,7 @@ class RealmSpec:
     password_policy: str = "length(12) and notUsername"  # noqa: S105 - a policy, not a secret
     # Only the local stack lets a password be exchanged for a token directly (curl, tests).
     direct_access_grants: bool = False
+    demo_users: bool = False
 
 
 @dataclass
@@ -135,7 +140,8 @@ async def ensure(admin: KeycloakAdmin, spec: RealmSpec) -> str:
     found = await admin.request("GET", f"/{spec.slug}")
     if found.status_code == 404:
         body = {**_realm_settings(spec), "clients": _clients(spec),
-                "roles": {"realm": [{"name": role} for role in ROLES]}}
+                "roles": {"realm": [{"name": role} for role in ROLES]},
+                "users": _demo_users(spec)}
         created = await admin.request("POST", "", json=body)
         if created.status_code not in (201, 409):  # 409: a concurrent create won
             raise KeycloakError(f"creating realm {spec.slug} failed: {created.text}")
@@ -150,6 +156,8 @@ async def ensure(admin: KeycloakAdmin, spec: RealmSpec) -> str:
     await _ensure_roles(admin, spec.slug)
     for client in _clients(spec):
         await _ensure_client(admin, spec.slug, client)
+    for user in _demo_users(spec):
+        await _ensure_user(admin, spec.slug, user)
     return admin.issuer(spec.slug)
 
 
@@ -177,6 +185,37 @@ async def _ensure_client(admin: KeycloakAdmin, realm: str, client: dict[str, Any
     _raise_for(await admin.request("PUT", f"/{realm}/clients/{existing[0]['id']}",
                                    json={**existing[0], **settings}),
                f"updating client {client['clientId']} in {realm}")
+
+
+def _demo_users(spec: RealmSpec) -> list[dict[str, Any]]:
+    if not spec.demo_users:
+        return []
+    # Every profile attribute Keycloak requires is set, or a password login is refused with
+    # "Account is not fully set up".
+    return [{"username": name, "enabled": True, "email": f"{name}@{spec.slug}.demo.simptu.local",
+             "emailVerified": True, "firstName": name.capitalize(), "lastName": "Demo",
+             "realmRoles": [role],
+             "credentials": [{"type": "password", "value": DEMO_PASSWORD, "temporary": False}]}
+            for name, role in DEMO_USERS]
+
+
+async def _ensure_user(admin: KeycloakAdmin, realm: str, user: dict[str, Any]) -> None:
+    """Create a missing demo user with its role (not its password: a changed one is kept)."""
+    answer = await admin.request("GET", f"/{realm}/users?exact=true&username={user['username']}")
+    _raise_for(answer, f"finding user {user['username']} in {realm}")
+    if answer.json():
+        return
+    _raise_for(await admin.request("POST", f"/{realm}/users", json=user),
+               f"creating user {user['username']} in {realm}")
+    created = (await admin.request(
+        "GET", f"/{realm}/users?exact=true&username={user['username']}")).json()[0]
+    roles = []
+    for name in user["realmRoles"]:
+        found = await admin.request("GET", f"/{realm}/roles/{name}")
+        _raise_for(found, f"reading role {name} of {realm}")
+        roles.append(found.json())
+    _raise_for(await admin.request("POST", f"/{realm}/users/{created['id']}/role-mappings/realm",
+                                   json=roles), f"granting {user['username']} its role in {realm}")
 
 
 async def check(admin: KeycloakAdmin, slug: str) -> bool:

@@ -31,6 +31,7 @@ from simptu.runtime.core.tenancy import TenantNames
 
 log = logging.getLogger(__name__)
 PAUSE_ANNOTATION = "simptu.io/pause-reconciliation"
+DEMO_LABEL = "simptu.io/demo"  # honoured only by an operator started with demo realms
 
 # Failures of a system that may heal by themselves: retried with backoff, reported meanwhile.
 TRANSIENT = (OSError, asyncpg.PostgresError, hvac.exceptions.VaultError, httpx.HTTPError,
@@ -145,7 +146,9 @@ async def _topics(run: Run) -> Finding:
 
 async def _auth(run: Run) -> Finding:
     p = run.platform
-    realm = run.spec.realm(run.tenant.slug, demo=p.settings.demo_realms)
+    labels = run.body["metadata"].get("labels") or {}
+    realm = run.spec.realm(run.tenant.slug, demo=p.settings.demo_realms,
+                           demo_users=labels.get(DEMO_LABEL) == "true")
     issuer = await keycloak.ensure(p.keycloak, realm)
     run.provisioned.update(realm=run.tenant.slug, issuer=issuer)
     enabled = await keycloak.check(p.keycloak, run.tenant.slug)

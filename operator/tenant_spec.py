@@ -75,14 +75,16 @@ class TenantSpec(_Spec):
     kafka: Kafka = Kafka()
     auth: Auth = Auth()
 
-    def realm(self, slug: str, demo: bool) -> RealmSpec:
+    def realm(self, slug: str, demo: bool, demo_users: bool = False) -> RealmSpec:
         return RealmSpec(
             slug=slug, display_name=self.display_name,
             allowed_origins=self.channels.web.allowed_origins,
             registration_allowed=self.auth.registration_allowed,
             access_token_lifespan=self.auth.access_token_lifespan_seconds,
             sso_session_idle_timeout=self.auth.sso_session_idle_timeout_seconds,
-            password_policy=self.auth.password_policy, direct_access_grants=demo)
+            # The demo users' password "demo" could meet no real policy: local stack only.
+            password_policy="" if demo and demo_users else self.auth.password_policy,
+            direct_access_grants=demo, demo_users=demo and demo_users)
 
     def workload(self, slug: str, image: str) -> AgentSpec:
         credentials = self.agent.credentials_secret_ref

@@ -36,9 +36,15 @@ async def test_each_demo_tenant_is_ready_everywhere(slug: str, stack: StackEnv,
     assert (await keystore.key_info(names.transit_key)).latest_version >= 1
     async with kafka_admin(stack.kafka_bootstrap) as admin:
         assert set(tenant_topics(names)) <= set(await admin.list_topics())
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=30) as http:
         realm = await http.get(f"{stack['SIMPTU_KEYCLOAK_URL']}/realms/{slug}")
-    assert realm.status_code == 200
+        assert realm.status_code == 200
+        # The README's one curl: a demo user's token, carrying the user's role.
+        issued = await http.post(
+            f"{stack['SIMPTU_KEYCLOAK_URL']}/realms/{slug}/protocol/openid-connect/token",
+            data={"grant_type": "password", "client_id": "simptu-web", "username": "staff",
+                  "password": "demo"})
+    assert issued.status_code == 200, issued.text
     deployment = k8s.AppsV1Api(kube).read_namespaced_deployment("agent", names.namespace)
     assert deployment.metadata is not None
     assert (deployment.metadata.labels or {})["simptu.io/tenant"] == slug

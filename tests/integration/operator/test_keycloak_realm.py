@@ -97,3 +97,29 @@ async def test_keycloak_unreachable_is_a_clear_error_after_retries() -> None:
     admin = KeycloakAdmin("http://127.0.0.1:9", "admin", "x", timeout=1, attempts=2)
     with pytest.raises(keycloak.KeycloakError, match="failed after 2 attempts"):
         await keycloak.check(admin, "anything")
+
+
+async def _demo_login(admin: KeycloakAdmin, realm: str, username: str) -> dict[str, object]:
+    async with httpx.AsyncClient(base_url=admin.issuer(realm), timeout=30) as http:
+        issued = await http.post("/protocol/openid-connect/token", data={
+            "grant_type": "password", "client_id": keycloak.WEB_CLIENT, "username": username,
+            "password": keycloak.DEMO_PASSWORD})
+    assert issued.status_code == 200, issued.text
+    return _claims(issued.json()["access_token"])
+
+
+async def test_a_demo_realm_has_a_user_per_role_and_a_deleted_one_comes_back(
+    admin: KeycloakAdmin, spec: RealmSpec
+) -> None:
+    demo = RealmSpec(slug=spec.slug, display_name=spec.display_name, password_policy="",
+                     direct_access_grants=True, demo_users=True)
+    await keycloak.ensure(admin, demo)
+    for username, role in keycloak.DEMO_USERS:
+        claims = await _demo_login(admin, demo.slug, username)
+        assert role in claims["realm_access"]["roles"]  # type: ignore[index]
+    staff = (await admin.request("GET", f"/{demo.slug}/users?exact=true&username=staff")).json()
+    await admin.request("DELETE", f"/{demo.slug}/users/{staff[0]['id']}")
+
+    await keycloak.ensure(admin, demo)
+
+    assert "staff" in (await _demo_login(admin, demo.slug, "staff"))["realm_access"]["roles"]  # type: ignore[index]
