@@ -95,7 +95,7 @@ class OidcVerifier:
         try:
             claims = jwt.decode(token, key, algorithms=[algorithm], audience=self.audience,
                                 issuer=issuer, leeway=self.leeway,
-                                options={"require": ["exp", "iat", "iss", "sub", "aud"]})
+                                options={"require": ["aud", "iss", "exp", "iat", "sub"]})
         except jwt.PyJWTError as error:
             raise InvalidToken(f"token refused: {error}") from None
         return _claims(claims)
