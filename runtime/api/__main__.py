@@ -13,7 +13,9 @@ def main() -> None:
     settings = ApiSettings()  # type: ignore[call-arg]  # read from the environment
     configure_logging(settings.api_log_level)
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                log_config=None, access_log=False, proxy_headers=True)
+                log_config=None, access_log=False, proxy_headers=True,
+                # A failing start-up (no database, no Kafka) stops the process.
+                lifespan="on")
 
 
 if __name__ == "__main__":

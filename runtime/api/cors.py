@@ -32,9 +32,12 @@ class TenantCors:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         headers = Headers(scope=scope)
         origin = headers.get("origin")
-        if scope["type"] != "http" or origin is None:
+        if origin is None:
             await self.app(scope, receive, send)
             return
         platform: ApiPlatform = scope["app"].state.platform

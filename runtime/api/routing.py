@@ -64,11 +64,13 @@ async def lookup(platform: ApiPlatform, slug: str) -> TenantRecord:
         record = await platform.registry.get(check_slug(slug))
     except (UnknownTenant, InvalidSlug):
         raise ApiProblem(404, "unknown-tenant", f"there is no tenant {slug!r}") from None
-    require_ready(platform, record)
+    admit(platform, record)
     return record
 
 
-def require_ready(platform: ApiPlatform, record: TenantRecord) -> None:
+def admit(platform: ApiPlatform, record: TenantRecord) -> None:
+    """Serve a Ready tenant (its slug goes into every log line of the request), 503 others."""
+    structlog.contextvars.bind_contextvars(tenant=record.slug)
     if record.status != "Ready":
         raise ApiProblem(503, "tenant-not-ready",
                          f"tenant {record.slug!r} is {record.status}, not Ready; try again later",
@@ -94,7 +96,6 @@ async def route_request(request: HTTPConnection, platform: ApiPlatform) -> Route
     if issuer and issuer not in (record.auth_issuer, guest_tokens.ISSUER):
         raise ApiProblem(403, "tenant-mismatch",
                          f"the token was issued by another realm than tenant {record.slug!r}'s")
-    structlog.contextvars.bind_contextvars(tenant=record.slug)
     return Route(record, token, issuer)
 
 
@@ -112,5 +113,5 @@ async def _tenant_of_issuer(platform: ApiPlatform, issuer: str, token: str) -> T
         raise ApiProblem(401, "invalid-token",
                          "the token's issuer is not the realm of any tenant",
                          headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
-    require_ready(platform, record)
+    admit(platform, record)
     return record
