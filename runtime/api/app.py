@@ -12,7 +12,7 @@ from simptu.runtime.api.cors import TenantCors
 from simptu.runtime.api.middleware import BodySizeLimit, RequestContext
 from simptu.runtime.api.platform import open_platform
 from simptu.runtime.api.problems import install_problem_handlers
-from simptu.runtime.api.routes import guest, health, me
+from simptu.runtime.api.routes import guest, health, me, sessions
 from simptu.runtime.api.settings import ApiSettings
 
 
@@ -33,6 +33,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(guest.router)
     app.include_router(me.router)
+    app.include_router(sessions.router)
     # Added last = outermost: the trace id is bound before anything else runs.
     app.add_middleware(TenantCors)
     app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)
