@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from simptu.runtime.api.middleware import HttpMiddleware
 from simptu.runtime.api.platform import ApiPlatform
 from simptu.runtime.api.problems import problem_response
 from simptu.runtime.api.routing import TENANT_HEADER, host_tenant
@@ -27,14 +28,8 @@ async def tenant_allows(platform: ApiPlatform, slug: str | None, origin: str) ->
     return record.status == "Ready" and origin in record.web_origins
 
 
-class TenantCors:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class TenantCors(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
         origin = headers.get("origin")
         if origin is None:

@@ -33,17 +33,27 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-class RequestContext:
-    """Binds `trace_id` for the request's logs, answers it in `X-Trace-Id`, and logs and counts
-    each request by its route template (not its path, which would explode the metric)."""
+class HttpMiddleware:
+    """An ASGI middleware for HTTP requests; lifespan and other scopes pass through untouched."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "http":
+            await self.handle(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class RequestContext(HttpMiddleware):
+    """Binds `trace_id` for the request's logs, answers it in `X-Trace-Id`, and logs and counts
+    each request by its route template (not its path, which would explode the metric)."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         trace_id = trace_id_of(_header(scope, b"traceparent"))
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(trace_id=trace_id)
@@ -76,17 +86,14 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"the request body is larger than {max_bytes} bytes")
 
 
-class BodySizeLimit:
+class BodySizeLimit(HttpMiddleware):
     """Refuses (413) a request body over `max_bytes` before the endpoint acts on it."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, receive, send)

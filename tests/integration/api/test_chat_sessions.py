@@ -47,6 +47,17 @@ async def every_page(api: httpx.AsyncClient, path: str, headers: dict[str, str],
             return items
 
 
+async def stored_and_queued(db: asyncpg.Pool, tenant: ApiTenant, stored_sql: str,
+                            session_id: str) -> tuple[bytes, list[asyncpg.Record]]:
+    """What the database holds of a session (`stored_sql` of its id) and the outbox rows
+    queued for it (keyed by its id)."""
+    async with TenantUnitOfWork(db, tenant.names) as conn:
+        stored = await conn.fetchval(stored_sql, uuid.UUID(session_id))
+        queued = await conn.fetch("SELECT topic, key, event FROM outbox WHERE key = $1",
+                                  session_id.encode())
+    return stored, list(queued)
+
+
 async def guest_headers(app: FastAPI, tenant: ApiTenant) -> tuple[dict[str, str], str]:
     """A guest token of a visitor of its own (address), so no test meets the rate limit."""
     address = str(ipaddress.IPv4Address(0x0A000000 + uuid.uuid4().int % 0xFFFFFF))
@@ -129,11 +140,8 @@ async def test_a_message_is_stored_sealed_served_opened_and_queued_for_the_agent
     assert posted.json()["author"] == "customer"
     history = (await api.get(f"{SESSIONS}/{session_id}/messages", headers=guest)).json()
     assert [item["text"] for item in history["items"]] == [text]
-    async with TenantUnitOfWork(db, tenant_a.names) as conn:
-        body = await conn.fetchval("SELECT body FROM chat_messages WHERE session_id = $1",
-                                   uuid.UUID(session_id))
-        outbox = await conn.fetch("SELECT topic, key, event FROM outbox WHERE key = $1",
-                                  session_id.encode())
+    body, outbox = await stored_and_queued(
+        db, tenant_a, "SELECT body FROM chat_messages WHERE session_id = $1", session_id)
     assert text.encode() not in body
     [queued] = [row for row in outbox
                 if json.loads(row["event"])["type"] == "io.simptu.chat.message.received"]
@@ -180,11 +188,8 @@ async def test_hand_off_to_staff_keeps_the_note_sealed(
                             headers=customer)
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "handed_off"
-    async with TenantUnitOfWork(db, tenant_a.names) as conn:
-        stored = await conn.fetchval("SELECT handoff_note FROM chat_sessions WHERE id = $1",
-                                     uuid.UUID(session_id))
-        events = await conn.fetch("SELECT topic, event FROM outbox WHERE key = $1",
-                                  session_id.encode())
+    stored, events = await stored_and_queued(
+        db, tenant_a, "SELECT handoff_note FROM chat_sessions WHERE id = $1", session_id)
     assert note.encode() not in stored
     assert [json.loads(row["event"])["type"] for row in events] == [
         "io.simptu.chat.session.handed_off"]
