@@ -7,7 +7,8 @@ CREATE TABLE chat_sessions (
                                                      'sms', 'voice', 'email')),
     status          text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'handed_off', 'closed')),
     -- The customer, when known: a customers row and/or the subject of their realm's token.
-    customer_id     uuid REFERENCES customers (id) ON DELETE SET NULL,
+    -- No foreign key: a conversation outlives the erasure of its customer's record.
+    customer_id     uuid,
     owner_subject   text,
     guest           boolean NOT NULL DEFAULT false,
     locale          text NOT NULL DEFAULT 'en',
