@@ -8,6 +8,7 @@ from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from simptu.runtime.api.auth import Caller, authenticate, require_role
 from simptu.runtime.api.platform import ApiPlatform
@@ -24,7 +25,14 @@ def get_platform(request: Request) -> ApiPlatform:
 PlatformDep = Annotated[ApiPlatform, Depends(get_platform)]
 
 
-async def get_route(request: Request, platform: PlatformDep) -> Route:
+# Documents the bearer token in the OpenAPI schema; the token itself is read by the router,
+# which also tells a malformed header from a missing one.
+BEARER = HTTPBearer(auto_error=False, description="an access token of the tenant's realm, or "
+                    "a guest token from POST /v1/chat/guest")
+
+
+async def get_route(request: Request, platform: PlatformDep,
+                    _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> Route:
     return await route_request(request, platform)
 
 
