@@ -17,7 +17,9 @@ from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import TenantRecord
 
 
-def get_platform(request: Request) -> ApiPlatform:
+# Every dependency is `async def`: FastAPI runs a plain `def` one in a worker thread, which
+# costs more than the dependency itself.
+async def get_platform(request: Request) -> ApiPlatform:
     platform: ApiPlatform = request.app.state.platform
     return platform
 
@@ -39,7 +41,7 @@ async def get_route(request: Request, platform: PlatformDep,
 RouteDep = Annotated[Route, Depends(get_route)]
 
 
-def get_tenant(route: RouteDep) -> TenantRecord:
+async def get_tenant(route: RouteDep) -> TenantRecord:
     return route.tenant
 
 

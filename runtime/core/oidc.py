@@ -14,6 +14,8 @@ import jwt
 import redis.asyncio as aioredis
 from pydantic import BaseModel
 
+from simptu.runtime.core.crypto.key_cache import ExpiringLRU
+
 ROLES = ("platform-admin", "tenant-admin", "staff", "customer")
 # Asymmetric algorithms only: a realm never shares a secret with the API.
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
@@ -69,7 +71,8 @@ class OidcVerifier:
     """
 
     def __init__(self, redis: aioredis.Redis, http: httpx.AsyncClient, *, audience: str,
-                 cache_ttl: int = 3600, refetch_interval: int = 30, leeway: int = 5) -> None:
+                 cache_ttl: int = 3600, refetch_interval: int = 30, leeway: int = 5,
+                 verified_ttl: float = 30.0) -> None:
         self.redis = redis
         self.http = http
         self.audience = audience
@@ -77,9 +80,22 @@ class OidcVerifier:
         self.refetch_interval = refetch_interval
         self.leeway = leeway
         self._parsed: dict[str, dict[str, jwt.PyJWK]] = {}  # raw JWKS text -> keys by kid
+        # A client sends the same token with every request: a token verified in the last
+        # `verified_ttl` seconds (and not expired since) is not checked again.
+        self._verified: ExpiringLRU[tuple[str, bytes], TokenClaims] = ExpiringLRU(
+            10_000, verified_ttl)
 
     async def verify(self, token: str, issuer: str) -> TokenClaims:
         """The token's claims if `issuer` signed it for our audience and it is valid now."""
+        seen = (issuer, hashlib.sha256(token.encode()).digest())
+        claims = self._verified.get(seen)
+        if claims is not None and claims.expires_at > dt.datetime.now(dt.UTC):
+            return claims
+        claims = await self._verify(token, issuer)
+        self._verified.put(seen, claims)
+        return claims
+
+    async def _verify(self, token: str, issuer: str) -> TokenClaims:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
@@ -93,12 +109,12 @@ class OidcVerifier:
         if key is None:
             raise InvalidToken("the token is signed by a key its issuer does not publish")
         try:
-            claims = jwt.decode(token, key, algorithms=[algorithm], audience=self.audience,
-                                issuer=issuer, leeway=self.leeway,
-                                options={"require": ["aud", "iss", "exp", "iat", "sub"]})
+            payload = jwt.decode(token, key, algorithms=[algorithm], audience=self.audience,
+                                 issuer=issuer, leeway=self.leeway,
+                                 options={"require": ["aud", "iss", "exp", "iat", "sub"]})
         except jwt.PyJWTError as error:
             raise InvalidToken(f"token refused: {error}") from None
-        return _claims(claims)
+        return _claims(payload)
 
     async def _may_refetch(self, issuer: str) -> bool:
         return bool(await self.redis.set(_issuer_key("refetch", issuer), "1",

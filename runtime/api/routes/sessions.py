@@ -34,7 +34,7 @@ ERRORS = problem_responses(400, 401, 403, 404, 409, 422, 503)
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 
 
-def chat_caller(caller: CallerDep) -> Caller:
+async def chat_caller(caller: CallerDep) -> Caller:
     """Staff, admins, customers and guests take part in chats; a token without a role does not."""
     if caller.guest_session is None and not caller.has_any(
             "platform-admin", "tenant-admin", "staff", "customer"):
@@ -45,7 +45,8 @@ def chat_caller(caller: CallerDep) -> Caller:
 ChatCaller = Annotated[Caller, Depends(chat_caller)]
 
 
-def cipher_of(platform: PlatformDep, tenant: TenantDep, conn: UnitOfWork) -> TenantCipher:
+async def cipher_of(platform: PlatformDep, tenant: TenantDep,
+                    conn: UnitOfWork) -> TenantCipher:
     return platform.keyring.cipher(tenant.names, conn)
 
 
