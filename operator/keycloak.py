@@ -2,17 +2,27 @@
 
 `ensure` creates the realm or brings its settings, roles and clients back to what the Tenant
 says; `check` tells whether it exists and is enabled; `remove` deletes it. All through
-Keycloak's admin REST API, authenticated as the master realm's admin.
+Keycloak's admin REST API: creating a realm as the master admin, everything else as the realm's
+own operator account (see keycloak_admin for why).
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from simptu.operator.keycloak_admin import (
+    MASTER,
+    OPERATOR_CLIENT,
+    KeycloakAdmin,
+    KeycloakError,
+    RealmAccessRefused,
+    RealmMissing,
+)
+
+__all__ = ["KeycloakAdmin", "KeycloakError", "RealmSpec", "check", "ensure", "remove"]
 
 ROLES = ("platform-admin", "tenant-admin", "staff", "customer")
 WEB_CLIENT = "simptu-web"
@@ -22,10 +32,6 @@ API_AUDIENCE = "simptu-api"
 # newcomer or a test gets a token with one curl.
 DEMO_USERS = (("admin", "tenant-admin"), ("staff", "staff"), ("customer", "customer"))
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented password of the local demo users
-
-
-class KeycloakError(RuntimeError):
-    """Keycloak refused or failed a request; the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -42,67 +48,6 @@ class RealmSpec:
     # Only the local stack lets a password be exchanged for a token directly (curl, tests).
     direct_access_grants: bool = False
     demo_users: bool = False
-
-
-@dataclass
-class KeycloakAdmin:
-    """A small client of the admin API with a cached admin token and bounded retries."""
-
-    base_url: str
-    username: str
-    password: str
-    timeout: float = 30.0
-    attempts: int = 4
-    max_concurrent: int = 4
-    _token: str = ""
-    _expires: float = 0.0
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _slots: asyncio.Semaphore | None = None
-
-    def issuer(self, realm: str) -> str:
-        return f"{self.base_url.rstrip('/')}/realms/{realm}"
-
-    async def _admin_token(self, http: httpx.AsyncClient) -> str:
-        async with self._lock:
-            if time.monotonic() < self._expires:
-                return self._token
-            answer = await http.post("/realms/master/protocol/openid-connect/token", data={
-                "grant_type": "password", "client_id": "admin-cli",
-                "username": self.username, "password": self.password})
-            if answer.status_code != 200:
-                raise KeycloakError(f"admin login refused ({answer.status_code}): {answer.text}")
-            body = answer.json()
-            self._token = body["access_token"]
-            self._expires = time.monotonic() + body.get("expires_in", 60) - 15
-            return self._token
-
-    async def request(self, method: str, path: str, json: Any = None) -> httpx.Response:
-        """One admin call; connection errors and 5xx are retried with backoff. At most
-        `max_concurrent` calls are in flight: creating a realm is heavy work for Keycloak."""
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.max_concurrent)
-        async with self._slots:
-            return await self._request(method, path, json)
-
-    async def _request(self, method: str, path: str, json: Any) -> httpx.Response:
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout) as http:
-            for attempt in range(self.attempts):
-                try:
-                    token = await self._admin_token(http)
-                    answer = await http.request(method, f"/admin/realms{path}", json=json,
-                                                headers={"Authorization": f"Bearer {token}"})
-                except httpx.TransportError as error:
-                    failure = f"{type(error).__name__}: {error}"
-                else:
-                    if answer.status_code == 401:
-                        self._expires = 0.0  # token revoked or expired early: log in again
-                        failure = "401 Unauthorized"
-                    elif answer.status_code < 500:
-                        return answer
-                    else:
-                        failure = f"{answer.status_code}: {answer.text[:200]}"
-                await asyncio.sleep(0.5 * 2 ** attempt)
-        raise KeycloakError(f"{method} {path} failed after {self.attempts} attempts ({failure})")
 
 
 def _realm_settings(spec: RealmSpec) -> dict[str, Any]:
@@ -137,21 +82,20 @@ def _clients(spec: RealmSpec) -> list[dict[str, Any]]:
 
 async def ensure(admin: KeycloakAdmin, spec: RealmSpec) -> str:
     """Create or repair the realm; returns its issuer URL."""
-    found = await admin.request("GET", f"/{spec.slug}")
-    if found.status_code == 404:
-        body = {**_realm_settings(spec), "clients": _clients(spec),
-                "roles": {"realm": [{"name": role} for role in ROLES]},
-                "users": _demo_users(spec)}
-        created = await admin.request("POST", "", json=body)
-        if created.status_code not in (201, 409):  # 409: a concurrent create won
-            raise KeycloakError(f"creating realm {spec.slug} failed: {created.text}")
+    try:
+        found = await admin.request("GET", f"/{spec.slug}", realm=spec.slug)
+    except RealmMissing:
+        await _create(admin, spec)
         return admin.issuer(spec.slug)
+    except RealmAccessRefused:
+        await _restore_operator_account(admin, spec.slug)
+        found = await admin.request("GET", f"/{spec.slug}", realm=spec.slug)
     _raise_for(found, f"reading realm {spec.slug}")
     # Updating a realm costs Keycloak about a second: only when something differs, so the
     # drift timer over many tenants stays cheap.
     settings = _realm_settings(spec)
     if _differs(found.json(), settings):
-        _raise_for(await admin.request("PUT", f"/{spec.slug}", json=settings),
+        _raise_for(await admin.request("PUT", f"/{spec.slug}", json=settings, realm=spec.slug),
                    f"updating realm {spec.slug}")
     await _ensure_roles(admin, spec.slug)
     for client in _clients(spec):
@@ -161,29 +105,75 @@ async def ensure(admin: KeycloakAdmin, spec: RealmSpec) -> str:
     return admin.issuer(spec.slug)
 
 
+async def _create(admin: KeycloakAdmin, spec: RealmSpec) -> None:
+    """The whole realm in one call (the only one a new tenant costs the master admin)."""
+    operator_client, operator_user = admin.operator_account(spec.slug)
+    body = {**_realm_settings(spec), "clients": [*_clients(spec), operator_client],
+            "roles": {"realm": [{"name": role} for role in ROLES]},
+            "users": [operator_user, *_demo_users(spec)]}
+    created = await admin.request("POST", "", json=body)
+    if created.status_code not in (201, 409):  # 409: a concurrent create won
+        raise KeycloakError(f"creating realm {spec.slug} failed: {created.text}")
+
+
+async def _restore_operator_account(admin: KeycloakAdmin, realm: str) -> None:
+    """As the master admin: the realm enabled, its operator client present with the derived
+    secret, and that client's service account a realm admin."""
+    found = await admin.request("GET", f"/{realm}")
+    _raise_for(found, f"reading realm {realm}")
+    if not found.json().get("enabled"):
+        _raise_for(await admin.request("PUT", f"/{realm}", json={"enabled": True}),
+                   f"enabling realm {realm}")
+    client, _ = admin.operator_account(realm)
+    await _ensure_client(admin, realm, client, as_realm=MASTER)
+    uuid = await _client_uuid(admin, realm, OPERATOR_CLIENT, as_realm=MASTER)
+    account = await admin.request("GET", f"/{realm}/clients/{uuid}/service-account-user")
+    _raise_for(account, f"finding the service account of {OPERATOR_CLIENT} in {realm}")
+    management = await _client_uuid(admin, realm, "realm-management", as_realm=MASTER)
+    role = await admin.request("GET", f"/{realm}/clients/{management}/roles/realm-admin")
+    _raise_for(role, f"reading role realm-admin of {realm}")
+    granted = await admin.request(
+        "POST", f"/{realm}/users/{account.json()['id']}/role-mappings/clients/{management}",
+        json=[role.json()])
+    _raise_for(granted, f"making {OPERATOR_CLIENT} an admin of {realm}")
+
+
+async def _client_uuid(admin: KeycloakAdmin, realm: str, client_id: str, as_realm: str) -> str:
+    answer = await admin.request("GET", f"/{realm}/clients?clientId={client_id}", realm=as_realm)
+    _raise_for(answer, f"finding client {client_id} in {realm}")
+    found = answer.json()
+    if not found:
+        raise KeycloakError(f"client {client_id} not found in realm {realm}")
+    return str(found[0]["id"])
+
+
 async def _ensure_roles(admin: KeycloakAdmin, realm: str) -> None:
-    answer = await admin.request("GET", f"/{realm}/roles")
+    answer = await admin.request("GET", f"/{realm}/roles", realm=realm)
     _raise_for(answer, f"listing roles of {realm}")
     present = {role["name"] for role in answer.json()}
     for role in ROLES:
         if role not in present:
-            _raise_for(await admin.request("POST", f"/{realm}/roles", json={"name": role}),
+            _raise_for(await admin.request("POST", f"/{realm}/roles", json={"name": role},
+                                           realm=realm),
                        f"creating role {role} in {realm}")
 
 
-async def _ensure_client(admin: KeycloakAdmin, realm: str, client: dict[str, Any]) -> None:
-    answer = await admin.request("GET", f"/{realm}/clients?clientId={client['clientId']}")
+async def _ensure_client(admin: KeycloakAdmin, realm: str, client: dict[str, Any],
+                         as_realm: str | None = None) -> None:
+    caller = as_realm or realm
+    answer = await admin.request("GET", f"/{realm}/clients?clientId={client['clientId']}",
+                                 realm=caller)
     _raise_for(answer, f"finding client {client['clientId']} in {realm}")
     existing = answer.json()
     if not existing:
-        _raise_for(await admin.request("POST", f"/{realm}/clients", json=client),
+        _raise_for(await admin.request("POST", f"/{realm}/clients", json=client, realm=caller),
                    f"creating client {client['clientId']} in {realm}")
         return
     settings = {k: v for k, v in client.items() if k != "protocolMappers"}
     if not _differs(existing[0], settings):
         return
     _raise_for(await admin.request("PUT", f"/{realm}/clients/{existing[0]['id']}",
-                                   json={**existing[0], **settings}),
+                                   json={**existing[0], **settings}, realm=caller),
                f"updating client {client['clientId']} in {realm}")
 
 
@@ -201,34 +191,45 @@ def _demo_users(spec: RealmSpec) -> list[dict[str, Any]]:
 
 async def _ensure_user(admin: KeycloakAdmin, realm: str, user: dict[str, Any]) -> None:
     """Create a missing demo user with its role (not its password: a changed one is kept)."""
-    answer = await admin.request("GET", f"/{realm}/users?exact=true&username={user['username']}")
+    path = f"/{realm}/users?exact=true&username={user['username']}"
+    answer = await admin.request("GET", path, realm=realm)
     _raise_for(answer, f"finding user {user['username']} in {realm}")
     if answer.json():
         return
-    _raise_for(await admin.request("POST", f"/{realm}/users", json=user),
+    _raise_for(await admin.request("POST", f"/{realm}/users", json=user, realm=realm),
                f"creating user {user['username']} in {realm}")
-    created = (await admin.request(
-        "GET", f"/{realm}/users?exact=true&username={user['username']}")).json()[0]
+    created = (await admin.request("GET", path, realm=realm)).json()[0]
     roles = []
     for name in user["realmRoles"]:
-        found = await admin.request("GET", f"/{realm}/roles/{name}")
+        found = await admin.request("GET", f"/{realm}/roles/{name}", realm=realm)
         _raise_for(found, f"reading role {name} of {realm}")
         roles.append(found.json())
     _raise_for(await admin.request("POST", f"/{realm}/users/{created['id']}/role-mappings/realm",
-                                   json=roles), f"granting {user['username']} its role in {realm}")
+                                   json=roles, realm=realm),
+               f"granting {user['username']} its role in {realm}")
 
 
 async def check(admin: KeycloakAdmin, slug: str) -> bool:
-    """True when the realm exists and is enabled."""
-    answer = await admin.request("GET", f"/{slug}")
-    if answer.status_code == 404:
+    """True when the realm exists, is enabled and its operator account works."""
+    try:
+        answer = await admin.request("GET", f"/{slug}", realm=slug)
+    except (RealmMissing, RealmAccessRefused):
         return False
     _raise_for(answer, f"reading realm {slug}")
     return bool(answer.json().get("enabled"))
 
 
 async def remove(admin: KeycloakAdmin, slug: str) -> None:
-    answer = await admin.request("DELETE", f"/{slug}")
+    """Delete the realm: as its own operator account (cheap), or as the master admin when that
+    account is gone."""
+    try:
+        answer = await admin.request("DELETE", f"/{slug}", realm=slug)
+    except RealmMissing:
+        return
+    except RealmAccessRefused:
+        answer = await admin.request("DELETE", f"/{slug}")
+    finally:
+        admin.forget(slug)
     if answer.status_code not in (204, 404):
         raise KeycloakError(f"deleting realm {slug} failed ({answer.status_code}): {answer.text}")
 

@@ -55,6 +55,11 @@ class KubeObjects:
         """The live object named by `body` (apiVersion, kind, metadata), or None."""
         return await asyncio.to_thread(self._get, body)
 
+    async def list_all(self, api_version: str, kind: str) -> list[dict[str, Any]]:
+        """Every object of a cluster-scoped kind (or of every namespace)."""
+        listed = await asyncio.to_thread(self.dynamic.get, self._resource(api_version, kind))
+        return [dict(item) for item in listed.to_dict()["items"]]
+
     async def delete(self, bodies: list[dict[str, Any]]) -> None:
         for body in bodies:
             await asyncio.to_thread(self._delete, body)

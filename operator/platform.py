@@ -50,6 +50,7 @@ class Platform:
             bao=hvac.Client(url=settings.bao_addr, token=token, timeout=10),
             keycloak=KeycloakAdmin(settings.keycloak_url, settings.keycloak_admin_user,
                                    settings.keycloak_admin_password.get_secret_value(),
+                                   settings.keycloak_realm_secret_key.get_secret_value(),
                                    max_concurrent=settings.keycloak_max_concurrent),
             kube=kube, objects=await KubeObjects.connect(kube),
             topics=TopicBackend(bootstrap=settings.kafka_bootstrap, kind=settings.topics_backend,
@@ -63,6 +64,7 @@ class Platform:
     async def close(self) -> None:
         await self.pool.close()
         await self.redis.aclose()
+        await self.keycloak.aclose()
         self.kube.close()
 
 

@@ -21,7 +21,7 @@ from aiokafka.errors import KafkaError
 from kubernetes import client as k8s
 
 from simptu.operator import conditions, kafka, keycloak, postgres, vault, workloads
-from simptu.operator.metrics import RECONCILE_SECONDS, RECONCILES
+from simptu.operator.metrics import RECONCILE_SECONDS, RECONCILES, STEP_SECONDS
 from simptu.operator.platform import Platform
 from simptu.operator.tenant_spec import TenantSpec
 from simptu.runtime.core.crypto import CryptoError, TenantShredded
@@ -76,7 +76,8 @@ class Run:
     async def step(self, part: str, action: Callable[[], Awaitable[Finding]]) -> None:
         """Run `action`: it ensures its system, checks it and says what it found."""
         try:
-            finding = await action()
+            with STEP_SECONDS.labels(step=part).time():
+                finding = await action()
         except TenantShredded as error:
             self.permanent = True
             self.report(part, False, "Shredded", str(error))

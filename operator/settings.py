@@ -14,6 +14,9 @@ class OperatorSettings(CoreSettings):
     keycloak_url: str = "http://127.0.0.1:58080"
     keycloak_admin_user: str = "admin"
     keycloak_admin_password: SecretStr = SecretStr("")
+    # Derives each realm's operator-account secret (the admin password when empty); changing it
+    # is safe: the operator resets every realm's secret as the master admin on its next pass.
+    keycloak_realm_secret_key: SecretStr = SecretStr("")
     # Topics as Strimzi KafkaTopic resources (when the cluster runs Strimzi) or created directly.
     topics_backend: Literal["kafka", "strimzi"] = "kafka"
     strimzi_cluster: str = "simptu"
@@ -36,3 +39,11 @@ class OperatorSettings(CoreSettings):
     # never queued behind the periodic checks of hundreds of existing ones.
     max_concurrent_drift_checks: int = 2
     keycloak_max_concurrent: int = 4
+    # The validating admission webhook (rules across Tenants): served when a port is set, over
+    # TLS with this certificate; Kopf keeps the ValidatingWebhookConfiguration pointing at it.
+    webhook_port: int = 0
+    webhook_listen_address: str = "0.0.0.0"  # noqa: S104 - in a pod, behind its Service
+    webhook_host: str | None = None  # the name the API server calls; the listen address if None
+    webhook_cert_file: str | None = None
+    webhook_key_file: str | None = None
+    webhook_ca_file: str | None = None  # the CA that signed the certificate (the caBundle)

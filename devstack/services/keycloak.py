@@ -31,7 +31,10 @@ class Keycloak(Service):
                   f"--db-username={KEYCLOAK_DB}"],
             env={
                 "JAVA_HOME": str(keycloak_java_home()),
-                "JAVA_OPTS_KC_HEAP": "-Xms128m -Xmx768m",
+                "JAVA_OPTS_KC_HEAP": "-Xms256m -Xmx1g",
+                # Java 24+ closes java.lang to JBoss Threads: without this every executor
+                # thread dies after its first task, leaving its thread-locals behind.
+                "JAVA_OPTS_APPEND": "--add-opens=java.base/java.lang=ALL-UNNAMED",
                 "KC_DB_PASSWORD": ctx.secret("keycloak_db_password"),
                 # Read only on the very first start, to create the master realm's admin.
                 "KC_BOOTSTRAP_ADMIN_USERNAME": ADMIN_USER,

@@ -13,6 +13,7 @@ import httpx
 import hvac
 import yaml
 
+from simptu.devstack import pki
 from simptu.devstack.envfile import read_env_file
 from simptu.devstack.processes import Launch
 from simptu.devstack.services.base import Context, NotReady, Service
@@ -32,6 +33,9 @@ REVIEWER = {"apiVersion": "v1", "kind": "List", "items": [
                  "name": "system:auth-delegator"},
      "subjects": [{"kind": "ServiceAccount", "name": "openbao-auth",
                    "namespace": "kube-system"}]}]}
+# How the operator runs against the local stack (and so in tests that start one): no nodes run
+# pods here, and demo realms allow password logins.
+LOCAL_SETTINGS = {"SIMPTU_AGENT_READINESS": "declared", "SIMPTU_DEMO_REALMS": "true"}
 PEERING = {"apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering",
            "metadata": {"name": "simptu-operator"}}
 
@@ -68,9 +72,24 @@ class Operator(Service):
 
     def launch(self, ctx: Context) -> Launch:
         env = read_env_file(ctx.settings.env_file)
-        env.update(SIMPTU_AGENT_READINESS="declared", SIMPTU_DEMO_REALMS="true",
-                   SIMPTU_OPERATOR_PORT=str(ctx.settings.operator_port))
+        env.update(LOCAL_SETTINGS, SIMPTU_OPERATOR_PORT=str(ctx.settings.operator_port),
+                   **self._webhook_settings(ctx))
         return Launch(argv=[sys.executable, "-m", "simptu.operator"], env=env)
+
+    def _webhook_settings(self, ctx: Context) -> dict[str, str]:
+        """The admission webhook on loopback, its certificate signed by the stack's CA (which
+        becomes the webhook configuration's caBundle). Only this operator serves it: test
+        operators get the env file, not these."""
+        folder, host = pki_dir(ctx), ctx.settings.host
+        if not (folder / "webhook.crt").exists():
+            serving = pki.issue(pki.load_pair(folder, "ca"), "simptu-operator-webhook",
+                                server=True, ip_addresses=(host,))
+            pki.write_pair(serving, folder, "webhook")
+        return {"SIMPTU_WEBHOOK_PORT": str(ctx.settings.operator_webhook_port),
+                "SIMPTU_WEBHOOK_LISTEN_ADDRESS": host, "SIMPTU_WEBHOOK_HOST": host,
+                "SIMPTU_WEBHOOK_CERT_FILE": str(folder / "webhook.crt"),
+                "SIMPTU_WEBHOOK_KEY_FILE": str(folder / "webhook.key"),
+                "SIMPTU_WEBHOOK_CA_FILE": str(folder / "ca.crt")}
 
     async def probe(self, ctx: Context) -> None:
         url = f"http://{ctx.settings.host}:{ctx.settings.operator_port}/readyz"

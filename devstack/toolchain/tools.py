@@ -100,7 +100,8 @@ class KeycloakDist:
     build_options: tuple[str, ...]
 
     def folder(self, cache_root: Path) -> Path:
-        return cache_root / f"{self.name}-{self.version}"
+        digest = spec_digest([], repr(self.build_options))  # build options are baked in
+        return cache_root / f"{self.name}-{self.version}-{digest}"
 
     def home(self, cache_root: Path) -> Path:
         return self.folder(cache_root) / f"keycloak-{self.version}"
@@ -205,7 +206,9 @@ HELM = GoTool(name="helm", version="3.19.5", module="helm",
 KAFKA = MavenLibraries(name="kafka", version="4.1.1", pom_dir="kafka")
 KEYCLOAK = KeycloakDist(
     name="keycloak", version="26.5.6",
-    build_options=("--db=postgres", "--health-enabled=true", "--metrics-enabled=true"),
+    # One node on loopback: local caches, no JGroups cluster to discover.
+    build_options=("--db=postgres", "--health-enabled=true", "--metrics-enabled=true",
+                   "--cache=local"),
 )
 
 ALL_TOOLS: tuple[Tool, ...] = (DEBIAN, KAFKA, KEYCLOAK, ETCD, OPENBAO, KUBE, HELM)

@@ -29,6 +29,7 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     operator_settings = OperatorSettings()  # type: ignore[call-arg]  # from the environment
+    _serve_admission(settings, operator_settings)
     platform = await Platform.connect(operator_settings)
     memo.platform = platform
     memo.phases = {}
@@ -44,3 +45,16 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
 async def stop(memo: kopf.Memo, **_: Any) -> None:
     await memo.health.cleanup()
     await memo.platform.close()
+
+
+WEBHOOK_CONFIGURATION = "tenants.simptu.io"
+
+
+def _serve_admission(settings: kopf.OperatorSettings, ours: OperatorSettings) -> None:
+    if not ours.webhook_port:
+        return
+    settings.admission.server = kopf.WebhookServer(
+        addr=ours.webhook_listen_address, port=ours.webhook_port, host=ours.webhook_host,
+        certfile=ours.webhook_cert_file, pkeyfile=ours.webhook_key_file,
+        cafile=ours.webhook_ca_file)
+    settings.admission.managed = WEBHOOK_CONFIGURATION

@@ -13,6 +13,7 @@ import pytest
 from simptu.devstack.envfile import StackEnv
 from simptu.operator import keycloak
 from simptu.operator.keycloak import KeycloakAdmin, RealmSpec
+from simptu.operator.keycloak_admin import OPERATOR_CLIENT
 
 
 @pytest.fixture
@@ -82,6 +83,42 @@ async def test_ensure_twice_changes_nothing_and_repairs_drift(admin: KeycloakAdm
     assert "staff" in roles
     found = (await admin.request("GET", f"/{spec.slug}/clients?clientId=simptu-agent")).json()
     assert len(found) == 1
+
+
+async def test_the_realm_is_run_by_its_own_operator_account_which_cannot_touch_another(
+    admin: KeycloakAdmin, spec: RealmSpec, realm: str
+) -> None:
+    await keycloak.ensure(admin, spec)
+    own = await admin.request("GET", f"/{spec.slug}/clients?clientId={OPERATOR_CLIENT}",
+                              realm=spec.slug)
+    assert own.status_code == 200
+    assert own.json()[0]["serviceAccountsEnabled"] is True
+    foreign = await admin.request("GET", f"/{realm}", realm=spec.slug)
+    assert foreign.status_code == 403
+
+
+async def test_a_deleted_operator_account_a_new_secret_key_or_a_disabled_realm_are_repaired(
+    admin: KeycloakAdmin, spec: RealmSpec, stack: StackEnv
+) -> None:
+    await keycloak.ensure(admin, spec)
+    found = (await admin.request("GET", f"/{spec.slug}/clients?clientId={OPERATOR_CLIENT}")).json()
+    await admin.request("DELETE", f"/{spec.slug}/clients/{found[0]['id']}")
+    admin.forget(spec.slug)
+    assert not await keycloak.check(admin, spec.slug)
+
+    await keycloak.ensure(admin, spec)
+    assert await keycloak.check(admin, spec.slug)
+
+    rekeyed = KeycloakAdmin(stack["SIMPTU_KEYCLOAK_URL"], stack["SIMPTU_KEYCLOAK_ADMIN_USER"],
+                            stack["SIMPTU_KEYCLOAK_ADMIN_PASSWORD"], secret_key="a-new-key")
+    await admin.request("PUT", f"/{spec.slug}", json={"enabled": False})
+    assert not await keycloak.check(rekeyed, spec.slug)
+
+    await keycloak.ensure(rekeyed, spec)
+
+    assert await keycloak.check(rekeyed, spec.slug)
+    assert (await admin.request("GET", f"/{spec.slug}")).json()["enabled"] is True
+    await rekeyed.aclose()
 
 
 async def test_a_removed_realm_is_gone_and_removing_again_is_harmless(

@@ -16,6 +16,7 @@ from kopf.testing import KopfRunner
 from kubernetes import client as k8s
 
 from simptu.devstack.envfile import StackEnv
+from simptu.devstack.services.operator import LOCAL_SETTINGS
 from simptu.devstack.stack import Stack
 from simptu.runtime.core.crypto import OpenBaoTransit, TenantShredded
 from simptu.runtime.core.events.topics import kafka_admin, tenant_topics
@@ -27,8 +28,7 @@ Manifest = dict[str, Any]
 @pytest.fixture(scope="module")
 def operator(local_stack: Stack, stack: StackEnv, tenant_crd: str) -> Iterator[KopfRunner]:
     """The operator in this process, as `make up` runs it, with a 2-second drift timer."""
-    overrides = {**stack.values, "SIMPTU_AGENT_READINESS": "declared",
-                 "SIMPTU_DEMO_REALMS": "true", "SIMPTU_DRIFT_CHECK_INTERVAL": "2",
+    overrides = {**stack.values, **LOCAL_SETTINGS, "SIMPTU_DRIFT_CHECK_INTERVAL": "2",
                  "SIMPTU_OPERATOR_PORT": "58181"}
     saved = {key: os.environ.get(key) for key in overrides}
     os.environ.update(overrides)

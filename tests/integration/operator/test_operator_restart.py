@@ -4,15 +4,10 @@ Ready and nothing is created twice."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sys
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 
 from simptu.devstack.envfile import StackEnv
@@ -21,45 +16,15 @@ from simptu.operator.keycloak import KeycloakAdmin
 from simptu.runtime.core.events.topics import kafka_admin, tenant_topics
 from simptu.runtime.core.tenancy import TenantNames
 
+from .operator_process import OperatorProcess
+
 PORT = 58182
-
-
-class OperatorProcess:
-    """`python -m simptu.operator` as a separate process, the way it runs in a pod."""
-
-    def __init__(self, stack: StackEnv) -> None:
-        self.env = {**os.environ, **stack.values, "SIMPTU_AGENT_READINESS": "declared",
-                    "SIMPTU_OPERATOR_PORT": str(PORT)}
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        # Above every earlier peer, dead or alive: a killed one's record lingers for a minute,
-        # and Kopf pauses an operator while a peer of the same or higher priority is listed.
-        priority = str(int(time.time() * 10) % 10**9)
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "simptu.operator",
-            env={**self.env, "SIMPTU_OPERATOR_PRIORITY": priority},
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-        async with httpx.AsyncClient(timeout=2) as http:
-            for _ in range(120):
-                try:
-                    if (await http.get(f"http://127.0.0.1:{PORT}/healthz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.25)
-        pytest.fail("the operator did not start")
-
-    async def kill(self) -> None:
-        if self.proc and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGKILL)
-            await self.proc.wait()
 
 
 @pytest.fixture
 async def operator_process(local_stack: Stack,
                            stack: StackEnv) -> AsyncIterator[OperatorProcess]:
-    process = OperatorProcess(stack)
+    process = OperatorProcess(stack, PORT)
     yield process
     await process.kill()
 
@@ -107,4 +72,4 @@ async def test_a_restarted_operator_finishes_without_duplicates(
                               stack["SIMPTU_KEYCLOAK_ADMIN_PASSWORD"])
     clients = (await admin_api.request("GET", f"/{name}/clients")).json()
     ours = [c["clientId"] for c in clients if c["clientId"].startswith("simptu-")]
-    assert sorted(ours) == ["simptu-agent", "simptu-web"]
+    assert sorted(ours) == ["simptu-agent", "simptu-operator", "simptu-web"]
