@@ -49,10 +49,12 @@ TokenFor = Callable[[ApiTenant, str], Awaitable[str]]
 
 
 @pytest.fixture(scope="session")
-def keycloak_admin_client(stack: StackEnv) -> keycloak.KeycloakAdmin:
-    return keycloak.KeycloakAdmin(stack["SIMPTU_KEYCLOAK_URL"],
-                                  stack["SIMPTU_KEYCLOAK_ADMIN_USER"],
-                                  stack["SIMPTU_KEYCLOAK_ADMIN_PASSWORD"])
+async def keycloak_admin_client(stack: StackEnv) -> AsyncIterator[keycloak.KeycloakAdmin]:
+    admin = keycloak.KeycloakAdmin(stack["SIMPTU_KEYCLOAK_URL"],
+                                   stack["SIMPTU_KEYCLOAK_ADMIN_USER"],
+                                   stack["SIMPTU_KEYCLOAK_ADMIN_PASSWORD"])
+    yield admin
+    await admin.aclose()
 
 
 async def _provision(conn: asyncpg.Connection, redis: aioredis.Redis, transit: OpenBaoTransit,
