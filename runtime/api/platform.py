@@ -31,6 +31,7 @@ class ApiPlatform:
     oidc: OidcVerifier
     keyring: KeyRing
     guest_limiter: RateLimiter
+    request_limiter: RateLimiter
 
 
 @asynccontextmanager
@@ -54,4 +55,6 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
                               refetch_interval=settings.api_jwks_refetch_interval),
             keyring=keyring,
             guest_limiter=RateLimiter(redis, "guest-token", settings.api_guest_rate_limit,
-                                      settings.api_guest_rate_window))
+                                      settings.api_guest_rate_window),
+            request_limiter=RateLimiter(redis, "request", settings.api_rate_limit,
+                                        settings.api_rate_window))

@@ -13,6 +13,7 @@ from simptu.runtime.api.platform import ApiPlatform
 from simptu.runtime.api.problems import ApiProblem
 from simptu.runtime.core import guest_tokens
 from simptu.runtime.core.oidc import InvalidToken, unverified_issuer
+from simptu.runtime.core.rate_limit import RateLimiter
 from simptu.runtime.core.registry import TenantRecord, UnknownTenant
 from simptu.runtime.core.tenancy import InvalidSlug, check_slug
 
@@ -77,6 +78,19 @@ def admit(platform: ApiPlatform, record: TenantRecord) -> None:
                          headers={"Retry-After": str(platform.settings.api_retry_after)})
 
 
+def client_address(request: HTTPConnection) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def within_limit(limiter: RateLimiter, tenant: TenantRecord, client: str,
+                       what: str) -> None:
+    """429 with Retry-After once `client` has used up `limiter` for this tenant."""
+    decision = await limiter.hit(tenant.names, client)
+    if not decision.allowed:
+        raise ApiProblem(429, "rate-limited", f"too many {what} from this address; wait",
+                         headers={"Retry-After": str(max(1, round(decision.retry_after)))})
+
+
 async def route_request(request: HTTPConnection, platform: ApiPlatform) -> Route:
     claimed = claimed_tenant(request, platform.settings.api_base_domain)
     token = bearer_token(request)
@@ -96,6 +110,7 @@ async def route_request(request: HTTPConnection, platform: ApiPlatform) -> Route
     if issuer and issuer not in (record.auth_issuer, guest_tokens.ISSUER):
         raise ApiProblem(403, "tenant-mismatch",
                          f"the token was issued by another realm than tenant {record.slug!r}'s")
+    await within_limit(platform.request_limiter, record, client_address(request), "requests")
     return Route(record, token, issuer)
 
 

@@ -13,7 +13,7 @@ from simptu.runtime.api import chat_store
 from simptu.runtime.api.dependencies import PlatformDep
 from simptu.runtime.api.metrics import GUEST_TOKENS
 from simptu.runtime.api.problems import ApiProblem, problem_responses
-from simptu.runtime.api.routing import claimed_tenant, lookup
+from simptu.runtime.api.routing import claimed_tenant, client_address, lookup, within_limit
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.guest_tokens import issue_guest_token
 
@@ -31,9 +31,9 @@ class GuestToken(BaseModel):
     expires_at: dt.datetime
 
 
-def _refuse(status: int, kind: str, detail: str, **headers: str) -> ApiProblem:
+def _refuse(status: int, kind: str, detail: str) -> ApiProblem:
     GUEST_TOKENS.labels(kind).inc()
-    return ApiProblem(status, kind, detail, headers=headers)
+    return ApiProblem(status, kind, detail)
 
 
 @router.post("/guest", status_code=201, response_model=GuestToken,
@@ -50,11 +50,12 @@ async def create_guest_session(body: GuestRequest, request: Request,
     if origin not in tenant.web_origins:
         raise _refuse(403, "origin-not-allowed",
                       f"tenant {slug!r} does not allow guest chats from origin {origin!r}")
-    client = request.client.host if request.client else "unknown"
-    decision = await platform.guest_limiter.hit(tenant.names, client)
-    if not decision.allowed:
-        raise _refuse(429, "rate-limited", "too many guest sessions from this address; wait",
-                      **{"Retry-After": str(max(1, round(decision.retry_after)))})
+    try:
+        await within_limit(platform.guest_limiter, tenant, client_address(request),
+                           "guest sessions")
+    except ApiProblem as refused:
+        GUEST_TOKENS.labels(refused.kind).inc()
+        raise
     session_id = uuid.uuid4()
     async with TenantUnitOfWork(platform.pool, tenant.names) as conn:
         await chat_store.create_session(conn, session_id, channel="web", locale=body.locale,

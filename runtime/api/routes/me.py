@@ -27,11 +27,11 @@ class Me(BaseModel):
 
 
 @router.get("/tenant", response_model=TenantProfile,
-            responses=problem_responses(400, 401, 403, 404, 503))
+            responses=problem_responses(400, 401, 403, 404, 429, 503))
 async def tenant_profile(tenant: TenantDep) -> TenantProfile:
     return TenantProfile.model_validate(tenant.model_dump())
 
 
-@router.get("/me", response_model=Me, responses=problem_responses(400, 401, 403, 404, 503))
+@router.get("/me", response_model=Me, responses=problem_responses(400, 401, 403, 404, 429, 503))
 async def me(caller: CallerDep) -> Me:
     return Me(tenant=caller.tenant, subject=caller.subject, roles=sorted(caller.roles))

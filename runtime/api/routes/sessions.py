@@ -30,7 +30,7 @@ from simptu.runtime.api.problems import ApiProblem, problem_responses
 from simptu.runtime.core.crypto import TenantCipher
 
 router = APIRouter(prefix="/v1/chat/sessions", tags=["chat"])
-ERRORS = problem_responses(400, 401, 403, 404, 409, 422, 503)
+ERRORS = problem_responses(400, 401, 403, 404, 409, 422, 429, 503)
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 
 

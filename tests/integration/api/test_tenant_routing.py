@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 
+from simptu.runtime.api.app import create_app
+from simptu.runtime.api.settings import ApiSettings
 from tests.conftest import TenantFactory
-from tests.integration.api.conftest import BASE_DOMAIN, ApiTenant, TokenFor
+from tests.integration.api.conftest import BASE_DOMAIN, ApiTenant, TokenFor, client_of
 from tests.integration.api.test_behaviour import assert_problem
 
 
@@ -88,3 +92,19 @@ async def test_roles_come_from_the_realm(api: httpx.AsyncClient, tenant_a: ApiTe
                                                   "Authorization": f"Bearer {token}"})
         assert answer.status_code == 200, answer.text
         assert answer.json()["roles"] == [role]
+
+
+async def test_requests_are_rate_limited_per_tenant_and_address(
+        api_settings: ApiSettings, tenant_a: ApiTenant, tenant_b: ApiTenant) -> None:
+    app = create_app(api_settings.model_copy(update={"api_rate_limit": 3}))
+    address = f"203.0.113.{uuid.uuid4().int % 250 + 1}"
+    async with app.router.lifespan_context(app), client_of(app, address) as api:
+        for _ in range(3):
+            assert (await api.get("/v1/tenant", headers={"Host": tenant_a.host})).status_code == 200
+        refused = await api.get("/v1/tenant", headers={"Host": tenant_a.host})
+        assert_problem(refused, 429)
+        assert int(refused.headers["retry-after"]) >= 1
+        assert (await api.get("/v1/tenant", headers={"Host": tenant_b.host})).status_code == 200
+        async with client_of(app, "198.51.100.77") as other:
+            assert (await other.get("/v1/tenant",
+                                    headers={"Host": tenant_a.host})).status_code == 200
