@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 from fastapi import FastAPI
 
+from simptu.devstack.demo_tokens import demo_token
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.settings import DevstackSettings
 from simptu.runtime.api.app import create_app
@@ -66,12 +67,8 @@ async def measure(call: Callable[[], Awaitable[httpx.Response]], requests: int,
 
 async def staff_token(stack: StackEnv) -> str:
     async with httpx.AsyncClient(timeout=30) as http:
-        answer = await http.post(
-            f"{stack['SIMPTU_KEYCLOAK_URL']}/realms/{TENANT.slug}/protocol/openid-connect/token",
-            data={"grant_type": "password", "client_id": "simptu-web", "username": "staff",
-                  "password": "demo"})
-    answer.raise_for_status()
-    return str(answer.json()["access_token"])
+        issuer = f"{stack['SIMPTU_KEYCLOAK_URL']}/realms/{TENANT.slug}"
+        return str((await demo_token(http, issuer, "staff"))["access_token"])
 
 
 async def main(requests: int, concurrency: int) -> None:

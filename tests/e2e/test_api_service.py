@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from simptu.devstack.demo_tokens import demo_token
 from simptu.devstack.envfile import StackEnv
 
 DEMO_TENANT = "zambet-dental-cluj"
@@ -18,12 +19,9 @@ async def test_make_up_runs_the_api_and_it_is_ready(stack: StackEnv) -> None:
 
 async def test_a_demo_users_token_is_accepted_by_the_api(stack: StackEnv) -> None:
     async with httpx.AsyncClient(timeout=30) as http:
-        issued = await http.post(
-            f"{stack['SIMPTU_KEYCLOAK_URL']}/realms/{DEMO_TENANT}/protocol/openid-connect/token",
-            data={"grant_type": "password", "client_id": "simptu-web", "username": "admin",
-                  "password": "demo"})
-        assert issued.status_code == 200, issued.text
-        token = issued.json()["access_token"]
+        issued = await demo_token(http, f"{stack['SIMPTU_KEYCLOAK_URL']}/realms/{DEMO_TENANT}",
+                                  "admin")
+        token = issued["access_token"]
         me = await http.get(f"{stack['SIMPTU_API_URL']}/v1/me",
                             headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200, me.text

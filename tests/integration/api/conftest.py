@@ -16,6 +16,7 @@ import pytest
 import redis.asyncio as aioredis
 from fastapi import FastAPI
 
+from simptu.devstack.demo_tokens import demo_token
 from simptu.devstack.envfile import StackEnv
 from simptu.operator import keycloak
 from simptu.runtime.api.app import create_app
@@ -146,11 +147,7 @@ async def token_for(stack: StackEnv) -> AsyncIterator[TokenFor]:
             cached, fresh_until = cache.get((tenant.slug, user), ("", 0.0))
             if time.monotonic() < fresh_until:
                 return cached
-            answer = await http.post(f"{tenant.issuer}/protocol/openid-connect/token", data={
-                "grant_type": "password", "client_id": keycloak.WEB_CLIENT,
-                "username": user, "password": keycloak.DEMO_PASSWORD})
-            answer.raise_for_status()
-            body = answer.json()
+            body = await demo_token(http, tenant.issuer, user)
             # Reused while it has a minute left, so a slow test never holds an expired one.
             cache[tenant.slug, user] = (body["access_token"],
                                         time.monotonic() + body["expires_in"] - 60)

@@ -13,6 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from simptu.devstack.demo_tokens import demo_token
 from simptu.operator import keycloak
 from simptu.runtime.core.oidc import InvalidToken, OidcVerifier
 from tests.integration.api.conftest import ApiTenant, TokenFor
@@ -123,12 +124,9 @@ async def test_a_token_of_a_rotated_realm_key_is_accepted_after_one_refetch(
         verifier: OidcVerifier, fetches: FetchLog, tenant_b: ApiTenant,
         keycloak_admin_client: keycloak.KeycloakAdmin) -> None:
     async def staff_token() -> str:
+        # Fresh each time: a cached token would be signed by the old key.
         async with httpx.AsyncClient(timeout=30) as http:
-            answer = await http.post(f"{tenant_b.issuer}/protocol/openid-connect/token", data={
-                "grant_type": "password", "client_id": keycloak.WEB_CLIENT,
-                "username": "staff", "password": keycloak.DEMO_PASSWORD})
-        answer.raise_for_status()
-        return str(answer.json()["access_token"])
+            return str((await demo_token(http, tenant_b.issuer, "staff"))["access_token"])
 
     old = await staff_token()
     await verifier.verify(old, tenant_b.issuer)

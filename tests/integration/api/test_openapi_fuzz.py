@@ -18,8 +18,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from simptu.devstack.demo_tokens import demo_token
 from simptu.devstack.envfile import StackEnv
-from simptu.operator import keycloak
 from tests.integration.api.conftest import ApiTenant
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -32,14 +32,12 @@ def api_schema(stack: StackEnv) -> schemathesis.BaseSchema:
 
 
 @pytest.fixture(scope="module")
-def staff_headers(tenant_a: ApiTenant) -> dict[str, str]:
+async def staff_headers(tenant_a: ApiTenant) -> dict[str, str]:
     """Staff of tenant A, named by header (the running API's base domain is not the tests')."""
-    answer = httpx.post(f"{tenant_a.issuer}/protocol/openid-connect/token", timeout=30, data={
-        "grant_type": "password", "client_id": keycloak.WEB_CLIENT, "username": "staff",
-        "password": keycloak.DEMO_PASSWORD})
-    answer.raise_for_status()
-    return {"Authorization": f"Bearer {answer.json()['access_token']}",
-            "X-Simptu-Tenant": tenant_a.slug, "Origin": tenant_a.origin}
+    async with httpx.AsyncClient(timeout=30) as http:
+        token = (await demo_token(http, tenant_a.issuer, "staff"))["access_token"]
+    return {"Authorization": f"Bearer {token}", "X-Simptu-Tenant": tenant_a.slug,
+            "Origin": tenant_a.origin}
 
 
 def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer(
