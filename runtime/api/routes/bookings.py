@@ -4,9 +4,8 @@ bookings; staff and admins book for any customer and see them all."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
 from fastapi import APIRouter, Depends, Header, Query
@@ -20,7 +19,7 @@ from simptu.runtime.api.booking_models import (
 )
 from simptu.runtime.api.customers import BOOKING_ROLES, ensure_customer, own_customer_id
 from simptu.runtime.api.dependencies import TenantDep, UnitOfWork, role
-from simptu.runtime.api.pagination import MAX_PAGE, decode_cursor, encode_cursor
+from simptu.runtime.api.pagination import MAX_PAGE, after_time_and_id, time_and_id_cursor
 from simptu.runtime.api.problems import ApiProblem, problem_responses
 from simptu.runtime.api.routes.catalogue import TenantTz
 from simptu.runtime.core import bookings
@@ -85,20 +84,10 @@ async def list_bookings(caller: BookingCaller, conn: UnitOfWork,
     if own is not None and customer_id not in (None, own):
         raise ApiProblem(403, "forbidden", "a customer sees only their own bookings")
     items = await bookings.list_bookings(conn, customer_id=own or customer_id, status=status,
-                                         after=_position(decode_cursor(cursor)),
-                                         limit=limit + 1)
-    next_cursor = (encode_cursor({"start": items[limit - 1].start.isoformat(),
-                                  "id": items[limit - 1].id}) if len(items) > limit else None)
+                                         after=after_time_and_id(cursor), limit=limit + 1)
+    next_cursor = (time_and_id_cursor(items[limit - 1].start, items[limit - 1].id)
+                   if len(items) > limit else None)
     return BookingPage(items=items[:limit], next_cursor=next_cursor)
-
-
-def _position(position: dict[str, Any] | None) -> tuple[dt.datetime, uuid.UUID] | None:
-    if position is None:
-        return None
-    try:
-        return dt.datetime.fromisoformat(position["start"]), uuid.UUID(position["id"])
-    except (KeyError, TypeError, ValueError):
-        raise ApiProblem(400, "invalid-cursor", "the cursor is not one this API returned") from None
 
 
 @router.get("/{booking_id}", response_model=Booking, responses=ERRORS)
