@@ -230,3 +230,28 @@ async def test_any_caller_reads_the_catalogue_and_only_admins_change_it(
     after = (await api.get("/v1/services", headers=customer)).json()["items"]
     assert service["id"] not in {s["id"] for s in after}
     assert_problem(await api.delete(f"/v1/services/{service['id']}", headers=admin), 404)
+
+
+async def test_an_admin_closes_a_day_and_retires_a_resource(
+        api: httpx.AsyncClient, tenant_a: ApiTenant, bookable: BookableSlots,
+        as_user: UserHeaders) -> None:
+    admin = await as_user(tenant_a, "admin")
+    # A Monday past the days the other tests book in, when Dr. Ana Popescu works.
+    far = dt.date.today() + dt.timedelta(days=70)
+    monday = (far + dt.timedelta(days=-far.weekday() % 7)).isoformat()
+    query = {"service_id": str(bookable.consultation), "resource_id": str(bookable.dr_ana),
+             "from": monday, "to": monday}
+    assert (await api.get("/v1/availability", params=query, headers=admin)).json()["items"]
+    closed = await api.post("/v1/closed-days", json={"day": monday, "resource_id": str(
+        bookable.dr_ana), "reason": "training"}, headers=admin)
+    assert closed.status_code == 204, closed.text
+    assert (await api.get("/v1/availability", params=query, headers=admin)).json()["items"] == []
+
+    spec = {"name": f"Room {uuid.uuid4().hex[:6]}", "kind": "room", "services": ["Cleaning"],
+            "hours": [{"weekday": 1, "opens": "09:00", "closes": "12:00"}]}
+    room = (await api.post("/v1/resources", json=spec, headers=admin)).json()
+    assert (room["service_ids"], len(room["hours"])) == ([str(bookable.cleaning)], 1)
+    assert (await api.delete(f"/v1/resources/{room['id']}", headers=admin)).status_code == 204
+    listed = (await api.get("/v1/resources", headers=admin)).json()["items"]
+    assert room["id"] not in {resource["id"] for resource in listed}
+    assert_problem(await api.put(f"/v1/resources/{room['id']}", json=spec, headers=admin), 404)
