@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
             stack.up()
             print(f"stack ready in {time.monotonic() - started:.1f}s; "
                   f"settings: {stack.ctx.settings.env_file} (eval \"$(make -s env)\")")
+            for hint in filter(None, (svc.hint(stack.ctx) for svc in stack.services)):
+                print(hint)
         elif args.command == "down":
             stack.down()
         elif args.command == "status":

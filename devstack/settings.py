@@ -32,6 +32,7 @@ class DevstackSettings(BaseSettings):
     keycloak_management_port: int = 58090
     operator_port: int = 8081
     operator_webhook_port: int = 58443
+    api_port: int = 3003
 
     @property
     def env_file(self) -> Path:

@@ -3,6 +3,7 @@
 Adding a component to `make up` is one line in `ALL_SERVICES`.
 """
 
+from simptu.devstack.services.api import Api
 from simptu.devstack.services.base import Service
 from simptu.devstack.services.etcd import Etcd
 from simptu.devstack.services.kafka import Kafka
@@ -25,4 +26,5 @@ ALL_SERVICES: tuple[Service, ...] = (
     KubeControllerManager(),
     Keycloak(),
     Operator(),
+    Api(),
 )

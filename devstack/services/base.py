@@ -30,12 +30,12 @@ class Context:
         """Where a tool lives in the cache (`Stack.up` obtains every tool before starting)."""
         return tool.folder(self.settings.tools_cache)
 
-    def secret(self, name: str) -> str:
+    def secret(self, name: str, nbytes: int = 18) -> str:
         """A generated credential, made once per state folder and kept in secrets.json (0600)."""
         store = self.settings.state_dir / "secrets.json"
         values: dict[str, str] = json.loads(store.read_text()) if store.exists() else {}
         if name not in values:
-            values[name] = secrets.token_urlsafe(18)
+            values[name] = secrets.token_urlsafe(nbytes)
             store.parent.mkdir(parents=True, exist_ok=True)
             store.write_text(json.dumps(values, indent=2))
             store.chmod(0o600)
@@ -68,4 +68,8 @@ class Service(ABC):
 
     def endpoint(self, ctx: Context) -> str:
         """Where it listens, for `make status`."""
+        return ""
+
+    def hint(self, ctx: Context) -> str:
+        """What `make up` tells a newcomer about using it, if anything."""
         return ""

@@ -35,8 +35,9 @@ def quote_ident(name: str) -> str:
 
 async def act_as_tenant(conn: asyncpg.Connection, tenant: TenantNames) -> None:
     """Inside a transaction: the tenant's role and schema until it ends (nothing outlives it)."""
-    await conn.execute(f"SET LOCAL ROLE {quote_ident(tenant.role)}")
-    await conn.execute(f"SET LOCAL search_path TO {quote_ident(tenant.schema)}")
+    # One round trip: both statements in one simple-protocol message.
+    await conn.execute(f"SET LOCAL ROLE {quote_ident(tenant.role)}; "
+                       f"SET LOCAL search_path TO {quote_ident(tenant.schema)}")
 
 
 @asynccontextmanager

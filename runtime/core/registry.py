@@ -7,6 +7,7 @@ every write deletes the cached entry after it commits, so a change is seen at on
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Literal
 
 import asyncpg
@@ -44,6 +45,7 @@ class TenantRecord(BaseModel):
     schema_name: str
     transit_key: str
     auth_issuer: str | None = None
+    web_origins: list[str] = []
     locale: str = "en"
     timezone: str = "UTC"
     generation: int = 0
@@ -91,6 +93,22 @@ class TenantRegistry:
         record = await self.get(slug)
         if record.status != "Ready":
             raise TenantNotReady(slug, record.status)
+        return record
+
+    async def by_issuer(self, issuer: str) -> TenantRecord:
+        """The tenant whose realm is `issuer` (a token names its issuer, not its tenant)."""
+        key = f"simptu:registry:issuer:{hashlib.sha256(issuer.encode()).hexdigest()[:32]}"
+        slug = await self.redis.get(key)
+        if slug is None:
+            slug = await self.pool.fetchval(
+                "SELECT slug FROM platform.tenants WHERE auth_issuer = $1", issuer)
+            if slug is None:
+                raise UnknownTenant(f"issuer {issuer}")
+            await self.redis.set(key, slug, ex=self.ttl)
+        record = await self.get(slug.decode() if isinstance(slug, bytes) else slug)
+        if record.auth_issuer != issuer:  # the cached mapping went stale
+            await self.redis.delete(key)
+            raise UnknownTenant(f"issuer {issuer}")
         return record
 
     async def by_channel(self, channel: str, blind_index: bytes) -> TenantRecord:

@@ -65,6 +65,13 @@ class EventProducer:
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         await self.stop()
 
+    async def check_connection(self) -> None:
+        """Raise unless a broker answers a metadata request within the timeout (readiness)."""
+        async with asyncio.timeout(self.timeout):
+            metadata = await self._producer.client.fetch_all_metadata()
+        if not metadata.brokers():
+            raise PublishError("Kafka answered with no brokers")
+
     async def publish(self, topic: str, event: CloudEvent,
                       key: str | bytes | None = None) -> RecordMetadata:
         """Send one event, keyed (e.g. by session id) so a key's events stay in order."""

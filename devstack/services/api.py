@@ -1,0 +1,81 @@
+"""The HTTP API (`python -m simptu.runtime.api`) as a local process on port 3003, started once
+the demo tenants are Ready, which then get their demo catalogues (services, staff, classes,
+rooms); `make up` ends by showing how to call it with a demo user's token."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+
+import httpx
+import yaml
+
+from simptu.devstack.envfile import read_env_file
+from simptu.devstack.processes import Launch
+from simptu.devstack.services.base import Context, NotReady, Service
+from simptu.devstack.services.operator import EXAMPLES
+
+DEMO_TENANT = "zambet-dental-cluj"
+
+
+class Api(Service):
+    name = "api"
+    needs = ("postgres", "redis", "kafka", "openbao", "keycloak", "operator")
+
+    def url(self, ctx: Context) -> str:
+        return f"http://{ctx.settings.host}:{ctx.settings.api_port}"
+
+    def prepare(self, ctx: Context) -> None:
+        """Migrations first, as a deployment runs them before the new API version starts.
+        A broken tenant (a test's leftover) is reported and does not stop the API."""
+        done = subprocess.run([sys.executable, "-m", "simptu.runtime", "migrate"],
+                              env=read_env_file(ctx.settings.env_file), capture_output=True,
+                              text=True, check=False, timeout=600)
+        errors = done.stderr.strip().splitlines()
+        if done.returncode != 0 and not all(e.startswith("error: tenant ") for e in errors):
+            raise NotReady(f"simptu migrate failed: {done.stdout[-2000:]}{done.stderr[-2000:]}")
+        for error in errors:
+            print(f"  warning  api: {error.removeprefix('error: ')}", flush=True)
+
+    def launch(self, ctx: Context) -> Launch:
+        env = read_env_file(ctx.settings.env_file)
+        env.update(self.env(ctx), SIMPTU_API_HOST=ctx.settings.host)
+        return Launch(argv=[sys.executable, "-m", "simptu.runtime.api"], env=env)
+
+    async def probe(self, ctx: Context) -> None:
+        async with httpx.AsyncClient(timeout=5) as client:
+            answer = await client.get(f"{self.url(ctx)}/readyz")
+        if answer.status_code != 200:
+            raise NotReady(f"/readyz answered {answer.status_code}: {answer.text[:300]}")
+
+    async def configure(self, ctx: Context) -> None:
+        """Seed each demo tenant's catalogue, so availability can be asked at once. Seeding
+        again updates it in place, so every `make up` may do it."""
+        slugs = [yaml.safe_load(example.read_text())["metadata"]["name"]
+                 for example in sorted(EXAMPLES.glob("*.yaml"))]
+        done = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "simptu.runtime", "seed-demo-catalogue",
+                             *slugs], env=read_env_file(ctx.settings.env_file),
+            capture_output=True, text=True, check=False, timeout=120)
+        if done.returncode != 0:
+            raise NotReady(f"seeding the demo catalogues failed: {done.stderr[-2000:]}")
+
+    def env(self, ctx: Context) -> dict[str, str]:
+        return {"SIMPTU_API_URL": self.url(ctx), "SIMPTU_API_PORT": str(ctx.settings.api_port),
+                # Guest tokens are HMAC-signed: the WS hub verifies them with the same secret.
+                "SIMPTU_API_GUEST_TOKEN_SECRET": ctx.secret("api_guest_token_secret",
+                                                            nbytes=48)}
+
+    def endpoint(self, ctx: Context) -> str:
+        return self.url(ctx)
+
+    def hint(self, ctx: Context) -> str:
+        keycloak = f"http://{ctx.settings.host}:{ctx.settings.keycloak_port}"
+        return (
+            f"API: {self.url(ctx)} (OpenAPI at /docs). A token of demo user staff "
+            "(or admin, customer; password demo), then a call:\n"
+            f"  TOKEN=$(curl -s -d grant_type=password -d client_id=simptu-web -d username=staff "
+            f"-d password=demo {keycloak}/realms/{DEMO_TENANT}/protocol/openid-connect/token "
+            "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')\n"
+            f"  curl -s -H \"Authorization: Bearer $TOKEN\" {self.url(ctx)}/v1/me")

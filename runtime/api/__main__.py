@@ -1,0 +1,22 @@
+"""`python -m simptu.runtime.api`: serve the API with uvicorn on SIMPTU_API_HOST:SIMPTU_API_PORT."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from simptu.runtime.api.app import create_app
+from simptu.runtime.api.logs import configure_logging
+from simptu.runtime.api.settings import ApiSettings
+
+
+def main() -> None:
+    settings = ApiSettings()  # type: ignore[call-arg]  # read from the environment
+    configure_logging(settings.api_log_level)
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
+                log_config=None, access_log=False, proxy_headers=True,
+                # A failing start-up (no database, no Kafka) stops the process.
+                lifespan="on")
+
+
+if __name__ == "__main__":
+    main()

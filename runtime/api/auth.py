@@ -1,0 +1,74 @@
+"""Who is calling: a user of the tenant's realm (a verified OpenID Connect access token with its
+roles) or a website guest (a platform-signed guest token for one chat session)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from simptu.runtime.api.platform import ApiPlatform
+from simptu.runtime.api.problems import ApiProblem
+from simptu.runtime.api.routing import Route
+from simptu.runtime.core import guest_tokens
+from simptu.runtime.core.oidc import InvalidToken, OidcUnavailable
+
+STAFF_ROLES = ("platform-admin", "tenant-admin", "staff")
+CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+@dataclass(frozen=True)
+class Caller:
+    tenant: str
+    subject: str
+    roles: frozenset[str]
+    # Set for a guest: the one chat session the guest may use.
+    guest_session: uuid.UUID | None = None
+
+    def has_any(self, *roles: str) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    @property
+    def is_staff(self) -> bool:
+        """Staff and admins see every conversation of their tenant."""
+        return self.has_any(*STAFF_ROLES)
+
+
+async def authenticate(route: Route, platform: ApiPlatform) -> Caller:
+    """The verified caller of a routed request; 401 without a valid token."""
+    if route.token is None:
+        raise ApiProblem(401, "unauthenticated", "this endpoint needs a bearer token",
+                         headers={"WWW-Authenticate": "Bearer"})
+    if route.issuer == guest_tokens.ISSUER:
+        return _guest(route, platform)
+    issuer = route.tenant.auth_issuer
+    if issuer is None:
+        raise ApiProblem(503, "tenant-without-realm",
+                         f"tenant {route.tenant.slug!r} has no sign-in realm yet",
+                         headers={"Retry-After": str(platform.settings.api_retry_after)})
+    try:
+        claims = await platform.oidc.verify(route.token, issuer)
+    except InvalidToken as error:
+        raise ApiProblem(401, "invalid-token", str(error), headers=CHALLENGE) from None
+    except OidcUnavailable as error:
+        raise ApiProblem(503, "issuer-unavailable", str(error),
+                         headers={"Retry-After": "5"}) from None
+    return Caller(route.tenant.slug, claims.subject, claims.roles)
+
+
+def _guest(route: Route, platform: ApiPlatform) -> Caller:
+    try:
+        claims = guest_tokens.verify_guest_token(
+            platform.settings.api_guest_token_secret.get_secret_value(), route.token or "")
+    except InvalidToken as error:
+        raise ApiProblem(401, "invalid-token", str(error), headers=CHALLENGE) from None
+    if claims.tenant != route.tenant.slug:
+        raise ApiProblem(403, "tenant-mismatch",
+                         f"the guest token is for another tenant than {route.tenant.slug!r}")
+    return Caller(claims.tenant, f"guest:{claims.session_id}", frozenset(),
+                  guest_session=claims.session_id)
+
+
+def require_role(caller: Caller, *roles: str) -> Caller:
+    if not caller.has_any(*roles):
+        raise ApiProblem(403, "forbidden", f"this needs one of the roles {', '.join(roles)}")
+    return caller

@@ -1,0 +1,48 @@
+"""The events chat sessions produce, written through the transactional outbox: a message for
+the agent on the tenant's `inbound` topic, status changes on its `events` topic; keyed by
+session id so one session's events stay in order.
+
+A message event carries the body sealed (base64, bound to `chat_messages.body` of the message
+id), not in clear: the outbox row is stored in Postgres until the relay publishes it. The
+agent opens it with the tenant's key."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+import asyncpg
+import structlog
+
+from simptu.runtime.core.events import CloudEvent, enqueue
+from simptu.runtime.core.registry import TenantRecord
+
+SOURCE = "/simptu/api"
+
+
+def _traceparent() -> str | None:
+    trace_id = structlog.contextvars.get_contextvars().get("trace_id")
+    return f"00-{trace_id}-{secrets.token_hex(8)}-01" if trace_id else None
+
+
+async def message_received(conn: asyncpg.Connection, tenant: TenantRecord,
+                           session: asyncpg.Record, message: asyncpg.Record,
+                           sealed_body: bytes) -> None:
+    event = CloudEvent(
+        source=SOURCE, type="io.simptu.chat.message.received", tenantid=tenant.slug,
+        subject=str(session["id"]), traceparent=_traceparent(),
+        data={"session_id": str(session["id"]), "message_id": str(message["id"]),
+              "seq": message["seq"], "author": message["author"],
+              "channel": session["channel"], "locale": session["locale"],
+              "body_sealed": base64.b64encode(sealed_body).decode()})
+    await enqueue(conn, event, tenant.names.topic("inbound"), str(session["id"]))
+
+
+async def session_changed(conn: asyncpg.Connection, tenant: TenantRecord,
+                          session: asyncpg.Record, status: str) -> None:
+    event = CloudEvent(
+        source=SOURCE, type=f"io.simptu.chat.session.{status}", tenantid=tenant.slug,
+        subject=str(session["id"]), traceparent=_traceparent(),
+        data={"session_id": str(session["id"]), "status": status,
+              "channel": session["channel"]})
+    await enqueue(conn, event, tenant.names.topic("events"), str(session["id"]))

@@ -1,0 +1,73 @@
+"""The dependencies endpoints declare (`Depends`): the platform, the routed tenant, the
+verified caller and the unit of work, so an endpoint's body reads like its business rule."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from simptu.runtime.api.auth import Caller, authenticate, require_role
+from simptu.runtime.api.platform import ApiPlatform
+from simptu.runtime.api.routing import Route, route_request
+from simptu.runtime.core.database import TenantUnitOfWork
+from simptu.runtime.core.registry import TenantRecord
+
+
+# Every dependency is `async def`: FastAPI runs a plain `def` one in a worker thread, which
+# costs more than the dependency itself.
+async def get_platform(request: Request) -> ApiPlatform:
+    platform: ApiPlatform = request.app.state.platform
+    return platform
+
+
+PlatformDep = Annotated[ApiPlatform, Depends(get_platform)]
+
+
+# Documents the bearer token in the OpenAPI schema; the token itself is read by the router,
+# which also tells a malformed header from a missing one.
+BEARER = HTTPBearer(auto_error=False, description="an access token of the tenant's realm, or "
+                    "a guest token from POST /v1/chat/guest")
+
+
+async def get_route(request: Request, platform: PlatformDep,
+                    _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> Route:
+    return await route_request(request, platform)
+
+
+RouteDep = Annotated[Route, Depends(get_route)]
+
+
+async def get_tenant(route: RouteDep) -> TenantRecord:
+    return route.tenant
+
+
+TenantDep = Annotated[TenantRecord, Depends(get_tenant)]
+
+
+async def get_caller(route: RouteDep, platform: PlatformDep) -> Caller:
+    return await authenticate(route, platform)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def role(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:
+    """A dependency admitting only callers with one of `roles`."""
+    async def check(caller: CallerDep) -> Caller:
+        return require_role(caller, *roles)
+    return check
+
+
+async def unit_of_work(tenant: TenantDep,
+                       platform: PlatformDep) -> AsyncIterator[asyncpg.Connection]:
+    async with TenantUnitOfWork(platform.pool, tenant.names) as conn:
+        yield conn
+
+
+# scope="function": the transaction commits before the response is sent, so a client never
+# sees success for a change that then fails to commit.
+UnitOfWork = Annotated[asyncpg.Connection, Depends(unit_of_work, scope="function")]

@@ -1,0 +1,60 @@
+"""What the API makes once at start-up and shares between requests: the database pool, Redis,
+the Kafka producer, the registry, the token verifier, the key ring and the rate limiters."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+import redis.asyncio as aioredis
+
+from simptu.runtime.api.settings import ApiSettings
+from simptu.runtime.core.crypto import KeyRing, OpenBaoTransit
+from simptu.runtime.core.database import create_pool
+from simptu.runtime.core.events import EventProducer
+from simptu.runtime.core.oidc import OidcVerifier
+from simptu.runtime.core.rate_limit import RateLimiter
+from simptu.runtime.core.redis_client import connect_redis
+from simptu.runtime.core.registry import TenantRegistry
+
+
+@dataclass(frozen=True)
+class ApiPlatform:
+    settings: ApiSettings
+    pool: asyncpg.Pool
+    redis: aioredis.Redis
+    producer: EventProducer
+    registry: TenantRegistry
+    oidc: OidcVerifier
+    keyring: KeyRing
+    guest_limiter: RateLimiter
+    request_limiter: RateLimiter
+
+
+@asynccontextmanager
+async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
+    """Open every shared resource; close them in reverse order when the block ends."""
+    async with AsyncExitStack() as stack:
+        pool = await create_pool(settings)
+        stack.push_async_callback(pool.close)
+        redis = connect_redis(settings.redis_url.get_secret_value())
+        stack.push_async_callback(redis.aclose)
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
+        producer = await stack.enter_async_context(
+            EventProducer(settings.kafka_bootstrap, client_id="simptu-api"))
+        keyring = await stack.enter_async_context(
+            KeyRing(pool, OpenBaoTransit.from_settings(settings), redis))
+        yield ApiPlatform(
+            settings=settings, pool=pool, redis=redis, producer=producer,
+            registry=TenantRegistry(pool, redis, ttl=settings.registry_cache_ttl),
+            oidc=OidcVerifier(redis, http, audience=settings.api_audience,
+                              cache_ttl=settings.api_jwks_cache_ttl,
+                              refetch_interval=settings.api_jwks_refetch_interval),
+            keyring=keyring,
+            guest_limiter=RateLimiter(redis, "guest-token", settings.api_guest_rate_limit,
+                                      settings.api_guest_rate_window),
+            request_limiter=RateLimiter(redis, "request", settings.api_rate_limit,
+                                        settings.api_rate_window))

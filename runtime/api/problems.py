@@ -1,0 +1,101 @@
+"""Errors as RFC 9457 problem details (`application/problem+json`), for every error the API
+answers: its own, HTTP errors of the router (404, 405), validation errors and crashes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://simptu.io/problems/"
+log = structlog.get_logger(__name__)
+
+
+class Problem(BaseModel):
+    """The body of every error response (RFC 9457)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class ApiProblem(Exception):
+    """Raise to answer with a problem: `ApiProblem(404, "unknown-tenant", "...")`."""
+
+    def __init__(self, status: int, kind: str, detail: str, *,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.kind = kind
+        self.detail = detail
+        self.headers = headers or {}
+
+
+TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+          405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large",
+          415: "Unsupported Media Type", 422: "Unprocessable Content", 429: "Too Many Requests",
+          500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+def problem_response(status: int, detail: str, *, kind: str | None = None,
+                     instance: str | None = None, headers: dict[str, str] | None = None,
+                     errors: list[dict[str, Any]] | None = None) -> JSONResponse:
+    problem = Problem(type=TYPE_BASE + kind if kind else "about:blank",
+                      title=TITLES.get(status, "Error"), status=status, detail=detail,
+                      instance=instance, errors=errors)
+    return JSONResponse(problem.model_dump(exclude_none=True), status_code=status,
+                        media_type=MEDIA_TYPE, headers=headers)
+
+
+async def _api_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiProblem)
+    return problem_response(exc.status, exc.detail, kind=exc.kind, instance=request.url.path,
+                            headers=exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"there is no resource at {request.url.path}"
+    elif exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    return problem_response(exc.status_code, detail, instance=request.url.path,
+                            headers=dict(exc.headers or {}))
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"location": list(map(str, error["loc"])), "message": error["msg"]}
+              for error in exc.errors()]
+    summary = "; ".join(f"{'.'.join(e['location'])}: {e['message']}" for e in errors[:5])
+    return problem_response(422, f"the request is not valid: {summary}", kind="invalid-request",
+                            instance=request.url.path, errors=errors)
+
+
+async def _crash(request: Request, exc: Exception) -> JSONResponse:
+    log.error("request failed", exc_info=exc, path=request.url.path)
+    return problem_response(500, "the server failed to answer this request; it was logged",
+                            instance=request.url.path)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiProblem, _api_problem)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(Exception, _crash)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI description of an endpoint's error answers."""
+    return {status: {"model": Problem, "content": {MEDIA_TYPE: {}},
+                     "description": TITLES.get(status, "Error")} for status in statuses}

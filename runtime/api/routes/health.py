@@ -1,0 +1,58 @@
+"""Liveness (`/healthz`), readiness (`/readyz`: Postgres, Redis and Kafka answer) and the
+Prometheus metrics (`/metrics`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+
+from simptu.runtime.api.dependencies import PlatformDep
+from simptu.runtime.api.problems import MEDIA_TYPE, Problem, problem_response
+
+router = APIRouter(tags=["health"])
+CHECK_TIMEOUT = 3.0
+
+
+class Health(BaseModel):
+    status: str
+    checks: dict[str, str] = {}
+
+
+@router.get("/healthz", response_model=Health)
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+async def _check(probe: Awaitable[object]) -> str:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            await probe
+    except Exception as error:
+        return f"failing: {type(error).__name__}: {error}"[:200]
+    return "ok"
+
+
+@router.get("/readyz", response_model=Health,
+            responses={503: {"model": Problem, "content": {MEDIA_TYPE: {}}}})
+async def readyz(platform: PlatformDep) -> Health | JSONResponse:
+    postgres, redis, kafka = await asyncio.gather(
+        _check(platform.pool.fetchval("SELECT 1")),
+        _check(platform.redis.ping()),
+        _check(platform.producer.check_connection()))
+    checks = {"postgres": postgres, "redis": redis, "kafka": kafka}
+    failing = {name: result for name, result in checks.items() if result != "ok"}
+    if failing:
+        return problem_response(503, "not ready: " + "; ".join(
+            f"{name} {result}" for name, result in failing.items()), kind="not-ready",
+            headers={"Retry-After": "5"})
+    return Health(status="ready", checks=checks)
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

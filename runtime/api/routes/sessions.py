@@ -1,0 +1,175 @@
+"""Chat sessions: create, list, get, message history, post a message (through the outbox to the
+agent), close and hand off to staff. Staff and admins see every session of their tenant; a
+customer sees their own, a guest only the session of their token."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+import asyncpg
+from fastapi import APIRouter, Depends, Query
+
+from simptu.runtime.api import chat_events, chat_store
+from simptu.runtime.api.auth import Caller
+from simptu.runtime.api.chat_models import (
+    Channel,
+    ChatMessage,
+    ChatSession,
+    Handoff,
+    MessageCreate,
+    MessagePage,
+    SessionCreate,
+    SessionPage,
+    SessionStatus,
+)
+from simptu.runtime.api.dependencies import CallerDep, PlatformDep, TenantDep, UnitOfWork
+from simptu.runtime.api.pagination import (
+    MAX_PAGE,
+    after_time_and_id,
+    decode_cursor,
+    encode_cursor,
+    time_and_id_cursor,
+)
+from simptu.runtime.api.problems import ApiProblem, problem_responses
+from simptu.runtime.core.crypto import TenantCipher
+
+router = APIRouter(prefix="/v1/chat/sessions", tags=["chat"])
+ERRORS = problem_responses(400, 401, 403, 404, 409, 422, 429, 503)
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+
+
+async def chat_caller(caller: CallerDep) -> Caller:
+    """Staff, admins, customers and guests take part in chats; a token without a role does not."""
+    if caller.guest_session is None and not caller.has_any(
+            "platform-admin", "tenant-admin", "staff", "customer"):
+        raise ApiProblem(403, "forbidden", "chat sessions need a staff, admin or customer role")
+    return caller
+
+
+ChatCaller = Annotated[Caller, Depends(chat_caller)]
+
+
+async def cipher_of(platform: PlatformDep, tenant: TenantDep,
+                    conn: UnitOfWork) -> TenantCipher:
+    return platform.keyring.cipher(tenant.names, conn)
+
+
+CipherDep = Annotated[TenantCipher, Depends(cipher_of)]
+
+
+def may_see(caller: Caller, session: asyncpg.Record) -> bool:
+    if caller.guest_session is not None:
+        return bool(caller.guest_session == session["id"])
+    return caller.is_staff or session["owner_subject"] == caller.subject
+
+
+async def visible_session(conn: asyncpg.Connection, caller: Caller, session_id: uuid.UUID,
+                          *, for_update: bool = False) -> asyncpg.Record:
+    """The session if the caller may see it; 404 otherwise (its existence is not revealed)."""
+    session = await chat_store.get_session(conn, session_id, for_update=for_update)
+    if session is None or not may_see(caller, session):
+        raise ApiProblem(404, "unknown-session", f"there is no chat session {session_id}")
+    return session
+
+
+def _open(session: asyncpg.Record) -> asyncpg.Record:
+    if session["status"] == "closed":
+        raise ApiProblem(409, "session-closed", f"chat session {session['id']} is closed")
+    return session
+
+
+@router.post("", status_code=201, response_model=ChatSession, responses=ERRORS)
+async def create_session(body: SessionCreate, caller: ChatCaller, tenant: TenantDep,
+                         conn: UnitOfWork) -> ChatSession:
+    if caller.guest_session is not None:
+        raise ApiProblem(403, "forbidden", "a guest has one session: the one of its token")
+    if body.customer_id is not None and not caller.is_staff:
+        raise ApiProblem(403, "forbidden", "only staff open a session for another customer")
+    owner = None if caller.is_staff else caller.subject
+    row = await chat_store.create_session(conn, uuid.uuid4(), channel=body.channel,
+                                          locale=body.locale, owner_subject=owner,
+                                          customer_id=body.customer_id)
+    return ChatSession.model_validate(dict(row))
+
+
+@router.get("", response_model=SessionPage, responses=ERRORS)
+async def list_sessions(caller: ChatCaller, conn: UnitOfWork, limit: Limit = 20,
+                        cursor: str | None = None, channel: Channel | None = None,
+                        status: SessionStatus | None = None,
+                        customer_id: uuid.UUID | None = None,
+                        created_from: dt.datetime | None = None,
+                        created_until: dt.datetime | None = None) -> SessionPage:
+    """Newest first; filters combine; `next_cursor` pages on."""
+    after = after_time_and_id(cursor)
+    where = chat_store.SessionFilter(
+        owner=None if caller.is_staff or caller.guest_session else caller.subject,
+        only_id=caller.guest_session, channel=channel, status=status, customer_id=customer_id,
+        created_from=created_from, created_until=created_until)
+    rows = await chat_store.list_sessions(conn, where, after, limit + 1)
+    items = [ChatSession.model_validate(dict(row)) for row in rows[:limit]]
+    next_cursor = (time_and_id_cursor(items[-1].created_at, items[-1].id)
+                   if len(rows) > limit else None)
+    return SessionPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{session_id}", response_model=ChatSession, responses=ERRORS)
+async def get_session(session_id: uuid.UUID, caller: ChatCaller,
+                      conn: UnitOfWork) -> ChatSession:
+    return ChatSession.model_validate(dict(await visible_session(conn, caller, session_id)))
+
+
+@router.get("/{session_id}/messages", response_model=MessagePage, responses=ERRORS)
+async def message_history(session_id: uuid.UUID, caller: ChatCaller, conn: UnitOfWork,
+                          cipher: CipherDep, limit: Limit = 50,
+                          cursor: str | None = None) -> MessagePage:
+    """The conversation in order, decrypted for the session's customer, staff and admins."""
+    await visible_session(conn, caller, session_id)
+    position = decode_cursor(cursor) or {"seq": 0}
+    after = position.get("seq")
+    if not isinstance(after, int):
+        raise ApiProblem(400, "invalid-cursor", "the cursor is not one this API returned")
+    rows = await chat_store.history(conn, cipher, session_id, after, limit + 1)
+    items = [ChatMessage.model_validate(row) for row in rows[:limit]]
+    next_cursor = encode_cursor({"seq": items[-1].seq}) if len(rows) > limit else None
+    return MessagePage(items=items, next_cursor=next_cursor)
+
+
+@router.post("/{session_id}/messages", status_code=201, response_model=ChatMessage,
+             responses=ERRORS)
+async def post_message(session_id: uuid.UUID, body: MessageCreate, caller: ChatCaller,
+                       tenant: TenantDep, conn: UnitOfWork, cipher: CipherDep) -> ChatMessage:
+    """Store the message sealed and, in the same transaction, queue it for the agent."""
+    session = _open(await visible_session(conn, caller, session_id, for_update=True))
+    author = "staff" if caller.is_staff and session["owner_subject"] != caller.subject \
+        else "customer"
+    row, sealed = await chat_store.add_message(conn, cipher, session_id, author, caller.subject,
+                                               body.text)
+    await chat_events.message_received(conn, tenant, session, row, sealed)
+    return ChatMessage.model_validate({**dict(row), "text": body.text})
+
+
+@router.post("/{session_id}/close", response_model=ChatSession, responses=ERRORS)
+async def close_session(session_id: uuid.UUID, caller: ChatCaller, tenant: TenantDep,
+                        conn: UnitOfWork) -> ChatSession:
+    _open(await visible_session(conn, caller, session_id, for_update=True))
+    row = await chat_store.set_status(conn, session_id, "closed")
+    await chat_events.session_changed(conn, tenant, row, "closed")
+    return ChatSession.model_validate(dict(row))
+
+
+@router.post("/{session_id}/handoff", response_model=ChatSession, responses=ERRORS)
+async def hand_off(session_id: uuid.UUID, body: Handoff, caller: ChatCaller,
+                   tenant: TenantDep, conn: UnitOfWork, cipher: CipherDep) -> ChatSession:
+    """A person of the tenant's staff takes over from the agent."""
+    _open(await visible_session(conn, caller, session_id, for_update=True))
+    note = (await cipher.seal(chat_store.SESSIONS, "handoff_note", session_id, body.note)
+            if body.note else None)
+    row = await chat_store.set_status(conn, session_id, "handed_off", handoff_note=note,
+                                      handed_off_by=caller.subject)
+    await chat_events.session_changed(conn, tenant, row, "handed_off")
+    return ChatSession.model_validate(dict(row))
+
+
+

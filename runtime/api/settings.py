@@ -1,0 +1,33 @@
+"""Settings of the API process, read from the environment (`SIMPTU_API_*` and the shared ones)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from simptu.runtime.core.guest_tokens import MIN_SECRET_BYTES
+from simptu.runtime.core.settings import CoreSettings
+
+
+class ApiSettings(CoreSettings):
+    api_host: str = "127.0.0.1"
+    api_port: int = 3003
+    # Tenants are reached as `<slug>.<base domain>`.
+    api_base_domain: str = "simptu.localhost"
+    # The audience every realm's clients put in access tokens (an audience mapper).
+    api_audience: str = "simptu-api"
+    # Signs guest tokens; the WS hub verifies them with the same secret.
+    api_guest_token_secret: SecretStr = Field(min_length=MIN_SECRET_BYTES)
+    api_guest_token_ttl: int = Field(default=900, ge=60, le=86_400)
+    # Guest tokens per tenant and client address, per window.
+    api_guest_rate_limit: int = Field(default=10, ge=1)
+    api_guest_rate_window: float = Field(default=60.0, gt=0)
+    # Requests per tenant and client address, per window (every routed request).
+    api_rate_limit: int = Field(default=1200, ge=1)
+    api_rate_window: float = Field(default=60.0, gt=0)
+    api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Asked of a client whose tenant is not Ready yet.
+    api_retry_after: int = Field(default=30, ge=1)
+    # Signing keys of the realms, cached in Redis (seconds).
+    api_jwks_cache_ttl: int = Field(default=3600, ge=1)
+    api_jwks_refetch_interval: int = Field(default=30, ge=1)
+    api_log_level: str = "INFO"

@@ -1,0 +1,68 @@
+"""Guest tokens: short-lived tokens the platform signs (HMAC-SHA256) for an anonymous website
+visitor, bound to one tenant and one chat session. The API issues them; the WS hub checks them
+before a join of `chat:<session_id>`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import jwt
+from pydantic import BaseModel
+
+from simptu.runtime.core.oidc import InvalidToken
+from simptu.runtime.core.tenancy import InvalidSlug, check_slug
+
+ISSUER = "simptu-platform"
+AUDIENCE = "simptu-chat"
+ALGORITHM = "HS256"
+MIN_SECRET_BYTES = 32  # HS256 wants a key at least as long as its hash
+
+
+class GuestClaims(BaseModel):
+    tenant: str
+    session_id: uuid.UUID
+    expires_at: dt.datetime
+
+    @property
+    def topic(self) -> str:
+        """The one channel topic this token may join."""
+        return f"chat:{self.session_id}"
+
+    def may_join(self, tenant: str, topic: str) -> bool:
+        return tenant == self.tenant and topic == self.topic
+
+
+def _checked_secret(secret: str) -> bytes:
+    key = secret.encode()
+    if len(key) < MIN_SECRET_BYTES:
+        raise ValueError(f"the guest token secret needs at least {MIN_SECRET_BYTES} bytes")
+    return key
+
+
+def issue_guest_token(secret: str, tenant: str, session_id: uuid.UUID,
+                      ttl: dt.timedelta) -> tuple[str, GuestClaims]:
+    """A signed token for `session_id` of `tenant`, valid for `ttl` from now."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    claims = GuestClaims(tenant=check_slug(tenant), session_id=session_id, expires_at=now + ttl)
+    payload = {"iss": ISSUER, "aud": AUDIENCE, "sub": f"guest:{session_id}",
+               "tenant": tenant, "sid": str(session_id), "scope": claims.topic,
+               "iat": now, "nbf": now, "exp": claims.expires_at, "jti": uuid.uuid4().hex}
+    return jwt.encode(payload, _checked_secret(secret), algorithm=ALGORITHM), claims
+
+
+def verify_guest_token(secret: str, token: str) -> GuestClaims:
+    """The claims of a guest token the platform signed and that has not expired;
+    `InvalidToken` otherwise."""
+    try:
+        payload = jwt.decode(token, _checked_secret(secret), algorithms=[ALGORITHM],
+                             audience=AUDIENCE, issuer=ISSUER,
+                             options={"require": ["exp", "iat", "sub", "aud", "iss"]})
+        claims = GuestClaims(tenant=check_slug(payload["tenant"]),
+                             session_id=uuid.UUID(payload["sid"]),
+                             expires_at=dt.datetime.fromtimestamp(payload["exp"], dt.UTC))
+    except (jwt.PyJWTError, KeyError, ValueError, InvalidSlug) as error:
+        raise InvalidToken(f"guest token refused: {error}") from None
+    if payload.get("scope") != claims.topic or payload.get("sub") != f"guest:{claims.session_id}":
+        raise InvalidToken("guest token refused: its scope does not match its session")
+    return claims
