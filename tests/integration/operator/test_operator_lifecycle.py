@@ -18,6 +18,8 @@ from kubernetes import client as k8s
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.services.operator import LOCAL_SETTINGS
 from simptu.devstack.stack import Stack
+from simptu.operator import keycloak
+from simptu.operator.keycloak import KeycloakAdmin
 from simptu.runtime.core.crypto import OpenBaoTransit, TenantShredded
 from simptu.runtime.core.events.topics import kafka_admin, tenant_topics
 from simptu.runtime.core.tenancy import TenantNames
@@ -114,6 +116,9 @@ async def test_what_is_removed_by_hand_comes_back(
     k8s.AppsV1Api(kube).delete_namespaced_deployment("agent", names.namespace)
     async with kafka_admin(stack.kafka_bootstrap) as admin:
         await admin.delete_topics([names.topic("outbound")])
+    realm_admin = KeycloakAdmin(stack["SIMPTU_KEYCLOAK_URL"], stack["SIMPTU_KEYCLOAK_ADMIN_USER"],
+                                stack["SIMPTU_KEYCLOAK_ADMIN_PASSWORD"])
+    await keycloak.remove(realm_admin, name)
 
     async def repaired() -> bool:
         schema = await db.fetchval("SELECT to_regclass($1)", f"{names.schema}.customers")
@@ -123,9 +128,11 @@ async def test_what_is_removed_by_hand_comes_back(
             k8s.AppsV1Api(kube).read_namespaced_deployment("agent", names.namespace)
         except k8s.ApiException:
             return False
-        return schema is not None and names.topic("outbound") in topics
+        return (schema is not None and names.topic("outbound") in topics
+                and await keycloak.check(realm_admin, name))
 
-    await wait_for(repaired, "schema, topic and Deployment recreated")
+    await wait_for(repaired, "schema, topic, Deployment and realm recreated")
+    await realm_admin.aclose()
 
 
 async def test_a_missing_secret_is_reported_until_it_exists(
