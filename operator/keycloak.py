@@ -3,7 +3,7 @@
 `ensure` creates the realm or brings its settings, roles and clients back to what the Tenant
 says; `check` tells whether it exists and is enabled; `remove` deletes it. All through
 Keycloak's admin REST API: creating a realm as the master admin, everything else as the realm's
-own operator account (see keycloak_admin for why).
+own operator account (see runtime/core/keycloak_admin for why).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from simptu.operator.keycloak_admin import (
+from simptu.runtime.core.keycloak_admin import (
     MASTER,
     OPERATOR_CLIENT,
     KeycloakAdmin,

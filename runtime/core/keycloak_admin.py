@@ -1,5 +1,5 @@
 """A client of Keycloak's admin REST API: as the master realm's admin, or as one realm's own
-operator account.
+operator account. Shared by the operator (realms) and the API (users of accepted invitations).
 
 Keycloak rebuilds the caller's identity on every admin call, and the master admin's identity
 grows with every realm (each new realm adds its management roles to the master `admin` role), so
