@@ -20,6 +20,7 @@ from simptu.runtime.core.keycloak_admin import (
     KeycloakError,
     RealmAccessRefused,
     RealmMissing,
+    create_user,
 )
 
 __all__ = ["KeycloakAdmin", "KeycloakError", "RealmSpec", "check", "ensure", "remove"]
@@ -196,17 +197,8 @@ async def _ensure_user(admin: KeycloakAdmin, realm: str, user: dict[str, Any]) -
     _raise_for(answer, f"finding user {user['username']} in {realm}")
     if answer.json():
         return
-    _raise_for(await admin.request("POST", f"/{realm}/users", json=user, realm=realm),
-               f"creating user {user['username']} in {realm}")
-    created = (await admin.request("GET", path, realm=realm)).json()[0]
-    roles = []
-    for name in user["realmRoles"]:
-        found = await admin.request("GET", f"/{realm}/roles/{name}", realm=realm)
-        _raise_for(found, f"reading role {name} of {realm}")
-        roles.append(found.json())
-    _raise_for(await admin.request("POST", f"/{realm}/users/{created['id']}/role-mappings/realm",
-                                   json=roles, realm=realm),
-               f"granting {user['username']} its role in {realm}")
+    fields = {key: value for key, value in user.items() if key != "realmRoles"}
+    await create_user(admin, realm, fields, list(user["realmRoles"]))
 
 
 async def check(admin: KeycloakAdmin, slug: str) -> bool:
