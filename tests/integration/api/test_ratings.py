@@ -37,19 +37,22 @@ async def test_a_completed_booking_is_rated_once_and_counts_for_its_service_and_
     booking = await booking_of_customer(api, customer, bookable)
     rating = {"booking_id": booking["id"], "score": 5, "comment": "gentle and on time"}
     early = await api.post("/v1/ratings", json=rating, headers=customer)
-    assert early.status_code == 409 and early.json()["type"].endswith("/not-completed")
+    assert early.status_code == 409
+    assert early.json()["type"].endswith("/not-completed")
 
     await complete(db, tenant_a, booking["id"])
     rated = await api.post("/v1/ratings", json=rating, headers=customer)
     assert rated.status_code == 201, rated.text
     assert rated.json()["service_id"] == str(bookable.consultation)
     again = await api.post("/v1/ratings", json=rating | {"score": 1}, headers=customer)
-    assert again.status_code == 409 and again.json()["type"].endswith("/already-rated")
+    assert again.status_code == 409
+    assert again.json()["type"].endswith("/already-rated")
 
     async with TenantUnitOfWork(db, tenant_a.names) as conn:
         stored = await conn.fetchrow("SELECT score, comment FROM ratings WHERE booking_id = $1",
                                      uuid.UUID(booking["id"]))
-    assert stored["score"] == 5 and b"gentle" not in stored["comment"]
+    assert stored["score"] == 5
+    assert b"gentle" not in stored["comment"]
 
     summary = await api.get("/v1/ratings/summary", headers=await as_user(tenant_a, "staff"))
     assert summary.status_code == 200, summary.text
@@ -69,7 +72,8 @@ async def test_a_closed_conversation_is_rated_once(
     session = (await api.post("/v1/chat/sessions", json={}, headers=customer)).json()["id"]
     rating = {"session_id": session, "score": 4}
     open_one = await api.post("/v1/ratings", json=rating, headers=customer)
-    assert open_one.status_code == 409 and open_one.json()["type"].endswith("/not-closed")
+    assert open_one.status_code == 409
+    assert open_one.json()["type"].endswith("/not-closed")
     assert (await api.post(f"/v1/chat/sessions/{session}/close", headers=customer)
             ).status_code == 200
     assert (await api.post("/v1/ratings", json=rating, headers=customer)).status_code == 201
