@@ -3,7 +3,7 @@
 `ensure` creates the realm or brings its settings, roles and clients back to what the Tenant
 says; `check` tells whether it exists and is enabled; `remove` deletes it. All through
 Keycloak's admin REST API: creating a realm as the master admin, everything else as the realm's
-own operator account (see keycloak_admin for why).
+own operator account (see runtime/core/keycloak_admin for why).
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from typing import Any
 
 import httpx
 
-from simptu.operator.keycloak_admin import (
+from simptu.runtime.core.keycloak_admin import (
     MASTER,
     OPERATOR_CLIENT,
     KeycloakAdmin,
     KeycloakError,
     RealmAccessRefused,
     RealmMissing,
+    create_user,
 )
 
 __all__ = ["KeycloakAdmin", "KeycloakError", "RealmSpec", "check", "ensure", "remove"]
@@ -196,17 +197,8 @@ async def _ensure_user(admin: KeycloakAdmin, realm: str, user: dict[str, Any]) -
     _raise_for(answer, f"finding user {user['username']} in {realm}")
     if answer.json():
         return
-    _raise_for(await admin.request("POST", f"/{realm}/users", json=user, realm=realm),
-               f"creating user {user['username']} in {realm}")
-    created = (await admin.request("GET", path, realm=realm)).json()[0]
-    roles = []
-    for name in user["realmRoles"]:
-        found = await admin.request("GET", f"/{realm}/roles/{name}", realm=realm)
-        _raise_for(found, f"reading role {name} of {realm}")
-        roles.append(found.json())
-    _raise_for(await admin.request("POST", f"/{realm}/users/{created['id']}/role-mappings/realm",
-                                   json=roles, realm=realm),
-               f"granting {user['username']} its role in {realm}")
+    fields = {key: value for key, value in user.items() if key != "realmRoles"}
+    await create_user(admin, realm, fields, list(user["realmRoles"]))
 
 
 async def check(admin: KeycloakAdmin, slug: str) -> bool:

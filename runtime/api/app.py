@@ -13,7 +13,17 @@ from simptu.runtime.api.cors import TenantCors
 from simptu.runtime.api.middleware import BodySizeLimit, RequestContext
 from simptu.runtime.api.platform import open_platform
 from simptu.runtime.api.problems import install_problem_handlers
-from simptu.runtime.api.routes import bookings, catalogue, guest, health, me, sessions
+from simptu.runtime.api.routes import (
+    access_codes,
+    bookings,
+    catalogue,
+    guest,
+    health,
+    invitations,
+    me,
+    ratings,
+    sessions,
+)
 from simptu.runtime.api.settings import ApiSettings
 
 
@@ -38,6 +48,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(sessions.router)
     app.include_router(catalogue.router)
     app.include_router(bookings.router)
+    app.include_router(invitations.router)
+    app.include_router(access_codes.router)
+    app.include_router(ratings.router)
     # Added last = outermost: the trace id is bound before anything else runs.
     app.add_middleware(TenantCors)
     app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)

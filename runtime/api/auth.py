@@ -1,5 +1,6 @@
 """Who is calling: a user of the tenant's realm (a verified OpenID Connect access token with its
-roles) or a website guest (a platform-signed guest token for one chat session)."""
+roles), a website guest (a platform-signed guest token for one chat session), or a customer
+without an account (a platform-signed token for a redeemed access code, read-only)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from simptu.runtime.api.platform import ApiPlatform
 from simptu.runtime.api.problems import ApiProblem
 from simptu.runtime.api.routing import Route
 from simptu.runtime.core import guest_tokens
+from simptu.runtime.core.customer_tokens import CustomerClaims, verify_platform_token
 from simptu.runtime.core.oidc import InvalidToken, OidcUnavailable
 
 STAFF_ROLES = ("platform-admin", "tenant-admin", "staff")
@@ -23,6 +25,8 @@ class Caller:
     roles: frozenset[str]
     # Set for a guest: the one chat session the guest may use.
     guest_session: uuid.UUID | None = None
+    # Set for a redeemed access code: the customer whose bookings and chats it may read.
+    customer_access: uuid.UUID | None = None
 
     def has_any(self, *roles: str) -> bool:
         return not self.roles.isdisjoint(roles)
@@ -39,7 +43,7 @@ async def authenticate(route: Route, platform: ApiPlatform) -> Caller:
         raise ApiProblem(401, "unauthenticated", "this endpoint needs a bearer token",
                          headers={"WWW-Authenticate": "Bearer"})
     if route.issuer == guest_tokens.ISSUER:
-        return _guest(route, platform)
+        return _platform_caller(route, platform)
     issuer = route.tenant.auth_issuer
     if issuer is None:
         raise ApiProblem(503, "tenant-without-realm",
@@ -55,15 +59,19 @@ async def authenticate(route: Route, platform: ApiPlatform) -> Caller:
     return Caller(route.tenant.slug, claims.subject, claims.roles)
 
 
-def _guest(route: Route, platform: ApiPlatform) -> Caller:
+def _platform_caller(route: Route, platform: ApiPlatform) -> Caller:
     try:
-        claims = guest_tokens.verify_guest_token(
+        claims = verify_platform_token(
             platform.settings.api_guest_token_secret.get_secret_value(), route.token or "")
     except InvalidToken as error:
         raise ApiProblem(401, "invalid-token", str(error), headers=CHALLENGE) from None
     if claims.tenant != route.tenant.slug:
         raise ApiProblem(403, "tenant-mismatch",
-                         f"the guest token is for another tenant than {route.tenant.slug!r}")
+                         f"the token is for another tenant than {route.tenant.slug!r}")
+    if isinstance(claims, CustomerClaims):
+        # The customer's id as subject: bookings and chats treat it as their own customer.
+        return Caller(claims.tenant, str(claims.customer_id), frozenset({"customer"}),
+                      customer_access=claims.customer_id)
     return Caller(claims.tenant, f"guest:{claims.session_id}", frozenset(),
                   guest_session=claims.session_id)
 

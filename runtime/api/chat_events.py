@@ -20,7 +20,7 @@ from simptu.runtime.core.registry import TenantRecord
 SOURCE = "/simptu/api"
 
 
-def _traceparent() -> str | None:
+def current_traceparent() -> str | None:
     trace_id = structlog.contextvars.get_contextvars().get("trace_id")
     return f"00-{trace_id}-{secrets.token_hex(8)}-01" if trace_id else None
 
@@ -30,7 +30,7 @@ async def message_received(conn: asyncpg.Connection, tenant: TenantRecord,
                            sealed_body: bytes) -> None:
     event = CloudEvent(
         source=SOURCE, type="io.simptu.chat.message.received", tenantid=tenant.slug,
-        subject=str(session["id"]), traceparent=_traceparent(),
+        subject=str(session["id"]), traceparent=current_traceparent(),
         data={"session_id": str(session["id"]), "message_id": str(message["id"]),
               "seq": message["seq"], "author": message["author"],
               "channel": session["channel"], "locale": session["locale"],
@@ -42,7 +42,7 @@ async def session_changed(conn: asyncpg.Connection, tenant: TenantRecord,
                           session: asyncpg.Record, status: str) -> None:
     event = CloudEvent(
         source=SOURCE, type=f"io.simptu.chat.session.{status}", tenantid=tenant.slug,
-        subject=str(session["id"]), traceparent=_traceparent(),
+        subject=str(session["id"]), traceparent=current_traceparent(),
         data={"session_id": str(session["id"]), "status": status,
               "channel": session["channel"]})
     await enqueue(conn, event, tenant.names.topic("events"), str(session["id"]))

@@ -12,7 +12,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from simptu.runtime.api.auth import Caller, authenticate, require_role
 from simptu.runtime.api.platform import ApiPlatform
+from simptu.runtime.api.problems import ApiProblem
 from simptu.runtime.api.routing import Route, route_request
+from simptu.runtime.core.crypto import TenantCipher
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import TenantRecord
 
@@ -48,8 +50,17 @@ async def get_tenant(route: RouteDep) -> TenantRecord:
 TenantDep = Annotated[TenantRecord, Depends(get_tenant)]
 
 
-async def get_caller(route: RouteDep, platform: PlatformDep) -> Caller:
-    return await authenticate(route, platform)
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def get_caller(request: Request, route: RouteDep, platform: PlatformDep) -> Caller:
+    caller = await authenticate(route, platform)
+    # An access code is shown to whoever holds the customer's phone for a minute: its token
+    # only reads, so it cannot book, cancel or speak for the customer.
+    if caller.customer_access is not None and request.method not in READ_METHODS:
+        raise ApiProblem(403, "read-only-token",
+                         "an access-code token only reads bookings and conversations")
+    return caller
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
@@ -71,3 +82,12 @@ async def unit_of_work(tenant: TenantDep,
 # scope="function": the transaction commits before the response is sent, so a client never
 # sees success for a change that then fails to commit.
 UnitOfWork = Annotated[asyncpg.Connection, Depends(unit_of_work, scope="function")]
+
+
+async def cipher_of(platform: PlatformDep, tenant: TenantDep,
+                    conn: UnitOfWork) -> TenantCipher:
+    return platform.keyring.cipher(tenant.names, conn)
+
+
+# Seals, opens and indexes the tenant's fields inside the request's unit of work.
+CipherDep = Annotated[TenantCipher, Depends(cipher_of)]

@@ -1,5 +1,6 @@
 """What the API makes once at start-up and shares between requests: the database pool, Redis,
-the Kafka producer, the registry, the token verifier, the key ring and the rate limiters."""
+the Kafka producer, the registry, the token verifier, the key ring, the rate limiters and the
+Keycloak admin client of invitations."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from simptu.runtime.api.settings import ApiSettings
 from simptu.runtime.core.crypto import KeyRing, OpenBaoTransit
 from simptu.runtime.core.database import create_pool
 from simptu.runtime.core.events import EventProducer
+from simptu.runtime.core.keycloak_admin import KeycloakAdmin
 from simptu.runtime.core.oidc import OidcVerifier
 from simptu.runtime.core.rate_limit import RateLimiter
 from simptu.runtime.core.redis_client import connect_redis
@@ -32,6 +34,9 @@ class ApiPlatform:
     keyring: KeyRing
     guest_limiter: RateLimiter
     request_limiter: RateLimiter
+    access_code_limiter: RateLimiter
+    # None when no realm secret key is set: invitations cannot be accepted then.
+    keycloak: KeycloakAdmin | None
 
 
 @asynccontextmanager
@@ -47,6 +52,13 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
             EventProducer(settings.kafka_bootstrap, client_id="simptu-api"))
         keyring = await stack.enter_async_context(
             KeyRing(pool, OpenBaoTransit.from_settings(settings), redis))
+        keycloak = None
+        if settings.keycloak_realm_secret_key.get_secret_value():
+            # No master credentials: realm-local logins only (see ApiSettings).
+            keycloak = KeycloakAdmin(settings.keycloak_url, "", "",
+                                     secret_key=settings.keycloak_realm_secret_key
+                                     .get_secret_value(), attempts=2)
+            stack.push_async_callback(keycloak.aclose)
         yield ApiPlatform(
             settings=settings, pool=pool, redis=redis, producer=producer,
             registry=TenantRegistry(pool, redis, ttl=settings.registry_cache_ttl),
@@ -57,4 +69,8 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
             guest_limiter=RateLimiter(redis, "guest-token", settings.api_guest_rate_limit,
                                       settings.api_guest_rate_window),
             request_limiter=RateLimiter(redis, "request", settings.api_rate_limit,
-                                        settings.api_rate_window))
+                                        settings.api_rate_window),
+            access_code_limiter=RateLimiter(redis, "access-code",
+                                            settings.api_access_code_rate_limit,
+                                            settings.api_access_code_rate_window),
+            keycloak=keycloak)

@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection
 from simptu.runtime.api.platform import ApiPlatform
 from simptu.runtime.api.problems import ApiProblem
 from simptu.runtime.core import guest_tokens
+from simptu.runtime.core.customer_tokens import verify_platform_token
 from simptu.runtime.core.oidc import InvalidToken, unverified_issuer
 from simptu.runtime.core.rate_limit import RateLimiter
 from simptu.runtime.core.registry import TenantRecord, UnknownTenant
@@ -115,9 +116,9 @@ async def route_request(request: HTTPConnection, platform: ApiPlatform) -> Route
 
 
 async def _tenant_of_issuer(platform: ApiPlatform, issuer: str, token: str) -> TenantRecord:
-    if issuer == guest_tokens.ISSUER:  # a guest token names its tenant in a signed claim
+    if issuer == guest_tokens.ISSUER:  # guest and customer tokens name it in a signed claim
         try:
-            claims = guest_tokens.verify_guest_token(
+            claims = verify_platform_token(
                 platform.settings.api_guest_token_secret.get_secret_value(), token)
         except InvalidToken as error:
             raise ApiProblem(401, "invalid-token", str(error)) from None

@@ -31,3 +31,17 @@ class ApiSettings(CoreSettings):
     api_jwks_cache_ttl: int = Field(default=3600, ge=1)
     api_jwks_refetch_interval: int = Field(default=30, ge=1)
     api_log_level: str = "INFO"
+    # Invitations: how long an invitation's token can be accepted (seconds).
+    api_invitation_ttl: int = Field(default=7 * 86_400, ge=300, le=90 * 86_400)
+    # Users of accepted invitations are created through Keycloak's admin API as the tenant
+    # realm's own `simptu-operator` account, whose secret this key derives (as the operator
+    # does): the API never holds the master admin's password, and each call reaches one realm.
+    keycloak_url: str = "http://127.0.0.1:58080"
+    keycloak_realm_secret_key: SecretStr = SecretStr("")
+    # Access codes: lifetime, wrong guesses a code survives, the token a redeemed code gives,
+    # and redemption attempts per tenant and client address per window.
+    api_access_code_ttl: int = Field(default=86_400, ge=60, le=30 * 86_400)
+    api_access_code_attempts: int = Field(default=5, ge=1, le=20)
+    api_access_token_ttl: int = Field(default=1800, ge=60, le=86_400)
+    api_access_code_rate_limit: int = Field(default=10, ge=1)
+    api_access_code_rate_window: float = Field(default=300.0, gt=0)

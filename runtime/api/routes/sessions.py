@@ -24,7 +24,7 @@ from simptu.runtime.api.chat_models import (
     SessionPage,
     SessionStatus,
 )
-from simptu.runtime.api.dependencies import CallerDep, PlatformDep, TenantDep, UnitOfWork
+from simptu.runtime.api.dependencies import CallerDep, CipherDep, TenantDep, UnitOfWork
 from simptu.runtime.api.pagination import (
     MAX_PAGE,
     after_time_and_id,
@@ -33,7 +33,6 @@ from simptu.runtime.api.pagination import (
     time_and_id_cursor,
 )
 from simptu.runtime.api.problems import ApiProblem, problem_responses
-from simptu.runtime.core.crypto import TenantCipher
 
 router = APIRouter(prefix="/v1/chat/sessions", tags=["chat"])
 ERRORS = problem_responses(400, 401, 403, 404, 409, 422, 429, 503)
@@ -51,17 +50,11 @@ async def chat_caller(caller: CallerDep) -> Caller:
 ChatCaller = Annotated[Caller, Depends(chat_caller)]
 
 
-async def cipher_of(platform: PlatformDep, tenant: TenantDep,
-                    conn: UnitOfWork) -> TenantCipher:
-    return platform.keyring.cipher(tenant.names, conn)
-
-
-CipherDep = Annotated[TenantCipher, Depends(cipher_of)]
-
-
 def may_see(caller: Caller, session: asyncpg.Record) -> bool:
     if caller.guest_session is not None:
         return bool(caller.guest_session == session["id"])
+    if caller.customer_access is not None:  # conversations the business has with the customer
+        return bool(caller.customer_access == session["customer_id"])
     return caller.is_staff or session["owner_subject"] == caller.subject
 
 
@@ -104,8 +97,10 @@ async def list_sessions(caller: ChatCaller, conn: UnitOfWork, limit: Limit = 20,
     """Newest first; filters combine; `next_cursor` pages on."""
     after = after_time_and_id(cursor)
     where = chat_store.SessionFilter(
-        owner=None if caller.is_staff or caller.guest_session else caller.subject,
-        only_id=caller.guest_session, channel=channel, status=status, customer_id=customer_id,
+        owner=None if caller.is_staff or caller.guest_session or caller.customer_access
+        else caller.subject,
+        only_id=caller.guest_session, channel=channel, status=status,
+        customer_id=caller.customer_access or customer_id,
         created_from=created_from, created_until=created_until)
     rows = await chat_store.list_sessions(conn, where, after, limit + 1)
     items = [ChatSession.model_validate(dict(row)) for row in rows[:limit]]

@@ -117,9 +117,12 @@ def tenant_b(api_tenants: tuple[ApiTenant, ApiTenant]) -> ApiTenant:
 
 
 @pytest.fixture(scope="session")
-def api_settings(core_settings: CoreSettings) -> ApiSettings:
+def api_settings(core_settings: CoreSettings, stack: StackEnv) -> ApiSettings:
     return ApiSettings.model_validate(
         core_settings.model_dump() | {
+            # The test realms' operator accounts derive from the admin password (no key set).
+            "keycloak_url": stack["SIMPTU_KEYCLOAK_URL"],
+            "keycloak_realm_secret_key": stack["SIMPTU_KEYCLOAK_ADMIN_PASSWORD"],
             "api_base_domain": BASE_DOMAIN,
             "api_guest_token_secret": secrets.token_urlsafe(40),
             "api_guest_rate_limit": 3, "api_max_body_bytes": 4096})

@@ -5,6 +5,7 @@ so a new endpoint is checked without anyone remembering to add it."""
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import httpx
@@ -20,6 +21,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "ServiceSpec": {"name": "Check-up", "duration_minutes": 30, "price": "100.00",
                     "currency": "RON"},
     "ResourceSpec": {"name": "Dr. Ana Popescu", "kind": "staff"},
+    "InvitationCreate": {"email": "someone@example.com", "role": "staff"},
+    "InvitationAccept": {"password": "a long Passw0rd!", "first_name": "B", "last_name": "B"},
 }
 
 
@@ -72,6 +75,15 @@ async def test_tenant_bs_tokens_reach_nothing_of_tenant_a(
     booked = await api.post("/v1/bookings", json=bodies["BookingCreate"], headers=customer_a)
     assert booked.status_code == 201, booked.text
     booking_a = values["booking_id"] = booked.json()["id"]
+    values["customer_id"] = booked.json()["customer_id"]
+    admin_a = {"Host": tenant_a.host,
+               "Authorization": f"Bearer {await token_for(tenant_a, 'admin')}"}
+    invited = await api.post("/v1/invitations", headers=admin_a,
+                             json={"email": f"{uuid.uuid4().hex}@example.com", "role": "staff"})
+    assert invited.status_code == 201, invited.text
+    values |= {"invitation_id": invited.json()["id"], "token": invited.json()["token"]}
+    bodies |= {"AccessCodeRedeem": {"code": "00000000", "customer_id": values["customer_id"]},
+               "RatingCreate": {"booking_id": booking_a, "score": 5}}
     checked = 0
     for user in ("admin", "staff", "customer"):
         bearer = {"Authorization": f"Bearer {await token_for(tenant_b, user)}",
@@ -89,7 +101,8 @@ async def test_tenant_bs_tokens_reach_nothing_of_tenant_a(
                     assert answer.status_code < 500, where
                 else:
                     assert answer.status_code in (403, 404), f"{where}: {answer.status_code}"
-                assert not {session_a, booking_a} & shown_ids(answer), where
+                assert not {session_a, booking_a, values["invitation_id"]} & shown_ids(answer), \
+                    where
                 assert "secret of A" not in answer.text, where
                 checked += 1
     assert checked >= 3 * 3 * 8

@@ -13,7 +13,7 @@ import pytest
 from simptu.devstack.envfile import StackEnv
 from simptu.operator import keycloak
 from simptu.operator.keycloak import KeycloakAdmin, RealmSpec
-from simptu.operator.keycloak_admin import OPERATOR_CLIENT
+from simptu.runtime.core.keycloak_admin import OPERATOR_CLIENT
 
 
 @pytest.fixture

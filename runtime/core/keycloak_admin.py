@@ -1,5 +1,5 @@
 """A client of Keycloak's admin REST API: as the master realm's admin, or as one realm's own
-operator account.
+operator account. Shared by the operator (realms) and the API (users of accepted invitations).
 
 Keycloak rebuilds the caller's identity on every admin call, and the master admin's identity
 grows with every realm (each new realm adds its management roles to the master `admin` role), so
@@ -156,3 +156,43 @@ class KeycloakAdmin:
         if answer.status_code == 404:
             return RealmMissing(f"realm {realm} does not exist")
         return RealmAccessRefused(f"the operator account of realm {realm} was refused {said}")
+
+
+class UserExists(KeycloakError):
+    """The realm has a user with this username or e-mail already."""
+
+
+class UserRefused(KeycloakError):
+    """Keycloak refused the user as given (a password its policy refuses, a bad attribute)."""
+
+
+async def create_user(admin: KeycloakAdmin, realm: str, user: dict[str, Any],
+                      roles: list[str]) -> str:
+    """Create `user` (a Keycloak UserRepresentation) with realm `roles`, as the realm's own
+    operator account; returns its id. A user whose roles cannot be granted is deleted again,
+    so a failure leaves nothing half made."""
+    created = await admin.request("POST", f"/{realm}/users", json=user, realm=realm)
+    if created.status_code == 409:
+        raise UserExists(f"realm {realm} has a user {user.get('username')!r} already")
+    if created.status_code == 400:
+        said = created.json().get("errorMessage", created.text[:200]) if created.content else ""
+        raise UserRefused(f"realm {realm} refused the user: {said}")
+    if created.status_code != 201:
+        raise KeycloakError(f"creating a user in {realm} failed ({created.status_code}): "
+                            f"{created.text[:300]}")
+    user_id = created.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+    try:
+        granted = []
+        for name in roles:
+            found = await admin.request("GET", f"/{realm}/roles/{name}", realm=realm)
+            if found.status_code != 200:
+                raise KeycloakError(f"reading role {name} of {realm} failed ({found.status_code})")
+            granted.append(found.json())
+        mapped = await admin.request("POST", f"/{realm}/users/{user_id}/role-mappings/realm",
+                                     json=granted, realm=realm)
+        if mapped.status_code >= 400:
+            raise KeycloakError(f"granting roles in {realm} failed ({mapped.status_code})")
+    except KeycloakError:
+        await admin.request("DELETE", f"/{realm}/users/{user_id}", realm=realm)
+        raise
+    return user_id

@@ -1,0 +1,73 @@
+"""Customer access codes: staff issue a one-time code for a customer; the customer, with no
+account, redeems it for a short-lived token that reads their bookings and conversations.
+Redemption is rate-limited per tenant and address, and each code dies after a few wrong
+guesses, after its first use, or when it expires."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from simptu.runtime.api import access_code_store
+from simptu.runtime.api.access_code_models import AccessCodeRedeem, CustomerAccess, NewAccessCode
+from simptu.runtime.api.auth import STAFF_ROLES, Caller
+from simptu.runtime.api.dependencies import CipherDep, PlatformDep, TenantDep, UnitOfWork, role
+from simptu.runtime.api.one_time_secrets import new_access_code
+from simptu.runtime.api.problems import ApiProblem, problem_responses
+from simptu.runtime.api.routing import client_address, within_limit
+from simptu.runtime.core.customer_tokens import issue_customer_token
+from simptu.runtime.core.database import TenantUnitOfWork
+
+router = APIRouter(prefix="/v1", tags=["access codes"])
+StaffCaller = Annotated[Caller, Depends(role(*STAFF_ROLES))]
+# Refusals of a redemption; a wrong code and an unknown customer look the same.
+REFUSALS: dict[str, tuple[int, str, str]] = {
+    "wrong": (404, "invalid-code", "no live access code matches this customer and code"),
+    "used": (409, "code-used", "this access code was used already"),
+    "expired": (410, "code-expired", "this access code has expired"),
+    "locked": (410, "code-locked", "this access code had too many wrong attempts"),
+}
+
+
+@router.post("/customers/{customer_id}/access-codes", status_code=201,
+             response_model=NewAccessCode,
+             responses=problem_responses(400, 401, 403, 404, 422, 429, 503))
+async def issue_access_code(customer_id: uuid.UUID, caller: StaffCaller, platform: PlatformDep,
+                            conn: UnitOfWork, cipher: CipherDep) -> NewAccessCode:
+    """A one-time code for the customer, shown in this answer only."""
+    if await conn.fetchval("SELECT 1 FROM customers WHERE id = $1", customer_id) is None:
+        raise ApiProblem(404, "unknown-customer", f"there is no customer {customer_id}")
+    code = new_access_code()
+    settings = platform.settings
+    row = await access_code_store.issue(
+        conn, cipher, customer_id, code, issued_by=caller.subject,
+        ttl=dt.timedelta(seconds=settings.api_access_code_ttl),
+        max_attempts=settings.api_access_code_attempts)
+    return NewAccessCode(id=row["id"], customer_id=customer_id, code=code,
+                         expires_at=row["expires_at"], max_attempts=row["max_attempts"])
+
+
+@router.post("/access-codes/redeem", response_model=CustomerAccess,
+             responses=problem_responses(400, 403, 404, 409, 410, 422, 429, 503))
+async def redeem_access_code(body: AccessCodeRedeem, request: Request, tenant: TenantDep,
+                             platform: PlatformDep) -> CustomerAccess:
+    """No sign-in: the code is the proof. A wrong code is 404, a used one 409, an expired or
+    locked one 410; too many attempts from one address are 429."""
+    await within_limit(platform.access_code_limiter, tenant, client_address(request),
+                       "access-code attempts")
+    # Own transaction: a wrong guess must be counted even though the answer is an error.
+    async with TenantUnitOfWork(platform.pool, tenant.names) as conn:
+        cipher = platform.keyring.cipher(tenant.names, conn)
+        customer_id = await access_code_store.find_customer(
+            conn, cipher, customer_id=body.customer_id, email=body.email, phone=body.phone)
+        outcome = ("wrong" if customer_id is None
+                   else await access_code_store.redeem(conn, cipher, customer_id, body.code))
+    if outcome != "redeemed" or customer_id is None:
+        raise ApiProblem(*REFUSALS[outcome])
+    token, claims = issue_customer_token(
+        platform.settings.api_guest_token_secret.get_secret_value(), tenant.slug, customer_id,
+        dt.timedelta(seconds=platform.settings.api_access_token_ttl))
+    return CustomerAccess(token=token, customer_id=customer_id, expires_at=claims.expires_at)
