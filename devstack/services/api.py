@@ -41,10 +41,6 @@ class Api(Service):
     def launch(self, ctx: Context) -> Launch:
         env = read_env_file(ctx.settings.env_file)
         env.update(self.env(ctx), SIMPTU_API_HOST=ctx.settings.host)
-        # The key the operator derives each realm's `simptu-operator` secret from (the admin
-        # password when unset): only this process gets it, to create invited users.
-        env.setdefault("SIMPTU_KEYCLOAK_REALM_SECRET_KEY",
-                       env.get("SIMPTU_KEYCLOAK_ADMIN_PASSWORD", ""))
         return Launch(argv=[sys.executable, "-m", "simptu.runtime.api"], env=env)
 
     async def probe(self, ctx: Context) -> None:

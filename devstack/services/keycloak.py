@@ -52,7 +52,9 @@ class Keycloak(Service):
     def env(self, ctx: Context) -> dict[str, str]:
         return {"SIMPTU_KEYCLOAK_URL": self.url(ctx),
                 "SIMPTU_KEYCLOAK_ADMIN_USER": ADMIN_USER,
-                "SIMPTU_KEYCLOAK_ADMIN_PASSWORD": ctx.secret("keycloak_admin_password")}
+                "SIMPTU_KEYCLOAK_ADMIN_PASSWORD": ctx.secret("keycloak_admin_password"),
+                # Each realm's `simptu-operator` secret derives from it (operator and API).
+                "SIMPTU_KEYCLOAK_REALM_SECRET_KEY": ctx.secret("keycloak_realm_secret_key", 32)}
 
     def endpoint(self, ctx: Context) -> str:
         return self.url(ctx)

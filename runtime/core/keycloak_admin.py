@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,13 @@ class KeycloakAdmin:
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _master_slots: asyncio.Semaphore | None = None
     _http: httpx.AsyncClient | None = None
+
+    @classmethod
+    def from_environment(cls, values: Mapping[str, str]) -> KeycloakAdmin:
+        """From the SIMPTU_KEYCLOAK_* settings the local stack writes to its env file."""
+        return cls(values["SIMPTU_KEYCLOAK_URL"], values["SIMPTU_KEYCLOAK_ADMIN_USER"],
+                   values["SIMPTU_KEYCLOAK_ADMIN_PASSWORD"],
+                   values.get("SIMPTU_KEYCLOAK_REALM_SECRET_KEY", ""))
 
     def issuer(self, realm: str) -> str:
         return f"{self.base_url.rstrip('/')}/realms/{realm}"

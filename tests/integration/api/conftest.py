@@ -58,9 +58,7 @@ TokenFor = Callable[[ApiTenant, str], Awaitable[str]]
 
 @pytest.fixture(scope="session")
 async def keycloak_admin_client(stack: StackEnv) -> AsyncIterator[keycloak.KeycloakAdmin]:
-    admin = keycloak.KeycloakAdmin(stack["SIMPTU_KEYCLOAK_URL"],
-                                   stack["SIMPTU_KEYCLOAK_ADMIN_USER"],
-                                   stack["SIMPTU_KEYCLOAK_ADMIN_PASSWORD"])
+    admin = keycloak.KeycloakAdmin.from_environment(stack.values)
     yield admin
     await admin.aclose()
 
@@ -120,9 +118,8 @@ def tenant_b(api_tenants: tuple[ApiTenant, ApiTenant]) -> ApiTenant:
 def api_settings(core_settings: CoreSettings, stack: StackEnv) -> ApiSettings:
     return ApiSettings.model_validate(
         core_settings.model_dump() | {
-            # The test realms' operator accounts derive from the admin password (no key set).
             "keycloak_url": stack["SIMPTU_KEYCLOAK_URL"],
-            "keycloak_realm_secret_key": stack["SIMPTU_KEYCLOAK_ADMIN_PASSWORD"],
+            "keycloak_realm_secret_key": stack["SIMPTU_KEYCLOAK_REALM_SECRET_KEY"],
             "api_base_domain": BASE_DOMAIN,
             "api_guest_token_secret": secrets.token_urlsafe(40),
             "api_guest_rate_limit": 3, "api_max_body_bytes": 4096})

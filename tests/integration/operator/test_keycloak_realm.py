@@ -18,8 +18,7 @@ from simptu.runtime.core.keycloak_admin import OPERATOR_CLIENT
 
 @pytest.fixture
 async def admin(stack: StackEnv) -> KeycloakAdmin:
-    return KeycloakAdmin(stack["SIMPTU_KEYCLOAK_URL"], stack["SIMPTU_KEYCLOAK_ADMIN_USER"],
-                         stack["SIMPTU_KEYCLOAK_ADMIN_PASSWORD"])
+    return KeycloakAdmin.from_environment(stack.values)
 
 
 @pytest.fixture

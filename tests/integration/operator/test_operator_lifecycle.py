@@ -116,8 +116,7 @@ async def test_what_is_removed_by_hand_comes_back(
     k8s.AppsV1Api(kube).delete_namespaced_deployment("agent", names.namespace)
     async with kafka_admin(stack.kafka_bootstrap) as admin:
         await admin.delete_topics([names.topic("outbound")])
-    realm_admin = KeycloakAdmin(stack["SIMPTU_KEYCLOAK_URL"], stack["SIMPTU_KEYCLOAK_ADMIN_USER"],
-                                stack["SIMPTU_KEYCLOAK_ADMIN_PASSWORD"])
+    realm_admin = KeycloakAdmin.from_environment(stack.values)
     await keycloak.remove(realm_admin, name)
 
     async def repaired() -> bool:

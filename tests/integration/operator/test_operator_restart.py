@@ -68,8 +68,7 @@ async def test_a_restarted_operator_finishes_without_duplicates(
     assert await db.fetchval("SELECT count(*) FROM platform.tenants WHERE slug = $1", name) == 1
     async with kafka_admin(stack.kafka_bootstrap) as admin:
         assert set(tenant_topics(names)) <= set(await admin.list_topics())
-    admin_api = KeycloakAdmin(stack["SIMPTU_KEYCLOAK_URL"], stack["SIMPTU_KEYCLOAK_ADMIN_USER"],
-                              stack["SIMPTU_KEYCLOAK_ADMIN_PASSWORD"])
+    admin_api = KeycloakAdmin.from_environment(stack.values)
     clients = (await admin_api.request("GET", f"/{name}/clients")).json()
     ours = [c["clientId"] for c in clients if c["clientId"].startswith("simptu-")]
     assert sorted(ours) == ["simptu-agent", "simptu-operator", "simptu-web"]
