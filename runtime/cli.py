@@ -6,6 +6,10 @@ import argparse
 import asyncio
 import sys
 
+import asyncpg
+
+from simptu.runtime.core.bookings.demo import seed_demo_tenant
+from simptu.runtime.core.bookings.errors import BookingError
 from simptu.runtime.core.database import create_pool
 from simptu.runtime.core.migrations import (
     Migration,
@@ -25,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "migrate", help="upgrade the platform registry and every tenant schema to the latest "
         "migrations (safe to run concurrently and repeatedly)")
+    seed = commands.add_parser(
+        "seed-demo-catalogue", help="give demo tenants the services, staff, rooms or classes "
+        "and schedules of their business type (seeding again updates them in place)")
+    seed.add_argument("slugs", nargs="+", metavar="SLUG", help="a tenant in the registry")
     return parser
 
 
@@ -48,12 +56,31 @@ async def migrate(settings: CoreSettings) -> int:
     return 1 if report.failed else 0
 
 
+async def seed_demo_catalogues(settings: CoreSettings, slugs: list[str]) -> int:
+    pool = await create_pool(settings)
+    try:
+        for slug in slugs:
+            business_type = await seed_demo_tenant(pool, slug)
+            print(f"{slug}: {business_type} demo catalogue seeded", flush=True)
+    except BookingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except asyncpg.UndefinedTableError as error:
+        print(f"error: {error}: run `simptu migrate` first", file=sys.stderr)
+        return 1
+    finally:
+        await pool.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = CoreSettings()  # type: ignore[call-arg]  # filled from the environment
     try:
         if args.command == "migrate":
             return asyncio.run(migrate(settings))
+        if args.command == "seed-demo-catalogue":
+            return asyncio.run(seed_demo_catalogues(settings, args.slugs))
     except MigrationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

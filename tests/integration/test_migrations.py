@@ -94,7 +94,8 @@ async def test_simptu_migrate_upgrades_every_tenant_with_progress(
 ) -> None:
     tenant = await make_tenant()
     async with db.acquire() as conn:
-        await conn.execute(f"DROP TABLE {tenant.schema}.customers")
+        # CASCADE: later migrations reference customers (bookings.customer_id).
+        await conn.execute(f"DROP TABLE {tenant.schema}.customers CASCADE")
         await conn.execute(f"DELETE FROM {tenant.schema}.schema_migrations WHERE version = 1")
     env = {**stack.values, "PATH": "/usr/bin:/bin"}
     proc = await asyncio.create_subprocess_exec(
@@ -115,7 +116,7 @@ async def test_one_broken_tenant_is_reported_and_the_others_still_upgrade(
     async with db.acquire() as conn:
         await drop_tenant_schema(conn, broken)  # registered, but its role and schema are gone
         await conn.execute(f"DELETE FROM {healthy.schema}.schema_migrations WHERE version = 1")
-        await conn.execute(f"DROP TABLE {healthy.schema}.customers")
+        await conn.execute(f"DROP TABLE {healthy.schema}.customers CASCADE")
     report = await migrations.migrate_all_tenants(db)
     assert "does not exist" in report.failed[broken.slug]
     assert healthy.slug not in report.failed

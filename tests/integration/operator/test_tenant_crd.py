@@ -16,6 +16,8 @@ import pytest
 import yaml
 from kubernetes import client as k8s
 
+from simptu.operator.admission import MANY, SINGLE
+
 from .conftest import CRDS, EXAMPLES, Kubectl, Manifest, Tenants
 
 # What the API server fills in for a Tenant that gives only displayName and businessType.
@@ -217,11 +219,29 @@ def test_a_tenant_with_only_display_name_and_business_type_gets_every_default(
 def test_each_example_is_stored_as_written_with_defaults_filled_in(
     tenants: Tenants, unique: str, file_name: str
 ) -> None:
-    manifest = example(file_name)
+    manifest = with_own_channel_identifiers(example(file_name), unique)
     name = f"{unique}-{file_name.removesuffix('.yaml')}"
     tenants.apply(changed(manifest, {"metadata.name": name}))
 
     assert tenants.get(name)["spec"] == with_defaults(DEFAULT_SPEC, manifest["spec"])
+
+
+def with_own_channel_identifiers(manifest: Manifest, unique: str) -> Manifest:
+    """The example with channel identifiers of its own: the admission webhook refuses a copy
+    that claims the live demo tenant's WhatsApp number, e-mail addresses and so on."""
+    copied = copy.deepcopy(manifest)
+    channels = copied["spec"].get("channels") or {}
+    digits = str(int(unique[1:], 16))
+    for channel, (field, _) in SINGLE.items():
+        if field in (channels.get(channel) or {}):
+            channels[channel][field] = digits
+    for channel, (field, _) in MANY.items():
+        values = (channels.get(channel) or {}).get(field)
+        if values:
+            channels[channel][field] = [f"+4{digits}{i}" if channel == "twilio"
+                                        else f"desk{i}@{unique}.example"
+                                        for i in range(len(values))]
+    return copied
 
 
 def test_the_examples_cover_each_business_and_deletion_policy_they_promise() -> None:

@@ -1,0 +1,125 @@
+"""The tenant's catalogue: services, the resources that offer them and their weekly hours; read
+by availability and booking, written by the demo seeding (and later by admin endpoints)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+import asyncpg
+
+from simptu.runtime.core.bookings.errors import InvalidRequest, NotFound
+from simptu.runtime.core.bookings.models import Resource, ResourceSpec, Service, ServiceSpec
+
+SERVICE_COLUMNS = ("id, name, description, kind, duration_minutes, buffer_minutes, price, "
+                   "currency, check_in, check_out")
+RESOURCE_QUERY = """
+    SELECT r.id, r.name, r.kind, r.capacity,
+           coalesce(array_agg(rs.service_id ORDER BY rs.service_id)
+                    FILTER (WHERE rs.service_id IS NOT NULL), '{}') AS service_ids,
+           (SELECT coalesce(json_agg(json_build_object('weekday', s.weekday, 'opens', s.opens,
+                                                       'closes', s.closes)
+                                     ORDER BY s.weekday, s.opens), '[]')
+            FROM schedules s WHERE s.resource_id = r.id) AS hours
+    FROM resources r LEFT JOIN resource_services rs ON rs.resource_id = r.id
+    WHERE r.active AND ($1::uuid IS NULL OR r.id = $1)
+      AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM resource_services o
+                                       WHERE o.resource_id = r.id AND o.service_id = $2))
+    GROUP BY r.id ORDER BY r.name"""
+
+
+def _service(row: asyncpg.Record) -> Service:
+    return Service.model_validate(dict(row))
+
+
+def _resource(row: asyncpg.Record) -> Resource:
+    return Resource.model_validate(dict(row) | {"hours": json.loads(row["hours"])})
+
+
+async def list_services(conn: asyncpg.Connection) -> list[Service]:
+    """The services on sale, by name."""
+    rows = await conn.fetch(f"SELECT {SERVICE_COLUMNS} FROM services WHERE active ORDER BY name")  # noqa: S608
+    return [_service(row) for row in rows]
+
+
+async def get_service(conn: asyncpg.Connection, service_id: uuid.UUID) -> Service:
+    row = await conn.fetchrow(
+        f"SELECT {SERVICE_COLUMNS} FROM services WHERE id = $1 AND active", service_id)  # noqa: S608
+    if row is None:
+        raise NotFound(f"there is no service {service_id}")
+    return _service(row)
+
+
+async def list_resources(conn: asyncpg.Connection,
+                         service_id: uuid.UUID | None = None) -> list[Resource]:
+    """The bookable resources, by name; with `service_id`, only those offering it."""
+    return [_resource(row) for row in await conn.fetch(RESOURCE_QUERY, None, service_id)]
+
+
+async def get_resource(conn: asyncpg.Connection, resource_id: uuid.UUID) -> Resource:
+    row = await conn.fetchrow(RESOURCE_QUERY, resource_id, None)
+    if row is None:
+        raise NotFound(f"there is no bookable resource {resource_id}")
+    return _resource(row)
+
+
+async def resources_offering(conn: asyncpg.Connection, service: Service,
+                             resource_id: uuid.UUID | None) -> list[Resource]:
+    """`resource_id` if it offers `service`, or, without one, every resource that does."""
+    if resource_id is None:
+        return await list_resources(conn, service.id)
+    resource = await get_resource(conn, resource_id)
+    if service.id not in resource.service_ids:
+        raise InvalidRequest(f"{resource.name} does not offer {service.name}")
+    return [resource]
+
+
+async def save_service(conn: asyncpg.Connection, spec: ServiceSpec) -> Service:
+    """Create the service named `spec.name`, or update it to match `spec`."""
+    values: dict[str, Any] = spec.model_dump()
+    columns = list(values)
+    updates = ", ".join(f"{column} = excluded.{column}" for column in columns if column != "name")
+    row = await conn.fetchrow(
+        f"INSERT INTO services ({', '.join(columns)}) "  # noqa: S608 - column names are ours
+        f"VALUES ({', '.join(f'${i}' for i in range(1, len(columns) + 1))}) "
+        f"ON CONFLICT (name) DO UPDATE SET {updates}, active = true, updated_at = now() "
+        f"RETURNING {SERVICE_COLUMNS}", *values.values())
+    return _service(row)
+
+
+async def save_resource(conn: asyncpg.Connection, spec: ResourceSpec) -> Resource:
+    """Create the resource named `spec.name` or update it; its services and weekly hours are
+    replaced by those of `spec`."""
+    service_ids = await _service_ids(conn, spec.services)
+    resource_id = await conn.fetchval(
+        "INSERT INTO resources (name, kind, capacity) VALUES ($1, $2, $3) "
+        "ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, capacity = excluded.capacity, "
+        "active = true, updated_at = now() RETURNING id", spec.name, spec.kind, spec.capacity)
+    await conn.execute("DELETE FROM resource_services WHERE resource_id = $1", resource_id)
+    await conn.executemany("INSERT INTO resource_services (resource_id, service_id) "
+                           "VALUES ($1, $2)", [(resource_id, sid) for sid in service_ids])
+    await conn.execute("DELETE FROM schedules WHERE resource_id = $1", resource_id)
+    await conn.executemany(
+        "INSERT INTO schedules (resource_id, weekday, opens, closes) VALUES ($1, $2, $3, $4)",
+        [(resource_id, h.weekday, h.opens, h.closes) for h in spec.hours])
+    return await get_resource(conn, resource_id)
+
+
+async def close_day(conn: asyncpg.Connection, day: dt.date, resource_id: uuid.UUID | None = None,
+                    reason: str = "") -> None:
+    """Close one resource (or, without one, the whole business) for `day`. Existing bookings
+    are kept: someone has to tell those customers."""
+    await conn.execute(
+        "INSERT INTO schedule_exceptions (resource_id, day, reason) VALUES ($1, $2, $3) "
+        "ON CONFLICT DO NOTHING", resource_id, day, reason)
+
+
+async def _service_ids(conn: asyncpg.Connection, names: list[str]) -> list[uuid.UUID]:
+    rows = await conn.fetch("SELECT name, id FROM services WHERE name = ANY($1::text[])", names)
+    found = {row["name"]: row["id"] for row in rows}
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise NotFound(f"no service named {', '.join(map(repr, missing))}")
+    return [found[name] for name in names]

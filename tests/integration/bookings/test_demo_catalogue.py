@@ -1,0 +1,85 @@
+"""The demo catalogues: each business type seeds services and resources that offer free slots,
+seeding twice changes nothing, and `simptu seed-demo-catalogue` does it for registered tenants."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sys
+
+import asyncpg
+import pytest
+
+from simptu.devstack.envfile import StackEnv
+from simptu.runtime.core.bookings import availability, list_resources, list_services
+from simptu.runtime.core.bookings.demo import seed_demo_catalogue
+from simptu.runtime.core.database import TenantUnitOfWork
+from simptu.runtime.core.registry import BusinessType
+from simptu.runtime.core.tenancy import TenantNames
+
+from .conftest import TZ, MakeTenant
+
+COUNTS = "SELECT (SELECT count(*) FROM services), (SELECT count(*) FROM resources), " \
+         "(SELECT count(*) FROM resource_services), (SELECT count(*) FROM schedules)"
+
+
+async def catalogue_counts(db: asyncpg.Pool, tenant: TenantNames) -> tuple[int, ...]:
+    async with TenantUnitOfWork(db, tenant) as conn:
+        return tuple(await conn.fetchrow(COUNTS))
+
+
+@pytest.mark.parametrize(("business_type", "resources"), [
+    ("dental-clinic", {"staff": 2}), ("gym", {"class": 2, "staff": 1}), ("hotel", {"room": 4}),
+])
+async def test_every_demo_service_has_free_slots_in_the_next_two_weeks(
+    db: asyncpg.Pool, make_tenant: MakeTenant, business_type: BusinessType,
+    resources: dict[str, int],
+) -> None:
+    tenant = await make_tenant(business_type=business_type)
+    tomorrow = dt.datetime.now(TZ).date() + dt.timedelta(days=1)
+    async with TenantUnitOfWork(db, tenant) as conn:
+        await seed_demo_catalogue(conn, business_type)
+        kinds = [resource.kind for resource in await list_resources(conn)]
+        services = await list_services(conn)
+        free = {service.name: await availability(conn, service.id, None, tomorrow,
+                                                  tomorrow + dt.timedelta(days=13), TZ)
+                for service in services}
+    assert {kind: kinds.count(kind) for kind in set(kinds)} == resources
+    assert services
+    assert all(free.values()), [name for name, slots in free.items() if not slots]
+
+
+async def test_seeding_again_changes_nothing(db: asyncpg.Pool, make_tenant: MakeTenant) -> None:
+    tenant = await make_tenant(business_type="gym")
+    async with TenantUnitOfWork(db, tenant) as conn:
+        await seed_demo_catalogue(conn, "gym")
+    once = await catalogue_counts(db, tenant)
+    async with TenantUnitOfWork(db, tenant) as conn:
+        await seed_demo_catalogue(conn, "gym")
+    assert await catalogue_counts(db, tenant) == once
+    assert once[0] == 3
+
+
+async def test_the_cli_seeds_each_tenant_by_its_business_type(
+    stack: StackEnv, db: asyncpg.Pool, make_tenant: MakeTenant,
+) -> None:
+    clinic, hotel = await make_tenant("c"), await make_tenant("h", business_type="hotel")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "simptu.runtime", "seed-demo-catalogue", clinic.slug, hotel.slug,
+        env={**stack.values, "PATH": "/usr/bin:/bin"},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    assert proc.returncode == 0, err.decode()
+    assert f"{hotel.slug}: hotel demo catalogue seeded" in out.decode()
+    async with TenantUnitOfWork(db, clinic) as conn:
+        assert "Filling" in {service.name for service in await list_services(conn)}
+
+
+async def test_the_cli_names_a_tenant_that_is_not_registered(stack: StackEnv) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "simptu.runtime", "seed-demo-catalogue", "no-such-tenant",
+        env={**stack.values, "PATH": "/usr/bin:/bin"},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    assert proc.returncode == 1
+    assert "there is no tenant 'no-such-tenant' in the registry" in err.decode()
