@@ -1,16 +1,20 @@
 """The HTTP API (`python -m simptu.runtime.api`) as a local process on port 3003, started once
-the demo tenants are Ready; `make up` ends by showing how to call it with a demo user's token."""
+the demo tenants are Ready, which then get their demo catalogues (services, staff, classes,
+rooms); `make up` ends by showing how to call it with a demo user's token."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 
 import httpx
+import yaml
 
 from simptu.devstack.envfile import read_env_file
 from simptu.devstack.processes import Launch
 from simptu.devstack.services.base import Context, NotReady, Service
+from simptu.devstack.services.operator import EXAMPLES
 
 DEMO_TENANT = "zambet-dental-cluj"
 
@@ -44,6 +48,18 @@ class Api(Service):
             answer = await client.get(f"{self.url(ctx)}/readyz")
         if answer.status_code != 200:
             raise NotReady(f"/readyz answered {answer.status_code}: {answer.text[:300]}")
+
+    async def configure(self, ctx: Context) -> None:
+        """Seed each demo tenant's catalogue, so availability can be asked at once. Seeding
+        again updates it in place, so every `make up` may do it."""
+        slugs = [yaml.safe_load(example.read_text())["metadata"]["name"]
+                 for example in sorted(EXAMPLES.glob("*.yaml"))]
+        done = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "simptu.runtime", "seed-demo-catalogue",
+                             *slugs], env=read_env_file(ctx.settings.env_file),
+            capture_output=True, text=True, check=False, timeout=120)
+        if done.returncode != 0:
+            raise NotReady(f"seeding the demo catalogues failed: {done.stderr[-2000:]}")
 
     def env(self, ctx: Context) -> dict[str, str]:
         return {"SIMPTU_API_URL": self.url(ctx), "SIMPTU_API_PORT": str(ctx.settings.api_port),

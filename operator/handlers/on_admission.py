@@ -13,11 +13,16 @@ from simptu.operator.handlers.resource import GROUP, PLURAL, VERSION
 from simptu.operator.kube_objects import KubeObjects
 
 
-@kopf.on.validate(GROUP, VERSION, PLURAL, id="channel-identifiers",
-                  operations=["CREATE", "UPDATE"],
-                  # While no replica answers, Tenants are still accepted (GitOps must not
-                  # stall); the webhook is an early, friendly refusal.
-                  ignore_failures=True)
+def register() -> None:
+    """Only an operator that serves the webhook registers its handlers: Kopf refuses to run
+    with admission handlers and no server."""
+    kopf.on.validate(GROUP, VERSION, PLURAL, id="channel-identifiers",
+                     operations=["CREATE", "UPDATE"],
+                     # While no replica answers, Tenants are still accepted (GitOps must not
+                     # stall); the webhook is an early, friendly refusal.
+                     ignore_failures=True)(unique_channel_identifiers)
+
+
 async def unique_channel_identifiers(name: str, spec: kopf.Spec, memo: kopf.Memo,
                                      **_: Any) -> None:
     if not channel_claims(spec):

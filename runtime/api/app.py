@@ -8,11 +8,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from simptu.runtime.api.booking_problems import install_booking_problems
 from simptu.runtime.api.cors import TenantCors
 from simptu.runtime.api.middleware import BodySizeLimit, RequestContext
 from simptu.runtime.api.platform import open_platform
 from simptu.runtime.api.problems import install_problem_handlers
-from simptu.runtime.api.routes import guest, health, me, sessions
+from simptu.runtime.api.routes import bookings, catalogue, guest, health, me, sessions
 from simptu.runtime.api.settings import ApiSettings
 
 
@@ -30,10 +31,13 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                   "comes from the host (<slug>.<base domain>), the X-Simptu-Tenant header or "
                   "the bearer token's issuer; errors are RFC 9457 problem+json.")
     install_problem_handlers(app)
+    install_booking_problems(app)
     app.include_router(health.router)
     app.include_router(guest.router)
     app.include_router(me.router)
     app.include_router(sessions.router)
+    app.include_router(catalogue.router)
+    app.include_router(bookings.router)
     # Added last = outermost: the trace id is bound before anything else runs.
     app.add_middleware(TenantCors)
     app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)

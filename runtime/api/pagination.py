@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
+import uuid
 from typing import Any
 
 from simptu.runtime.api.problems import ApiProblem
@@ -27,5 +29,25 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     except (binascii.Error, ValueError):
         value = None
     if not isinstance(value, dict):
-        raise ApiProblem(400, "invalid-cursor", "the cursor is not one this API returned")
+        raise _not_ours()
     return value
+
+
+def time_and_id_cursor(time: dt.datetime, item_id: uuid.UUID) -> str:
+    """The cursor after an item of a list ordered by a time, then id."""
+    return encode_cursor({"t": time.isoformat(), "id": item_id})
+
+
+def after_time_and_id(cursor: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
+    """The (time, id) a `time_and_id_cursor` holds; 400 for another cursor."""
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(position["t"]), uuid.UUID(position["id"])
+    except (KeyError, TypeError, ValueError):
+        raise _not_ours() from None
+
+
+def _not_ours() -> ApiProblem:
+    return ApiProblem(400, "invalid-cursor", "the cursor is not one this API returned")

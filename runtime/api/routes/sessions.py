@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query
@@ -25,7 +25,13 @@ from simptu.runtime.api.chat_models import (
     SessionStatus,
 )
 from simptu.runtime.api.dependencies import CallerDep, PlatformDep, TenantDep, UnitOfWork
-from simptu.runtime.api.pagination import MAX_PAGE, decode_cursor, encode_cursor
+from simptu.runtime.api.pagination import (
+    MAX_PAGE,
+    after_time_and_id,
+    decode_cursor,
+    encode_cursor,
+    time_and_id_cursor,
+)
 from simptu.runtime.api.problems import ApiProblem, problem_responses
 from simptu.runtime.core.crypto import TenantCipher
 
@@ -96,25 +102,16 @@ async def list_sessions(caller: ChatCaller, conn: UnitOfWork, limit: Limit = 20,
                         created_from: dt.datetime | None = None,
                         created_until: dt.datetime | None = None) -> SessionPage:
     """Newest first; filters combine; `next_cursor` pages on."""
-    after = _session_position(decode_cursor(cursor))
+    after = after_time_and_id(cursor)
     where = chat_store.SessionFilter(
         owner=None if caller.is_staff or caller.guest_session else caller.subject,
         only_id=caller.guest_session, channel=channel, status=status, customer_id=customer_id,
         created_from=created_from, created_until=created_until)
     rows = await chat_store.list_sessions(conn, where, after, limit + 1)
     items = [ChatSession.model_validate(dict(row)) for row in rows[:limit]]
-    next_cursor = (encode_cursor({"t": items[-1].created_at.isoformat(), "id": items[-1].id})
+    next_cursor = (time_and_id_cursor(items[-1].created_at, items[-1].id)
                    if len(rows) > limit else None)
     return SessionPage(items=items, next_cursor=next_cursor)
-
-
-def _session_position(position: dict[str, Any] | None) -> tuple[dt.datetime, uuid.UUID] | None:
-    if position is None:
-        return None
-    try:
-        return dt.datetime.fromisoformat(position["t"]), uuid.UUID(position["id"])
-    except (KeyError, TypeError, ValueError):
-        raise ApiProblem(400, "invalid-cursor", "the cursor is not one this API returned") from None
 
 
 @router.get("/{session_id}", response_model=ChatSession, responses=ERRORS)

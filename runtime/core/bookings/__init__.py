@@ -9,6 +9,7 @@ from simptu.runtime.core.bookings.booking import (
     complete_past_bookings,
     customer_bookings,
     get_booking,
+    list_bookings,
     reschedule,
 )
 from simptu.runtime.core.bookings.catalogue import get_service, list_resources, list_services
@@ -36,5 +37,5 @@ __all__ = [
     "InvalidRequest", "NotFound", "OutsideSchedule", "RescheduleRequest", "Resource",
     "Service", "Slot", "SlotTaken", "StaleBooking", "availability", "book", "cancel",
     "complete_past_bookings", "customer_bookings", "get_booking", "get_service",
-    "list_resources", "list_services", "reschedule", "stay_availability",
+    "list_bookings", "list_resources", "list_services", "reschedule", "stay_availability",
 ]

@@ -20,6 +20,8 @@ from simptu.runtime.core.bookings.schedule import WorkingHours, at, days, load_w
 SLOT_STEP = dt.timedelta(minutes=15)
 # One query covers at most two months: enough for any picker, bounded for the database.
 MAX_DAYS = 62
+# A slot of the last day may end days later: that day must still be a date.
+LAST_DAY = dt.date.max - dt.timedelta(days=MAX_DAYS + 2)
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,8 @@ def check_date_range(first: dt.date, last: dt.date) -> None:
         raise InvalidRequest(f"the range ends ({last}) before it starts ({first})")
     if (last - first).days + 1 > MAX_DAYS:
         raise InvalidRequest(f"ask for at most {MAX_DAYS} days at a time")
+    if last > LAST_DAY:
+        raise InvalidRequest(f"ask for dates until {LAST_DAY}")
 
 
 async def taken_spans(conn: asyncpg.Connection, resource_ids: list[uuid.UUID],

@@ -69,6 +69,20 @@ async def customer_bookings(conn: asyncpg.Connection, customer_id: uuid.UUID,
     return [_booking(row) for row in rows]
 
 
+async def list_bookings(conn: asyncpg.Connection, *, customer_id: uuid.UUID | None = None,
+                        status: str | None = None,
+                        after: tuple[dt.datetime, uuid.UUID] | None = None,
+                        limit: int = 50) -> list[Booking]:
+    """Bookings by start (then id), after position `after` (start, id); optionally only one
+    customer's and of one status. For paging lists; `customer_bookings` answers the agent."""
+    rows = await conn.fetch(
+        "SELECT * FROM bookings WHERE ($1::uuid IS NULL OR customer_id = $1) "
+        "AND ($2::text IS NULL OR status = $2) "
+        "AND ($3::timestamptz IS NULL OR (start_at, id) > ($3, $4::uuid)) "
+        "ORDER BY start_at, id LIMIT $5", customer_id, status, *(after or (None, None)), limit)
+    return [_booking(row) for row in rows]
+
+
 async def book(conn: asyncpg.Connection, tenant: TenantNames, request: BookingRequest,
                tz: ZoneInfo, *, idempotency_key: str | None = None,
                now: dt.datetime | None = None) -> Booking:

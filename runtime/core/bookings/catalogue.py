@@ -1,17 +1,25 @@
 """The tenant's catalogue: services, the resources that offer them and their weekly hours; read
-by availability and booking, written by the demo seeding (and later by admin endpoints)."""
+by availability and booking, written by the demo seeding and the API's admin endpoints."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import uuid
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Literal
 
 import asyncpg
 
 from simptu.runtime.core.bookings.errors import InvalidRequest, NotFound
-from simptu.runtime.core.bookings.models import Resource, ResourceSpec, Service, ServiceSpec
+from simptu.runtime.core.bookings.models import (
+    OpeningHours,
+    Resource,
+    ResourceSpec,
+    Service,
+    ServiceSpec,
+)
 
 SERVICE_COLUMNS = ("id, name, description, kind, duration_minutes, buffer_minutes, price, "
                    "currency, check_in, check_out")
@@ -97,14 +105,72 @@ async def save_resource(conn: asyncpg.Connection, spec: ResourceSpec) -> Resourc
         "INSERT INTO resources (name, kind, capacity) VALUES ($1, $2, $3) "
         "ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, capacity = excluded.capacity, "
         "active = true, updated_at = now() RETURNING id", spec.name, spec.kind, spec.capacity)
+    return await _replace_offer(conn, resource_id, service_ids, spec.hours)
+
+
+async def update_resource(conn: asyncpg.Connection, resource_id: uuid.UUID,
+                          spec: ResourceSpec) -> Resource:
+    """Change resource `resource_id` to match `spec`, its name, services and hours included."""
+    service_ids = await _service_ids(conn, spec.services)
+    async with _name_taken_in_words(conn, "resource", spec.name):
+        found = await conn.fetchval(
+            "UPDATE resources SET name = $2, kind = $3, capacity = $4, updated_at = now() "
+            "WHERE id = $1 AND active RETURNING id", resource_id, spec.name, spec.kind,
+            spec.capacity)
+    if found is None:
+        raise NotFound(f"there is no bookable resource {resource_id}")
+    return await _replace_offer(conn, resource_id, service_ids, spec.hours)
+
+
+async def _replace_offer(conn: asyncpg.Connection, resource_id: uuid.UUID,
+                         service_ids: list[uuid.UUID], hours: list[OpeningHours]) -> Resource:
+    """Replace what a resource offers and when it works."""
     await conn.execute("DELETE FROM resource_services WHERE resource_id = $1", resource_id)
     await conn.executemany("INSERT INTO resource_services (resource_id, service_id) "
                            "VALUES ($1, $2)", [(resource_id, sid) for sid in service_ids])
     await conn.execute("DELETE FROM schedules WHERE resource_id = $1", resource_id)
     await conn.executemany(
         "INSERT INTO schedules (resource_id, weekday, opens, closes) VALUES ($1, $2, $3, $4)",
-        [(resource_id, h.weekday, h.opens, h.closes) for h in spec.hours])
+        [(resource_id, h.weekday, h.opens, h.closes) for h in hours])
     return await get_resource(conn, resource_id)
+
+
+async def update_service(conn: asyncpg.Connection, service_id: uuid.UUID,
+                         spec: ServiceSpec) -> Service:
+    """Change service `service_id` to match `spec`, its name included. Existing bookings keep
+    the times they were booked with."""
+    values: dict[str, Any] = spec.model_dump()
+    assignments = ", ".join(f"{column} = ${n}" for n, column in enumerate(values, start=2))
+    async with _name_taken_in_words(conn, "service", spec.name):
+        row = await conn.fetchrow(
+            f"UPDATE services SET {assignments}, updated_at = now() "  # noqa: S608 - our columns
+            f"WHERE id = $1 AND active RETURNING {SERVICE_COLUMNS}", service_id, *values.values())
+    if row is None:
+        raise NotFound(f"there is no service {service_id}")
+    return _service(row)
+
+
+async def retire(conn: asyncpg.Connection, table: Literal["services", "resources"],
+                 item_id: uuid.UUID) -> None:
+    """Take a service or resource off sale. The row stays (its bookings refer to it) and the
+    bookings stay: someone has to tell those customers."""
+    done = await conn.execute(
+        f"UPDATE {table} SET active = false, updated_at = now() "  # noqa: S608 - a Literal
+        "WHERE id = $1 AND active", item_id)
+    if done == "UPDATE 0":
+        raise NotFound(f"there is no {table.removesuffix('s')} {item_id}")
+
+
+@asynccontextmanager
+async def _name_taken_in_words(conn: asyncpg.Connection, what: str,
+                               name: str) -> AsyncIterator[None]:
+    """A clash of names as a booking error, its savepoint rolled back so the caller's unit of
+    work stays usable."""
+    try:
+        async with conn.transaction():
+            yield
+    except asyncpg.UniqueViolationError as error:
+        raise InvalidRequest(f"there is already a {what} named {name!r}") from error
 
 
 async def close_day(conn: asyncpg.Connection, day: dt.date, resource_id: uuid.UUID | None = None,

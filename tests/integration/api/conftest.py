@@ -1,14 +1,17 @@
 """Fixtures of the API tests: two tenants provisioned the way the operator does (schema,
 migrations, keys, a Keycloak realm with the demo users, a registry row with issuer and web
-origins), the API app on the real stack, and real tokens from the tenants' realms."""
+origins), the API app on the real stack, real tokens from the tenants' realms, and tenant A's
+demo dental catalogue with free slots to book."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -21,7 +24,10 @@ from simptu.devstack.envfile import StackEnv
 from simptu.operator import keycloak
 from simptu.runtime.api.app import create_app
 from simptu.runtime.api.settings import ApiSettings
+from simptu.runtime.core.bookings import availability, list_resources, list_services
+from simptu.runtime.core.bookings.demo import seed_demo_catalogue
 from simptu.runtime.core.crypto import OpenBaoTransit, ensure_data_key
+from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.migrations import migrate_tenant
 from simptu.runtime.core.registry import TenantRecord, delete_tenant, upsert_tenant
 from simptu.runtime.core.schemas import drop_tenant_schema, ensure_tenant_schema
@@ -29,6 +35,7 @@ from simptu.runtime.core.settings import CoreSettings
 from simptu.runtime.core.tenancy import TenantNames
 
 BASE_DOMAIN = "simptu.test"
+TIMEZONE = "Europe/Bucharest"
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,7 @@ async def _provision(conn: asyncpg.Connection, redis: aioredis.Redis, transit: O
     await upsert_tenant(conn, redis, TenantRecord(
         slug=slug, status="Ready", business_type="dental-clinic", display_name=f"Test {slug}",
         schema_name=names.schema, transit_key=names.transit_key, auth_issuer=issuer,
-        web_origins=[origin], locale="ro", timezone="Europe/Bucharest"))
+        web_origins=[origin], locale="ro", timezone=TIMEZONE))
     return ApiTenant(names, issuer, origin)
 
 
@@ -153,3 +160,44 @@ async def token_for(stack: StackEnv) -> AsyncIterator[TokenFor]:
                                         time.monotonic() + body["expires_in"] - 60)
             return str(body["access_token"])
         yield token
+
+
+UserHeaders = Callable[[ApiTenant, str], Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def as_user(token_for: TokenFor) -> UserHeaders:
+    """The headers of a demo user's request to a tenant (by host, with a real token)."""
+    async def headers(tenant: ApiTenant, user: str) -> dict[str, str]:
+        return {"Host": tenant.host, "Authorization": f"Bearer {await token_for(tenant, user)}"}
+    return headers
+
+
+@dataclass
+class BookableSlots:
+    """Tenant A's demo dental catalogue and free Consultation starts with Dr. Ana Popescu that
+    do not overlap one another, each handed to one test only."""
+
+    consultation: uuid.UUID
+    cleaning: uuid.UUID
+    dr_ana: uuid.UUID
+    dr_mihai: uuid.UUID
+    starts: list[dt.datetime]
+
+    def take(self) -> dt.datetime:
+        return self.starts.pop(0)
+
+
+@pytest.fixture(scope="session")
+async def bookable(db: asyncpg.Pool, tenant_a: ApiTenant) -> BookableSlots:
+    async with TenantUnitOfWork(db, tenant_a.names) as conn:
+        await seed_demo_catalogue(conn, "dental-clinic")
+        services = {s.name: s.id for s in await list_services(conn)}
+        resources = {r.name: r.id for r in await list_resources(conn)}
+        first = dt.date.today() + dt.timedelta(days=2)
+        slots = await availability(conn, services["Consultation"], resources["Dr. Ana Popescu"],
+                                   first, first + dt.timedelta(days=60), ZoneInfo(TIMEZONE))
+    # A consultation takes 30 minutes: starts on the hour and half hour never overlap.
+    return BookableSlots(services["Consultation"], services["Cleaning"],
+                         resources["Dr. Ana Popescu"], resources["Dr. Mihai Ionescu"],
+                         [slot.start for slot in slots if slot.start.minute in (0, 30)])

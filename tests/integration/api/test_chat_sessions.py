@@ -6,30 +6,17 @@ from __future__ import annotations
 import ipaddress
 import json
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from simptu.runtime.core.database import TenantUnitOfWork
-from tests.integration.api.conftest import ApiTenant, TokenFor, client_of
+from tests.integration.api.conftest import ApiTenant, UserHeaders, client_of
 from tests.integration.api.test_behaviour import assert_problem
 
 SESSIONS = "/v1/chat/sessions"
-
-
-UserHeaders = Callable[[ApiTenant, str], Awaitable[dict[str, str]]]
-
-
-@pytest.fixture
-def as_user(token_for: TokenFor) -> UserHeaders:
-    """The headers of a demo user's request to a tenant (by host, with a real token)."""
-    async def headers(tenant: ApiTenant, user: str) -> dict[str, str]:
-        return {"Host": tenant.host, "Authorization": f"Bearer {await token_for(tenant, user)}"}
-    return headers
 
 
 async def every_page(api: httpx.AsyncClient, path: str, headers: dict[str, str],

@@ -10,12 +10,16 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from tests.integration.api.conftest import ApiTenant, TokenFor
+from tests.integration.api.conftest import ApiTenant, BookableSlots, TokenFor
 
 # A plausible body per request schema, so a refusal is about the tenant, not the input.
 BODIES: dict[str, dict[str, Any]] = {
     "MessageCreate": {"text": "hello"}, "SessionCreate": {"channel": "web"},
     "Handoff": {"note": "please call"}, "GuestRequest": {"locale": "ro"},
+    "BookingCancel": {}, "ClosedDay": {"day": "2030-01-07", "reason": "training"},
+    "ServiceSpec": {"name": "Check-up", "duration_minutes": 30, "price": "100.00",
+                    "currency": "RON"},
+    "ResourceSpec": {"name": "Dr. Ana Popescu", "kind": "staff"},
 }
 
 
@@ -51,20 +55,30 @@ def shown_ids(answer: httpx.Response) -> set[str]:
 
 async def test_tenant_bs_tokens_reach_nothing_of_tenant_a(
         api: httpx.AsyncClient, api_app: FastAPI, tenant_a: ApiTenant, tenant_b: ApiTenant,
-        token_for: TokenFor) -> None:
+        token_for: TokenFor, bookable: BookableSlots) -> None:
     customer_a = {"Host": tenant_a.host,
                   "Authorization": f"Bearer {await token_for(tenant_a, 'customer')}"}
     session_a = (await api.post("/v1/chat/sessions", json={}, headers=customer_a)).json()["id"]
     await api.post(f"/v1/chat/sessions/{session_a}/messages", json={"text": "secret of A"},
                    headers=customer_a)
-    values = {"session_id": session_a}
+    values = {"session_id": session_a, "service_id": str(bookable.consultation),
+              "resource_id": str(bookable.dr_ana)}
+    # Bookings of tenant A's catalogue at free slots: only the tenant can be wrong.
+    bodies = BODIES | {
+        "BookingCreate": {"service_id": values["service_id"],
+                          "resource_id": values["resource_id"],
+                          "start": bookable.take().isoformat()},
+        "BookingReschedule": {"start": bookable.take().isoformat()}}
+    booked = await api.post("/v1/bookings", json=bodies["BookingCreate"], headers=customer_a)
+    assert booked.status_code == 201, booked.text
+    booking_a = values["booking_id"] = booked.json()["id"]
     checked = 0
     for user in ("admin", "staff", "customer"):
         bearer = {"Authorization": f"Bearer {await token_for(tenant_b, user)}",
                   "Origin": tenant_b.origin}
         for method, template, schema in operations(api_app):
             path = fill(template, values)
-            body = BODIES.get(schema or "", {}) if schema else None
+            body = bodies.get(schema or "", {}) if schema else None
             for tenant_named in ({"Host": tenant_a.host}, {"X-Simptu-Tenant": tenant_a.slug},
                                  {"Host": tenant_b.host}):
                 answer = await api.request(method, path, json=body,
@@ -75,7 +89,7 @@ async def test_tenant_bs_tokens_reach_nothing_of_tenant_a(
                     assert answer.status_code < 500, where
                 else:
                     assert answer.status_code in (403, 404), f"{where}: {answer.status_code}"
-                assert session_a not in shown_ids(answer), where
+                assert not {session_a, booking_a} & shown_ids(answer), where
                 assert "secret of A" not in answer.text, where
                 checked += 1
     assert checked >= 3 * 3 * 8

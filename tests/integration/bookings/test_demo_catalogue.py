@@ -1,5 +1,6 @@
 """The demo catalogues: each business type seeds services and resources that offer free slots,
-seeding twice changes nothing, and `simptu seed-demo-catalogue` does it for registered tenants."""
+seeding twice changes nothing, `simptu seed-demo-catalogue` does it for registered tenants, and
+`make up` does it for its demo tenants."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import sys
 
 import asyncpg
 import pytest
+import yaml
 
 from simptu.devstack.envfile import StackEnv
+from simptu.devstack.services.operator import EXAMPLES
 from simptu.runtime.core.bookings import availability, list_resources, list_services
 from simptu.runtime.core.bookings.demo import seed_demo_catalogue
 from simptu.runtime.core.database import TenantUnitOfWork
@@ -83,3 +86,13 @@ async def test_the_cli_names_a_tenant_that_is_not_registered(stack: StackEnv) ->
     _, err = await asyncio.wait_for(proc.communicate(), timeout=120)
     assert proc.returncode == 1
     assert "there is no tenant 'no-such-tenant' in the registry" in err.decode()
+
+
+async def test_make_up_leaves_every_demo_tenant_with_its_catalogue(
+        stack: StackEnv, db: asyncpg.Pool) -> None:
+    # The `stack` fixture ran `make up`'s idempotent start, whose API step seeds the demo tenants.
+    for example in sorted(EXAMPLES.glob("*.yaml")):
+        slug = yaml.safe_load(example.read_text())["metadata"]["name"]
+        async with TenantUnitOfWork(db, TenantNames(slug)) as conn:
+            assert await list_services(conn), f"{slug} has no demo services"
+            assert await list_resources(conn), f"{slug} has no demo resources"
