@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from simptu.runtime.api.booking_problems import install_booking_problems
 from simptu.runtime.api.cors import TenantCors
 from simptu.runtime.api.middleware import BodySizeLimit, RequestContext
+from simptu.runtime.api.openapi import describe_wall_clock_times
 from simptu.runtime.api.platform import open_platform
 from simptu.runtime.api.problems import install_problem_handlers
 from simptu.runtime.api.routes import (
@@ -51,6 +52,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(invitations.router)
     app.include_router(access_codes.router)
     app.include_router(ratings.router)
+    describe_wall_clock_times(app)
     # Added last = outermost: the trace id is bound before anything else runs.
     app.add_middleware(TenantCors)
     app.add_middleware(BodySizeLimit, max_bytes=settings.api_max_body_bytes)

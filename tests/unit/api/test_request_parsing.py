@@ -1,10 +1,15 @@
-"""Reading a request's tenant host, trace context and list cursor."""
+"""Reading a request's tenant host, trace context and list cursor; the OpenAPI schema's times."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from fastapi import FastAPI
+from pydantic import BaseModel
 
 from simptu.runtime.api.middleware import trace_id_of
+from simptu.runtime.api.openapi import describe_wall_clock_times
 from simptu.runtime.api.pagination import decode_cursor, encode_cursor
 from simptu.runtime.api.problems import ApiProblem
 from simptu.runtime.api.routing import host_tenant
@@ -51,3 +56,22 @@ def test_a_cursor_the_api_did_not_make_is_a_bad_request(cursor: str) -> None:
     with pytest.raises(ApiProblem) as raised:
         decode_cursor(cursor)
     assert raised.value.status == 400
+
+
+class Hours(BaseModel):
+    opens: dt.time
+    at: dt.datetime
+
+
+def test_times_of_day_are_described_as_partial_times() -> None:
+    app = FastAPI()
+
+    @app.get("/hours")
+    async def hours() -> Hours:
+        return Hours(opens=dt.time(9), at=dt.datetime.now(dt.UTC))
+
+    describe_wall_clock_times(app)
+    properties = app.openapi()["components"]["schemas"]["Hours"]["properties"]
+    assert properties["opens"]["format"] == "partial-time"
+    assert properties["at"]["format"] == "date-time"
+    assert app.openapi()["components"]["schemas"]["Hours"]["properties"] == properties
