@@ -190,7 +190,8 @@ async def _registry(run: Run) -> Finding:
         business_type=spec.business_type, display_name=spec.display_name,
         schema_name=run.tenant.schema, transit_key=run.tenant.transit_key,
         auth_issuer=run.provisioned.get("issuer"), locale=spec.locale, timezone=spec.timezone,
-        generation=run.generation)
+        # The API answers CORS and issues guest tokens only for these origins.
+        web_origins=list(spec.channels.web.allowed_origins), generation=run.generation)
     async with p.pool.acquire() as conn:
         await upsert_tenant(conn, p.redis, record)
     return Finding(None, f"registered as {record.status}: runtimes route to it")

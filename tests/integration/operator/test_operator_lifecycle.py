@@ -90,6 +90,8 @@ async def test_an_applied_tenant_becomes_ready_with_everything_provisioned(
     assert tenant["status"]["provisioned"]["schema"] == names.schema
     # Each provisioned thing, seen in its own system.
     assert await db.fetchval("SELECT status FROM platform.tenants WHERE slug = $1", name) == "Ready"
+    assert await db.fetchval("SELECT web_origins FROM platform.tenants WHERE slug = $1",
+                             name) == ["https://gym.example"]  # the API's CORS and guest tokens
     assert await db.fetchval("SELECT to_regclass($1)", f"{names.schema}.customers") is not None
     keystore = OpenBaoTransit(stack["BAO_ADDR"], stack["BAO_TOKEN"])
     assert (await keystore.key_info(names.transit_key)).latest_version == 1
