@@ -48,3 +48,16 @@ async def test_each_demo_tenant_is_ready_everywhere(slug: str, stack: StackEnv,
     deployment = k8s.AppsV1Api(kube).read_namespaced_deployment("agent", names.namespace)
     assert deployment.metadata is not None
     assert (deployment.metadata.labels or {})["simptu.io/tenant"] == slug
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+async def test_a_visitor_of_each_demo_tenants_site_gets_a_guest_token(path: Path,
+                                                                     stack: StackEnv) -> None:
+    tenant = yaml.safe_load(path.read_text())
+    origin = tenant["spec"]["channels"]["web"]["allowedOrigins"][0]
+    async with httpx.AsyncClient(timeout=30) as http:
+        answer = await http.post(f"{stack['SIMPTU_API_URL']}/v1/chat/guest", json={"locale": "ro"},
+                                 headers={"X-Simptu-Tenant": tenant["metadata"]["name"],
+                                          "Origin": origin})
+    assert answer.status_code == 201, answer.text
+    assert answer.headers["access-control-allow-origin"] == origin
