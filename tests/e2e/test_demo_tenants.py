@@ -4,6 +4,7 @@ provisioned thing exists in its own system."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -50,10 +51,12 @@ async def test_each_demo_tenant_is_ready_everywhere(slug: str, stack: StackEnv,
     assert (deployment.metadata.labels or {})["simptu.io/tenant"] == slug
 
 
-@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
-async def test_a_visitor_of_each_demo_tenants_site_gets_a_guest_token(path: Path,
-                                                                     stack: StackEnv) -> None:
-    tenant = yaml.safe_load(path.read_text())
+@pytest.mark.parametrize("tenant", [yaml.safe_load(p.read_text()) for p in
+                                    sorted(EXAMPLES.glob("*.yaml"))],
+                         ids=lambda t: t["metadata"]["name"])
+async def test_a_visitor_of_each_demo_tenants_site_gets_a_guest_token(
+    tenant: dict[str, Any], stack: StackEnv
+) -> None:
     origin = tenant["spec"]["channels"]["web"]["allowedOrigins"][0]
     async with httpx.AsyncClient(timeout=30) as http:
         answer = await http.post(f"{stack['SIMPTU_API_URL']}/v1/chat/guest", json={"locale": "ro"},
