@@ -16,6 +16,7 @@ from simptu.runtime.api.platform import open_platform
 from simptu.runtime.api.problems import install_problem_handlers
 from simptu.runtime.api.routes import (
     access_codes,
+    admin,
     bookings,
     catalogue,
     guest,
@@ -52,6 +53,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(invitations.router)
     app.include_router(access_codes.router)
     app.include_router(ratings.router)
+    app.include_router(admin.router)
     describe_wall_clock_times(app)
     # Added last = outermost: the trace id is bound before anything else runs.
     app.add_middleware(TenantCors)

@@ -111,6 +111,16 @@ class TenantRegistry:
             raise UnknownTenant(f"issuer {issuer}")
         return record
 
+    async def page(self, after_slug: str | None, limit: int,
+                   status: TenantStatus | None = None) -> list[TenantRecord]:
+        """Tenants in slug order after `after_slug`, read from Postgres (an overview for
+        platform admins, so never stale)."""
+        rows = await self.pool.fetch(
+            f"SELECT {_COLUMNS}, updated_at FROM platform.tenants"  # noqa: S608 - columns from the model
+            " WHERE ($1::text IS NULL OR slug > $1) AND ($2::text IS NULL OR status = $2)"
+            " ORDER BY slug LIMIT $3", after_slug, status, limit)
+        return [TenantRecord.model_validate(dict(row)) for row in rows]
+
     async def by_channel(self, channel: str, blind_index: bytes) -> TenantRecord:
         """The tenant that owns a channel identifier, found by its blind index."""
         slug = await self.pool.fetchval(

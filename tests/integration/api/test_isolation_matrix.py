@@ -64,8 +64,8 @@ async def test_tenant_bs_tokens_reach_nothing_of_tenant_a(
     session_a = (await api.post("/v1/chat/sessions", json={}, headers=customer_a)).json()["id"]
     await api.post(f"/v1/chat/sessions/{session_a}/messages", json={"text": "secret of A"},
                    headers=customer_a)
-    values = {"session_id": session_a, "service_id": str(bookable.consultation),
-              "resource_id": str(bookable.dr_ana)}
+    values = {"slug": tenant_a.slug, "session_id": session_a,
+              "service_id": str(bookable.consultation), "resource_id": str(bookable.dr_ana)}
     # Bookings of tenant A's catalogue at free slots: only the tenant can be wrong.
     bodies = BODIES | {
         "BookingCreate": {"service_id": values["service_id"],
