@@ -5,6 +5,7 @@ not-before checked; the platform's roles read from `realm_access.roles`."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from typing import Any
@@ -45,6 +46,9 @@ class TokenClaims(BaseModel):
         return not self.roles.isdisjoint(roles)
 
 
+# A client sends one token with many requests: parsing it (base64, JSON, claim checks) cost as
+# much as the rest of the routing. Pure function of the token, so a bounded memo is safe.
+@functools.lru_cache(maxsize=1024)
 def unverified_issuer(token: str) -> str:
     """The `iss` a token claims, read without checking it: only to find whose keys check it."""
     try:
