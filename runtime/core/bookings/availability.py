@@ -83,8 +83,11 @@ def free_slots(service: Service, resource_id: uuid.UUID, capacity: int, hours: W
         nearby = [taken[index] for index in sorted({index for on in touched
                                                     for index in by_day.get(on, ())})]
         for span in spans:
-            left = places_left(span, nearby, capacity)
-            if span.start > now and left > 0:
+            if span.start <= now:
+                continue
+            # Most days of most resources have no booking: nothing to count.
+            left = places_left(span, nearby, capacity) if nearby else capacity
+            if left > 0:
                 slots.append(Slot(service_id=service.id, resource_id=resource_id,
                                   start=span.start, end=span.end, places_left=left))
     return slots
