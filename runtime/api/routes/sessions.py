@@ -9,7 +9,7 @@ import uuid
 from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from simptu.runtime.api import chat_events, chat_store
 from simptu.runtime.api.auth import Caller
@@ -24,7 +24,7 @@ from simptu.runtime.api.chat_models import (
     SessionPage,
     SessionStatus,
 )
-from simptu.runtime.api.dependencies import CallerDep, PlatformDep, TenantDep, UnitOfWork
+from simptu.runtime.api.dependencies import CallerDep, TenantDep, UnitOfWork, platform_of
 from simptu.runtime.api.pagination import (
     MAX_PAGE,
     after_time_and_id,
@@ -51,9 +51,8 @@ async def chat_caller(caller: CallerDep) -> Caller:
 ChatCaller = Annotated[Caller, Depends(chat_caller)]
 
 
-async def cipher_of(platform: PlatformDep, tenant: TenantDep,
-                    conn: UnitOfWork) -> TenantCipher:
-    return platform.keyring.cipher(tenant.names, conn)
+async def cipher_of(request: Request, tenant: TenantDep, conn: UnitOfWork) -> TenantCipher:
+    return platform_of(request).keyring.cipher(tenant.names, conn)
 
 
 CipherDep = Annotated[TenantCipher, Depends(cipher_of)]
