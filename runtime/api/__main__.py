@@ -14,6 +14,9 @@ def main() -> None:
     configure_logging(settings.api_log_level)
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
                 log_config=None, access_log=False, proxy_headers=True,
+                # Named, not "auto": a missing one fails the start instead of silently costing
+                # 40% more CPU per request (h11) or 10% (the asyncio loop).
+                loop="uvloop", http="httptools",
                 # A failing start-up (no database, no Kafka) stops the process.
                 lifespan="on")
 

@@ -90,8 +90,8 @@ async def history(conn: asyncpg.Connection, cipher: TenantCipher, session_id: uu
     rows = await conn.fetch(
         "SELECT id, session_id, seq, author, body, created_at FROM chat_messages "
         "WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3", session_id, after_seq, limit)
-    return [{**dict(row), "text": await cipher.open_text(MESSAGES, "body", row["id"], row["body"])}
-            for row in rows]
+    texts = await cipher.open_texts(MESSAGES, "body", [(row["id"], row["body"]) for row in rows])
+    return [{**dict(row), "text": text} for row, text in zip(rows, texts, strict=True)]
 
 
 async def set_status(conn: asyncpg.Connection, session_id: uuid.UUID, status: str, *,

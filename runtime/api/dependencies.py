@@ -19,11 +19,18 @@ from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import TenantRecord
 
 
-# Every dependency is `async def`: FastAPI runs a plain `def` one in a worker thread, which
-# costs more than the dependency itself.
-async def get_platform(request: Request) -> ApiPlatform:
+def platform_of(request: Request) -> ApiPlatform:
     platform: ApiPlatform = request.app.state.platform
     return platform
+
+
+# Every dependency is `async def`: FastAPI runs a plain `def` one in a worker thread, which
+# costs more than the dependency itself. The ones below take the platform from the request,
+# not from this dependency: FastAPI solves a dependency's own dependencies again at every
+# place it is used (only the call itself is cached), and the platform was asked for ten times
+# per request.
+async def get_platform(request: Request) -> ApiPlatform:
+    return platform_of(request)
 
 
 PlatformDep = Annotated[ApiPlatform, Depends(get_platform)]
@@ -35,9 +42,9 @@ BEARER = HTTPBearer(auto_error=False, description="an access token of the tenant
                     "a guest token from POST /v1/chat/guest")
 
 
-async def get_route(request: Request, platform: PlatformDep,
+async def get_route(request: Request,
                     _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> Route:
-    return await route_request(request, platform)
+    return await route_request(request, platform_of(request))
 
 
 RouteDep = Annotated[Route, Depends(get_route)]
@@ -53,8 +60,8 @@ TenantDep = Annotated[TenantRecord, Depends(get_tenant)]
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def get_caller(request: Request, route: RouteDep, platform: PlatformDep) -> Caller:
-    caller = await authenticate(route, platform)
+async def get_caller(request: Request, route: RouteDep) -> Caller:
+    caller = await authenticate(route, platform_of(request))
     # An access code is shown to whoever holds the customer's phone for a minute: its token
     # only reads, so it cannot book, cancel or speak for the customer.
     if caller.customer_access is not None and request.method not in READ_METHODS:
@@ -73,9 +80,8 @@ def role(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:
     return check
 
 
-async def unit_of_work(tenant: TenantDep,
-                       platform: PlatformDep) -> AsyncIterator[asyncpg.Connection]:
-    async with TenantUnitOfWork(platform.pool, tenant.names) as conn:
+async def unit_of_work(request: Request, tenant: TenantDep) -> AsyncIterator[asyncpg.Connection]:
+    async with TenantUnitOfWork(platform_of(request).pool, tenant.names) as conn:
         yield conn
 
 
@@ -84,9 +90,8 @@ async def unit_of_work(tenant: TenantDep,
 UnitOfWork = Annotated[asyncpg.Connection, Depends(unit_of_work, scope="function")]
 
 
-async def cipher_of(platform: PlatformDep, tenant: TenantDep,
-                    conn: UnitOfWork) -> TenantCipher:
-    return platform.keyring.cipher(tenant.names, conn)
+async def cipher_of(request: Request, tenant: TenantDep, conn: UnitOfWork) -> TenantCipher:
+    return platform_of(request).keyring.cipher(tenant.names, conn)
 
 
 # Seals, opens and indexes the tenant's fields inside the request's unit of work.

@@ -61,7 +61,8 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
             stack.push_async_callback(keycloak.aclose)
         yield ApiPlatform(
             settings=settings, pool=pool, redis=redis, producer=producer,
-            registry=TenantRegistry(pool, redis, ttl=settings.registry_cache_ttl),
+            registry=TenantRegistry(pool, redis, ttl=settings.registry_cache_ttl,
+                                    memory_ttl=settings.registry_memory_ttl),
             oidc=OidcVerifier(redis, http, audience=settings.api_audience,
                               cache_ttl=settings.api_jwks_cache_ttl,
                               refetch_interval=settings.api_jwks_refetch_interval),

@@ -13,7 +13,7 @@ from simptu.runtime.api.platform import ApiPlatform
 from simptu.runtime.api.problems import ApiProblem
 from simptu.runtime.core import guest_tokens
 from simptu.runtime.core.customer_tokens import verify_platform_token
-from simptu.runtime.core.oidc import InvalidToken, unverified_issuer
+from simptu.runtime.core.oidc import InvalidToken
 from simptu.runtime.core.rate_limit import RateLimiter
 from simptu.runtime.core.registry import TenantRecord, UnknownTenant
 from simptu.runtime.core.tenancy import InvalidSlug, check_slug
@@ -96,7 +96,7 @@ async def route_request(request: HTTPConnection, platform: ApiPlatform) -> Route
     claimed = claimed_tenant(request, platform.settings.api_base_domain)
     token = bearer_token(request)
     try:
-        issuer = unverified_issuer(token) if token else None
+        issuer = platform.oidc.claimed_issuer(token) if token else None
     except InvalidToken as error:
         raise ApiProblem(401, "invalid-token", str(error),
                          headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None

@@ -84,6 +84,17 @@ class OidcVerifier:
         # `verified_ttl` seconds (and not expired since) is not checked again.
         self._verified: ExpiringLRU[tuple[str, bytes], TokenClaims] = ExpiringLRU(
             10_000, verified_ttl)
+        self._issuers: ExpiringLRU[bytes, str] = ExpiringLRU(10_000, verified_ttl)
+
+    def claimed_issuer(self, token: str) -> str:
+        """`unverified_issuer`, remembered by the token's hash (never the token itself): parsing
+        the JWT again for every request of a client cost as much as the rest of the routing."""
+        seen = hashlib.sha256(token.encode()).digest()
+        issuer = self._issuers.get(seen)
+        if issuer is None:
+            issuer = unverified_issuer(token)
+            self._issuers.put(seen, issuer)
+        return issuer
 
     async def verify(self, token: str, issuer: str) -> TokenClaims:
         """The token's claims if `issuer` signed it for our audience and it is valid now."""

@@ -1,7 +1,10 @@
 """The routing registry (`platform.tenants`): the operator writes it, runtimes read it.
 
 Reads go through Redis (`simptu:registry:<slug>`, short TTL) so a request costs no query;
-every write deletes the cached entry after it commits, so a change is seen at once.
+every write deletes the cached entry after it commits, so a change is seen at once through Redis.
+A runtime may also keep records in process memory for `memory_ttl` seconds (off by default): a
+request then costs no Redis round trip either, and a change reaches that process at most
+`memory_ttl` seconds late (the staleness bound the runtime accepts, e.g. for a suspension).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import asyncpg
 import redis.asyncio as aioredis
 from pydantic import BaseModel, field_validator
 
+from simptu.runtime.core.crypto.key_cache import ExpiringLRU
 from simptu.runtime.core.tenancy import TenantNames, check_slug
 
 TenantStatus = Literal["Provisioning", "Ready", "Suspended", "Deleting", "Shredded"]
@@ -71,12 +75,23 @@ def _cache_key(slug: str) -> str:
 class TenantRegistry:
     """Reads tenants for the runtimes; typed errors for unknown and not-ready ones."""
 
-    def __init__(self, pool: asyncpg.Pool, redis: aioredis.Redis, ttl: int = 60) -> None:
+    def __init__(self, pool: asyncpg.Pool, redis: aioredis.Redis, ttl: int = 60,
+                 memory_ttl: float = 0, memory_entries: int = 10_000) -> None:
         self.pool = pool
         self.redis = redis
         self.ttl = ttl
+        self._memory: ExpiringLRU[str, TenantRecord] | None = (
+            ExpiringLRU(memory_entries, memory_ttl) if memory_ttl > 0 else None)
 
     async def get(self, slug: str) -> TenantRecord:
+        remembered = self._memory.get(slug) if self._memory is not None else None
+        if remembered is None:
+            remembered = await self._read(slug)
+            if self._memory is not None:
+                self._memory.put(slug, remembered)
+        return remembered
+
+    async def _read(self, slug: str) -> TenantRecord:
         cached = await self.redis.get(_cache_key(slug))
         if cached is not None:
             return TenantRecord.model_validate_json(cached)

@@ -27,3 +27,6 @@ class CoreSettings(BaseSettings):
                                                                "VAULT_TOKEN"))
     transit_mount: str = "transit"
     registry_cache_ttl: int = 60
+    # Seconds a runtime keeps a registry record in process memory: how late it may see a
+    # tenant's change (status, issuer, origins); 0 reads Redis on every lookup.
+    registry_memory_ttl: float = Field(default=5.0, ge=0, le=60)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -52,6 +53,19 @@ async def test_reads_are_cached_until_the_operator_writes(
         await upsert_tenant(conn, redis_client, record.model_copy(
             update={"display_name": "Dr. Ionescu Dental"}))
     assert (await registry.get(tenant.slug)).display_name == "Dr. Ionescu Dental"
+
+
+async def test_a_record_kept_in_memory_is_at_most_memory_ttl_stale(
+    db: asyncpg.Pool, redis_client: aioredis.Redis, make_tenant: MakeTenant,
+) -> None:
+    registry = TenantRegistry(db, redis_client, ttl=60, memory_ttl=0.3)
+    tenant = await make_tenant()
+    await registry.get(tenant.slug)
+    async with db.acquire() as conn:
+        await set_tenant_status(conn, redis_client, tenant.slug, "Suspended")
+    assert (await registry.get(tenant.slug)).status == "Ready"  # this process's copy
+    await asyncio.sleep(0.35)
+    assert (await registry.get(tenant.slug)).status == "Suspended"
 
 
 async def test_unknown_and_not_ready_tenants_are_typed_errors(

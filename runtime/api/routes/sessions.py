@@ -126,9 +126,10 @@ async def message_history(session_id: uuid.UUID, caller: ChatCaller, conn: UnitO
     if not isinstance(after, int):
         raise ApiProblem(400, "invalid-cursor", "the cursor is not one this API returned")
     rows = await chat_store.history(conn, cipher, session_id, after, limit + 1)
-    items = [ChatMessage.model_validate(row) for row in rows[:limit]]
-    next_cursor = encode_cursor({"seq": items[-1].seq}) if len(rows) > limit else None
-    return MessagePage(items=items, next_cursor=next_cursor)
+    next_cursor = encode_cursor({"seq": rows[limit - 1]["seq"]}) if len(rows) > limit else None
+    # One validation of the whole page: pydantic-core walks the list without a Python call
+    # per message.
+    return MessagePage.model_validate({"items": rows[:limit], "next_cursor": next_cursor})
 
 
 @router.post("/{session_id}/messages", status_code=201, response_model=ChatMessage,

@@ -11,9 +11,11 @@ shredding takes effect on ciphers that already exist.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import asyncpg
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from simptu.runtime.core.crypto.blind_index import compute_blind_index
 from simptu.runtime.core.crypto.sealing import (
@@ -52,6 +54,17 @@ class TenantCipher:
 
     async def open_text(self, table: str, column: str, row_id: RowId, sealed: bytes) -> str:
         return (await self.open(table, column, row_id, sealed)).decode()
+
+    async def open_texts(self, table: str, column: str,
+                         fields: Sequence[tuple[RowId, bytes]]) -> list[str]:
+        """`open_text` of many (row id, sealed) fields of one column, e.g. a page of messages:
+        each key version is asked of the ring once, not once per field."""
+        keys: dict[int, AESGCM] = {}
+        for version in {sealed_key_version(sealed) for _, sealed in fields}:
+            keys[version] = await self.ring.opening_key(self.tenant, version, self.conn)
+        return [open_field(keys[sealed_key_version(sealed)],
+                           self._address(table, column, row_id), sealed).decode()
+                for row_id, sealed in fields]
 
     async def reseal(self, table: str, column: str, row_id: RowId, sealed: bytes,
                      key_version: int | None = None) -> bytes:

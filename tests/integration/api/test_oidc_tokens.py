@@ -141,3 +141,12 @@ async def test_a_token_of_a_rotated_realm_key_is_accepted_after_one_refetch(
     claims = await verifier.verify(new, tenant_b.issuer)
     assert claims.roles == {"staff"}
     assert fetches.jwks_fetches() == 2
+
+
+async def test_the_claimed_issuer_is_remembered_and_garbage_refused_every_time(
+        verifier: OidcVerifier, tenant_a: ApiTenant) -> None:
+    token = forged_token(tenant_a.issuer, "any")
+    assert verifier.claimed_issuer(token) == verifier.claimed_issuer(token) == tenant_a.issuer
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            verifier.claimed_issuer("not.a.jwt")
