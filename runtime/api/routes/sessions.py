@@ -4,7 +4,6 @@ customer sees their own, a guest only the session of their token."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 
@@ -25,6 +24,7 @@ from simptu.runtime.api.chat_models import (
     SessionStatus,
 )
 from simptu.runtime.api.dependencies import CallerDep, CipherDep, TenantDep, UnitOfWork
+from simptu.runtime.api.instants import Instant
 from simptu.runtime.api.pagination import (
     MAX_PAGE,
     after_time_and_id,
@@ -92,8 +92,8 @@ async def list_sessions(caller: ChatCaller, conn: UnitOfWork, limit: Limit = 20,
                         cursor: str | None = None, channel: Channel | None = None,
                         status: SessionStatus | None = None,
                         customer_id: uuid.UUID | None = None,
-                        created_from: dt.datetime | None = None,
-                        created_until: dt.datetime | None = None) -> SessionPage:
+                        created_from: Instant | None = None,
+                        created_until: Instant | None = None) -> SessionPage:
     """Newest first; filters combine; `next_cursor` pages on."""
     after = after_time_and_id(cursor)
     where = chat_store.SessionFilter(

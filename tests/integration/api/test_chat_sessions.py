@@ -115,6 +115,9 @@ async def test_a_bad_cursor_or_filter_is_a_problem(
     assert_problem(await api.get(SESSIONS, params={"cursor": "not-a-cursor"}, headers=staff), 400)
     assert_problem(await api.get(SESSIONS, params={"channel": "pigeon"}, headers=staff), 422)
     assert_problem(await api.get(SESSIONS, params={"limit": 1000}, headers=staff), 422)
+    # An instant before year 1 once in UTC: refused, not a server error.
+    assert_problem(await api.get(SESSIONS, params={"created_from": "0001-01-01T00:00:00+00:05"},
+                                 headers=staff), 422)
 
 
 async def test_a_message_is_stored_sealed_served_opened_and_queued_for_the_agent(
