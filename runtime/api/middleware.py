@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from abc import ABC, abstractmethod
 
 import structlog
 from starlette.exceptions import HTTPException
@@ -33,7 +34,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-class HttpMiddleware:
+class HttpMiddleware(ABC):
     """An ASGI middleware for HTTP requests; lifespan and other scopes pass through untouched."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -45,8 +46,9 @@ class HttpMiddleware:
         else:
             await self.app(scope, receive, send)
 
+    @abstractmethod
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raise NotImplementedError
+        """What the middleware does with one HTTP request (each subclass says)."""
 
 
 class RequestContext(HttpMiddleware):
