@@ -33,6 +33,8 @@ class DevstackSettings(BaseSettings):
     operator_port: int = 8081
     operator_webhook_port: int = 58443
     api_port: int = 3003
+    relay_metrics_port: int = 58091
+    ws_port: int = 4000
 
     @property
     def env_file(self) -> Path:

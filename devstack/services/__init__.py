@@ -14,6 +14,7 @@ from simptu.devstack.services.operator import Operator
 from simptu.devstack.services.pgbouncer import PgBouncer
 from simptu.devstack.services.postgres import Postgres
 from simptu.devstack.services.redis import Redis
+from simptu.devstack.services.relay import OutboxRelay
 
 ALL_SERVICES: tuple[Service, ...] = (
     Postgres(),
@@ -26,5 +27,6 @@ ALL_SERVICES: tuple[Service, ...] = (
     KubeControllerManager(),
     Keycloak(),
     Operator(),
+    OutboxRelay(),
     Api(),
 )

@@ -10,8 +10,8 @@ import uuid
 
 import asyncpg
 
-from simptu.runtime.api.chat_events import SOURCE, current_traceparent
 from simptu.runtime.api.invitation_store import INVITATIONS
+from simptu.runtime.core.chat.events import API_SOURCE, current_traceparent
 from simptu.runtime.core.crypto import TenantCipher
 from simptu.runtime.core.events import CloudEvent, enqueue
 from simptu.runtime.core.registry import TenantRecord
@@ -23,7 +23,7 @@ async def invitation_created(conn: asyncpg.Connection, tenant: TenantRecord,
     invitation_id: uuid.UUID = invitation["id"]
     sealed_token = await cipher.seal(INVITATIONS, "token", invitation_id, token)
     event = CloudEvent(
-        source=SOURCE, type="io.simptu.invitation.created", tenantid=tenant.slug,
+        source=API_SOURCE, type="io.simptu.invitation.created", tenantid=tenant.slug,
         subject=str(invitation_id), traceparent=current_traceparent(),
         data={"invitation_id": str(invitation_id), "role": invitation["role"],
               "expires_at": invitation["expires_at"].isoformat(),

@@ -9,11 +9,12 @@ import uuid
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from simptu.runtime.api import chat_store
 from simptu.runtime.api.dependencies import PlatformDep
 from simptu.runtime.api.metrics import GUEST_TOKENS
 from simptu.runtime.api.problems import ApiProblem, problem_responses
 from simptu.runtime.api.routing import claimed_tenant, client_address, lookup, within_limit
+from simptu.runtime.core.chat import events as chat_events
+from simptu.runtime.core.chat import store as chat_store
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.guest_tokens import issue_guest_token
 
@@ -58,8 +59,9 @@ async def create_guest_session(body: GuestRequest, request: Request,
         raise
     session_id = uuid.uuid4()
     async with TenantUnitOfWork(platform.pool, tenant.names) as conn:
-        await chat_store.create_session(conn, session_id, channel="web", locale=body.locale,
-                                        guest=True)
+        session = await chat_store.create_session(conn, session_id, channel="web",
+                                                  locale=body.locale, guest=True)
+        await chat_events.session_changed(conn, tenant, session, "opened")
     token, claims = issue_guest_token(
         platform.settings.api_guest_token_secret.get_secret_value(), tenant.slug, session_id,
         dt.timedelta(seconds=platform.settings.api_guest_token_ttl))

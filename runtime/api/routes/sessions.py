@@ -10,7 +10,6 @@ from typing import Annotated
 import asyncpg
 from fastapi import APIRouter, Depends, Query
 
-from simptu.runtime.api import chat_events, chat_store
 from simptu.runtime.api.auth import Caller
 from simptu.runtime.api.chat_models import (
     Channel,
@@ -33,6 +32,8 @@ from simptu.runtime.api.pagination import (
     time_and_id_cursor,
 )
 from simptu.runtime.api.problems import ApiProblem, problem_responses
+from simptu.runtime.core.chat import events as chat_events
+from simptu.runtime.core.chat import store as chat_store
 
 router = APIRouter(prefix="/v1/chat/sessions", tags=["chat"])
 ERRORS = problem_responses(400, 401, 403, 404, 409, 422, 429, 503)
@@ -84,6 +85,7 @@ async def create_session(body: SessionCreate, caller: ChatCaller, tenant: Tenant
     row = await chat_store.create_session(conn, uuid.uuid4(), channel=body.channel,
                                           locale=body.locale, owner_subject=owner,
                                           customer_id=body.customer_id)
+    await chat_events.session_changed(conn, tenant, row, "opened")
     return ChatSession.model_validate(dict(row))
 
 

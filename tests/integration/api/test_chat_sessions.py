@@ -182,7 +182,7 @@ async def test_hand_off_to_staff_keeps_the_note_sealed(
         db, tenant_a, "SELECT handoff_note FROM chat_sessions WHERE id = $1", session_id)
     assert note.encode() not in stored
     assert [json.loads(row["event"])["type"] for row in events] == [
-        "io.simptu.chat.session.handed_off"]
+        "io.simptu.chat.session.opened", "io.simptu.chat.session.handed_off"]
 
 
 async def test_another_tenants_token_reaches_no_session(

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +16,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from simptu.devstack.envfile import StackEnv
+from simptu.devstack.processes import ManagedProcess
+from simptu.devstack.stack import Stack
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.events.cloudevents import CloudEvent
 from simptu.runtime.core.events.outbox import enqueue
@@ -52,8 +56,10 @@ StartRelay = Callable[..., Awaitable[OutboxRelay]]
 
 
 @pytest.fixture
-async def tenant(make_tenant: MakeTenant, stack: StackEnv) -> AsyncIterator[TenantNames]:
-    """A Ready tenant with its three topics (3 partitions each), all removed afterwards."""
+async def tenant(make_tenant: MakeTenant, stack: StackEnv,
+                 stack_relay_paused: None) -> AsyncIterator[TenantNames]:
+    """A Ready tenant with its three topics (3 partitions each), all removed afterwards; the
+    stack's relay leaves it to the test's relays."""
     made = await make_tenant()
     async with kafka_admin(stack.kafka_bootstrap) as admin:
         await ensure_tenant_topics(admin, made, TopicSettings(partitions=3))
@@ -120,6 +126,20 @@ def fill_outbox(db: asyncpg.Pool) -> FillOutbox:
         return events
 
     return fill
+
+
+@pytest.fixture
+def stack_relay_paused(local_stack: Stack) -> Iterator[None]:
+    """The local stack's own relay stopped (SIGSTOP) for the test: a test that kills, starves
+    or counts relays must be the only one draining its tenant. It continues afterwards."""
+    relay = ManagedProcess("relay", local_stack.ctx.settings.state_dir / "run").pid()
+    if relay is not None:
+        os.kill(relay, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        if relay is not None:
+            os.kill(relay, signal.SIGCONT)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """The events chat sessions produce, written through the transactional outbox: a message for
 the agent on the tenant's `inbound` topic, status changes on its `events` topic; keyed by
-session id so one session's events stay in order.
+session id so one session's events stay in order. `source` names the runtime that wrote them
+(`/simptu/api`, `/simptu/ws`).
 
 A message event carries the body sealed (base64, bound to `chat_messages.body` of the message
 id), not in clear: the outbox row is stored in Postgres until the relay publishes it. The
@@ -17,7 +18,7 @@ import structlog
 from simptu.runtime.core.events import CloudEvent, enqueue
 from simptu.runtime.core.registry import TenantRecord
 
-SOURCE = "/simptu/api"
+API_SOURCE = "/simptu/api"
 
 
 def current_traceparent() -> str | None:
@@ -27,21 +28,24 @@ def current_traceparent() -> str | None:
 
 async def message_received(conn: asyncpg.Connection, tenant: TenantRecord,
                            session: asyncpg.Record, message: asyncpg.Record,
-                           sealed_body: bytes) -> None:
+                           sealed_body: bytes, *, source: str = API_SOURCE,
+                           client_msg_id: str | None = None) -> None:
     event = CloudEvent(
-        source=SOURCE, type="io.simptu.chat.message.received", tenantid=tenant.slug,
+        source=source, type="io.simptu.chat.message.received", tenantid=tenant.slug,
         subject=str(session["id"]), traceparent=current_traceparent(),
         data={"session_id": str(session["id"]), "message_id": str(message["id"]),
               "seq": message["seq"], "author": message["author"],
               "channel": session["channel"], "locale": session["locale"],
-              "body_sealed": base64.b64encode(sealed_body).decode()})
+              "body_sealed": base64.b64encode(sealed_body).decode(),
+              "client_msg_id": client_msg_id})
     await enqueue(conn, event, tenant.names.topic("inbound"), str(session["id"]))
 
 
 async def session_changed(conn: asyncpg.Connection, tenant: TenantRecord,
-                          session: asyncpg.Record, status: str) -> None:
+                          session: asyncpg.Record, status: str, *,
+                          source: str = API_SOURCE) -> None:
     event = CloudEvent(
-        source=SOURCE, type=f"io.simptu.chat.session.{status}", tenantid=tenant.slug,
+        source=source, type=f"io.simptu.chat.session.{status}", tenantid=tenant.slug,
         subject=str(session["id"]), traceparent=current_traceparent(),
         data={"session_id": str(session["id"]), "status": status,
               "channel": session["channel"]})

@@ -1,0 +1,37 @@
+"""The outbox relay (`python -m simptu.runtime.core.events relay`) as a local process: it
+publishes what the API, the WS hub and the agent wrote to their tenants' outboxes, woken by
+NOTIFY over a direct (not pooled) connection."""
+
+from __future__ import annotations
+
+import sys
+
+import httpx
+
+from simptu.devstack.envfile import read_env_file
+from simptu.devstack.processes import Launch
+from simptu.devstack.services.base import Context, NotReady, Service
+
+
+class OutboxRelay(Service):
+    name = "relay"
+    needs = ("postgres", "kafka", "operator")
+
+    def metrics_url(self, ctx: Context) -> str:
+        return f"http://{ctx.settings.host}:{ctx.settings.relay_metrics_port}/metrics"
+
+    def launch(self, ctx: Context) -> Launch:
+        env = read_env_file(ctx.settings.env_file)
+        # Low latency for live chat: a NOTIFY wakes it; polling is only the fallback.
+        env.setdefault("SIMPTU_OUTBOX_POLL_INTERVAL", "1.0")
+        return Launch(argv=[sys.executable, "-m", "simptu.runtime.core.events", "relay",
+                            "--metrics-port", str(ctx.settings.relay_metrics_port)], env=env)
+
+    async def probe(self, ctx: Context) -> None:
+        async with httpx.AsyncClient(timeout=5) as client:
+            answer = await client.get(self.metrics_url(ctx))
+        if answer.status_code != 200:
+            raise NotReady(f"relay metrics answered {answer.status_code}")
+
+    def endpoint(self, ctx: Context) -> str:
+        return self.metrics_url(ctx)
