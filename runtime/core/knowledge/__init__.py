@@ -1,0 +1,36 @@
+"""The tenant's knowledge base (FAQ entries the agent answers from): the store the API writes
+through and the search the agent reads with."""
+
+from simptu.runtime.core.knowledge.errors import DuplicateQuestion, EntryNotFound, KnowledgeError
+from simptu.runtime.core.knowledge.models import (
+    EntryChange,
+    EntrySpec,
+    KnowledgeEntry,
+    KnowledgeHit,
+    Locale,
+)
+from simptu.runtime.core.knowledge.search import search_entries
+from simptu.runtime.core.knowledge.store import (
+    delete_entry,
+    get_entry,
+    list_entries,
+    save_entry,
+    update_entry,
+)
+
+__all__ = [
+    "DuplicateQuestion",
+    "EntryChange",
+    "EntryNotFound",
+    "EntrySpec",
+    "KnowledgeEntry",
+    "KnowledgeError",
+    "KnowledgeHit",
+    "Locale",
+    "delete_entry",
+    "get_entry",
+    "list_entries",
+    "save_entry",
+    "search_entries",
+    "update_entry",
+]
