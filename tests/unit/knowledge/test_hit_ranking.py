@@ -12,6 +12,7 @@ from simptu.runtime.core.knowledge.search import (
     best_hits,
     blended_score,
 )
+from simptu.runtime.core.knowledge.store import EMBEDDING_MODEL
 
 QUERY = [1.0, 0.0]
 
@@ -20,7 +21,8 @@ def row(question: str, similarity: float, coverage: float = 0.0,
         locale: str = "en") -> dict[str, Any]:
     """A candidate whose embedding has `similarity` to QUERY (both normalised, 2-d)."""
     return {"id": uuid.uuid4(), "locale": locale, "question": question, "answer": "…",
-            "embedding": [similarity, (1 - similarity**2) ** 0.5], "coverage": coverage}
+            "embedding": [similarity, (1 - similarity**2) ** 0.5], "coverage": coverage,
+            "embedding_model": EMBEDDING_MODEL}
 
 
 def test_a_close_meaning_outranks_shared_words() -> None:
@@ -45,3 +47,9 @@ def test_a_romanian_entry_found_by_meaning_alone_needs_a_higher_score() -> None:
     rows = [row("ro", 0.5, locale="ro"), row("en", 0.5, locale="en")]
     kept = best_hits(rows, QUERY, 3, MIN_SCORE_BY_MEANING_ALONE)
     assert [hit.question for hit in kept] == ["en"]
+
+
+def test_an_entry_another_model_embedded_counts_by_its_words_only() -> None:
+    stale = row("stale", 0.99, coverage=1.0) | {"embedding": [1.0], "embedding_model": "old"}
+    [hit] = best_hits([stale], QUERY, 3)
+    assert hit.score == blended_score(0.0, 1.0)
