@@ -1,6 +1,7 @@
 """The demo FAQs: each business type's answers its customers' usual questions in Romanian and
-English, seeding again changes nothing, and `simptu seed-demo-catalogue` seeds them and drops
-the API's cached reads of the tenant's catalogue and FAQ."""
+English, seeding again changes nothing, `simptu seed-demo-catalogue` seeds them and drops the
+API's cached reads of the tenant's catalogue and FAQ, and `make up` does it for its demo
+tenants."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ import sys
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
+import yaml
 from pydantic import BaseModel
 
 from simptu.devstack.envfile import StackEnv
+from simptu.devstack.services.operator import EXAMPLES
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.embeddings import Embedder
 from simptu.runtime.core.knowledge import list_entries
 from simptu.runtime.core.knowledge.demo import demo_faq, seed_demo_faq
+from simptu.runtime.core.tenancy import TenantNames
 from simptu.runtime.core.tenant_cache import TenantCache
 
 from .conftest import MakeTenant, Search, questions
@@ -86,3 +90,14 @@ async def test_the_cli_seeds_the_faq_and_drops_the_cached_reads(
 
 async def _stale() -> Stale:
     return Stale(items=["cached before seeding"])
+
+
+async def test_make_up_leaves_every_demo_tenant_with_its_faq_in_both_languages(
+        stack: StackEnv, db: asyncpg.Pool) -> None:
+    # The `stack` fixture ran `make up`'s idempotent start, whose API step seeds the demo tenants.
+    for example in sorted(EXAMPLES.glob("*.yaml")):
+        slug = yaml.safe_load(example.read_text())["metadata"]["name"]
+        async with TenantUnitOfWork(db, TenantNames(slug)) as conn:
+            locales = [entry.locale for entry in await list_entries(conn)]
+        assert locales.count("ro") >= 5, slug
+        assert locales.count("en") >= 5, slug
