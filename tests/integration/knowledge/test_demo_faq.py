@@ -5,9 +5,6 @@ tenants."""
 
 from __future__ import annotations
 
-import asyncio
-import sys
-
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
@@ -22,6 +19,7 @@ from simptu.runtime.core.knowledge import list_entries
 from simptu.runtime.core.knowledge.demo import demo_faq, seed_demo_faq
 from simptu.runtime.core.tenancy import TenantNames
 from simptu.runtime.core.tenant_cache import TenantCache
+from tests.conftest import run_simptu
 
 from .conftest import MakeTenant, Search, questions
 
@@ -75,13 +73,9 @@ async def test_the_cli_seeds_the_faq_and_drops_the_cached_reads(
     cache = TenantCache(redis_client, gym)
     for collection in ("knowledge", "catalogue"):
         await cache.read_through(collection, "first-page", Stale, _stale)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "simptu.runtime", "seed-demo-catalogue", gym.slug,
-        env={**stack.values, "PATH": "/usr/bin:/bin"},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=180)
-    assert proc.returncode == 0, err.decode()
-    assert f"{gym.slug}: gym demo catalogue seeded, FAQ of 12 entries" in out.decode()
+    code, out, err = await run_simptu(stack, "seed-demo-catalogue", gym.slug)
+    assert code == 0, err
+    assert f"{gym.slug}: gym demo catalogue seeded, FAQ of 12 entries" in out
     async with TenantUnitOfWork(db, gym) as conn:
         assert len(await list_entries(conn)) == 12
     for collection in ("knowledge", "catalogue"):
