@@ -8,6 +8,8 @@ Keycloak realm, all removed afterwards.
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -186,3 +188,14 @@ async def make_tenant(db: asyncpg.Pool, redis_client: aioredis.Redis,
         for tenant in made:
             await delete_tenant(conn, redis_client, tenant.slug)
             await drop_tenant_schema(conn, tenant)
+
+
+async def run_simptu(stack: StackEnv, *args: str) -> tuple[int, str, str]:
+    """`python -m simptu.runtime ARGS` with the stack's settings: (exit code, stdout, stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "simptu.runtime", *args,
+        env={**stack.values, "PATH": "/usr/bin:/bin"},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=180)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()

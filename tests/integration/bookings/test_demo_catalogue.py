@@ -4,9 +4,7 @@ seeding twice changes nothing, `simptu seed-demo-catalogue` does it for register
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import sys
 
 import asyncpg
 import pytest
@@ -19,6 +17,7 @@ from simptu.runtime.core.bookings.demo import seed_demo_catalogue
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import BusinessType
 from simptu.runtime.core.tenancy import TenantNames
+from tests.conftest import run_simptu
 
 from .conftest import TZ, MakeTenant
 
@@ -67,25 +66,17 @@ async def test_the_cli_seeds_each_tenant_by_its_business_type(
     stack: StackEnv, db: asyncpg.Pool, make_tenant: MakeTenant,
 ) -> None:
     clinic, hotel = await make_tenant("c"), await make_tenant("h", business_type="hotel")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "simptu.runtime", "seed-demo-catalogue", clinic.slug, hotel.slug,
-        env={**stack.values, "PATH": "/usr/bin:/bin"},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
-    assert proc.returncode == 0, err.decode()
-    assert f"{hotel.slug}: hotel demo catalogue seeded" in out.decode()
+    code, out, err = await run_simptu(stack, "seed-demo-catalogue", clinic.slug, hotel.slug)
+    assert code == 0, err
+    assert f"{hotel.slug}: hotel demo catalogue seeded" in out
     async with TenantUnitOfWork(db, clinic) as conn:
         assert "Filling" in {service.name for service in await list_services(conn)}
 
 
 async def test_the_cli_names_a_tenant_that_is_not_registered(stack: StackEnv) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "simptu.runtime", "seed-demo-catalogue", "no-such-tenant",
-        env={**stack.values, "PATH": "/usr/bin:/bin"},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    _, err = await asyncio.wait_for(proc.communicate(), timeout=120)
-    assert proc.returncode == 1
-    assert "there is no tenant 'no-such-tenant' in the registry" in err.decode()
+    code, _, err = await run_simptu(stack, "seed-demo-catalogue", "no-such-tenant")
+    assert code == 1
+    assert "there is no tenant 'no-such-tenant' in the registry" in err
 
 
 async def test_make_up_leaves_every_demo_tenant_with_its_catalogue(
