@@ -69,9 +69,11 @@ class TopicReader:
 
     async def _refresh(self, *, first: bool) -> None:
         """Assign every partition of the matching topics, keeping the positions we have."""
-        topics = {t for t in await self._consumer.topics() if TOPICS.fullmatch(t)}
+        # aiokafka has no public call for the partitions of topics nobody subscribed to.
+        cluster = await self._consumer._client.fetch_all_metadata()
+        topics = {t for t in cluster.topics() if TOPICS.fullmatch(t)}
         wanted = {TopicPartition(t, p) for t in topics
-                  for p in self._consumer.partitions_for_topic(t) or ()}
+                  for p in cluster.partitions_for_topic(t) or ()}
         if wanted == self._assigned:
             return
         kept = {tp: await self._consumer.position(tp) for tp in self._assigned & wanted}
