@@ -56,7 +56,7 @@ def token_of(path: str, subprotocols: list[str]) -> str | None:
             encoded = offered.removeprefix(BEARER_PREFIX)
             try:  # phoenix.js uses btoa without padding; accept the url-safe alphabet too
                 return base64.b64decode(encoded.replace("-", "+").replace("_", "/")
-                                        + "=" * (-len(encoded) % 4)).decode()
+                                        + "=" * (-len(encoded) % 4), validate=True).decode()
             except (binascii.Error, UnicodeDecodeError):
                 return None
     return None
