@@ -37,6 +37,7 @@ class Hub:
         self.subscriptions = Subscriptions()
         self.presence = PresenceTracker(platform.redis, self.replica, self._on_presence_diff)
         self.reader = TopicReader(platform.settings.kafka_bootstrap, self._on_event,
+                                  self._ready_tenants,
                                   refresh_interval=platform.settings.ws_topic_refresh_interval,
                                   client_id=f"simptu-ws-{self.replica}")
         self._reading: asyncio.Task[None] | None = None
@@ -56,6 +57,14 @@ class Hub:
             self._reading.cancel()
             await asyncio.gather(self._reading, return_exceptions=True)
         await self.presence.aclose()
+
+    async def _ready_tenants(self) -> set[str]:
+        slugs: set[str] = set()
+        after = None
+        while page := await self.platform.registry.page(after, 500, "Ready"):
+            slugs.update(record.slug for record in page)
+            after = page[-1].slug
+        return slugs
 
     async def _on_event(self, topic: str, offset: int, event: CloudEvent) -> None:
         if topic.endswith(".outbound"):
