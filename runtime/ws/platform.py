@@ -40,7 +40,8 @@ async def open_platform(settings: WsSettings) -> AsyncIterator[WsPlatform]:
     async with AsyncExitStack() as stack:
         pool = await create_pool(settings)
         stack.push_async_callback(pool.close)
-        redis = connect_redis(settings.redis_url.get_secret_value())
+        redis = connect_redis(settings.redis_url.get_secret_value(),
+                              max_connections=settings.ws_redis_connections)
         stack.push_async_callback(redis.aclose)
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
         producer = await stack.enter_async_context(

@@ -34,4 +34,6 @@ class WsSettings(CoreSettings):
     # Verifies guest and access-code tokens; the API signs them with the same secret.
     ws_guest_token_secret: SecretStr = Field(min_length=MIN_SECRET_BYTES, validation_alias=(
         AliasChoices("SIMPTU_WS_GUEST_TOKEN_SECRET", "SIMPTU_API_GUEST_TOKEN_SECRET")))
+    # Redis connections of one replica; a burst of joins waits for one instead of failing.
+    ws_redis_connections: int = Field(default=50, ge=2)
     ws_log_level: str = "INFO"

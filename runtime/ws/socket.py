@@ -77,7 +77,14 @@ class PhoenixSocket:
             return
         self._malformed = 0
         structlog.contextvars.bind_contextvars(trace_id=uuid.uuid4().hex)
-        await self._dispatch(frame)
+        try:
+            await self._dispatch(frame)
+        except (ConnectionClosed, asyncio.CancelledError):
+            raise
+        except Exception:  # a failing channel answers an error; the socket and others go on
+            log.exception("could not handle %s on %s", frame.event, frame.topic)
+            await self.send(protocol.reply(frame, "error", {
+                "reason": "internal-error", "detail": "the hub could not do this; retry"}))
 
     async def _malformed_frame(self, detail: str) -> None:
         MALFORMED.inc()

@@ -45,6 +45,7 @@ class PhoenixDriver:
         self.process = process
         self.seen: list[dict[str, Any]] = []
         self._matched: set[int] = set()
+        self._pushes = 0
 
     @classmethod
     async def start(cls, folder: Path) -> PhoenixDriver:
@@ -99,7 +100,8 @@ class PhoenixDriver:
 
     async def push(self, socket: str, topic: str, event: str,
                    payload: dict[str, Any]) -> dict[str, Any]:
-        tag = f"{socket}:{len(self.seen)}:{event}"
+        self._pushes += 1
+        tag = f"{socket}:{self._pushes}:{event}"
         await self.command("push", socket=socket, topic=topic, event=event, payload=payload,
                            tag=tag)
         return await self.expect(lambda line: line["type"] == "reply" and line["tag"] == tag)
