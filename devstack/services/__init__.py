@@ -15,6 +15,7 @@ from simptu.devstack.services.pgbouncer import PgBouncer
 from simptu.devstack.services.postgres import Postgres
 from simptu.devstack.services.redis import Redis
 from simptu.devstack.services.relay import OutboxRelay
+from simptu.devstack.services.ws import WsHub
 
 ALL_SERVICES: tuple[Service, ...] = (
     Postgres(),
@@ -29,4 +30,5 @@ ALL_SERVICES: tuple[Service, ...] = (
     Operator(),
     OutboxRelay(),
     Api(),
+    WsHub(),
 )

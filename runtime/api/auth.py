@@ -11,10 +11,10 @@ from simptu.runtime.api.platform import ApiPlatform
 from simptu.runtime.api.problems import ApiProblem
 from simptu.runtime.api.routing import Route
 from simptu.runtime.core import guest_tokens
+from simptu.runtime.core.chat.access import STAFF_ROLES as STAFF_ROLES
 from simptu.runtime.core.customer_tokens import CustomerClaims, verify_platform_token
 from simptu.runtime.core.oidc import InvalidToken, OidcUnavailable
 
-STAFF_ROLES = ("platform-admin", "tenant-admin", "staff")
 CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
 

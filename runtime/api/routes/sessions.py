@@ -34,6 +34,7 @@ from simptu.runtime.api.pagination import (
 from simptu.runtime.api.problems import ApiProblem, problem_responses
 from simptu.runtime.core.chat import events as chat_events
 from simptu.runtime.core.chat import store as chat_store
+from simptu.runtime.core.chat.access import may_see
 
 router = APIRouter(prefix="/v1/chat/sessions", tags=["chat"])
 ERRORS = problem_responses(400, 401, 403, 404, 409, 422, 429, 503)
@@ -49,14 +50,6 @@ async def chat_caller(caller: CallerDep) -> Caller:
 
 
 ChatCaller = Annotated[Caller, Depends(chat_caller)]
-
-
-def may_see(caller: Caller, session: asyncpg.Record) -> bool:
-    if caller.guest_session is not None:
-        return bool(caller.guest_session == session["id"])
-    if caller.customer_access is not None:  # conversations the business has with the customer
-        return bool(caller.customer_access == session["customer_id"])
-    return caller.is_staff or session["owner_subject"] == caller.subject
 
 
 async def visible_session(conn: asyncpg.Connection, caller: Caller, session_id: uuid.UUID,

@@ -1,0 +1,107 @@
+"""Every replica reads the `outbound` and `events` topics of every Ready tenant of the registry
+(no consumer group: each replica needs every event, not a share of them) and hands each event
+with its offset to the hub. Topics present at start are read from their end; a tenant that
+becomes Ready later is read from just before the hub last looked, so its first events are not
+missed. Only Ready tenants' topics: a fetch names every assigned partition, and its cost grows
+with them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from simptu.runtime.core.events import CloudEvent
+from simptu.runtime.core.events.consumer import RejectedRecord, event_of
+
+log = logging.getLogger(__name__)
+
+STREAMS = ("outbound", "events")
+# How far before its last look the reader starts a tenant it has not read yet (seconds).
+CATCH_UP_MARGIN = 5.0
+EventHandler = Callable[[str, int, CloudEvent], Awaitable[None]]
+ReadyTenants = Callable[[], Awaitable[set[str]]]
+
+
+class TopicReader:
+    """`task = create_task(reader.run())`; `await reader.ready.wait()` until it reads."""
+
+    def __init__(self, bootstrap: str, handle: EventHandler, tenants: ReadyTenants, *,
+                 refresh_interval: float, client_id: str = "simptu-ws") -> None:
+        self.handle = handle
+        self.tenants = tenants
+        self.refresh_interval = refresh_interval
+        self.ready = asyncio.Event()
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=None, client_id=client_id,
+            enable_auto_commit=False, auto_offset_reset="latest",
+            fetch_max_wait_ms=100)
+        self._assigned: set[TopicPartition] = set()
+        self._looked_at = 0.0
+
+    async def run(self) -> None:
+        await self._consumer.start()
+        try:
+            await self._refresh(first=True)
+            self.ready.set()
+            refreshed = asyncio.get_running_loop().time()
+            while True:
+                if asyncio.get_running_loop().time() - refreshed > self.refresh_interval:
+                    await self._refresh(first=False)
+                    refreshed = asyncio.get_running_loop().time()
+                if not self._assigned:
+                    await asyncio.sleep(0.2)
+                    continue
+                batch = await self._consumer.getmany(timeout_ms=200, max_records=500)
+                for tp, records in batch.items():
+                    for record in records:
+                        await self._deliver(tp, record)
+        finally:
+            await self._consumer.stop()
+
+    async def _deliver(self, tp: TopicPartition, record: object) -> None:
+        try:
+            event = event_of(record)
+        except RejectedRecord as error:
+            log.error("rejected %s[%d]: %s", tp.topic, tp.partition, error)
+            return
+        try:
+            await self.handle(tp.topic, record.offset, event)  # type: ignore[attr-defined]
+        except Exception:  # a push that failed is not retried: the client resumes from the log
+            log.exception("could not deliver event %s of %s", event.id, tp.topic,
+                          extra={"tenant": event.tenantid})
+
+    async def _refresh(self, *, first: bool) -> None:
+        """Assign every partition of the Ready tenants' topics, keeping the positions we have."""
+        names = {f"simptu.{slug}.{stream}" for slug in await self.tenants() for stream in STREAMS}
+        # aiokafka has no public call for the partitions of topics nobody subscribed to.
+        cluster = await self._consumer._client.fetch_all_metadata()
+        wanted = {TopicPartition(t, p) for t in names & cluster.topics()
+                  for p in cluster.partitions_for_topic(t) or ()}
+        looked_at, self._looked_at = self._looked_at, time.time()
+        if wanted == self._assigned:
+            return
+        kept = {tp: await self._consumer.position(tp) for tp in self._assigned & wanted}
+        self._consumer.assign(list(wanted))
+        for tp, offset in kept.items():
+            self._consumer.seek(tp, offset)
+        fresh = wanted - self._assigned
+        if fresh and first:
+            await self._consumer.seek_to_end(*fresh)
+        elif fresh:
+            await self._catch_up(fresh, looked_at - CATCH_UP_MARGIN)
+        self._assigned = wanted
+        log.info("reading %d partitions of %d tenants' topics", len(wanted), len(names) // 2)
+
+    async def _catch_up(self, partitions: set[TopicPartition], since: float) -> None:
+        """Start new partitions at their first event since `since` (or their end)."""
+        found = await self._consumer.offsets_for_times({tp: int(since * 1000)
+                                                        for tp in partitions})
+        for tp in partitions:
+            if found.get(tp) is not None:
+                self._consumer.seek(tp, found[tp].offset)
+            else:
+                await self._consumer.seek_to_end(tp)
