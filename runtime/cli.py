@@ -7,6 +7,7 @@ import asyncio
 import sys
 
 import asyncpg
+import redis.asyncio as aioredis
 
 from simptu.runtime.core.bookings import catalogue
 from simptu.runtime.core.bookings.demo import seed_demo_tenant
@@ -40,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
         "schedules and FAQ (Romanian and English) of their business type (seeding again "
         "updates them in place)")
     seed.add_argument("slugs", nargs="+", metavar="SLUG", help="a tenant in the registry")
+    embed = commands.add_parser(
+        "embed-knowledge", help="embed again the knowledge-base entries that another model "
+        "embedded (after an upgrade of the embedding model; safe to repeat)")
+    embed.add_argument("slugs", nargs="*", metavar="SLUG",
+                       help="a tenant in the registry (default: every tenant)")
     return parser
 
 
@@ -89,6 +95,36 @@ async def seed_demo_catalogues(settings: CoreSettings, slugs: list[str]) -> int:
     return 0
 
 
+async def embed_knowledge(settings: CoreSettings, slugs: list[str]) -> int:
+    pool = await create_pool(settings)
+    redis = connect_redis(settings.redis_url.get_secret_value())
+    failed = 0
+    try:
+        slugs = slugs or [row["slug"] for row in await pool.fetch(
+            "SELECT slug FROM platform.tenants WHERE status <> 'Shredded' ORDER BY slug")]
+        for slug in slugs:
+            try:
+                embedded = await _embed_tenant_knowledge(pool, redis, TenantNames(slug))
+            except asyncpg.PostgresError as error:  # one broken tenant does not stop the others
+                print(f"error: tenant {slug}: {error}", file=sys.stderr)
+                failed += 1
+                continue
+            print(f"{slug}: {embedded} knowledge-base entries embedded again", flush=True)
+    finally:
+        await redis.aclose()
+        await pool.close()
+    return 1 if failed else 0
+
+
+async def _embed_tenant_knowledge(pool: asyncpg.Pool, redis: aioredis.Redis,
+                                  tenant: TenantNames) -> int:
+    async with TenantUnitOfWork(pool, tenant) as conn:
+        embedded = await knowledge.embed_stale_entries(conn, shared_embedder())
+    if embedded:
+        await TenantCache(redis, tenant).invalidate_collections(knowledge.CACHE_COLLECTION)
+    return embedded
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = CoreSettings()  # type: ignore[call-arg]  # filled from the environment
@@ -97,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(migrate(settings))
         if args.command == "seed-demo-catalogue":
             return asyncio.run(seed_demo_catalogues(settings, args.slugs))
+        if args.command == "embed-knowledge":
+            return asyncio.run(embed_knowledge(settings, args.slugs))
     except MigrationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from redis.exceptions import RedisError
 
 from simptu.runtime.api.dependencies import TenantDep, platform_of
+from simptu.runtime.api.metrics import HOT_READS
 from simptu.runtime.core.bookings.catalogue import CACHE_COLLECTION as CATALOGUE
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.knowledge.store import CACHE_COLLECTION as KNOWLEDGE
@@ -36,8 +37,16 @@ class HotReads:
 
     async def get(self, collection: str, name: str, model: type[Model],
                   query: Callable[[asyncpg.Connection], Awaitable[Model]]) -> Model:
-        return await self.cache.read_through(collection, name, model,
-                                             lambda: self.uncached(query))
+        outcome = "hit"
+
+        async def load() -> Model:
+            nonlocal outcome
+            outcome = "miss"
+            return await self.uncached(query)
+
+        value = await self.cache.read_through(collection, name, model, load)
+        HOT_READS.labels(collection, outcome).inc()
+        return value
 
     async def uncached(self, query: Callable[[asyncpg.Connection], Awaitable[Model]]) -> Model:
         """`query` run in a unit of work of the tenant (a read not worth caching)."""

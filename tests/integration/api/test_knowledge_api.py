@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from simptu.runtime.core.database import TenantUnitOfWork
 from tests.integration.api.conftest import ApiTenant, BookableSlots, UserHeaders
@@ -109,6 +110,21 @@ async def test_the_first_page_is_served_from_the_cache_until_a_write(
     assert await listed(api, customer) == cached
     written = (await api.post(KNOWLEDGE, json=new_entry(), headers=admin)).json()
     assert await listed(api, customer) == cached | {str(behind_its_back), written["id"]}
+
+
+def hot_reads(outcome: str) -> float:
+    return REGISTRY.get_sample_value("simptu_api_hot_reads_total",
+                                     {"collection": "knowledge", "outcome": outcome}) or 0.0
+
+
+async def test_hot_reads_are_counted_as_hits_and_misses(
+        api: httpx.AsyncClient, tenant_a: ApiTenant, as_user: UserHeaders) -> None:
+    admin = await as_user(tenant_a, "admin")
+    await api.post(KNOWLEDGE, json=new_entry(), headers=admin)
+    hits, misses = hot_reads("hit"), hot_reads("miss")
+    await listed(api, admin)
+    await listed(api, admin)
+    assert (hot_reads("hit"), hot_reads("miss")) == (hits + 1, misses + 1)
 
 
 async def test_invalid_entries_are_refused_and_change_nothing(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from simptu.devstack.envfile import StackEnv
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.embeddings import DIMENSIONS, Embedder
 from simptu.runtime.core.knowledge import (
@@ -21,6 +22,7 @@ from simptu.runtime.core.knowledge import (
 )
 from simptu.runtime.core.knowledge.store import EMBEDDING_MODEL, embed_stale_entries
 from simptu.runtime.core.tenancy import TenantNames
+from tests.conftest import run_simptu
 
 from .conftest import Search, questions
 from .faq import CLINIC_FAQ
@@ -116,3 +118,17 @@ async def test_entries_embedded_by_another_model_are_embedded_again(
         models = await conn.fetch("SELECT DISTINCT embedding_model, cardinality(embedding) "
                                   "AS size FROM knowledge_entries")
     assert [tuple(row) for row in models] == [(EMBEDDING_MODEL, DIMENSIONS)]
+
+
+async def test_the_cli_embeds_again_what_another_model_embedded(
+    stack: StackEnv, db: asyncpg.Pool, clinic: TenantNames,
+) -> None:
+    async with TenantUnitOfWork(db, clinic) as conn:
+        await conn.execute("UPDATE knowledge_entries SET embedding_model = 'older-model' "
+                           "WHERE locale = 'en'")
+    code, out, err = await run_simptu(stack, "embed-knowledge", clinic.slug)
+    assert code == 0, err
+    assert f"{clinic.slug}: 4 knowledge-base entries embedded again" in out
+    code, out, _ = await run_simptu(stack, "embed-knowledge", clinic.slug, "no-such-tenant")
+    assert code == 1
+    assert f"{clinic.slug}: 0 knowledge-base entries embedded again" in out
