@@ -226,8 +226,9 @@ class Chat:
     bootstrap: str
     session_id: uuid.UUID = field(default_factory=uuid.uuid4)
     sent: list[CloudEvent] = field(default_factory=list)
+    # Every outbound event of the session read so far.
+    seen: list[CloudEvent] = field(default_factory=list)
     _outbound: AIOKafkaConsumer | None = None
-    _seen: list[CloudEvent] = field(default_factory=list)
 
     @property
     def cipher(self) -> TenantCipher:
@@ -295,7 +296,7 @@ class Chat:
                         event = CloudEvent.from_bytes(record.value)
                         if event.data.get("session_id") != str(self.session_id):
                             continue
-                        self._seen.append(event)
+                        self.seen.append(event)
                         found.append(event)
                         if until(event):
                             return found
