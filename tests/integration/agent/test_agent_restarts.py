@@ -66,7 +66,8 @@ async def test_a_killed_worker_is_replaced_and_the_conversation_continues_once(
     third = agent_process(["--tenant", own_tenant.slug], settings)
     await third.start()
     cancel_proposal = await conversation.answer()
-    assert cancel_proposal.call is not None and "Anulez" in cancel_proposal.text
+    assert cancel_proposal.call is not None
+    assert "Anulez" in cancel_proposal.text
 
     await conversation.send(confirmation)  # a redelivery of an event already answered
     await conversation.confirm(cancel_proposal.call)
