@@ -3,6 +3,7 @@
 Adding a component to `make up` is one line in `ALL_SERVICES`.
 """
 
+from simptu.devstack.services.agent import Agent
 from simptu.devstack.services.api import Api
 from simptu.devstack.services.base import Service
 from simptu.devstack.services.etcd import Etcd
@@ -29,4 +30,5 @@ ALL_SERVICES: tuple[Service, ...] = (
     Operator(),
     OutboxRelay(),
     Api(),
+    Agent(),
 )
