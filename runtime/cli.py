@@ -8,17 +8,23 @@ import sys
 
 import asyncpg
 
+from simptu.runtime.core.bookings import catalogue
 from simptu.runtime.core.bookings.demo import seed_demo_tenant
 from simptu.runtime.core.bookings.errors import BookingError
-from simptu.runtime.core.database import create_pool
+from simptu.runtime.core.database import TenantUnitOfWork, create_pool
+from simptu.runtime.core.embeddings import shared_embedder
+from simptu.runtime.core.knowledge import store as knowledge
+from simptu.runtime.core.knowledge.demo import seed_demo_faq
 from simptu.runtime.core.migrations import (
     Migration,
     MigrationError,
     migrate_all_tenants,
     migrate_platform,
 )
+from simptu.runtime.core.redis_client import connect_redis
 from simptu.runtime.core.settings import CoreSettings
 from simptu.runtime.core.tenancy import TenantNames
+from simptu.runtime.core.tenant_cache import TenantCache
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,8 +36,9 @@ def _parser() -> argparse.ArgumentParser:
         "migrate", help="upgrade the platform registry and every tenant schema to the latest "
         "migrations (safe to run concurrently and repeatedly)")
     seed = commands.add_parser(
-        "seed-demo-catalogue", help="give demo tenants the services, staff, rooms or classes "
-        "and schedules of their business type (seeding again updates them in place)")
+        "seed-demo-catalogue", help="give demo tenants the services, staff, rooms or classes, "
+        "schedules and FAQ (Romanian and English) of their business type (seeding again "
+        "updates them in place)")
     seed.add_argument("slugs", nargs="+", metavar="SLUG", help="a tenant in the registry")
     return parser
 
@@ -58,10 +65,18 @@ async def migrate(settings: CoreSettings) -> int:
 
 async def seed_demo_catalogues(settings: CoreSettings, slugs: list[str]) -> int:
     pool = await create_pool(settings)
+    redis = connect_redis(settings.redis_url.get_secret_value())
     try:
         for slug in slugs:
+            tenant = TenantNames(slug)
             business_type = await seed_demo_tenant(pool, slug)
-            print(f"{slug}: {business_type} demo catalogue seeded", flush=True)
+            async with TenantUnitOfWork(pool, tenant) as conn:
+                entries = await seed_demo_faq(conn, shared_embedder(), business_type)
+            # The API's cached reads of them are stale now.
+            await TenantCache(redis, tenant).invalidate_collections(
+                catalogue.CACHE_COLLECTION, knowledge.CACHE_COLLECTION)
+            print(f"{slug}: {business_type} demo catalogue seeded, FAQ of {entries} entries",
+                  flush=True)
     except BookingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -69,6 +84,7 @@ async def seed_demo_catalogues(settings: CoreSettings, slugs: list[str]) -> int:
         print(f"error: {error}: run `simptu migrate` first", file=sys.stderr)
         return 1
     finally:
+        await redis.aclose()
         await pool.close()
     return 0
 

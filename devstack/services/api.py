@@ -19,6 +19,19 @@ from simptu.devstack.services.operator import EXAMPLES
 DEMO_TENANT = "zambet-dental-cluj"
 
 
+def migrate(ctx: Context) -> None:
+    """`simptu migrate` (a no-op when every schema is up to date). A broken tenant (a test's
+    leftover) is reported and does not stop the API."""
+    done = subprocess.run([sys.executable, "-m", "simptu.runtime", "migrate"],
+                          env=read_env_file(ctx.settings.env_file), capture_output=True,
+                          text=True, check=False, timeout=600)
+    errors = done.stderr.strip().splitlines()
+    if done.returncode != 0 and not all(e.startswith("error: tenant ") for e in errors):
+        raise NotReady(f"simptu migrate failed: {done.stdout[-2000:]}{done.stderr[-2000:]}")
+    for error in errors:
+        print(f"  warning  api: {error.removeprefix('error: ')}", flush=True)
+
+
 class Api(Service):
     name = "api"
     needs = ("postgres", "redis", "kafka", "openbao", "keycloak", "operator")
@@ -27,16 +40,8 @@ class Api(Service):
         return f"http://{ctx.settings.host}:{ctx.settings.api_port}"
 
     def prepare(self, ctx: Context) -> None:
-        """Migrations first, as a deployment runs them before the new API version starts.
-        A broken tenant (a test's leftover) is reported and does not stop the API."""
-        done = subprocess.run([sys.executable, "-m", "simptu.runtime", "migrate"],
-                              env=read_env_file(ctx.settings.env_file), capture_output=True,
-                              text=True, check=False, timeout=600)
-        errors = done.stderr.strip().splitlines()
-        if done.returncode != 0 and not all(e.startswith("error: tenant ") for e in errors):
-            raise NotReady(f"simptu migrate failed: {done.stdout[-2000:]}{done.stderr[-2000:]}")
-        for error in errors:
-            print(f"  warning  api: {error.removeprefix('error: ')}", flush=True)
+        """Migrations first, as a deployment runs them before the new API version starts."""
+        migrate(ctx)
 
     def launch(self, ctx: Context) -> Launch:
         env = read_env_file(ctx.settings.env_file)
@@ -50,14 +55,16 @@ class Api(Service):
             raise NotReady(f"/readyz answered {answer.status_code}: {answer.text[:300]}")
 
     async def configure(self, ctx: Context) -> None:
-        """Seed each demo tenant's catalogue, so availability can be asked at once. Seeding
-        again updates it in place, so every `make up` may do it."""
+        """Seed each demo tenant's catalogue and FAQ, so availability can be asked at once.
+        Seeding again updates them in place, so every `make up` may do it; migrations run
+        first, as the API may have been started by an older checkout."""
+        await asyncio.to_thread(migrate, ctx)
         slugs = [yaml.safe_load(example.read_text())["metadata"]["name"]
                  for example in sorted(EXAMPLES.glob("*.yaml"))]
         done = await asyncio.to_thread(
             subprocess.run, [sys.executable, "-m", "simptu.runtime", "seed-demo-catalogue",
                              *slugs], env=read_env_file(ctx.settings.env_file),
-            capture_output=True, text=True, check=False, timeout=120)
+            capture_output=True, text=True, check=False, timeout=300)
         if done.returncode != 0:
             raise NotReady(f"seeding the demo catalogues failed: {done.stderr[-2000:]}")
 

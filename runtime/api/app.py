@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from simptu.runtime.api.booking_problems import install_booking_problems
 from simptu.runtime.api.cors import TenantCors
+from simptu.runtime.api.knowledge_models import install_knowledge_problems
 from simptu.runtime.api.middleware import BodySizeLimit, RequestContext
 from simptu.runtime.api.openapi import describe_wall_clock_times
 from simptu.runtime.api.platform import open_platform
@@ -22,6 +23,7 @@ from simptu.runtime.api.routes import (
     guest,
     health,
     invitations,
+    knowledge,
     me,
     ratings,
     sessions,
@@ -44,12 +46,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                   "the bearer token's issuer; errors are RFC 9457 problem+json.")
     install_problem_handlers(app)
     install_booking_problems(app)
+    install_knowledge_problems(app)
     app.include_router(health.router)
     app.include_router(guest.router)
     app.include_router(me.router)
     app.include_router(sessions.router)
     app.include_router(catalogue.router)
     app.include_router(bookings.router)
+    app.include_router(knowledge.router)
     app.include_router(invitations.router)
     app.include_router(access_codes.router)
     app.include_router(ratings.router)

@@ -31,6 +31,9 @@ class ApiSettings(CoreSettings):
     api_jwks_cache_ttl: int = Field(default=3600, ge=1)
     api_jwks_refetch_interval: int = Field(default=30, ge=1)
     api_log_level: str = "INFO"
+    # Cached reads of the catalogue and knowledge base (seconds): every write through the API
+    # or the seed command drops them at once; this bounds a change made behind their backs.
+    api_hot_read_ttl: int = Field(default=300, ge=1, le=86_400)
     # Invitations: how long an invitation's token can be accepted (seconds).
     api_invitation_ttl: int = Field(default=7 * 86_400, ge=300, le=90 * 86_400)
     # Users of accepted invitations are created through Keycloak's admin API as the tenant

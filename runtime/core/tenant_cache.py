@@ -1,8 +1,15 @@
 """A read-through cache in Redis whose keys always carry the tenant, so no tenant can read
-another's entries, with invalidation of one entry or of everything a tenant cached."""
+another's entries, with invalidation of one entry or of everything a tenant cached.
+
+Reads of one kind (a list's pages, its items) are kept together as a *collection*, a Redis
+hash that one write invalidates whole. A read loaded while a write commits could otherwise put
+the old rows back after the write invalidated them: the collection carries a generation that
+every invalidation renews, and a read is stored only if the generation it started under is
+still the current one."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -13,6 +20,14 @@ from simptu.runtime.core.tenancy import TenantNames
 
 PREFIX = "simptu:cache"
 Model = TypeVar("Model", bound=BaseModel)
+# The hash field of a collection's generation (not a valid read name: reads are named by us).
+GENERATION = "~generation"
+# KEYS[1] collection; ARGV: generation read before loading ('' for none), field, value, ttl.
+STORE_IF_CURRENT = """
+if (redis.call('HGET', KEYS[1], '~generation') or '') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
+return 1"""
 
 
 class TenantCache:
@@ -38,6 +53,29 @@ class TenantCache:
     async def invalidate(self, *names: str) -> None:
         if names:
             await self.redis.delete(*(self.key(n) for n in names))
+
+    async def read_through(self, collection: str, name: str, model: type[Model],
+                           load: Callable[[], Awaitable[Model]]) -> Model:
+        """Read `name` of `collection` from the cache, or `load()` it and keep it (unless the
+        collection was invalidated meanwhile). A collection lives at most `ttl` seconds."""
+        key = self.key(collection)
+        generation, cached = await self.redis.hmget(key, [GENERATION, name])
+        if cached is not None:
+            return model.model_validate_json(cached)
+        value = await load()
+        await self.redis.eval(STORE_IF_CURRENT, 1, key, generation or "", name,
+                              value.model_dump_json(), self.ttl)
+        return value
+
+    async def invalidate_collections(self, *collections: str) -> None:
+        """Forget every read of `collections`; reads loaded before this are not stored."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for collection in collections:
+                key = self.key(collection)
+                pipe.delete(key)
+                pipe.hset(key, GENERATION, secrets.token_hex(8))
+                pipe.expire(key, self.ttl)
+            await pipe.execute()
 
     async def invalidate_all(self) -> int:
         """Drop every cached entry of this tenant."""

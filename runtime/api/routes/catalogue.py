@@ -1,6 +1,7 @@
 """The tenant's catalogue and its free slots: services, bookable resources (staff, rooms,
-classes) with their weekly hours, closed days, and availability. Any caller of the tenant reads;
-only its admins change the catalogue."""
+classes) with their weekly hours, closed days, and availability. Any caller of the tenant reads
+(services and resources from the hot-read cache); only its admins change the catalogue, and
+every change drops the cached reads."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import uuid
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
+import asyncpg
 from fastapi import APIRouter, Depends, Query, Response
 
 from simptu.runtime.api.auth import Caller
 from simptu.runtime.api.booking_models import ClosedDay, ResourceList, ServiceList, SlotList
 from simptu.runtime.api.customers import ADMIN_ROLES
 from simptu.runtime.api.dependencies import CallerDep, TenantDep, UnitOfWork, role
+from simptu.runtime.api.hot_reads import CatalogueWrite, HotReadsDep
 from simptu.runtime.api.problems import problem_responses
 from simptu.runtime.core.bookings import availability, catalogue, stay_availability
 from simptu.runtime.core.bookings.models import (
@@ -39,40 +42,45 @@ TenantTz = Annotated[ZoneInfo, Depends(tenant_timezone)]
 
 
 @router.get("/services", response_model=ServiceList, responses=ERRORS)
-async def list_services(_: CallerDep, conn: UnitOfWork) -> ServiceList:
+async def list_services(_: CallerDep, reads: HotReadsDep) -> ServiceList:
     """The services on sale, by name."""
-    return ServiceList(items=await catalogue.list_services(conn))
+    async def query(conn: asyncpg.Connection) -> ServiceList:
+        return ServiceList(items=await catalogue.list_services(conn))
+    return await reads.get(catalogue.CACHE_COLLECTION, "services", ServiceList, query)
 
 
 @router.post("/services", status_code=201, response_model=Service, responses=ERRORS)
-async def save_service(body: ServiceSpec, _: Admin, conn: UnitOfWork) -> Service:
+async def save_service(body: ServiceSpec, _: Admin, conn: CatalogueWrite) -> Service:
     """Create the service of this name, or update it if there is one (so a retry is safe)."""
     return await catalogue.save_service(conn, body)
 
 
 @router.put("/services/{service_id}", response_model=Service, responses=ERRORS)
 async def update_service(service_id: uuid.UUID, body: ServiceSpec, _: Admin,
-                         conn: UnitOfWork) -> Service:
+                         conn: CatalogueWrite) -> Service:
     return await catalogue.update_service(conn, service_id, body)
 
 
 @router.delete("/services/{service_id}", status_code=204, response_class=Response,
                responses=ERRORS)
-async def retire_service(service_id: uuid.UUID, _: Admin, conn: UnitOfWork) -> None:
+async def retire_service(service_id: uuid.UUID, _: Admin, conn: CatalogueWrite) -> None:
     """Take the service off sale; its bookings stay."""
     await catalogue.retire(conn, "services", service_id)
 
 
 @router.get("/resources", response_model=ResourceList, responses=ERRORS)
-async def list_resources(_: CallerDep, conn: UnitOfWork,
+async def list_resources(_: CallerDep, reads: HotReadsDep,
                          service_id: uuid.UUID | None = None) -> ResourceList:
     """Staff, rooms and classes with their services and weekly hours; with `service_id`, only
     those offering it."""
-    return ResourceList(items=await catalogue.list_resources(conn, service_id))
+    async def query(conn: asyncpg.Connection) -> ResourceList:
+        return ResourceList(items=await catalogue.list_resources(conn, service_id))
+    return await reads.get(catalogue.CACHE_COLLECTION, f"resources:{service_id or 'all'}",
+                           ResourceList, query)
 
 
 @router.post("/resources", status_code=201, response_model=Resource, responses=ERRORS)
-async def save_resource(body: ResourceSpec, _: Admin, conn: UnitOfWork) -> Resource:
+async def save_resource(body: ResourceSpec, _: Admin, conn: CatalogueWrite) -> Resource:
     """Create the resource of this name, or update it; its services (by name) and weekly
     hours replace any it had."""
     return await catalogue.save_resource(conn, body)
@@ -80,14 +88,14 @@ async def save_resource(body: ResourceSpec, _: Admin, conn: UnitOfWork) -> Resou
 
 @router.put("/resources/{resource_id}", response_model=Resource, responses=ERRORS)
 async def update_resource(resource_id: uuid.UUID, body: ResourceSpec, _: Admin,
-                          conn: UnitOfWork) -> Resource:
+                          conn: CatalogueWrite) -> Resource:
     """Change the resource, its services and its weekly hours (its schedule)."""
     return await catalogue.update_resource(conn, resource_id, body)
 
 
 @router.delete("/resources/{resource_id}", status_code=204, response_class=Response,
                responses=ERRORS)
-async def retire_resource(resource_id: uuid.UUID, _: Admin, conn: UnitOfWork) -> None:
+async def retire_resource(resource_id: uuid.UUID, _: Admin, conn: CatalogueWrite) -> None:
     """Stop offering the resource; its bookings stay."""
     await catalogue.retire(conn, "resources", resource_id)
 

@@ -21,6 +21,8 @@ from simptu.runtime.core.bookings.models import (
     ServiceSpec,
 )
 
+# The API's cached reads of the catalogue (services, resources): every write invalidates them.
+CACHE_COLLECTION = "catalogue"
 SERVICE_COLUMNS = ("id, name, description, kind, duration_minutes, buffer_minutes, price, "
                    "currency, check_in, check_out")
 RESOURCE_QUERY = """

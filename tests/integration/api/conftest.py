@@ -24,7 +24,7 @@ from simptu.devstack.envfile import StackEnv
 from simptu.operator import keycloak
 from simptu.runtime.api.app import create_app
 from simptu.runtime.api.settings import ApiSettings
-from simptu.runtime.core.bookings import availability, list_resources, list_services
+from simptu.runtime.core.bookings import availability, catalogue, list_resources, list_services
 from simptu.runtime.core.bookings.demo import seed_demo_catalogue
 from simptu.runtime.core.crypto import OpenBaoTransit, ensure_data_key
 from simptu.runtime.core.database import TenantUnitOfWork
@@ -33,6 +33,7 @@ from simptu.runtime.core.registry import TenantRecord, delete_tenant, upsert_ten
 from simptu.runtime.core.schemas import drop_tenant_schema, ensure_tenant_schema
 from simptu.runtime.core.settings import CoreSettings
 from simptu.runtime.core.tenancy import TenantNames
+from simptu.runtime.core.tenant_cache import TenantCache
 
 BASE_DOMAIN = "simptu.test"
 TIMEZONE = "Europe/Bucharest"
@@ -189,9 +190,14 @@ class BookableSlots:
 
 
 @pytest.fixture(scope="session")
-async def bookable(db: asyncpg.Pool, tenant_a: ApiTenant) -> BookableSlots:
+async def bookable(db: asyncpg.Pool, redis_client: aioredis.Redis,
+                   tenant_a: ApiTenant) -> BookableSlots:
     async with TenantUnitOfWork(db, tenant_a.names) as conn:
         await seed_demo_catalogue(conn, "dental-clinic")
+    # Written behind the API's back: its cached catalogue reads are stale now.
+    await TenantCache(redis_client, tenant_a.names).invalidate_collections(
+        catalogue.CACHE_COLLECTION)
+    async with TenantUnitOfWork(db, tenant_a.names) as conn:
         services = {s.name: s.id for s in await list_services(conn)}
         resources = {r.name: r.id for r in await list_resources(conn)}
         first = dt.date.today() + dt.timedelta(days=2)

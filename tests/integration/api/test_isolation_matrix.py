@@ -23,6 +23,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "ResourceSpec": {"name": "Dr. Ana Popescu", "kind": "staff"},
     "InvitationCreate": {"email": "someone@example.com", "role": "staff"},
     "InvitationAccept": {"password": "a long Passw0rd!", "first_name": "B", "last_name": "B"},
+    "KnowledgeEntrySpec": {"locale": "en", "question": "Is there parking?", "answer": "No."},
+    "KnowledgeEntryChange": {"answer": "changed by B"},
 }
 
 
@@ -53,7 +55,8 @@ def shown_ids(answer: httpx.Response) -> set[str]:
         return set()
     items = body.get("items", [])
     return {str(found) for found in [body.get("id"), body.get("session_id"),
-                                     *(item.get("id") for item in items)] if found}
+                                     *(item.get("id") or item.get("entry_id")
+                                       for item in items)] if found}
 
 
 async def test_tenant_bs_tokens_reach_nothing_of_tenant_a(
@@ -82,6 +85,10 @@ async def test_tenant_bs_tokens_reach_nothing_of_tenant_a(
                              json={"email": f"{uuid.uuid4().hex}@example.com", "role": "staff"})
     assert invited.status_code == 201, invited.text
     values |= {"invitation_id": invited.json()["id"], "token": invited.json()["token"]}
+    faq = await api.post("/v1/knowledge", headers=admin_a, json={
+        "locale": "en", "question": "Is there parking?", "answer": "secret of A: the back yard"})
+    assert faq.status_code == 201, faq.text
+    values["entry_id"] = faq.json()["id"]
     bodies |= {"AccessCodeRedeem": {"code": "00000000", "customer_id": values["customer_id"]},
                "RatingCreate": {"booking_id": booking_a, "score": 5}}
     checked = 0
@@ -101,8 +108,8 @@ async def test_tenant_bs_tokens_reach_nothing_of_tenant_a(
                     assert answer.status_code < 500, where
                 else:
                     assert answer.status_code in (403, 404), f"{where}: {answer.status_code}"
-                assert not {session_a, booking_a, values["invitation_id"]} & shown_ids(answer), \
-                    where
+                assert not {session_a, booking_a, values["invitation_id"],
+                            values["entry_id"]} & shown_ids(answer), where
                 assert "secret of A" not in answer.text, where
                 checked += 1
     assert checked >= 3 * 3 * 8
