@@ -22,6 +22,7 @@ from simptu.runtime.agent.tools import (
     say_price,
 )
 from simptu.runtime.core.bookings.models import Service, Slot
+from simptu.runtime.core.knowledge import search_entries
 
 FLOW_INTENTS = {"book", "availability", "reschedule", "cancel"}
 # Questions that interrupt a booking in progress; anything else naming a slot continues it.
@@ -40,16 +41,32 @@ async def decide(state: ConversationState, ctx: TurnContext) -> Update:
     intent, slots = understanding.get("intent", "question"), understanding.get("slots", {})
     flow = dict(state.get("booking") or {})
     locale = state.get("locale", "ro")
+    continues_booking = bool(flow.get("action") and slots)
+    if intent == "question" and not continues_booking:
+        # What no rule recognised: the tenant's FAQ first, then the model's best guess.
+        answer = await _faq_answer(ctx, state.get("inbound", {}).get("text", ""), locale)
+        if answer is not None:
+            return _reply("answer", answer=answer)
+        intent = understanding.get("guess") or "question"
     if intent in FLOW_INTENTS:
         action = "book" if intent == "availability" else intent
         if flow.get("action") != action:
             flow = {"action": action, "name": flow.get("name")}
-    elif not (flow.get("action") and slots and intent not in ASIDE_INTENTS):
+    elif not (continues_booking and intent not in ASIDE_INTENTS):
         return await _inform(intent, slots, locale, ctx)
     flow.update(slots)
     planner = {"book": _plan_booking, "reschedule": _plan_reschedule, "cancel": _plan_cancel}
     update = await planner[flow["action"]](flow, locale, ctx)
     return {"booking": flow, "pending": None, **update}
+
+
+async def _faq_answer(ctx: TurnContext, text: str, locale: Locale) -> str | None:
+    if ctx.embedder is None or not text:
+        return None
+    # The FAQ in the customer's language first, then in any (better than no answer).
+    hits = (await search_entries(ctx.conn, ctx.embedder, text, locale, limit=1)
+            or await search_entries(ctx.conn, ctx.embedder, text, None, limit=1))
+    return hits[0].answer if hits else None
 
 
 async def _inform(intent: str, slots: dict[str, Any], locale: Locale,
@@ -72,10 +89,6 @@ async def _inform(intent: str, slots: dict[str, Any], locale: Locale,
         return _reply("handoff")
     if intent == "thanks":
         return _reply("thanks")
-    if ctx.knowledge is not None:
-        answer = await ctx.knowledge(ctx, locale)
-        if answer:
-            return _reply("answer", answer=answer)
     return _reply("unknown")
 
 

@@ -98,6 +98,10 @@ class IntentClassifier:
         by_rule = classify_by_rules(text)
         if by_rule is not None:
             return by_rule
+        return await self.guess(text)
+
+    async def guess(self, text: str) -> Intent:
+        """The intent of the nearest example sentence, or "question" when none is near."""
         await self.warm_up()
         assert self._examples is not None
         [vector] = await self._embed([text])

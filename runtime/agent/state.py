@@ -19,6 +19,7 @@ from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.providers.base import ChatProvider, ProviderContext
 from simptu.runtime.agent.tools import Catalogue
 from simptu.runtime.core.crypto import TenantCipher
+from simptu.runtime.core.embeddings import Embedder
 from simptu.runtime.core.registry import TenantRecord
 
 # How much of the conversation the state keeps (what a hosted model is shown).
@@ -60,7 +61,7 @@ class TurnContext:
     catalogue: Catalogue
     tz: ZoneInfo
     now: dt.datetime
-    knowledge: Any = None  # an async (text, locale) -> answer | None, when the tenant has one
+    embedder: Embedder | None = None  # for knowledge-base searches
 
     @property
     def today(self) -> dt.date:

@@ -33,6 +33,7 @@ from simptu.runtime.agent.tenants import ServedTenant, ServedTenants
 from simptu.runtime.core.chat import conversation as contract
 from simptu.runtime.core.chat import store
 from simptu.runtime.core.crypto import KeyRing
+from simptu.runtime.core.embeddings import Embedder
 from simptu.runtime.core.events import CloudEvent, EventProducer
 from simptu.runtime.core.registry import TenantRecord, TenantRegistry
 
@@ -52,7 +53,9 @@ class TurnInput:
 
 class Turns:
     def __init__(self, registry: TenantRegistry, ring: KeyRing, tenants: ServedTenants,
-                 producer: EventProducer, pool: asyncpg.Pool, poll_seconds: float) -> None:
+                 producer: EventProducer, pool: asyncpg.Pool, poll_seconds: float,
+                 embedder: Embedder) -> None:
+        self.embedder = embedder
         self.registry = registry
         self.ring = ring
         self.tenants = tenants
@@ -103,7 +106,7 @@ class Turns:
         ctx = TurnContext(conn=conn, cipher=cipher, tenant=tenant, session=session,
                           event_id=event.id, provider=served.provider, business=served.business,
                           catalogue=await served.catalogue(conn), tz=ZoneInfo(tenant.timezone),
-                          now=dt.datetime.now(dt.UTC))
+                          now=dt.datetime.now(dt.UTC), embedder=self.embedder)
         reply = ReplyStream(self.producer, tenant, cipher, turn.session_id,
                             ctx.stable_id("reply"), turn.in_reply_to, started)
         if (served.agent.double_texting == "reject" and turn.seq is not None

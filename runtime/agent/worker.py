@@ -58,7 +58,7 @@ class AgentWorker:
                                         classifier, pool_size=self.settings.checkpoint_pool_size,
                                         dedicated=self.tenant is not None)
                 turns = Turns(registry, ring, tenants, producer, pool,
-                              self.settings.interrupt_poll_seconds)
+                              self.settings.interrupt_poll_seconds, shared_embedder())
                 try:
                     await self._consume(pool, PostgresIdempotency(pool, CONSUMER)
                                         .processor(turns.handle))

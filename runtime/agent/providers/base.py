@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, TypedDict
+from typing import NotRequired, Protocol, TypedDict
 
 from simptu.runtime.agent.business import BusinessProfile
 from simptu.runtime.agent.intents import Intent
@@ -14,7 +14,10 @@ from simptu.runtime.agent.language import Locale
 
 
 class Understanding(TypedDict):
+    # "question" when no rule recognised the message: the FAQ is searched first, and `guess`
+    # (the model's nearest intent) is what the agent does when the FAQ has no answer.
     intent: Intent
+    guess: NotRequired[Intent]
     # Slot values as JSON scalars: service (catalogue name), date and time (ISO), nights, name.
     slots: dict[str, str | int]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from simptu.runtime.agent.intents import IntentClassifier
+from simptu.runtime.agent.intents import IntentClassifier, classify_by_rules
 from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.providers.base import ProviderContext, Understanding
 from simptu.runtime.agent.slots import extract
@@ -27,8 +27,11 @@ class LocalProvider:
 
     async def understand(self, text: str, locale: Locale,
                          context: ProviderContext) -> Understanding:
-        return {"intent": await self.classifier.classify(text),
-                "slots": slots_as_json(text, context)}
+        slots = slots_as_json(text, context)
+        by_rule = classify_by_rules(text)
+        if by_rule is not None:
+            return {"intent": by_rule, "slots": slots}
+        return {"intent": "question", "guess": await self.classifier.guess(text), "slots": slots}
 
     async def phrase(self, text: str, locale: Locale,
                      context: ProviderContext) -> AsyncIterator[str]:

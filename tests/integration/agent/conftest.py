@@ -31,6 +31,7 @@ from simptu.runtime.core.chat import conversation as contract
 from simptu.runtime.core.chat import store
 from simptu.runtime.core.crypto import KeyRing, OpenBaoTransit, TenantCipher, ensure_data_key
 from simptu.runtime.core.database import TenantUnitOfWork
+from simptu.runtime.core.embeddings import shared_embedder
 from simptu.runtime.core.events import CloudEvent, EventProducer
 from simptu.runtime.core.events.topics import (
     TopicSettings,
@@ -38,6 +39,7 @@ from simptu.runtime.core.events.topics import (
     kafka_admin,
     remove_tenant_topics,
 )
+from simptu.runtime.core.knowledge.demo import seed_demo_faq
 from simptu.runtime.core.migrations import migrate_tenant
 from simptu.runtime.core.registry import TenantAgent, TenantRecord, delete_tenant, upsert_tenant
 from simptu.runtime.core.schemas import drop_tenant_schema, ensure_tenant_schema
@@ -77,6 +79,7 @@ async def provision(conn: asyncpg.Connection, redis: aioredis.Redis, transit: Op
     async with conn.transaction():
         await conn.execute(f"SET LOCAL ROLE {names.role}; SET LOCAL search_path TO {names.schema}")
         await seed_demo_catalogue(conn, business_type)  # type: ignore[arg-type]
+        await seed_demo_faq(conn, shared_embedder(), business_type)
     return AgentTenant(names, business_type)
 
 
@@ -319,6 +322,17 @@ class Chat:
             return list(await conn.fetch(
                 "SELECT b.* FROM bookings b JOIN chat_sessions s ON s.customer_id = b.customer_id "
                 "WHERE s.id = $1 ORDER BY b.created_at", self.session_id))
+
+    async def handled(self, event: CloudEvent, within: float = ANSWER_TIMEOUT) -> None:
+        """Wait until the agent has recorded `event` as handled (answered or not)."""
+        async with asyncio.timeout(within):
+            while True:
+                async with TenantUnitOfWork(self.pool, self.tenant.names) as conn:
+                    if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM processed_events "
+                                           "WHERE consumer = 'agent' AND event_id = $1)",
+                                           event.id):
+                        return
+                await asyncio.sleep(0.05)
 
     async def agent_messages(self) -> list[asyncpg.Record]:
         async with TenantUnitOfWork(self.pool, self.tenant.names) as conn:
