@@ -13,8 +13,8 @@ from simptu.devstack.envfile import read_env_file
 from simptu.devstack.processes import Launch
 from simptu.devstack.services.base import Context, NotReady, Service
 
-# Slugs the tests give their tenants (`t<hex>-…`, `agt<hex>-…`, `api<hex>-…`).
-TEST_TENANTS = "t??????????-*,agt*-*,api*-*"
+# Slugs the tests and benchmarks give their tenants (`t<hex>-…`, `agt<hex>-…`, `bench-…`).
+TEST_TENANTS = "t??????????-*,agt*-*,api*-*,bench-*"
 
 
 class Agent(Service):
