@@ -102,15 +102,21 @@ def agent_prefix() -> str:
 async def agent_tenants(db: asyncpg.Pool, redis_client: aioredis.Redis,
                         core_settings: CoreSettings, agent_prefix: str,
                         ) -> AsyncIterator[dict[str, AgentTenant]]:
-    """A dental clinic, a gym and a hotel, on the local model; removed afterwards."""
+    """A dental clinic, a gym and a hotel, on the local model (by business type), and two
+    more dental clinics whose double-texting policy is `reject` and `interrupt` (by policy);
+    removed afterwards."""
     transit = OpenBaoTransit.from_settings(core_settings)
     made: dict[str, AgentTenant] = {}
+    wanted = [(business_type, business_type, TenantAgent())
+              for business_type in ("dental-clinic", "gym", "hotel")]
+    wanted += [(policy, "dental-clinic", TenantAgent(double_texting=policy))  # type: ignore[arg-type]
+               for policy in ("reject", "interrupt")]
     try:
         async with db.acquire() as conn:
-            for business_type in ("dental-clinic", "gym", "hotel"):
-                made[business_type] = await provision(
+            for key, business_type, agent in wanted:
+                made[key] = await provision(
                     conn, redis_client, transit, core_settings.kafka_bootstrap,
-                    f"{agent_prefix}-{business_type}", business_type, TenantAgent())
+                    f"{agent_prefix}-{key}", business_type, agent)
         yield made
     finally:
         async with db.acquire() as conn:
@@ -257,19 +263,23 @@ class Chat:
 
     async def say(self, text: str) -> CloudEvent:
         """Store the customer's message and publish `message.received` (what the hub does)."""
+        event = await self.write(text)
+        await self.send(event)
+        return event
+
+    async def write(self, text: str) -> CloudEvent:
+        """Store the customer's message; its `message.received` event, not published yet."""
         async with TenantUnitOfWork(self.pool, self.tenant.names) as conn:
             message, sealed = await store.add_message(
                 conn, self.ring.cipher(self.tenant.names, conn), self.session_id, "customer",
                 None, text)
-        event = CloudEvent(source=HUB_SOURCE, type=contract.MESSAGE_RECEIVED,
+        return CloudEvent(source=HUB_SOURCE, type=contract.MESSAGE_RECEIVED,
                            tenantid=self.tenant.slug, subject=str(self.session_id),
                            data=contract.MessageReceived(
                                session_id=self.session_id, message_id=message["id"],
                                seq=message["seq"], author="customer", channel="web",
                                locale="ro", body_sealed=base64.b64encode(sealed).decode(),
                            ).model_dump(mode="json"))
-        await self.send(event)
-        return event
 
     async def confirm(self, call: dict[str, Any], confirmed: bool = True) -> CloudEvent:
         """The page's answer to a function call."""
