@@ -109,7 +109,7 @@ async def agent_tenants(db: asyncpg.Pool, redis_client: aioredis.Redis,
     made: dict[str, AgentTenant] = {}
     wanted = [(business_type, business_type, TenantAgent())
               for business_type in ("dental-clinic", "gym", "hotel")]
-    wanted += [(policy, "dental-clinic", TenantAgent(double_texting=policy))  # type: ignore[arg-type]
+    wanted += [(policy, "dental-clinic", TenantAgent(double_texting=policy))
                for policy in ("reject", "interrupt")]
     try:
         async with db.acquire() as conn:
