@@ -21,7 +21,7 @@ from simptu.runtime.agent.tools import (
     price_list,
     say_price,
 )
-from simptu.runtime.core.bookings.models import Service, Slot
+from simptu.runtime.core.bookings.models import Booking, Service, Slot
 from simptu.runtime.core.knowledge import search_entries
 
 FLOW_INTENTS = {"book", "availability", "reschedule", "cancel"}
@@ -167,11 +167,19 @@ def _propose(action: str, service: Service, slot: Slot, flow: dict[str, Any], lo
     return {**_reply(key, **params), "pending": pending}
 
 
-async def _plan_cancel(flow: dict[str, Any], locale: Locale, ctx: TurnContext) -> Update:
+async def _booking_to_change(locale: Locale, ctx: TurnContext) -> Booking | Update:
+    """The customer's next booking, or the reply that they have none."""
     booking = await next_booking(ctx.conn, await customer_of_session(ctx.conn, ctx.session))
     if booking is None:
         return _reply("no_booking", noun=_noun(ctx, locale),
                       noun_plain=_noun(ctx, locale).removesuffix("a"))
+    return booking
+
+
+async def _plan_cancel(flow: dict[str, Any], locale: Locale, ctx: TurnContext) -> Update:
+    booking = await _booking_to_change(locale, ctx)
+    if not isinstance(booking, Booking):
+        return booking
     service = ctx.catalogue.service(booking.service_id)
     params = {"noun": _noun(ctx, locale), "service": service.name if service else "",
               "when": say_when(booking.start.astimezone(ctx.tz), locale)}
@@ -181,10 +189,9 @@ async def _plan_cancel(flow: dict[str, Any], locale: Locale, ctx: TurnContext) -
 
 
 async def _plan_reschedule(flow: dict[str, Any], locale: Locale, ctx: TurnContext) -> Update:
-    booking = await next_booking(ctx.conn, await customer_of_session(ctx.conn, ctx.session))
-    if booking is None:
-        return _reply("no_booking", noun=_noun(ctx, locale),
-                      noun_plain=_noun(ctx, locale).removesuffix("a"))
+    booking = await _booking_to_change(locale, ctx)
+    if not isinstance(booking, Booking):
+        return booking
     service = ctx.catalogue.service(booking.service_id)
     assert service is not None
     old = say_when(booking.start.astimezone(ctx.tz), locale)

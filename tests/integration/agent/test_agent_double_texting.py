@@ -15,13 +15,20 @@ from tests.integration.agent.conftest import AgentTenant
 pytestmark = pytest.mark.usefixtures("agent_worker")
 
 
+async def write_twice_then_deliver(conversation: Any, first_text: str,
+                                   second_text: str) -> tuple[Any, Any]:
+    """Both messages stored, then both delivered: the second came while the first waited."""
+    first = await conversation.write(first_text)
+    second = await conversation.write(second_text)
+    await conversation.send(first)
+    await conversation.send(second)
+    return first, second
+
+
 async def test_by_default_both_messages_are_answered_in_order(
         agent_tenants: dict[str, AgentTenant], chat: Any) -> None:
     conversation = await chat(agent_tenants["dental-clinic"])
-    first = await conversation.write("Bună ziua!")
-    second = await conversation.write("Cât costă o plombă?")
-    await conversation.send(first)
-    await conversation.send(second)
+    await write_twice_then_deliver(conversation, "Bună ziua!", "Cât costă o plombă?")
 
     greeting, price = await conversation.answer(), await conversation.answer()
     assert "asistentul virtual" in greeting.text
@@ -31,10 +38,7 @@ async def test_by_default_both_messages_are_answered_in_order(
 async def test_reject_answers_the_later_message_with_a_request_to_wait(
         agent_tenants: dict[str, AgentTenant], chat: Any) -> None:
     conversation = await chat(agent_tenants["reject"])
-    first = await conversation.write("Bună ziua!")
-    second = await conversation.write("Cât costă o plombă?")
-    await conversation.send(first)
-    await conversation.send(second)
+    await write_twice_then_deliver(conversation, "Bună ziua!", "Cât costă o plombă?")
 
     greeting, refusal = await conversation.answer(), await conversation.answer()
     assert "asistentul virtual" in greeting.text
@@ -45,10 +49,8 @@ async def test_reject_answers_the_later_message_with_a_request_to_wait(
 async def test_interrupt_answers_every_message_since_the_last_reply_at_once(
         agent_tenants: dict[str, AgentTenant], chat: Any) -> None:
     conversation = await chat(agent_tenants["interrupt"])
-    first = await conversation.write("Vreau o consultație marți")
-    second = await conversation.write("la 11, mă numesc Ana Pop")
-    await conversation.send(first)
-    await conversation.send(second)
+    _first, second = await write_twice_then_deliver(conversation, "Vreau o consultație marți",
+                                                    "la 11, mă numesc Ana Pop")
 
     proposal = await conversation.answer()
     await conversation.handled(second)
