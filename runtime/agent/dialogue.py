@@ -42,6 +42,8 @@ async def decide(state: ConversationState, ctx: TurnContext) -> Update:
     flow = dict(state.get("booking") or {})
     locale = state.get("locale", "ro")
     continues_booking = bool(flow.get("action") and slots)
+    if intent == "question" and "service" in slots and ("date" in slots or "time" in slots):
+        intent = "book"  # "yoga miercuri la 18": a service and when is a booking request
     if intent == "question" and not continues_booking:
         # What no rule recognised: the tenant's FAQ first, then the model's best guess.
         answer = await _faq_answer(ctx, state.get("inbound", {}).get("text", ""), locale)
