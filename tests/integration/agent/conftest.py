@@ -250,8 +250,10 @@ class Chat:
         self._outbound = AIOKafkaConsumer(bootstrap_servers=self.bootstrap)
         await self._outbound.start()
         topic = self.tenant.names.topic("outbound")
-        partitions = [TopicPartition(topic, p)
-                      for p in self._outbound.partitions_for_topic(topic) or {0, 1}]
+        async with kafka_admin(self.bootstrap) as admin:
+            [described] = await admin.describe_topics([topic])
+        partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+        assert partitions, f"{topic} has no partitions"
         self._outbound.assign(partitions)
         await self._outbound.seek_to_end(*partitions)
         for partition in partitions:  # resolve the position now, before anything is sent

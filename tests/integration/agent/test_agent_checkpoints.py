@@ -36,7 +36,9 @@ async def test_checkpoints_are_in_the_tenants_schema_and_sealed(
                                     "AND tablename = 'checkpoints'", tenant.names.schema)
 
     assert owner == tenant.names.role
-    assert blobs and writes and checkpoints
+    assert blobs
+    assert writes
+    assert checkpoints
     assert all(row["type"].endswith(f"+{CIPHER_NAME}") for row in [*blobs, *writes])
     stored = b"".join(row["blob"] for row in [*blobs, *writes]) + "".join(
         row["checkpoint"] + row["metadata"] for row in checkpoints).encode()
