@@ -7,6 +7,7 @@ turn answers every message since the agent's last reply."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Awaitable
 
@@ -50,6 +51,9 @@ async def watch_for_newer(turn: Awaitable[None], pool: asyncpg.Pool, tenant: Ten
             async with TenantUnitOfWork(pool, tenant) as conn:
                 if await conn.fetchval(NEWER_MESSAGE, session_id, seq):
                     running.cancel()
+                    # The turn must have left the connection before its savepoint rolls back.
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await running
                     raise TurnSuperseded(f"a message after {seq} arrived")
         running.result()
     finally:

@@ -99,7 +99,11 @@ class Turns:
 
     async def _run(self, event: CloudEvent, tenant: TenantRecord, served: ServedTenant,
                    turn: TurnInput, conn: asyncpg.Connection, started: float) -> str:
-        session = await store.get_session(conn, turn.session_id, for_update=True)
+        # One turn of a session at a time, even across workers during a rebalance; an advisory
+        # lock, so the hub can still store the customer's next message meanwhile.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                           f"agent-turn:{turn.session_id}")
+        session = await store.get_session(conn, turn.session_id)
         if session is None or session["status"] != "open":
             return "not-open"  # closed, or handed off: staff answer now
         cipher = self.ring.cipher(tenant.names, conn)
