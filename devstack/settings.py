@@ -34,6 +34,7 @@ class DevstackSettings(BaseSettings):
     operator_webhook_port: int = 58443
     api_port: int = 3003
     relay_metrics_port: int = 58091
+    agent_port: int = 8090
     ws_port: int = 4000
 
     @property

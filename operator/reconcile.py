@@ -191,7 +191,8 @@ async def _registry(run: Run) -> Finding:
         schema_name=run.tenant.schema, transit_key=run.tenant.transit_key,
         auth_issuer=run.provisioned.get("issuer"), locale=spec.locale, timezone=spec.timezone,
         # The API answers CORS and issues guest tokens only for these origins.
-        web_origins=list(spec.channels.web.allowed_origins), generation=run.generation)
+        web_origins=list(spec.channels.web.allowed_origins), generation=run.generation,
+        agent=spec.agent.registered())
     async with p.pool.acquire() as conn:
         await upsert_tenant(conn, p.redis, record)
     return Finding(None, f"registered as {record.status}: runtimes route to it")

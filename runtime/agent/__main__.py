@@ -1,0 +1,3 @@
+from simptu.runtime.agent.cli import main
+
+raise SystemExit(main())

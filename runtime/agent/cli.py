@@ -1,0 +1,81 @@
+"""`python -m simptu.runtime.agent --tenant SLUG | --all`: run the agent worker until
+SIGTERM/SIGINT (settings from `SIMPTU_*` and `SIMPTU_AGENT_*`; locally: eval "$(make -s env)")."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+
+import structlog
+
+from simptu.runtime.agent.health import health_server
+from simptu.runtime.agent.settings import AgentSettings
+from simptu.runtime.agent.worker import AgentWorker
+from simptu.runtime.core.settings import CoreSettings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m simptu.runtime.agent",
+        description="The Simptu agent: answers customers from the tenants' inbound topics and "
+        "streams replies to their outbound topics. Connections come from SIMPTU_* (e.g. "
+        "SIMPTU_DATABASE_URL, SIMPTU_KAFKA_BOOTSTRAP), worker settings from SIMPTU_AGENT_* "
+        "(PORT, GROUP_ID, SKIP_TENANTS, ...).")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--tenant", metavar="SLUG", default=os.environ.get("SIMPTU_TENANT"),
+                       help="serve this tenant only (what a tenant's Deployment runs); "
+                       "default: $SIMPTU_TENANT")
+    which.add_argument("--all", action="store_true",
+                       help="serve every Ready tenant, including ones created later (local)")
+    parser.add_argument("--port", type=int, default=None,
+                        help="health and metrics port (default: $SIMPTU_AGENT_PORT or 8080)")
+    return parser
+
+
+def configure_logging(level: str) -> None:
+    processors: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars, structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name, structlog.processors.TimeStamper(fmt="iso", utc=True)]
+    structlog.configure(
+        processors=[*processors, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger, cache_logger_on_first_use=True)
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*processors, structlog.stdlib.ExtraAdder()],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]))
+    logging.getLogger().handlers[:] = [handler]
+    logging.getLogger().setLevel(level.upper())
+
+
+async def serve(core: CoreSettings, settings: AgentSettings, tenant: str | None) -> int:
+    worker = AgentWorker(core, settings, tenant)
+    server = health_server(lambda: worker.ready, settings.host, settings.port)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, worker.stop)
+    health = asyncio.create_task(server.serve())
+    try:
+        await worker.run()
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await health
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if not args.all and not args.tenant:
+        _parser().error("name a tenant (--tenant SLUG) or serve them all (--all)")
+    overrides = {"port": args.port} if args.port is not None else {}
+    settings = AgentSettings(**overrides)
+    configure_logging(settings.log_level)
+    core = CoreSettings()  # type: ignore[call-arg]  # filled from the environment
+    return asyncio.run(serve(core, settings, None if args.all else args.tenant))

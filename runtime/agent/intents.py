@@ -1,0 +1,110 @@
+"""What a customer wants, by the local model: per-language keyword rules first (instant, and
+the only thing that works well for Romanian), then the packaged MiniLM model's similarity to
+example sentences of each intent for what the rules do not recognise."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Literal
+
+from simptu.runtime.agent.language import strip_diacritics
+
+Intent = Literal["greeting", "hours", "prices", "services", "availability", "book",
+                 "reschedule", "cancel", "handoff", "yes", "no", "thanks", "question"]
+INTENTS: tuple[Intent, ...] = ("greeting", "hours", "prices", "services", "availability",
+                               "book", "reschedule", "cancel", "handoff", "yes", "no",
+                               "thanks", "question")
+
+# Checked in this order: the first intent with a matching pattern wins (a reschedule request
+# mentions a booking, a cancellation mentions an appointment: the specific one goes first).
+RULES: tuple[tuple[Intent, str], ...] = (
+    ("handoff", r"\b(om|operator|persoana reala|un coleg|cineva real|uman|human|real person|"
+                r"someone real|a person|staff member|manager|receptie|reception)\b"),
+    ("cancel", r"\b(anul\w*|renunt la programare|cancel\w*)\b"),
+    ("reschedule", r"\b(reprogram\w*|mut\w* programarea|schimb\w* (programarea|ora|ziua|data)|"
+                   r"reschedul\w*|move my|change my (booking|appointment|reservation|class))\b"),
+    ("prices", r"\b(cat costa|cat e|pret\w*|tarif\w*|costa|cost\w*|price\w*|how much|fee)\b"),
+    ("hours", r"\b(orar\w*|programul|program de lucru|deschis\w*|inchide\w*|inchis|"
+              r"open\w*|clos\w*|hours|what time do you)\b"),
+    ("availability", r"\b(liber\w*|disponib\w*|availab\w*|free (slot|time|room)\w*|"
+                     r"ce ore|cand (pot|aveti)|when can|any (slot|room|place)s?)\b"),
+    ("book", r"\b(programare|programez|programa|rezerv\w*|vreau (o|un|sa)|as dori|doresc|"
+             r"inscri\w*|book\w*|appointment|reserv\w*|sign me up|i('d| would) like|"
+             r"i want|can i (get|have|come))\b"),
+    ("services", r"\b(ce servicii|ce oferiti|ce clase|ce camere|servicii|services|"
+                 r"what do you offer|which classes|what classes|what rooms|tratamente)\b"),
+    ("thanks", r"\b(multumesc|multumim|mersi|thanks|thank you|bye|la revedere|o zi buna)\b"),
+    ("greeting", r"^\W*(buna( ziua| dimineata| seara)?|salut\w*|hello|hi|hey|good "
+                 r"(morning|afternoon|evening)|neata)\b"),
+)
+YES = re.compile(r"^\W*(da|sigur|desigur|ok|okay|confirm\w*|corect|perfect|bine|yes|yeah|yep|"
+                 r"sure|of course|please do|go ahead|sounds good)\b")
+NO = re.compile(r"^\W*(nu|no|nope|not really|renunt|lasa|don't|do not)\b")
+
+# Example sentences for the model (English: MiniLM is an English model).
+EXAMPLES: dict[Intent, tuple[str, ...]] = {
+    "greeting": ("hello there", "good day to you"),
+    "hours": ("when are you open", "what are your opening hours", "are you open on sunday"),
+    "prices": ("how much does it cost", "what is the price", "is it expensive"),
+    "services": ("what services do you have", "what can I book with you"),
+    "availability": ("do you have any free time slots", "is there space this week"),
+    "book": ("I would like to make an appointment", "I want to book a visit",
+             "can you fit me in"),
+    "reschedule": ("I need to move my appointment to another day", "can we change the time"),
+    "cancel": ("I can't come, please call it off", "cancel my reservation"),
+    "handoff": ("I want to talk to a real person", "let me speak to someone at the desk"),
+    "thanks": ("thank you very much", "that is all, goodbye"),
+}
+# Below this similarity the model is guessing: the message is treated as a question.
+MIN_SIMILARITY = 0.45
+
+Embed = Callable[[Sequence[str]], Awaitable[list[list[float]]]]
+
+
+def classify_by_rules(text: str) -> Intent | None:
+    plain = strip_diacritics(text.lower())
+    for intent, pattern in RULES:
+        if re.search(pattern, plain):
+            return intent
+    return None
+
+
+def answer_to_question(text: str) -> Literal["yes", "no"] | None:
+    """Whether a reply to a yes/no question says yes or no (None: it says something else)."""
+    plain = strip_diacritics(text.lower())
+    if YES.search(plain):
+        return "yes"
+    if NO.search(plain):
+        return "no"
+    return None
+
+
+class IntentClassifier:
+    """Rules, then the nearest example sentence by MiniLM; one embedding at most per message."""
+
+    def __init__(self, embed: Embed) -> None:
+        self._embed = embed
+        self._examples: list[tuple[Intent, list[float]]] | None = None
+
+    async def warm_up(self) -> None:
+        if self._examples is None:
+            pairs = [(intent, text) for intent, texts in EXAMPLES.items() for text in texts]
+            vectors = await self._embed([text for _, text in pairs])
+            self._examples = [(intent, vector)
+                              for (intent, _), vector in zip(pairs, vectors, strict=True)]
+
+    async def classify(self, text: str) -> Intent:
+        by_rule = classify_by_rules(text)
+        if by_rule is not None:
+            return by_rule
+        return await self.guess(text)
+
+    async def guess(self, text: str) -> Intent:
+        """The intent of the nearest example sentence, or "question" when none is near."""
+        await self.warm_up()
+        assert self._examples is not None
+        [vector] = await self._embed([text])
+        score, intent = max((sum(a * b for a, b in zip(vector, example, strict=True)), intent)
+                            for intent, example in self._examples)
+        return intent if score >= MIN_SIMILARITY else "question"

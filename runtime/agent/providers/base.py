@@ -1,0 +1,48 @@
+"""The interface every model provider implements: understand a message (intent and what it
+names), and phrase an answer the tools settled on, as a stream of text pieces."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import NotRequired, Protocol, TypedDict
+
+from simptu.runtime.agent.business import BusinessProfile
+from simptu.runtime.agent.intents import Intent
+from simptu.runtime.agent.language import Locale
+
+
+class Understanding(TypedDict):
+    # "question" when no rule recognised the message: the FAQ is searched first, and `guess`
+    # (the model's nearest intent) is what the agent does when the FAQ has no answer.
+    intent: Intent
+    guess: NotRequired[Intent]
+    # Slot values as JSON scalars: service (catalogue name), date and time (ISO), nights, name.
+    slots: dict[str, str | int]
+
+
+@dataclass(frozen=True)
+class ProviderContext:
+    """What a provider knows about the conversation it works on."""
+
+    business: BusinessProfile
+    display_name: str
+    today: dt.date
+    vocabulary: Mapping[str, tuple[str, ...]]
+    transcript: list[dict[str, str]] = field(default_factory=list)
+
+
+class ChatProvider(Protocol):
+    name: str
+    # Whether the first piece of a reply takes long enough to show the customer "typing".
+    slow: bool
+
+    async def understand(self, text: str, locale: Locale,
+                         context: ProviderContext) -> Understanding: ...
+
+    def phrase(self, text: str, locale: Locale,
+               context: ProviderContext) -> AsyncIterator[str]:
+        """Stream `text` (the answer the tools settled on, in `locale`) as the customer sees
+        it: the local model streams it as it is, a hosted model in its own words."""
+        ...

@@ -1,0 +1,88 @@
+"""Hosted chat models through LangChain (`ChatOpenAI`, `ChatBedrockConverse`): the model reads
+the message with a forced tool call that returns intent and slots, and rephrases the answer
+the tools settled on in its own words; the booking logic stays the agent's own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
+from simptu.runtime.agent.intents import INTENTS, Intent
+from simptu.runtime.agent.language import Locale
+from simptu.runtime.agent.providers.base import ProviderContext, Understanding
+from simptu.runtime.agent.providers.local import slots_as_json
+from simptu.runtime.agent.templates import pieces
+
+LANGUAGES = {"ro": "Romanian", "en": "English"}
+HISTORY = 10  # messages of the transcript a hosted model sees
+
+
+class UnderstandMessage(BaseModel):
+    """Record what the customer's last message asks for and names."""
+
+    intent: str = Field(description="one of: " + ", ".join(INTENTS))
+    service: str | None = Field(None, description="the catalogue service it names, exactly")
+    date: str | None = Field(None, description="the day it names, YYYY-MM-DD")
+    time: str | None = Field(None, description="the time of day it names, HH:MM")
+    nights: int | None = Field(None, description="how many nights (hotels)")
+    name: str | None = Field(None, description="the customer's name, if they give it")
+
+
+def _history(context: ProviderContext) -> list[BaseMessage]:
+    return [HumanMessage(turn["text"]) if turn["role"] == "customer" else AIMessage(turn["text"])
+            for turn in context.transcript[-HISTORY:]]
+
+
+class HostedProvider:
+    slow = True
+
+    def __init__(self, name: str, model: BaseChatModel, *, streams: bool) -> None:
+        self.name = name
+        self.model = model
+        self.streams = streams
+
+    async def understand(self, text: str, locale: Locale,
+                         context: ProviderContext) -> Understanding:
+        system = SystemMessage(
+            f"{context.business.instructions} The business is {context.display_name}. "
+            f"Today is {context.today.isoformat()}. Services: {', '.join(context.vocabulary)}. "
+            "Call UnderstandMessage for the customer's last message.")
+        bound = self.model.bind_tools([UnderstandMessage], tool_choice="UnderstandMessage")
+        answer = await bound.ainvoke([system, *_history(context), HumanMessage(text)])
+        calls = getattr(answer, "tool_calls", None) or []
+        if not calls:  # a model that answers in prose: fall back to the patterns
+            return {"intent": "question", "slots": slots_as_json(text, context)}
+        return _understanding(calls[0]["args"], text, context)
+
+    async def phrase(self, text: str, locale: Locale,
+                     context: ProviderContext) -> AsyncIterator[str]:
+        messages = [SystemMessage(
+            f"{context.business.instructions} The business is {context.display_name}. "
+            f"Say the following answer to the customer in {LANGUAGES[locale]}, in your own "
+            "words, briefly, keeping every fact, name, date, time and price exactly."),
+            *_history(context), HumanMessage(text)]
+        if not self.streams:
+            answer = await self.model.ainvoke(messages)
+            for piece in pieces(str(answer.content) or text):
+                yield piece
+            return
+        async for chunk in self.model.astream(messages):
+            if isinstance(chunk.content, str) and chunk.content:
+                yield chunk.content
+
+
+def _understanding(args: dict[str, Any], text: str, context: ProviderContext) -> Understanding:
+    """The model's reading, checked: an unknown intent or service is dropped, and what the
+    model missed the patterns may still find."""
+    intent: Intent = args.get("intent") if args.get("intent") in INTENTS else "question"  # type: ignore[assignment]
+    slots = slots_as_json(text, context)
+    for key in ("date", "time", "nights", "name"):
+        if args.get(key) not in (None, ""):
+            slots[key] = args[key]
+    if args.get("service") in context.vocabulary:
+        slots["service"] = args["service"]
+    return {"intent": intent, "slots": slots}

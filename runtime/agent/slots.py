@@ -1,0 +1,177 @@
+"""What a customer's message names, in Romanian or English: a service of the catalogue, a
+day ("mâine", "luni", "on Monday", "12 December"), a time ("la 10", "at 10:30", "3pm"), a
+number of nights, and the customer's name. Pure functions of the text and today's date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from simptu.runtime.agent.language import strip_diacritics
+
+WEEKDAYS = {
+    "luni": 0, "marti": 1, "miercuri": 2, "joi": 3, "vineri": 4, "sambata": 5, "duminica": 6,
+    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5,
+    "sunday": 6,
+}
+RELATIVE_DAYS = {"azi": 0, "astazi": 0, "today": 0, "tonight": 0, "diseara": 0,
+                 "maine": 1, "tomorrow": 1, "poimaine": 2}
+MONTHS = {
+    "ianuarie": 1, "februarie": 2, "martie": 3, "aprilie": 4, "mai": 5, "iunie": 6,
+    "iulie": 7, "august": 8, "septembrie": 9, "octombrie": 10, "noiembrie": 11,
+    "decembrie": 12, "january": 1, "february": 2, "march": 3, "april": 4, "may": 5,
+    "june": 6, "july": 7, "september": 9, "october": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
+    "oct": 10, "nov": 11, "dec": 12,
+}
+NUMBER_WORDS = {"o": 1, "una": 1, "un": 1, "one": 1, "a": 1, "doua": 2, "two": 2, "trei": 3,
+                "three": 3, "patru": 4, "four": 4, "cinci": 5, "five": 5, "sase": 6, "six": 6,
+                "sapte": 7, "seven": 7}
+
+_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
+DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\s*(?:-?(?:a|lea))?\s+({_MONTH_NAMES})\b")
+MONTH_DAY = re.compile(rf"\b({_MONTH_NAMES})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b")
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+NUMERIC_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})(?:[./](\d{4}))?\b(?![:.]\d)")
+TIME_AFTER_WORD = re.compile(
+    r"\b(?:la|ora|orele|at|around)\s+(?:ora\s+)?(\d{1,2})(?:[:.h](\d{2}))?(?![\d./])"
+    rf"\s*(am|pm)?(?!\s*(?:nopti|noapte|nights?|zile|days?|persoane|people|{_MONTH_NAMES})\b)")
+DAY_OF_MONTH = re.compile(r"\b(?:pe|on the|the)\s+(\d{1,2})(?:st|nd|rd|th)?\b(?![:.]\d)")
+CLOCK_TIME = re.compile(r"\b(\d{1,2}):(\d{2})\b")
+MERIDIEM_TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm)\b")
+NIGHTS = re.compile(r"\b(\d{1,2}|o|una|doua|trei|patru|cinci|sase|sapte|one|a|two|three|four"
+                    r"|five|six|seven)\s+(?:nopti|noapte|nights?)\b")
+NAME_WORDS = r"([A-ZĂÂÎȘŞȚŢ][a-zăâîșşțţ'-]+(?:\s+[A-ZĂÂÎȘŞȚŢ][a-zăâîșşțţ'-]+){0,2})"
+NAME = re.compile(
+    r"(?i:\bmă numesc|\bma numesc|\bnumele meu (?:este|e)|\bmy name is|\bmy name's|"
+    r"\bname is|\bsunt|\bI am|\bI'm|\bthis is)\s+" + NAME_WORDS)
+HALF_PAST = re.compile(r"\b(?:si|și) jumatate\b|\bhalf past\b")
+
+
+@dataclass(frozen=True)
+class Slots:
+    """What one message named; None for what it did not."""
+
+    service: str | None = None  # the catalogue's name of the service
+    date: dt.date | None = None
+    time: dt.time | None = None
+    nights: int | None = None
+    name: str | None = None
+
+    def named(self) -> dict[str, object]:
+        return {key: value for key, value in self.__dict__.items() if value is not None}
+
+
+def find_date(text: str, today: dt.date) -> dt.date | None:
+    """The day a message names, relative to `today` (a weekday means the next one after it)."""
+    plain = strip_diacritics(text.lower())
+    for found in (_calendar_date(plain, today), _relative_date(plain, today)):
+        if found is not None:
+            return found
+    return None
+
+
+def _calendar_date(plain: str, today: dt.date) -> dt.date | None:
+    if match := ISO_DATE.search(plain):
+        return _valid_date(int(match[1]), int(match[2]), int(match[3]))
+    if match := DAY_MONTH.search(plain):
+        return _next_date(today, MONTHS[match[2]], int(match[1]))
+    if match := MONTH_DAY.search(plain):
+        return _next_date(today, MONTHS[match[1]], int(match[2]))
+    if (match := NUMERIC_DATE.search(plain)) and match[3]:
+        return _valid_date(int(match[3]), int(match[2]), int(match[1]))
+    if match and (found := _next_date(today, int(match[2]), int(match[1]))):
+        return found
+    if match := DAY_OF_MONTH.search(plain):
+        day = int(match[1])
+        this_month = _valid_date(today.year, today.month, day)
+        if this_month is not None and this_month >= today:
+            return this_month
+        following = today.replace(day=1) + dt.timedelta(days=32)
+        return _valid_date(following.year, following.month, day)
+    return None
+
+
+def _relative_date(plain: str, today: dt.date) -> dt.date | None:
+    words = re.findall(r"[a-z]+", plain)
+    if "after" in words and "tomorrow" in words:
+        return today + dt.timedelta(days=2)
+    for word in words:
+        if word in RELATIVE_DAYS:
+            return today + dt.timedelta(days=RELATIVE_DAYS[word])
+    for word in words:
+        if word in WEEKDAYS:
+            ahead = (WEEKDAYS[word] - today.weekday() - 1) % 7 + 1
+            return today + dt.timedelta(days=ahead)
+    return None
+
+
+def _valid_date(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _next_date(today: dt.date, month: int, day: int) -> dt.date | None:
+    """That day and month this year, or next year once it has passed."""
+    found = _valid_date(today.year, month, day)
+    if found is not None and found < today:
+        found = _valid_date(today.year + 1, month, day)
+    return found
+
+
+def find_time(text: str) -> dt.time | None:
+    """The time of day a message names ("la 10" is 10:00; "la 3" in the afternoon is 15:00
+    only when it says pm)."""
+    plain = strip_diacritics(text.lower())
+    match = MERIDIEM_TIME.search(plain) or TIME_AFTER_WORD.search(plain) or CLOCK_TIME.search(
+        plain)
+    if match is None:
+        return None
+    hour, minute = int(match[1]), int(match[2] or 0)
+    meridiem = (match[3] if match.re.groups >= 3 else None) or ""
+    if meridiem.startswith("p") and hour < 12:
+        hour += 12
+    elif meridiem.startswith("a") and hour == 12:
+        hour = 0
+    if minute == 0 and HALF_PAST.search(plain):
+        minute = 30
+    if hour > 23 or minute > 59:
+        return None
+    return dt.time(hour, minute)
+
+
+def find_nights(text: str) -> int | None:
+    plain = strip_diacritics(text.lower())
+    match = NIGHTS.search(plain)
+    if match is None:
+        return None
+    count = match[1]
+    return int(count) if count.isdigit() else NUMBER_WORDS[count]
+
+
+def find_name(text: str) -> str | None:
+    """A name the customer gives ("mă numesc Ana Pop", "my name is John"), capitalised."""
+    match = NAME.search(text)
+    return match[1].strip() if match else None
+
+
+def find_service(text: str, vocabulary: Mapping[str, Iterable[str]]) -> str | None:
+    """The service a message names: `vocabulary` maps each catalogue name to the words
+    customers use for it (any language, without diacritics); the longest match wins."""
+    plain = " " + re.sub(r"[^a-z0-9]+", " ", strip_diacritics(text.lower())) + " "
+    best: tuple[int, str] | None = None
+    for service, words in vocabulary.items():
+        for word in (service, *words):
+            needle = " " + re.sub(r"[^a-z0-9]+", " ", strip_diacritics(word.lower())).strip()
+            if needle.strip() and needle + " " in plain and (best is None or len(needle) > best[0]):
+                best = (len(needle), service)
+    return best[1] if best else None
+
+
+def extract(text: str, today: dt.date, vocabulary: Mapping[str, Iterable[str]]) -> Slots:
+    return Slots(service=find_service(text, vocabulary), date=find_date(text, today),
+                 time=find_time(text), nights=find_nights(text), name=find_name(text))

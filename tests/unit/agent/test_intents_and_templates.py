@@ -1,0 +1,60 @@
+"""What a message asks for by the keyword rules, yes/no answers, and the templates the local
+model replies with."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from simptu.runtime.agent.intents import answer_to_question, classify_by_rules
+from simptu.runtime.agent.templates import TEMPLATES, pieces, render, say_date, say_when
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("Bună ziua!", "greeting"), ("Hello", "greeting"),
+    ("Cât costă o detartrare?", "prices"), ("How much is a filling?", "prices"),
+    ("Care este programul?", "hours"), ("When are you open?", "hours"),
+    ("Vreau o programare mâine", "book"), ("I'd like to book a room", "book"),
+    ("Aveți ceva liber joi?", "availability"), ("Is anything available on Friday?",
+                                                "availability"),
+    ("Vreau să anulez programarea", "cancel"), ("Please cancel my booking", "cancel"),
+    ("Pot să reprogramez?", "reschedule"), ("I need to reschedule", "reschedule"),
+    ("Vreau să vorbesc cu un om", "handoff"), ("Can I talk to a real person?", "handoff"),
+    ("Mulțumesc!", "thanks"), ("Ce servicii aveți?", "services"),
+])
+def test_rules_recognise_what_customers_ask_in_both_languages(text: str, intent: str) -> None:
+    assert classify_by_rules(text) == intent
+
+
+def test_what_no_rule_knows_is_left_to_the_model_and_the_faq() -> None:
+    assert classify_by_rules("Aveți parcare?") is None
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("Da", "yes"), ("da, vă rog", "yes"), ("Yes please", "yes"), ("ok", "yes"),
+    ("Nu", "no"), ("no thanks", "no"), ("Mai bine joi la 10", None)])
+def test_an_answer_to_a_yes_no_question(text: str, said: str | None) -> None:
+    assert answer_to_question(text) == said
+
+
+def test_every_template_exists_in_romanian_and_english() -> None:
+    assert all(set(by_locale) == {"ro", "en"} for by_locale in TEMPLATES.values())
+
+
+@pytest.mark.parametrize("text", [
+    "Bună ziua! Sunt asistentul virtual. Cu ce vă pot ajuta?",
+    "Our prices: Cleaning 250 RON, Filling 400 RON and Consultation 150 RON.", "Ok"])
+def test_a_reply_streams_in_pieces_that_join_into_the_reply(text: str) -> None:
+    assert "".join(pieces(text)) == text
+
+
+def test_a_long_reply_streams_in_several_pieces() -> None:
+    greeting = render("greeting", "ro", {"business": "Zâmbet Dental"})
+    assert len(pieces(greeting)) >= 3
+
+
+def test_dates_and_times_are_said_in_the_customers_language() -> None:
+    start = dt.datetime(2026, 11, 24, 10, 30)
+    assert say_date(start.date(), "ro") == "marți, 24 noiembrie"
+    assert say_when(start, "en") == "Tuesday 24 November at 10:30"
