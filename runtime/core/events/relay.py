@@ -34,6 +34,14 @@ BUSY_RETRY = 0.2
 FAILURE_BACKOFF = Backoff(first=0.5, longest=30.0)
 
 
+class MissingTopics(RuntimeError):
+    """A tenant's outbox holds events for topics Kafka does not have (yet, or any more: the
+    operator repairs them). Its rows wait; other tenants are not held up meanwhile."""
+
+    def __init__(self, slug: str, topics: set[str]) -> None:
+        super().__init__(f"tenant {slug}'s topics {', '.join(sorted(topics))} do not exist")
+
+
 class OutboxRelay:
     """`await relay.run()` until `relay.stop()`; `listen_dsn=None` polls only.
 
@@ -137,6 +145,10 @@ class OutboxRelay:
         async with self._slots:
             try:
                 finished = await self.drain(TenantNames(slug))
+            except MissingTopics as error:
+                log.warning("outbox relay: %s; retrying later", error, extra={"tenant": slug})
+                self._retry_later(slug)
+                return
             except asyncpg.UndefinedTableError:
                 log.warning("outbox relay: tenant %s has no outbox table (tenant migrations "
                             "not applied?)", slug, extra={"tenant": slug})
@@ -174,6 +186,9 @@ class OutboxRelay:
                                     self.settings.batch_size)
             if not rows:
                 return 0
+            missing = await self.producer.missing_topics({row["topic"] for row in rows})
+            if missing:
+                raise MissingTopics(tenant.slug, missing)
             await self.producer.publish_many(
                 [OutgoingRecord(row["topic"], row["event"], row["key"]) for row in rows])
             await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])",

@@ -148,9 +148,11 @@ async def start_relay(db: asyncpg.Pool, stack: StackEnv) -> AsyncIterator[StartR
     running: list[tuple[OutboxRelay, asyncio.Task[None], EventProducer]] = []
 
     async def start(*, listen: bool = True, **settings: Any) -> OutboxRelay:
-        relay_producer = EventProducer(stack.kafka_bootstrap, client_id="simptu-test-relay")
+        relay_settings = OutboxRelaySettings(**settings)
+        relay_producer = EventProducer(stack.kafka_bootstrap, client_id="simptu-test-relay",
+                                       timeout=relay_settings.publish_timeout)
         await relay_producer.start()
-        relay = OutboxRelay(db, relay_producer, OutboxRelaySettings(**settings),
+        relay = OutboxRelay(db, relay_producer, relay_settings,
                             stack.database_url if listen else None)
         running.append((relay, asyncio.create_task(relay.run()), relay_producer))
         return relay

@@ -16,12 +16,16 @@ from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.events.cloudevents import STRUCTURED_CONTENT_TYPE, CloudEvent
 from simptu.runtime.core.events.listener import LISTENER_APPLICATION_NAME
 from simptu.runtime.core.events.outbox import OutboxError, enqueue
+from simptu.runtime.core.events.producer import EventProducer
+from simptu.runtime.core.events.relay import MissingTopics, OutboxRelay
+from simptu.runtime.core.events.settings import OutboxRelaySettings
 from simptu.runtime.core.events.topics import kafka_admin
 from simptu.runtime.core.tenancy import TenantNames
 
 # The fixtures' types (conftest.py): what they return is read through these.
 Collect = Callable[..., Awaitable[list[Any]]]
 StartRelay = Callable[..., Awaitable[Any]]
+MakeTenant = Callable[..., Awaitable[TenantNames]]
 FillOutbox = Callable[..., Awaitable[list[CloudEvent]]]
 KeyOrder = Callable[[list[Any]], dict[str | None, list[int]]]
 UntilIds = Callable[[int], Callable[[list[Any]], bool]]
@@ -119,6 +123,23 @@ async def test_a_notify_wakes_the_relay_long_before_its_next_poll(
     # The relay has swept once and will not poll again for an hour: only NOTIFY can wake it.
     second = await publish_one(db, tenant, 1)
     await collect([tenant.topic("events")], until=lambda got: second.id in ids_of(got))
+
+
+async def test_a_tenant_whose_topics_are_missing_fails_at_once_and_keeps_its_events(
+    db: asyncpg.Pool, stack: StackEnv, make_tenant: MakeTenant, outbox_rows: OutboxRows,
+    stack_relay_paused: None,
+) -> None:
+    broken = await make_tenant("broken")  # Ready, but its topics were never created
+    await publish_one(db, broken)
+    settings = OutboxRelaySettings(publish_timeout=HOUR)
+    async with EventProducer(stack.kafka_bootstrap, timeout=HOUR) as producer:
+        relay = OutboxRelay(db, producer, settings, None)
+        # Waiting for the topics' metadata would hold one of the relay's slots for an hour,
+        # and every other tenant behind it.
+        with pytest.raises(MissingTopics, match=broken.topic("events")):
+            async with asyncio.timeout(30):
+                await relay.drain(broken)
+    assert await outbox_rows(broken) == 1
 
 
 async def test_without_notifications_the_relay_still_publishes_by_polling(
