@@ -201,7 +201,8 @@ async def spawn_workers(total: int, processes: int, token: str, topic: str | Non
         workers.append(await asyncio.create_subprocess_exec(
             sys.executable, __file__, "--worker", "--source", f"127.0.0.{index + 2}",
             "--count", str(count), "--token", token, "--topic", topic or "",
-            "--events", str(events), stdout=asyncio.subprocess.PIPE))
+            "--events", str(events), stdout=asyncio.subprocess.PIPE,
+            limit=2**24))  # one line carries every latency a worker measured
     for process in workers:
         assert process.stdout is not None
         line = await process.stdout.readline()
@@ -217,15 +218,22 @@ async def stop(workers: list[asyncio.subprocess.Process]) -> None:
         await process.wait()
 
 
-async def settled() -> None:
-    """Wait until the hub has pushed nothing for a second (joins and presence diffs done)."""
+def metric(metrics: str, name: str) -> float:
+    return sum(float(line.split()[-1]) for line in metrics.splitlines()
+               if line.startswith(name))
+
+
+async def settled(done: object = None) -> None:
+    """Wait until `done(metrics)` holds, or by default until the hub has pushed nothing for a
+    second (joins and presence diffs done)."""
     last = None
     async with httpx.AsyncClient() as http:
         while True:
             metrics = (await http.get(f"http://127.0.0.1:{HUB_PORT}/metrics")).text
-            pushed = sum(float(line.split()[-1]) for line in metrics.splitlines()
-                         if line.startswith("simptu_ws_pushes_total"))
-            if pushed == last:
+            if done is not None and done(metrics):  # type: ignore[operator]
+                return
+            pushed = metric(metrics, "simptu_ws_pushes_total")
+            if done is None and pushed == last:
                 return
             last = pushed
             await asyncio.sleep(1)
@@ -245,6 +253,7 @@ async def idle_connections(hub: subprocess.Popen[bytes], count: int, processes: 
     await asyncio.sleep(2)
     after = hub_rss_mib(hub.pid)
     await stop(workers)
+    await settled(lambda metrics: metric(metrics, "simptu_ws_connections") == 0)
     per = (after - before) * 1024 / count
     print("| idle connections | open in | hub RSS before | hub RSS after | per connection "
           "| 50,000 would take |")

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from simptu.runtime.core.events import CloudEvent
 from simptu.runtime.core.events.consumer import RejectedRecord, event_of
@@ -50,12 +51,20 @@ class TopicReader:
             refreshed = asyncio.get_running_loop().time()
             while True:
                 if asyncio.get_running_loop().time() - refreshed > self.refresh_interval:
-                    await self._refresh(first=False)
                     refreshed = asyncio.get_running_loop().time()
+                    try:
+                        await self._refresh(first=False)
+                    except Exception:  # the registry or Kafka is away: read what we have
+                        log.exception("could not look for new tenants' topics")
                 if not self._assigned:
                     await asyncio.sleep(0.2)
                     continue
-                batch = await self._consumer.getmany(timeout_ms=200, max_records=500)
+                try:
+                    batch = await self._consumer.getmany(timeout_ms=200, max_records=500)
+                except KafkaError as error:  # the broker went away: aiokafka reconnects
+                    log.warning("could not fetch outbound events: %r", error)
+                    await asyncio.sleep(1)
+                    continue
                 for tp, records in batch.items():
                     for record in records:
                         await self._deliver(tp, record)

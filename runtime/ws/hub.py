@@ -52,6 +52,11 @@ class Hub:
             self._reading.result()
         return self
 
+    @property
+    def reading(self) -> bool:
+        """Whether this replica still reads Kafka (else its sockets get no replies)."""
+        return self._reading is not None and not self._reading.done()
+
     async def __aexit__(self, *exc: object) -> None:
         if self._reading is not None:
             self._reading.cancel()

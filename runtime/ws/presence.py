@@ -9,6 +9,7 @@ A replica that dies leaves its entries behind; they stop counting when its liven
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,7 @@ DIFFS_CHANNEL = "simptu:ws:presence-diffs"
 REPLICA_PREFIX = "simptu:ws:replica"
 # A topic nobody joined for a day is forgotten, with the entries of replicas that died.
 HASH_TTL = 86_400
+RESUBSCRIBE_DELAY = 1.0
 State = dict[str, dict[str, list[dict[str, Any]]]]
 
 
@@ -78,7 +81,7 @@ class PresenceTracker:
         await self._beat()
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         await pubsub.subscribe(DIFFS_CHANNEL)
-        self._tasks = [asyncio.create_task(self._listen(pubsub)),
+        self._tasks = [asyncio.create_task(self._listen_forever(pubsub)),
                        asyncio.create_task(self._keep_alive())]
 
     async def aclose(self) -> None:
@@ -114,6 +117,19 @@ class PresenceTracker:
 
     async def _announce(self, tenant: str, topic: str, payload: dict[str, State]) -> None:
         await self.redis.publish(DIFFS_CHANNEL, json.dumps([tenant, topic, payload]))
+
+    async def _listen_forever(self, pubsub: aioredis.client.PubSub) -> None:
+        """Listen again after Redis restarts (diffs sent meanwhile are lost; a joining client
+        still gets the whole state)."""
+        while True:
+            try:
+                await self._listen(pubsub)
+            except (RedisError, OSError) as error:
+                log.warning("presence diffs interrupted, subscribing again: %r", error)
+                await asyncio.sleep(RESUBSCRIBE_DELAY)
+                pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                with contextlib.suppress(RedisError, OSError):
+                    await pubsub.subscribe(DIFFS_CHANNEL)
 
     async def _listen(self, pubsub: aioredis.client.PubSub) -> None:
         async with pubsub:

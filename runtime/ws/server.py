@@ -61,7 +61,8 @@ class HubServer:
         postgres, redis, kafka = await asyncio.gather(
             _check(platform.pool.fetchval("SELECT 1")), _check(platform.redis.ping()),
             _check(platform.producer.check_connection()))
-        checks = {"postgres": postgres, "redis": redis, "kafka": kafka}
+        checks = {"postgres": postgres, "redis": redis, "kafka": kafka,
+                  "outbound-reader": "ok" if self.hub.reading else "stopped"}
         ready = all(result == "ok" for result in checks.values())
         return _json(200 if ready else 503,
                      {"status": "ready" if ready else "not ready", "checks": checks})

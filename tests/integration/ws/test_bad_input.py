@@ -198,7 +198,8 @@ async def test_health_readiness_and_metrics_answer_on_the_socket_port(
         health, ready, metrics = [await http.get(path)
                                   for path in ("/healthz", "/readyz", "/metrics")]
     assert health.json() == {"status": "ok"}
-    assert ready.json()["checks"] == {"postgres": "ok", "redis": "ok", "kafka": "ok"}
+    assert ready.json()["checks"] == {"postgres": "ok", "redis": "ok", "kafka": "ok",
+                                      "outbound-reader": "ok"}
     assert "simptu_ws_joins_total" in metrics.text
 
 
