@@ -34,9 +34,9 @@ from simptu.runtime.core.chat import events as chat_events
 from simptu.runtime.core.chat import store as chat_store
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.guest_tokens import issue_guest_token
+from simptu.runtime.core.redis_client import connect_redis
 from simptu.runtime.core.registry import TenantRegistry
 from simptu.runtime.core.tenancy import TenantNames
-from simptu.runtime.core.redis_client import connect_redis
 
 TENANT = "zambet-dental-cluj"
 TEXTS = ["Bună ziua!", "Care este programul de lucru?", "Cât costă o consultație?",
