@@ -81,7 +81,8 @@ class EventProducer:
             return set()
         async with asyncio.timeout(self.timeout):
             metadata = await self._producer.client.fetch_all_metadata()
-        return wanted - metadata.topics()
+        known: set[str] = metadata.topics()
+        return wanted - known
 
     async def publish(self, topic: str, event: CloudEvent,
                       key: str | bytes | None = None) -> RecordMetadata:
