@@ -43,8 +43,10 @@ def _listen_dsn(core: CoreSettings, outbox: OutboxRelaySettings) -> str | None:
 async def run_relay(core: CoreSettings, outbox: OutboxRelaySettings) -> int:
     pool = await create_pool(core)
     try:
+        # No linger: a batch of rows is handed over at once anyway, and a live chat message
+        # should not wait 5 ms for company.
         async with EventProducer(core.kafka_bootstrap, client_id="simptu-outbox-relay",
-                                 timeout=outbox.publish_timeout) as producer:
+                                 timeout=outbox.publish_timeout, linger_ms=0) as producer:
             relay = OutboxRelay(pool, producer, outbox, _listen_dsn(core, outbox))
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
