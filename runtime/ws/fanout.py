@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 STREAMS = ("outbound", "events")
 # How far before its last look the reader starts a tenant it has not read yet (seconds).
 CATCH_UP_MARGIN = 5.0
+REFRESH_TIMEOUT = 5.0
 EventHandler = Callable[[str, int, CloudEvent], Awaitable[None]]
 ReadyTenants = Callable[[], Awaitable[set[str]]]
 
@@ -53,7 +54,13 @@ class TopicReader:
                 if asyncio.get_running_loop().time() - refreshed > self.refresh_interval:
                     refreshed = asyncio.get_running_loop().time()
                     try:
-                        await self._refresh(first=False)
+                        # Bounded: a topic deleted under it can keep aiokafka waiting for a
+                        # position, and meanwhile no tenant's replies would be read.
+                        async with asyncio.timeout(REFRESH_TIMEOUT):
+                            await self._refresh(first=False)
+                    except TimeoutError:
+                        log.warning("looking for new tenants' topics took over %.0fs; "
+                                    "reading what we have", REFRESH_TIMEOUT)
                     except Exception:  # the registry or Kafka is away: read what we have
                         log.exception("could not look for new tenants' topics")
                 if not self._assigned:
