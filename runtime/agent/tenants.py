@@ -4,6 +4,7 @@ seconds (every turn reads it; staff change it rarely)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,8 @@ from simptu.runtime.core.crypto import KeyRing
 from simptu.runtime.core.registry import TenantAgent, TenantRecord
 
 CATALOGUE_SECONDS = 10.0
+# Longer than any turn: a replaced tenant's connections are closed only after this.
+RETIRE_AFTER_SECONDS = 120.0
 
 
 @dataclass
@@ -54,13 +57,14 @@ class ServedTenants:
         self.pool_size = pool_size
         self.dedicated = dedicated
         self._served: dict[str, ServedTenant] = {}
+        self._retiring: set[asyncio.Task[None]] = set()
 
     async def get(self, record: TenantRecord) -> ServedTenant:
         served = self._served.get(record.slug)
         if served is not None and served.agent == record.agent:
             return served
         if served is not None:  # its settings changed: a new provider
-            await served.pool.close()
+            self._retire(served)
         served = await self._serve(record)
         self._served[record.slug] = served
         return served
@@ -75,7 +79,19 @@ class ServedTenants:
         return ServedTenant(record.agent, profile_of(record.business_type), provider, pool,
                             sealer, saver, build_graph(saver))
 
+    def _retire(self, served: ServedTenant) -> None:
+        """Close a replaced tenant's connections once the turns still using them are done."""
+        async def close_later() -> None:
+            await asyncio.sleep(RETIRE_AFTER_SECONDS)
+            await served.pool.close()
+
+        task = asyncio.create_task(close_later())
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
     async def close(self) -> None:
+        for task in self._retiring:
+            task.cancel()
         for served in self._served.values():
             await served.pool.close()
         self._served.clear()

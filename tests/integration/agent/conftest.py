@@ -238,6 +238,7 @@ class Chat:
     # Every outbound event of the session read so far.
     seen: list[CloudEvent] = field(default_factory=list)
     _outbound: AIOKafkaConsumer | None = None
+    _unread: list[CloudEvent] = field(default_factory=list)
 
     @property
     def cipher(self) -> TenantCipher:
@@ -300,21 +301,24 @@ class Chat:
 
     async def events(self, until: Callable[[CloudEvent], bool],
                      within: float = ANSWER_TIMEOUT) -> list[CloudEvent]:
-        """Outbound events of this session, read until one satisfies `until`."""
+        """Outbound events of this session, read until one satisfies `until` (what one fetch
+        brings beyond it is kept for the next read)."""
         assert self._outbound is not None
         found: list[CloudEvent] = []
         async with asyncio.timeout(within):
             while True:
+                while self._unread:
+                    event = self._unread.pop(0)
+                    self.seen.append(event)
+                    found.append(event)
+                    if until(event):
+                        return found
                 batch = await self._outbound.getmany(timeout_ms=200)
-                for records in batch.values():
-                    for record in records:
-                        event = CloudEvent.from_bytes(record.value)
-                        if event.data.get("session_id") != str(self.session_id):
-                            continue
-                        self.seen.append(event)
-                        found.append(event)
-                        if until(event):
-                            return found
+                # One session's events share a partition, so they arrive in order.
+                self._unread.extend(
+                    event for records in batch.values() for record in records
+                    if (event := CloudEvent.from_bytes(record.value)).data.get("session_id")
+                    == str(self.session_id))
 
     async def answer(self, within: float = ANSWER_TIMEOUT) -> Answer:
         """The agent's next whole reply (and the function call it made with it)."""
