@@ -6,16 +6,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import os
 import signal
-import sys
-
-import structlog
 
 from simptu.runtime.agent.health import health_server
 from simptu.runtime.agent.settings import AgentSettings
 from simptu.runtime.agent.worker import AgentWorker
+from simptu.runtime.core.logs import configure_json_logging
 from simptu.runtime.core.settings import CoreSettings
 
 
@@ -35,23 +32,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=None,
                         help="health and metrics port (default: $SIMPTU_AGENT_PORT or 8080)")
     return parser
-
-
-def configure_logging(level: str) -> None:
-    processors: list[structlog.typing.Processor] = [
-        structlog.contextvars.merge_contextvars, structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name, structlog.processors.TimeStamper(fmt="iso", utc=True)]
-    structlog.configure(
-        processors=[*processors, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger, cache_logger_on_first_use=True)
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*processors, structlog.stdlib.ExtraAdder()],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]))
-    logging.getLogger().handlers[:] = [handler]
-    logging.getLogger().setLevel(level.upper())
 
 
 async def serve(core: CoreSettings, settings: AgentSettings, tenant: str | None) -> int:
@@ -76,6 +56,6 @@ def main(argv: list[str] | None = None) -> int:
         _parser().error("name a tenant (--tenant SLUG) or serve them all (--all)")
     overrides = {"port": args.port} if args.port is not None else {}
     settings = AgentSettings(**overrides)
-    configure_logging(settings.log_level)
+    configure_json_logging(settings.log_level)
     core = CoreSettings()  # type: ignore[call-arg]  # filled from the environment
     return asyncio.run(serve(core, settings, None if args.all else args.tenant))
