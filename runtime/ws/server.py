@@ -4,10 +4,9 @@ HTTP on the same port."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,6 +17,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from simptu.runtime.core.oidc import InvalidToken, OidcUnavailable
+from simptu.runtime.core.readiness import dependency_checks
 from simptu.runtime.ws.conversation import Refused
 from simptu.runtime.ws.hub import Hub
 from simptu.runtime.ws.identity import PROTOCOL, Participant, token_of
@@ -27,7 +27,6 @@ from simptu.runtime.ws.socket import PhoenixSocket
 
 log = logging.getLogger(__name__)
 SOCKET_PATH = "/socket/websocket"
-CHECK_TIMEOUT = 3.0
 
 
 def _response(status: int, body: bytes, content_type: str) -> Response:
@@ -40,15 +39,6 @@ def _json(status: int, value: object) -> Response:
     return _response(status, json.dumps(value).encode(), "application/json")
 
 
-async def _check(probe: Awaitable[object]) -> str:
-    try:
-        async with asyncio.timeout(CHECK_TIMEOUT):
-            await probe
-    except Exception as error:
-        return f"failing: {type(error).__name__}: {error}"[:200]
-    return "ok"
-
-
 class HubServer:
     """Serves sockets and the health endpoints of one hub replica."""
 
@@ -58,10 +48,7 @@ class HubServer:
 
     async def readiness(self) -> Response:
         platform = self.hub.platform
-        postgres, redis, kafka = await asyncio.gather(
-            _check(platform.pool.fetchval("SELECT 1")), _check(platform.redis.ping()),
-            _check(platform.producer.check_connection()))
-        checks = {"postgres": postgres, "redis": redis, "kafka": kafka,
+        checks = {**await dependency_checks(platform.pool, platform.redis, platform.producer),
                   "outbound-reader": "ok" if self.hub.reading else "stopped"}
         ready = all(result == "ok" for result in checks.values())
         return _json(200 if ready else 503,

@@ -3,9 +3,6 @@ Prometheus metrics (`/metrics`)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
-
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -13,9 +10,9 @@ from pydantic import BaseModel
 
 from simptu.runtime.api.dependencies import PlatformDep
 from simptu.runtime.api.problems import MEDIA_TYPE, Problem, problem_response
+from simptu.runtime.core.readiness import dependency_checks
 
 router = APIRouter(tags=["health"])
-CHECK_TIMEOUT = 3.0
 
 
 class Health(BaseModel):
@@ -28,23 +25,10 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-async def _check(probe: Awaitable[object]) -> str:
-    try:
-        async with asyncio.timeout(CHECK_TIMEOUT):
-            await probe
-    except Exception as error:
-        return f"failing: {type(error).__name__}: {error}"[:200]
-    return "ok"
-
-
 @router.get("/readyz", response_model=Health,
             responses={503: {"model": Problem, "content": {MEDIA_TYPE: {}}}})
 async def readyz(platform: PlatformDep) -> Health | JSONResponse:
-    postgres, redis, kafka = await asyncio.gather(
-        _check(platform.pool.fetchval("SELECT 1")),
-        _check(platform.redis.ping()),
-        _check(platform.producer.check_connection()))
-    checks = {"postgres": postgres, "redis": redis, "kafka": kafka}
+    checks = await dependency_checks(platform.pool, platform.redis, platform.producer)
     failing = {name: result for name, result in checks.items() if result != "ok"}
     if failing:
         return problem_response(503, "not ready: " + "; ".join(
