@@ -22,6 +22,8 @@ from simptu.runtime.ws.pushes import chat_push, inbox_push
 from simptu.runtime.ws.subscriptions import Subscription, Subscriptions
 
 log = logging.getLogger(__name__)
+# Longest a replica takes to stop reading Kafka and leave presence when it shuts down.
+SHUTDOWN_TIMEOUT = 10.0
 
 
 def replica_name() -> str:
@@ -58,10 +60,17 @@ class Hub:
         return self._reading is not None and not self._reading.done()
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._reading is not None:
-            self._reading.cancel()
-            await asyncio.gather(self._reading, return_exceptions=True)
-        await self.presence.aclose()
+        """Stop reading and leave presence; bounded, so a broker or Redis that stopped
+        answering cannot keep the replica from exiting."""
+        try:
+            async with asyncio.timeout(SHUTDOWN_TIMEOUT):
+                if self._reading is not None:
+                    self._reading.cancel()
+                    await asyncio.gather(self._reading, return_exceptions=True)
+                await self.presence.aclose()
+        except TimeoutError:
+            log.warning("the hub did not stop reading and leave presence within %.0fs",
+                        SHUTDOWN_TIMEOUT)
 
     async def _ready_tenants(self) -> set[str]:
         slugs: set[str] = set()

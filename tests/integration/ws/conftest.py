@@ -5,6 +5,8 @@ provisions, their real tokens, guest chat sessions, the stock phoenix client und
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -60,6 +62,15 @@ class Replica:
         return f"ws://{host}:{port}/socket"
 
 
+async def closed_within(server: Server, seconds: float) -> None:
+    """Close a replica's server; its sockets get `seconds` to finish, then the test run goes
+    on (a socket a test left half-open must not hang the whole session's teardown)."""
+    server.close()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await server.wait_closed()
+
+
 @pytest.fixture(scope="session")
 async def replicas(ws_settings: WsSettings) -> AsyncIterator[tuple[Replica, Replica]]:
     """Two hub replicas on ports of their own."""
@@ -69,8 +80,7 @@ async def replicas(ws_settings: WsSettings) -> AsyncIterator[tuple[Replica, Repl
             platform = await stack.enter_async_context(open_platform(ws_settings))
             hub = await stack.enter_async_context(Hub(platform))
             server = await start(hub, "127.0.0.1", 0)
-            stack.push_async_callback(server.wait_closed)
-            stack.callback(server.close)
+            stack.push_async_callback(closed_within, server, 10.0)
             made.append(Replica(hub, server))
         yield made[0], made[1]
 
