@@ -38,7 +38,7 @@ class OperatorProcess:
             env={**self.env, "SIMPTU_OPERATOR_PRIORITY": str(priority)},
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
         async with httpx.AsyncClient(timeout=2) as http:
-            for _ in range(240):  # a minute: discovery and migrations are slow on a busy machine
+            for _ in range(480):  # 2 minutes: discovery and migrations are slow on a busy machine
                 try:
                     if (await http.get(f"http://127.0.0.1:{self.port}/healthz")).status_code == 200:
                         return
