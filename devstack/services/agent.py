@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import sys
 
-import httpx
-
 from simptu.devstack.envfile import read_env_file
 from simptu.devstack.processes import Launch
-from simptu.devstack.services.base import Context, NotReady, Service
+from simptu.devstack.services.base import Context, Service, expect_http_ok
 
 # Slugs the tests and benchmarks give their tenants (`t<hex>-…`, `agt<hex>-…`, `bench-…`).
 TEST_TENANTS = "t??????????-*,agt*-*,api*-*,bench-*"
@@ -33,10 +31,7 @@ class Agent(Service):
         return Launch(argv=[sys.executable, "-m", "simptu.runtime.agent", "--all"], env=env)
 
     async def probe(self, ctx: Context) -> None:
-        async with httpx.AsyncClient(timeout=5) as client:
-            answer = await client.get(f"{self.url(ctx)}/readyz")
-        if answer.status_code != 200:
-            raise NotReady(f"/readyz answered {answer.status_code}")
+        await expect_http_ok(f"{self.url(ctx)}/readyz")
 
     def endpoint(self, ctx: Context) -> str:
         return self.url(ctx)

@@ -8,12 +8,11 @@ import asyncio
 import subprocess
 import sys
 
-import httpx
 import yaml
 
 from simptu.devstack.envfile import read_env_file
 from simptu.devstack.processes import Launch
-from simptu.devstack.services.base import Context, NotReady, Service
+from simptu.devstack.services.base import Context, NotReady, Service, expect_http_ok
 from simptu.devstack.services.operator import EXAMPLES
 
 DEMO_TENANT = "zambet-dental-cluj"
@@ -49,10 +48,7 @@ class Api(Service):
         return Launch(argv=[sys.executable, "-m", "simptu.runtime.api"], env=env)
 
     async def probe(self, ctx: Context) -> None:
-        async with httpx.AsyncClient(timeout=5) as client:
-            answer = await client.get(f"{self.url(ctx)}/readyz")
-        if answer.status_code != 200:
-            raise NotReady(f"/readyz answered {answer.status_code}: {answer.text[:300]}")
+        await expect_http_ok(f"{self.url(ctx)}/readyz")
 
     async def configure(self, ctx: Context) -> None:
         """Seed each demo tenant's catalogue and FAQ, so availability can be asked at once.

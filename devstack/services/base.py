@@ -8,6 +8,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 from simptu.devstack.processes import Launch
 from simptu.devstack.settings import DevstackSettings
 from simptu.devstack.toolchain.tools import Tool
@@ -15,6 +17,14 @@ from simptu.devstack.toolchain.tools import Tool
 
 class NotReady(Exception):
     """A readiness probe did not pass yet; the message says what was seen."""
+
+
+async def expect_http_ok(url: str) -> None:
+    """The probe of a service with an HTTP health or metrics endpoint: it answers 200."""
+    async with httpx.AsyncClient(timeout=5) as client:
+        answer = await client.get(url)
+    if answer.status_code != 200:
+        raise NotReady(f"{url} answered {answer.status_code}: {answer.text[:300]}")
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import sys
 
-import httpx
-
 from simptu.devstack.envfile import read_env_file
 from simptu.devstack.processes import Launch
-from simptu.devstack.services.base import Context, NotReady, Service
+from simptu.devstack.services.base import Context, Service, expect_http_ok
 
 
 class OutboxRelay(Service):
@@ -28,10 +26,7 @@ class OutboxRelay(Service):
                             "--metrics-port", str(ctx.settings.relay_metrics_port)], env=env)
 
     async def probe(self, ctx: Context) -> None:
-        async with httpx.AsyncClient(timeout=5) as client:
-            answer = await client.get(self.metrics_url(ctx))
-        if answer.status_code != 200:
-            raise NotReady(f"relay metrics answered {answer.status_code}")
+        await expect_http_ok(self.metrics_url(ctx))
 
     def endpoint(self, ctx: Context) -> str:
         return self.metrics_url(ctx)

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import sys
 
-import httpx
-
 from simptu.devstack.envfile import read_env_file
 from simptu.devstack.processes import Launch
-from simptu.devstack.services.base import Context, NotReady, Service
+from simptu.devstack.services.base import Context, Service, expect_http_ok
 
 
 class WsHub(Service):
@@ -25,10 +23,7 @@ class WsHub(Service):
         return Launch(argv=[sys.executable, "-m", "simptu.runtime.ws"], env=env)
 
     async def probe(self, ctx: Context) -> None:
-        async with httpx.AsyncClient(timeout=5) as client:
-            answer = await client.get(f"{self.url(ctx)}/readyz")
-        if answer.status_code != 200:
-            raise NotReady(f"/readyz answered {answer.status_code}: {answer.text[:300]}")
+        await expect_http_ok(f"{self.url(ctx)}/readyz")
 
     def env(self, ctx: Context) -> dict[str, str]:
         return {"SIMPTU_WS_URL": f"ws://{ctx.settings.host}:{ctx.settings.ws_port}/socket",

@@ -13,10 +13,12 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 Locale = Literal["ro", "en"]
 TEXT_SEARCH_CONFIGS: dict[Locale, str] = {"ro": "romanian", "en": "english"}
 
+# Postgres text cannot hold a NUL character: refused here (422) rather than by the database.
+NO_NUL = r"^[^\x00]*$"
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                            max_length=500)]
+                                            max_length=500, pattern=NO_NUL)]
 Answer = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                          max_length=4000)]
+                                          max_length=4000, pattern=NO_NUL)]
 
 
 class Frozen(BaseModel):
