@@ -20,6 +20,7 @@ from simptu.runtime.core import knowledge
 from simptu.runtime.core.embeddings import Embedder, shared_embedder
 from simptu.runtime.core.knowledge import (
     CACHE_COLLECTION,
+    NO_NUL,
     KnowledgeEntry,
     KnowledgeEntryChange,
     KnowledgeEntrySpec,
@@ -61,7 +62,7 @@ async def list_entries(_: CallerDep, reads: HotReadsDep, limit: Limit = 20,
 
 @router.get("/search", response_model=KnowledgeHitList, responses=ERRORS)
 async def search_entries(_: CallerDep, conn: UnitOfWork, embedder: EmbedderDep,
-                         q: Annotated[str, Query(min_length=1, max_length=500)],
+                         q: Annotated[str, Query(min_length=1, max_length=500, pattern=NO_NUL)],
                          locale: Locale | None = None,
                          limit: Annotated[int, Query(ge=1, le=10)] = 3) -> KnowledgeHitList:
     """The entries that answer `q`, best first: full-text search in each entry's language

@@ -3,6 +3,7 @@ through and the search the agent reads with."""
 
 from simptu.runtime.core.knowledge.errors import DuplicateQuestion, EntryNotFound, KnowledgeError
 from simptu.runtime.core.knowledge.models import (
+    NO_NUL,
     KnowledgeEntry,
     KnowledgeEntryChange,
     KnowledgeEntrySpec,
@@ -21,6 +22,7 @@ from simptu.runtime.core.knowledge.store import (
 
 __all__ = [
     "CACHE_COLLECTION",
+    "NO_NUL",
     "DuplicateQuestion",
     "EntryNotFound",
     "KnowledgeEntry",

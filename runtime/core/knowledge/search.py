@@ -106,7 +106,8 @@ async def search_entries(conn: asyncpg.Connection, embedder: Embedder, query: st
     """The tenant's entries that answer `query`, best first (at most `limit`, maybe none);
     only entries in `locale` if given, else each entry is matched in its own language.
     `conn` is in the tenant's unit of work."""
-    query = query.strip()
+    # Postgres text cannot hold NUL: a customer's stray NUL only separates words.
+    query = query.replace("\x00", " ").strip()
     if not query or limit < 1:
         return []
     # The query's embedding is computed in the embedder's thread while Postgres searches.

@@ -179,7 +179,8 @@ async def test_search_answers_romanian_and_english_questions(
         assert [hit["question"] for hit in hits][:1] == [expected]
         assert hits[0]["locale"] == locale
         assert 0 < hits[0]["score"] <= 1
-    for params in ({"q": ""}, {"q": "bike", "limit": "11"}, {"q": "bike", "locale": "fr"}):
+    for params in ({"q": ""}, {"q": "bike", "limit": "11"}, {"q": "bike", "locale": "fr"},
+                   {"q": "bike\x00"}):
         assert_problem(await api.get(f"{KNOWLEDGE}/search", params=params, headers=guest), 422)
 
 

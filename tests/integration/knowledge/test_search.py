@@ -90,6 +90,15 @@ async def test_an_empty_query_finds_nothing(clinic: TenantNames, search: Search)
     assert await search(clinic, "   ", "ro") == []
 
 
+async def test_a_nul_in_a_customer_s_question_only_separates_words(
+    clinic: TenantNames, search: Search,
+) -> None:
+    """Postgres text cannot hold NUL; a customer's message can, and the agent searches with it."""
+    hits = await search(clinic, "how much is\x00teeth cleaning", "en")
+    assert questions(hits)[:1] == ["How much does a cleaning cost?"]
+    assert await search(clinic, "\x00", "en") == []
+
+
 async def test_another_tenant_s_entries_are_never_returned(
     db: asyncpg.Pool, embedder: Embedder, clinic: TenantNames, make_tenant: MakeTenant,
     search: Search,
