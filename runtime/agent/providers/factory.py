@@ -28,7 +28,7 @@ def create_provider(settings: TenantAgent, credentials: SecretStr | None,
 
         return HostedProvider("openai", ChatOpenAI(
             model=settings.model, api_key=credentials, base_url=settings.endpoint,
-            streaming=True, max_retries=1, timeout=30), streams=True)
+            streaming=True, max_retries=1, timeout=30))
     from langchain_aws import ChatBedrockConverse
 
     # "ACCESS_KEY_ID:SECRET" is an IAM key pair; anything else a Bedrock API key.
@@ -37,4 +37,4 @@ def create_provider(settings: TenantAgent, credentials: SecretStr | None,
             if secret else {"api_key": credentials})
     return HostedProvider("bedrock", ChatBedrockConverse(
         model=settings.model, region_name=settings.region or "eu-central-1",
-        base_url=settings.endpoint, **keys), streams=False)  # type: ignore[arg-type]
+        base_url=settings.endpoint, **keys))  # type: ignore[arg-type]

@@ -15,7 +15,6 @@ from simptu.runtime.agent.intents import INTENTS, Intent
 from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.providers.base import ProviderContext, Understanding
 from simptu.runtime.agent.providers.local import slots_as_json
-from simptu.runtime.agent.templates import pieces
 
 LANGUAGES = {"ro": "Romanian", "en": "English"}
 HISTORY = 10  # messages of the transcript a hosted model sees
@@ -40,10 +39,9 @@ def _history(context: ProviderContext) -> list[BaseMessage]:
 class HostedProvider:
     slow = True
 
-    def __init__(self, name: str, model: BaseChatModel, *, streams: bool) -> None:
+    def __init__(self, name: str, model: BaseChatModel) -> None:
         self.name = name
         self.model = model
-        self.streams = streams
 
     async def understand(self, text: str, locale: Locale,
                          context: ProviderContext) -> Understanding:
@@ -65,14 +63,10 @@ class HostedProvider:
             f"Say the following answer to the customer in {LANGUAGES[locale]}, in your own "
             "words, briefly, keeping every fact, name, date, time and price exactly."),
             *_history(context), HumanMessage(text)]
-        if not self.streams:
-            answer = await self.model.ainvoke(messages)
-            for piece in pieces(str(answer.content) or text):
-                yield piece
-            return
         async for chunk in self.model.astream(messages):
-            if isinstance(chunk.content, str) and chunk.content:
-                yield chunk.content
+            # OpenAI's chunks carry a string, Converse's a list of content blocks.
+            if chunk.text:
+                yield chunk.text
 
 
 def _understanding(args: dict[str, Any], text: str, context: ProviderContext) -> Understanding:

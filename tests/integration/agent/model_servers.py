@@ -1,6 +1,7 @@
 """Local stand-ins for the hosted model APIs, following their documented contracts and
 recording what they were sent: OpenAI's chat completions (`POST /v1/chat/completions`, JSON or
-server-sent events, tool calls) and Amazon Bedrock's Converse (`POST /model/{id}/converse`).
+server-sent events, tool calls) and Amazon Bedrock's Converse (`POST /model/{id}/converse`, and
+`/converse-stream` answering in AWS's binary event-stream encoding).
 
 The "model" is a script: a forced tool call is answered with the arguments `understand` gives
 for the customer's last message; any other request gets `[model] ` + its last message back."""
@@ -11,6 +12,8 @@ import asyncio
 import contextlib
 import json
 import socket
+import struct
+import zlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -35,10 +38,13 @@ class ModelServer:
         self.understand = understand
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.paths: list[str] = []
         self.port = _free_port()
         self.app = Starlette(routes=[
             Route("/v1/chat/completions", self._chat_completions, methods=["POST"]),
-            Route("/model/{model_id:path}/converse", self._converse, methods=["POST"])])
+            Route("/model/{model_id:path}/converse", self._converse, methods=["POST"]),
+            Route("/model/{model_id:path}/converse-stream", self._converse_stream,
+                  methods=["POST"])])
 
     @property
     def url(self) -> str:
@@ -62,6 +68,7 @@ class ModelServer:
         body: dict[str, Any] = await request.json()
         self.requests.append(body)
         self.headers.append(dict(request.headers))
+        self.paths.append(request.url.path)
         return body
 
     # OpenAI chat completions ------------------------------------------------------------------
@@ -102,6 +109,36 @@ class ModelServer:
         return JSONResponse({"output": {"message": {"role": "assistant", "content": content}},
                              "stopReason": stop, "metrics": {"latencyMs": 1},
                              "usage": {"inputTokens": 1, "outputTokens": 1, "totalTokens": 2}})
+
+
+    async def _converse_stream(self, request: Request) -> Response:
+        """ConverseStream for a reply in prose: messageStart, a contentBlockDelta per word,
+        contentBlockStop, messageStop, metadata."""
+        body = await self._record(request)
+        words = (PREFIX + _text_of(body["messages"][-1]["content"])).split(" ")
+        events: list[tuple[str, dict[str, Any]]] = [("messageStart", {"role": "assistant"})]
+        events += [("contentBlockDelta", {"contentBlockIndex": 0, "delta": {
+            "text": word if i == len(words) - 1 else word + " "}}) for i, word in enumerate(words)]
+        events += [("contentBlockStop", {"contentBlockIndex": 0}),
+                   ("messageStop", {"stopReason": "end_turn"}),
+                   ("metadata", {"usage": {"inputTokens": 1, "outputTokens": 1,
+                                           "totalTokens": 2}, "metrics": {"latencyMs": 1}})]
+        return Response(b"".join(_event_message(name, payload) for name, payload in events),
+                        media_type="application/vnd.amazon.eventstream")
+
+
+def _event_message(event_type: str, payload: dict[str, Any]) -> bytes:
+    """One message of AWS's event-stream encoding: a prelude (total and header lengths and
+    their CRC32), string headers (type 7), the JSON payload, and a CRC32 of all before it."""
+    headers = b"".join(
+        bytes([len(name)]) + name.encode() + b"\x07" + struct.pack(">H", len(value))
+        + value.encode()
+        for name, value in ((":event-type", event_type), (":content-type", "application/json"),
+                            (":message-type", "event")))
+    data = json.dumps(payload).encode()
+    lengths = struct.pack(">II", 12 + len(headers) + len(data) + 4, len(headers))
+    message = lengths + struct.pack(">I", zlib.crc32(lengths)) + headers + data
+    return message + struct.pack(">I", zlib.crc32(message))
 
 
 def _text_of(content: Any) -> str:

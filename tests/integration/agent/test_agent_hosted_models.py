@@ -90,7 +90,7 @@ async def test_an_openai_tenant_is_understood_by_tool_calls_and_answered_in_the_
     assert all(r["stream"] for r in model_server.requests)
 
 
-async def test_a_bedrock_model_is_asked_through_the_converse_api_signed_with_the_tenants_keys(
+async def test_a_bedrock_model_is_asked_through_converse_and_streams_signed_with_tenant_keys(
         model_server: ModelServer) -> None:
     provider = create_provider(
         TenantAgent(provider="bedrock", model="anthropic.claude-3-5-haiku-20241022-v1:0",
@@ -102,11 +102,14 @@ async def test_a_bedrock_model_is_asked_through_the_converse_api_signed_with_the
                               vocabulary=DENTAL.vocabulary(["Consultation"]))
 
     understood = await provider.understand("Vreau o consultație", "ro", context)
-    said = "".join([piece async for piece in provider.phrase("Gata.", "ro", context)])
+    said = [piece async for piece in provider.phrase("Gata, vă așteptăm.", "ro", context)]
 
     assert understood["intent"] == "book"
     assert understood["slots"]["service"] == "Consultation"
-    assert said == PREFIX + "Gata."
+    assert "".join(said) == PREFIX + "Gata, vă așteptăm."
+    assert len(said) > 1  # streamed through ConverseStream, a piece per word
+    assert [path.rsplit("/", 1)[-1] for path in model_server.paths] == [
+        "converse", "converse-stream"]
     assert all(h["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDTESTTENANT/")
                for h in model_server.headers)
 
