@@ -30,7 +30,8 @@ async def execute(state: ConversationState, ctx: TurnContext) -> Update:
                 ctx.conn, ctx.tenant.names, bookings.RescheduleRequest(
                     booking_id=booking_id_of(pending),
                     start=dt.datetime.fromisoformat(pending["start"]),
-                    resource_id=uuid.UUID(pending["resource_id"])),
+                    resource_id=uuid.UUID(pending["resource_id"]),
+                    nights=pending["nights"] if _is_stay(pending, ctx) else None),
                 ctx.tz, idempotency_key=key)
             done_key = "rescheduled"
         else:
@@ -46,6 +47,11 @@ async def execute(state: ConversationState, ctx: TurnContext) -> Update:
     params = {**pending["params"], "when": when}
     return {"pending": None, "booking": {}, "done": [{"id": str(booking.id), "action": done_key}],
             "reply": {"key": done_key, "params": params}}
+
+
+def _is_stay(pending: dict[str, Any], ctx: TurnContext) -> bool:
+    service = ctx.catalogue.service(uuid.UUID(pending["service_id"]))
+    return service is not None and service.kind == "night"
 
 
 async def _book(pending: dict[str, Any], locale: str, ctx: TurnContext,

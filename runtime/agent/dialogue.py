@@ -120,19 +120,22 @@ async def _plan_booking(flow: dict[str, Any], locale: Locale, ctx: TurnContext) 
 
 
 async def _room(flow: dict[str, Any], service: Service, day: dt.date, locale: Locale,
-                ctx: TurnContext) -> Slot | Update:
+                ctx: TurnContext, moving: Booking | None = None) -> Slot | Update:
+    """A room free for the stay; when a stay is moved, its own room if that is free."""
     nights = int(flow.get("nights") or 1)
     flow["nights"] = nights
-    rooms = await free_rooms(ctx.conn, service, day, nights, ctx.tz)
+    rooms = await free_rooms(ctx.conn, service, day, nights, ctx.tz,
+                             moving.id if moving else None)
     if not rooms:
         return _reply("no_room", service=service.name, nights=nights,
                       date=say_date(day, locale))
-    return rooms[0]
+    same_room = [room for room in rooms if moving and room.resource_id == moving.resource_id]
+    return (same_room or rooms)[0]
 
 
 async def _appointment(flow: dict[str, Any], service: Service, day: dt.date, locale: Locale,
-                       ctx: TurnContext) -> Slot | Update:
-    slots = await free_slots(ctx.conn, service, day, ctx.tz)
+                       ctx: TurnContext, moving: Booking | None = None) -> Slot | Update:
+    slots = await free_slots(ctx.conn, service, day, ctx.tz, moving.id if moving else None)
     if not slots:
         flow.pop("date", None)
         flow.pop("time", None)
@@ -154,13 +157,13 @@ def _propose(action: str, service: Service, slot: Slot, flow: dict[str, Any], lo
              ctx: TurnContext, previous: dict[str, Any] | None = None) -> Update:
     resource = ctx.catalogue.resource(slot.resource_id)
     start = slot.start.astimezone(ctx.tz)
+    stay = service.kind == "night"
     params = {"noun": _noun(ctx, locale), "service": service.name,
-              "when": say_date(start.date(), locale) if service.kind == "night"
-              else say_when(start, locale),
+              "when": say_date(start.date(), locale) if stay else say_when(start, locale),
               "resource": resource.name if resource else "", "name": flow.get("name") or "",
               "nights": flow.get("nights") or 1, **(previous or {})}
-    key = {"book": "propose_stay" if service.kind == "night" else "propose_book",
-           "reschedule": "propose_reschedule"}[action]
+    key = {"book": "propose_stay" if stay else "propose_book",
+           "reschedule": "propose_move_stay" if stay else "propose_reschedule"}[action]
     pending = {"action": action, "call_id": f"confirm-{ctx.stable_id('call')}",
                "service_id": str(service.id), "resource_id": str(slot.resource_id),
                "start": slot.start.isoformat(), "nights": int(flow.get("nights") or 1),
@@ -196,11 +199,19 @@ async def _plan_reschedule(flow: dict[str, Any], locale: Locale, ctx: TurnContex
         return booking
     service = ctx.catalogue.service(booking.service_id)
     assert service is not None
-    old = say_when(booking.start.astimezone(ctx.tz), locale)
-    if "date" not in flow or ("time" not in flow and service.kind != "night"):
-        return _reply("ask_new_time", noun=_noun(ctx, locale), service=service.name, when=old)
+    old_start = booking.start.astimezone(ctx.tz)
+    stay = service.kind == "night"
+    old = say_date(old_start.date(), locale) if stay else say_when(old_start, locale)
+    if "date" not in flow or ("time" not in flow and not stay):
+        return _reply("ask_new_check_in" if stay else "ask_new_time", noun=_noun(ctx, locale),
+                      service=service.name, when=old)
     day = dt.date.fromisoformat(flow["date"])
-    slot = await _appointment(flow, service, day, locale, ctx)
+    if stay:
+        # A moved stay keeps its length unless the customer names another.
+        flow.setdefault("nights", (booking.end.astimezone(ctx.tz).date() - old_start.date()).days)
+        slot = await _room(flow, service, day, locale, ctx, moving=booking)
+    else:
+        slot = await _appointment(flow, service, day, locale, ctx, moving=booking)
     if not isinstance(slot, Slot):
         return slot
     return _propose("reschedule", service, slot, flow, locale, ctx,

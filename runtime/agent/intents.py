@@ -22,8 +22,10 @@ RULES: tuple[tuple[Intent, str], ...] = (
     ("handoff", r"\b(om|operator|persoana reala|un coleg|cineva real|uman|human|real person|"
                 r"someone real|a person|staff member|manager|receptie|reception)\b"),
     ("cancel", r"\b(anul\w*|renunt la programare|cancel\w*)\b"),
-    ("reschedule", r"\b(reprogram\w*|mut\w* programarea|schimb\w* (programarea|ora|ziua|data)|"
-                   r"reschedul\w*|move my|change my (booking|appointment|reservation|class))\b"),
+    ("reschedule", r"\b(reprogram\w*|mut\w* (programarea|rezervarea|sejurul|cazarea)|"
+                   r"schimb\w* (programarea|rezervarea|ora|ziua|data|datele)|reschedul\w*|"
+                   r"move (my|the)|change (my|the) (booking|appointment|reservation|class|"
+                   r"stay|dates))\b"),
     ("prices", r"\b(cat costa|cat e|pret\w*|tarif\w*|costa|cost\w*|price\w*|how much|fee)\b"),
     ("hours", r"\b(orar\w*|programul|program de lucru|deschis\w*|inchide\w*|inchis|"
               r"open\w*|clos\w*|hours|what time do you)\b"),

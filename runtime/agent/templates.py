@@ -62,6 +62,13 @@ TEMPLATES: dict[str, dict[Locale, str]] = {
     "ask_new_time": {"ro": "Pe ce zi și oră mutăm {noun} pentru {service} ({when})?",
                      "en": "To which day and time shall I move your {noun} for {service} "
                            "({when})?"},
+    "ask_new_check_in": {"ro": "Din ce zi mutăm {noun} pentru {service} (acum de {when})?",
+                         "en": "To which check-in day shall I move your {service} {noun} "
+                               "(now from {when})?"},
+    "propose_move_stay": {"ro": "Mut {noun} pentru {service} ({resource}) de {old} pe {nights} "
+                                "nopți de {when}? (da/nu)",
+                          "en": "Shall I move your {service} {noun} ({resource}) from {old} to "
+                                "{nights} night(s) from {when}? (yes/no)"},
     "propose_reschedule": {"ro": "Mut {noun} pentru {service} de {old} pe {when}? (da/nu)",
                            "en": "Shall I move your {service} {noun} from {old} to {when}? "
                                  "(yes/no)"},

@@ -74,14 +74,17 @@ def opening_hours(catalogue: Catalogue, locale: Locale) -> str:
     return "; ".join(said)
 
 
-async def free_slots(conn: asyncpg.Connection, service: Service, day: dt.date,
-                     tz: ZoneInfo) -> list[Slot]:
-    return await bookings.availability(conn, service.id, None, day, day, tz)
+async def free_slots(conn: asyncpg.Connection, service: Service, day: dt.date, tz: ZoneInfo,
+                     moving: uuid.UUID | None = None) -> list[Slot]:
+    """The service's free slots on `day`; the booking being `moving` does not block any."""
+    return await bookings.availability(conn, service.id, None, day, day, tz, ignore=moving)
 
 
 async def free_rooms(conn: asyncpg.Connection, service: Service, check_in: dt.date, nights: int,
-                     tz: ZoneInfo) -> list[Slot]:
-    return await bookings.stay_availability(conn, service.id, check_in, nights, tz)
+                     tz: ZoneInfo, moving: uuid.UUID | None = None) -> list[Slot]:
+    """The rooms free for the whole stay; the stay being `moving` does not block any."""
+    return await bookings.stay_availability(conn, service.id, check_in, nights, tz,
+                                            ignore=moving)
 
 
 async def customer_of_session(conn: asyncpg.Connection,

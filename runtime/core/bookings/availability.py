@@ -158,9 +158,11 @@ async def taken_spans(conn: asyncpg.Connection, resource_ids: list[uuid.UUID],
 
 async def availability(conn: asyncpg.Connection, service_id: uuid.UUID,
                        resource_id: uuid.UUID | None, from_date: dt.date, to_date: dt.date,
-                       tz: ZoneInfo, *, now: dt.datetime | None = None) -> list[Slot]:
+                       tz: ZoneInfo, *, now: dt.datetime | None = None,
+                       ignore: uuid.UUID | None = None) -> list[Slot]:
     """Free slots of a service from `from_date` to `to_date` (both included, tenant-local
-    dates), on one resource or on every resource offering it; ordered by start."""
+    dates), on one resource or on every resource offering it; ordered by start. Booking
+    `ignore` counts as free: the one being moved does not block where it may move to."""
     check_date_range(from_date, to_date)
     service = await get_service(conn, service_id)
     resources = await resources_offering(conn, service, resource_id)
@@ -168,7 +170,7 @@ async def availability(conn: asyncpg.Connection, service_id: uuid.UUID,
     hours = await load_working_hours(conn, resources, from_date, to_date)
     # A slot of the last day (or its night) may end on the next day.
     taken = await taken_spans(conn, ids, at(from_date, dt.time.min, tz),
-                              at(to_date + dt.timedelta(days=2), dt.time.min, tz))
+                              at(to_date + dt.timedelta(days=2), dt.time.min, tz), ignore)
     now = now or dt.datetime.now(dt.UTC)
     slots = [slot for resource in resources
              for slot in free_slots(service, resource.id, resource.capacity, hours[resource.id],
@@ -178,7 +180,8 @@ async def availability(conn: asyncpg.Connection, service_id: uuid.UUID,
 
 async def stay_availability(conn: asyncpg.Connection, service_id: uuid.UUID,
                             check_in: dt.date, nights: int, tz: ZoneInfo, *,
-                            now: dt.datetime | None = None) -> list[Slot]:
+                            now: dt.datetime | None = None,
+                            ignore: uuid.UUID | None = None) -> list[Slot]:
     """For a night service: one slot per room free for every night of a stay, from check-in
     on `check_in` to check-out `nights` days later ("which rooms are free for three nights?")."""
     if not 1 <= nights <= MAX_NIGHTS:
@@ -188,7 +191,8 @@ async def stay_availability(conn: asyncpg.Connection, service_id: uuid.UUID,
         raise InvalidRequest(f"{service.name} is not booked by the night")
     free_nights: dict[uuid.UUID, int] = {}
     for slot in await availability(conn, service_id, None, check_in,
-                                   check_in + dt.timedelta(days=nights - 1), tz, now=now):
+                                   check_in + dt.timedelta(days=nights - 1), tz, now=now,
+                                   ignore=ignore):
         free_nights[slot.resource_id] = free_nights.get(slot.resource_id, 0) + 1
     stay = night_stay(service, check_in, nights, tz)
     return [Slot(service_id=service.id, resource_id=resource_id, start=stay.start, end=stay.end,
