@@ -181,6 +181,10 @@ async def test_deleting_leaves_exactly_what_the_policy_says(
     if policy == "Retain":
         assert schema == 1
         assert (await keystore.key_info(names.transit_key)).latest_version == 1
+        # Applied again, the Tenant adopts what was retained (the fixture then shreds it).
+        tenants.apply(tenant_manifest(name, policy="Shred"))
+        await wait_for(lambda: phase_is(tenants, name, "Ready"), f"{name} Ready again")
+        assert (await keystore.key_info(names.transit_key)).latest_version == 1
         return
     assert schema is None
     async with kafka_admin(stack.kafka_bootstrap) as admin:
