@@ -62,6 +62,9 @@ async def test_a_new_realm_has_the_roles_clients_and_audience_of_the_platform(
     assert claims["iss"] == issuer
     assert keycloak.API_AUDIENCE in (claims["aud"] if isinstance(claims["aud"], list)
                                      else [claims["aud"]])
+    # Only the keys named: tokens are signed RS256, and no RSA-OAEP key was generated.
+    keys = (await admin.request("GET", f"/{spec.slug}/keys")).json()["keys"]
+    assert sorted(key["algorithm"] for key in keys) == ["AES", "HS512", "RS256"]
 
 
 async def test_ensure_twice_changes_nothing_and_repairs_drift(admin: KeycloakAdmin,
