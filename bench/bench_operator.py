@@ -16,8 +16,13 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes import watch
+from kubernetes.client.exceptions import ApiException
 
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.settings import DevstackSettings
@@ -40,10 +45,12 @@ def manifest(name: str) -> dict[str, object]:
                  "deletionPolicy": "Delete"}}
 
 
-def phases() -> dict[str, str]:
-    listed = json.loads(kubectl("get", "tenants", "-l", "simptu.io/bench=true", "-o", "json"))
-    return {t["metadata"]["name"]: (t.get("status") or {}).get("phase", "")
-            for t in listed["items"]}
+BENCH_LABEL = "simptu.io/bench=true"
+TENANTS = ("simptu.io", "v1alpha1", "tenants")
+
+
+def tenants_api() -> k8s.CustomObjectsApi:
+    return k8s.CustomObjectsApi(k8s_config.new_client_from_config(ENV.kubeconfig))
 
 
 def apply(names: list[str]) -> None:
@@ -52,14 +59,34 @@ def apply(names: list[str]) -> None:
                                                   "items": items}))
 
 
-def wait_ready(names: list[str], timeout: float) -> float:
+def ready_names(items: list[dict[str, Any]]) -> set[str]:
+    return {t["metadata"]["name"] for t in items
+            if (t.get("status") or {}).get("phase") == "Ready"}
+
+
+def wait_ready(api: k8s.CustomObjectsApi, names: list[str], timeout: float) -> float:
+    """Seconds until every Tenant in `names` is Ready. Watches the Tenants (one connection
+    the API server streams changes on) rather than polling with kubectl: a kubectl process a
+    second took a seventh of the machine's CPU from what it measured."""
     started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        current = phases()
-        if all(current.get(name) == "Ready" for name in names):
-            return time.monotonic() - started
-        time.sleep(1.0)  # kubectl is a process: polling faster would load the machine
-    raise TimeoutError(f"not all Ready within {timeout}s")
+    pending = set(names)
+    while pending:
+        listed = api.list_cluster_custom_object(*TENANTS, label_selector=BENCH_LABEL)
+        pending -= ready_names(listed["items"])
+        version = listed["metadata"]["resourceVersion"]
+        try:
+            for event in watch.Watch().stream(
+                    api.list_cluster_custom_object, *TENANTS, label_selector=BENCH_LABEL,
+                    resource_version=version, timeout_seconds=30):
+                pending -= ready_names([event["object"]])
+                if not pending:
+                    break
+        except ApiException as error:
+            if error.status != 410:  # 410: the watch fell behind; list again
+                raise
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"{len(pending)} not Ready within {timeout}s")
+    return time.monotonic() - started
 
 
 def errors_so_far() -> float:
@@ -89,6 +116,7 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=200, help="tenants applied at once")
     args = parser.parse_args()
     run = uuid.uuid4().hex[:6]
+    api = tenants_api()
     rows: list[tuple[str, str]] = []
     try:
         latencies = []
@@ -96,7 +124,7 @@ def main() -> None:
             name = f"bench-{run}-one-{n}"
             started = time.monotonic()
             apply([name])
-            wait_ready([name], 120)
+            wait_ready(api, [name], 120)
             latencies.append(time.monotonic() - started)
         rows += [("apply → Ready, one tenant, p50", f"{statistics.median(latencies):.2f} s"),
                  ("apply → Ready, one tenant, max", f"{max(latencies):.2f} s")]
@@ -104,7 +132,7 @@ def main() -> None:
         burst = [f"bench-{run}-burst-{n}" for n in range(args.burst)]
         started = time.monotonic()
         apply(burst)
-        wait_ready(burst, 900)
+        wait_ready(api, burst, 900)
         rows += [(f"{args.burst} tenants applied at once → all Ready",
                   f"{time.monotonic() - started:.1f} s"),
                  ("operator memory (RSS) before → after the burst",
