@@ -57,8 +57,12 @@ async def visible_session(conn: asyncpg.Connection, caller: Caller, session_id: 
     """The session if the caller may see it; 404 otherwise (its existence is not revealed)."""
     session = await chat_store.get_session(conn, session_id, for_update=for_update)
     if session is None or not may_see(caller, session):
-        raise ApiProblem(404, "unknown-session", f"there is no chat session {session_id}")
+        raise _unknown_session(session_id)
     return session
+
+
+def _unknown_session(session_id: uuid.UUID) -> ApiProblem:
+    return ApiProblem(404, "unknown-session", f"there is no chat session {session_id}")
 
 
 def _open(session: asyncpg.Record) -> asyncpg.Record:
@@ -115,12 +119,14 @@ async def message_history(session_id: uuid.UUID, caller: ChatCaller, conn: UnitO
                           cipher: CipherDep, limit: Limit = 50,
                           cursor: str | None = None) -> MessagePage:
     """The conversation in order, decrypted for the session's customer, staff and admins."""
-    await visible_session(conn, caller, session_id)
     position = decode_cursor(cursor) or {"seq": 0}
     after = position.get("seq")
     if not isinstance(after, int):
         raise ApiProblem(400, "invalid-cursor", "the cursor is not one this API returned")
-    rows = await chat_store.history(conn, cipher, session_id, after, limit + 1)
+    session, sealed = await chat_store.session_and_history(conn, session_id, after, limit + 1)
+    if session is None or not may_see(caller, session):
+        raise _unknown_session(session_id)
+    rows = await chat_store.open_messages(cipher, sealed)
     next_cursor = encode_cursor({"seq": rows[limit - 1]["seq"]}) if len(rows) > limit else None
     # One validation of the whole page: pydantic-core walks the list without a Python call
     # per message.

@@ -5,9 +5,8 @@ the sessions they own, staff and admins every session of their tenant."""
 from __future__ import annotations
 
 import uuid
-from typing import Protocol
-
-import asyncpg
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 # Roles that see every conversation of their tenant.
 STAFF_ROLES = ("platform-admin", "tenant-admin", "staff")
@@ -29,7 +28,8 @@ class Viewer(Protocol):
     def is_staff(self) -> bool: ...
 
 
-def may_see(viewer: Viewer, session: asyncpg.Record) -> bool:
+def may_see(viewer: Viewer, session: Mapping[str, Any]) -> bool:
+    """`session`: a row (or mapping) with its `id`, `customer_id` and `owner_subject`."""
     if viewer.guest_session is not None:
         return bool(viewer.guest_session == session["id"])
     if viewer.customer_access is not None:  # conversations the business has with the customer

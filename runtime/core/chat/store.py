@@ -92,6 +92,39 @@ async def history(conn: asyncpg.Connection, cipher: TenantCipher, session_id: uu
     rows = await conn.fetch(
         "SELECT id, session_id, seq, author, body, created_at FROM chat_messages "
         "WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3", session_id, after_seq, limit)
+    return await open_messages(cipher, rows)
+
+
+# The session's columns who-may-see needs, and its messages after a seq, in one round trip
+# (history is the API's hottest read): one row per message, or one with NULL message columns.
+SESSION_WITH_HISTORY = """
+    SELECT s.id AS session_id, s.owner_subject, s.customer_id,
+           m.id, m.seq, m.author, m.body, m.created_at
+    FROM chat_sessions s
+    LEFT JOIN LATERAL (SELECT id, seq, author, body, created_at FROM chat_messages
+                       WHERE session_id = s.id AND seq > $2 ORDER BY seq LIMIT $3) m ON true
+    WHERE s.id = $1
+    ORDER BY m.seq"""
+
+
+async def session_and_history(conn: asyncpg.Connection, session_id: uuid.UUID, after_seq: int,
+                              limit: int) -> tuple[dict[str, object] | None,
+                                                   list[asyncpg.Record]]:
+    """The session's access columns (`id`, `owner_subject`, `customer_id`; None if there is
+    no such session) and its messages after `after_seq`, still sealed: the caller decides
+    whether they may be opened."""
+    rows = await conn.fetch(SESSION_WITH_HISTORY, session_id, after_seq, limit)
+    if not rows:
+        return None, []
+    first = rows[0]
+    session = {"id": first["session_id"], "owner_subject": first["owner_subject"],
+               "customer_id": first["customer_id"]}
+    return session, [row for row in rows if row["id"] is not None]
+
+
+async def open_messages(cipher: TenantCipher,
+                        rows: list[asyncpg.Record]) -> list[dict[str, object]]:
+    """Message rows with their `text` opened."""
     texts = await cipher.open_texts(MESSAGES, "body", [(row["id"], row["body"]) for row in rows])
     return [{**dict(row), "text": text} for row, text in zip(rows, texts, strict=True)]
 
