@@ -11,7 +11,6 @@ import contextlib
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -45,6 +44,7 @@ from simptu.runtime.core.registry import TenantAgent, TenantRecord, delete_tenan
 from simptu.runtime.core.schemas import drop_tenant_schema, ensure_tenant_schema
 from simptu.runtime.core.settings import CoreSettings
 from simptu.runtime.core.tenancy import TenantNames
+from tests.ports import free_port
 
 TIMEZONE = "Europe/Bucharest"
 HUB_SOURCE = "/simptu/ws"
@@ -123,12 +123,6 @@ async def agent_tenants(db: asyncpg.Pool, redis_client: aioredis.Redis,
             for tenant in made.values():
                 await unprovision(conn, redis_client, transit, core_settings.kafka_bootstrap,
                                   tenant)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class AgentProcess:

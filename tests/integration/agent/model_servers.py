@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 import struct
 import zlib
 from collections.abc import AsyncIterator, Callable
@@ -23,14 +22,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.ports import free_port
+
 Understand = Callable[[str], dict[str, Any]]
 PREFIX = "[model] "
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class ModelServer:
@@ -39,7 +34,7 @@ class ModelServer:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.paths: list[str] = []
-        self.port = _free_port()
+        self.port = free_port()
         self.app = Starlette(routes=[
             Route("/v1/chat/completions", self._chat_completions, methods=["POST"]),
             Route("/model/{model_id:path}/converse", self._converse, methods=["POST"]),

@@ -8,12 +8,14 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.services.operator import LOCAL_SETTINGS
+from tests.ports import free_port
 
 
 def priority_above_every_earlier_peer() -> int:
@@ -23,29 +25,38 @@ def priority_above_every_earlier_peer() -> int:
 
 
 class OperatorProcess:
-    def __init__(self, stack: StackEnv, port: int, priority: int | None = None) -> None:
-        self.port = port
+    """One operator replica on a port of its own (`free_port`), its output kept in `log`."""
+
+    def __init__(self, stack: StackEnv, log: Path, priority: int | None = None) -> None:
+        self.port = free_port()
+        self.log = log
         self.priority = priority
         self.env = {**os.environ, **stack.values, **LOCAL_SETTINGS,
-                    "SIMPTU_OPERATOR_PORT": str(port)}
+                    "SIMPTU_OPERATOR_PORT": str(self.port)}
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
         priority = self.priority if self.priority is not None else (
             priority_above_every_earlier_peer())
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "simptu.operator",
-            env={**self.env, "SIMPTU_OPERATOR_PRIORITY": str(priority)},
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        with self.log.open("ab") as output:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "simptu.operator",
+                env={**self.env, "SIMPTU_OPERATOR_PRIORITY": str(priority)},
+                stdout=output, stderr=output)
         async with httpx.AsyncClient(timeout=2) as http:
             for _ in range(480):  # 2 minutes: discovery and migrations are slow on a busy machine
+                if self.proc.returncode is not None:
+                    pytest.fail(f"the operator exited ({self.proc.returncode}):\n{self._tail()}")
                 try:
                     if (await http.get(f"http://127.0.0.1:{self.port}/healthz")).status_code == 200:
                         return
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.25)
-        pytest.fail("the operator did not start")
+        pytest.fail(f"the operator did not answer /healthz within 2 minutes:\n{self._tail()}")
+
+    def _tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     async def reconciles(self) -> float:
         """How many reconciliations this process has run (its Prometheus counter)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +17,11 @@ from .operator_process import OperatorProcess, priority_above_every_earlier_peer
 
 
 @pytest.fixture
-async def replicas(local_stack: Stack,
-                   stack: StackEnv) -> AsyncIterator[tuple[OperatorProcess, OperatorProcess]]:
+async def replicas(local_stack: Stack, stack: StackEnv, tmp_path: Path,
+                   ) -> AsyncIterator[tuple[OperatorProcess, OperatorProcess]]:
     base = priority_above_every_earlier_peer()
-    standby, active = OperatorProcess(stack, 58183, base), OperatorProcess(stack, 58184, base + 1)
+    standby = OperatorProcess(stack, tmp_path / "standby.log", base)
+    active = OperatorProcess(stack, tmp_path / "active.log", base + 1)
     yield standby, active
     await active.kill()
     await standby.kill()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -18,13 +19,11 @@ from simptu.runtime.core.tenancy import TenantNames
 
 from .operator_process import OperatorProcess
 
-PORT = 58182
-
 
 @pytest.fixture
-async def operator_process(local_stack: Stack,
-                           stack: StackEnv) -> AsyncIterator[OperatorProcess]:
-    process = OperatorProcess(stack, PORT)
+async def operator_process(local_stack: Stack, stack: StackEnv,
+                           tmp_path: Path) -> AsyncIterator[OperatorProcess]:
+    process = OperatorProcess(stack, tmp_path / "operator.log")
     yield process
     await process.kill()
 
