@@ -4,6 +4,7 @@ and a failing handler is retried with bounded backoff, never skipped."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import defaultdict
 from typing import TypeAlias
@@ -62,6 +63,10 @@ class EventConsumer:
             enable_auto_commit=False, auto_offset_reset="earliest")
         self._attempts: defaultdict[tuple[TopicPartition, int], int] = defaultdict(int)
         self._stopping = asyncio.Event()
+        # The task handling each partition's current records, and the partitions paused until
+        # a failed record's backoff is over.
+        self._busy: dict[TopicPartition, asyncio.Task[None]] = {}
+        self._backing_off: set[TopicPartition] = set()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -72,14 +77,35 @@ class EventConsumer:
             while not self._stopping.is_set():
                 batch = await self._consumer.getmany(timeout_ms=200,
                                                      max_records=self.max_records)
-                # Partitions are independent: each keeps its order, none waits for another.
-                await asyncio.gather(*(self._consume_partition(tp, records)
-                                       for tp, records in batch.items()))
+                for tp, records in batch.items():
+                    self._start(tp, records)
         finally:
+            await asyncio.gather(*self._busy.values(), return_exceptions=True)
             await self._consumer.stop()
 
-    async def _consume_partition(self, tp: TopicPartition, records: list[Record]) -> None:
-        """Handle records in order; commit what succeeded; on failure, fetch it again later."""
+    def _start(self, tp: TopicPartition, records: list[Record]) -> None:
+        """Partitions are independent: each keeps its order in a task of its own, paused
+        meanwhile, and none waits for another (a hosted model's seconds-long turn holds up
+        only the conversations of its partition)."""
+        self._consumer.pause(tp)
+        # Still busy only if the partition left and came back in a rebalance meanwhile.
+        task = asyncio.create_task(self._consume_partition(tp, records, self._busy.get(tp)))
+        self._busy[tp] = task
+        task.add_done_callback(functools.partial(self._finished, tp))
+
+    def _finished(self, tp: TopicPartition, task: asyncio.Task[None]) -> None:
+        if self._busy.get(tp) is not task:
+            return  # a later task of this partition follows it
+        del self._busy[tp]
+        if tp not in self._backing_off:
+            self._resume(tp)
+
+    async def _consume_partition(self, tp: TopicPartition, records: list[Record],
+                                 previous: asyncio.Task[None] | None = None) -> None:
+        """Handle records in order (after `previous` of the partition, if any); commit what
+        succeeded; on failure, fetch it again later."""
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
         next_offset = None
         for record in records:
             if not await self._consume(tp, record):
@@ -114,8 +140,14 @@ class EventConsumer:
         # Rewind and pause only this partition; its records are fetched again after the delay.
         self._consumer.seek(tp, offset)
         self._consumer.pause(tp)
+        self._backing_off.add(tp)
         delay = self.backoff.delay(self._attempts[tp, offset])
-        asyncio.get_running_loop().call_later(delay, self._resume, tp)
+        asyncio.get_running_loop().call_later(delay, self._backoff_over, tp)
+
+    def _backoff_over(self, tp: TopicPartition) -> None:
+        self._backing_off.discard(tp)
+        if tp not in self._busy:
+            self._resume(tp)
 
     def _resume(self, tp: TopicPartition) -> None:
         if tp in self._consumer.assignment():

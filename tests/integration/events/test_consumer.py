@@ -14,6 +14,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.partitioner import DefaultPartitioner
 
 from simptu.devstack.envfile import StackEnv
 from simptu.runtime.core.database import TenantUnitOfWork
@@ -101,6 +102,48 @@ async def test_a_failed_handler_sees_the_event_again_and_its_offset_waits_for_su
     assert seen == [events[0].id, events[1].id, events[1].id, events[2].id]
     assert committed_at_retry == [1]  # only the first event was done when the second failed
     assert await committed(stack, group, topic) == 3
+
+
+def key_on(partition: int, partitions: int) -> str:
+    """A key the producer's default partitioner sends to `partition`."""
+    choose = DefaultPartitioner()
+    every = list(range(partitions))
+    return next(key for n in range(1000) if choose(
+        (key := f"session-{n}").encode(), every, every) == partition)
+
+
+async def test_a_slow_event_holds_up_only_its_own_partition(
+    stack: StackEnv, topic_prefix: str, unique: str, producer: EventProducer,
+) -> None:
+    """A hosted model may take seconds over one turn: the conversations on other partitions
+    are answered meanwhile, not after it."""
+    topic = f"{topic_prefix}slow"
+    async with kafka_admin(stack.kafka_bootstrap) as admin:
+        await ensure_topics(admin, [topic], TopicSettings(partitions=2))
+    slow, quick = new_event("acme", "slow"), new_event("acme", "quick")
+    slow_started, quick_handled = asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+
+    async def handle(event: CloudEvent) -> bool:
+        if event.id == slow.id:
+            slow_started.set()
+            try:  # without partitions of their own, the quick one waits for this one
+                async with asyncio.timeout(20):
+                    await quick_handled.wait()
+            except TimeoutError:
+                order.append("the slow one gave up waiting")
+        else:
+            quick_handled.set()
+        order.append(event.data["text"])
+        return True
+
+    async with consuming(stack, f"{unique}-slow", topic, handle):
+        await producer.publish(topic, slow, key_on(0, 2))
+        async with asyncio.timeout(60):
+            await slow_started.wait()
+        await producer.publish(topic, quick, key_on(1, 2))
+        await eventually(lambda: len(order) == 2)
+    assert order == ["quick", "slow"]
 
 
 async def count_rows(db: asyncpg.Pool, tenant: TenantNames, table: str) -> int:
