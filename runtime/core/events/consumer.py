@@ -63,9 +63,10 @@ class EventConsumer:
             enable_auto_commit=False, auto_offset_reset="earliest")
         self._attempts: defaultdict[tuple[TopicPartition, int], int] = defaultdict(int)
         self._stopping = asyncio.Event()
-        # The task handling each partition's current records, and the partitions paused until
-        # a failed record's backoff is over.
+        # Each partition with records in hand has a task handling them in order; records
+        # fetched meanwhile wait in its queue (the partition paused when that is long).
         self._busy: dict[TopicPartition, asyncio.Task[None]] = {}
+        self._queued: defaultdict[TopicPartition, list[Record]] = defaultdict(list)
         self._backing_off: set[TopicPartition] = set()
 
     def stop(self) -> None:
@@ -78,42 +79,46 @@ class EventConsumer:
                 batch = await self._consumer.getmany(timeout_ms=200,
                                                      max_records=self.max_records)
                 for tp, records in batch.items():
-                    self._start(tp, records)
+                    self._hand_over(tp, records)
         finally:
             await asyncio.gather(*self._busy.values(), return_exceptions=True)
             await self._consumer.stop()
 
-    def _start(self, tp: TopicPartition, records: list[Record]) -> None:
-        """Partitions are independent: each keeps its order in a task of its own, paused
-        meanwhile, and none waits for another (a hosted model's seconds-long turn holds up
-        only the conversations of its partition)."""
-        self._consumer.pause(tp)
-        # Still busy only if the partition left and came back in a rebalance meanwhile.
-        task = asyncio.create_task(self._consume_partition(tp, records, self._busy.get(tp)))
+    def _hand_over(self, tp: TopicPartition, records: list[Record]) -> None:
+        """Partitions are independent: each keeps its order in a task of its own and none
+        waits for another (a hosted model's seconds-long turn holds up only the conversations
+        of its partition). Fetching goes on meanwhile; pausing a partition for every batch
+        would cost the next fetch's wait each time."""
+        if tp in self._busy:
+            self._queued[tp].extend(records)
+            if len(self._queued[tp]) >= self.max_records:
+                self._consumer.pause(tp)  # enough in hand: resumed when its task is done
+            return
+        task = asyncio.create_task(self._consume_partition(tp, records))
         self._busy[tp] = task
         task.add_done_callback(functools.partial(self._finished, tp))
 
-    def _finished(self, tp: TopicPartition, task: asyncio.Task[None]) -> None:
-        if self._busy.get(tp) is not task:
-            return  # a later task of this partition follows it
+    def _finished(self, tp: TopicPartition, _task: asyncio.Task[None]) -> None:
         del self._busy[tp]
         if tp not in self._backing_off:
             self._resume(tp)
 
-    async def _consume_partition(self, tp: TopicPartition, records: list[Record],
-                                 previous: asyncio.Task[None] | None = None) -> None:
-        """Handle records in order (after `previous` of the partition, if any); commit what
-        succeeded; on failure, fetch it again later."""
-        if previous is not None:
-            await asyncio.gather(previous, return_exceptions=True)
-        next_offset = None
-        for record in records:
-            if not await self._consume(tp, record):
-                self._retry_later(tp, record.offset)
-                break
-            next_offset = record.offset + 1
-        if next_offset is not None:
-            await self._commit(tp, next_offset)
+    async def _consume_partition(self, tp: TopicPartition, records: list[Record]) -> None:
+        """Handle records in order, then those queued meanwhile; commit what succeeded; on
+        failure, fetch it again later (what was queued after it is fetched again too)."""
+        while records:
+            next_offset = None
+            for record in records:
+                if not await self._consume(tp, record):
+                    self._retry_later(tp, record.offset)
+                    self._queued.pop(tp, None)
+                    records = []
+                    break
+                next_offset = record.offset + 1
+            if next_offset is not None:
+                await self._commit(tp, next_offset)
+            if records:
+                records = self._queued.pop(tp, [])
 
     async def _consume(self, tp: TopicPartition, record: Record) -> bool:
         """True when the record is done with (handled, duplicate or rejected)."""
