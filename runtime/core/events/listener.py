@@ -31,6 +31,8 @@ class OutboxListener:
         self.on_connected = on_connected
         self.health_interval = health_interval
         self.backoff = backoff
+        # True while notifications arrive: nothing is missed, polling can be rare.
+        self.connected = False
 
     async def run(self) -> None:
         """Listen until cancelled; a lost connection is retried with backoff."""
@@ -51,10 +53,12 @@ class OutboxListener:
         conn.add_termination_listener(lambda _conn: lost.set())
         try:
             await conn.add_listener(OUTBOX_CHANNEL, self._received)
+            self.connected = True
             self.on_connected()  # notifications sent while we were not listening are lost
             await self._watch(conn, lost)
             log.warning("outbox listener: connection lost; reconnecting")
         finally:
+            self.connected = False
             if not conn.is_closed():
                 conn.terminate()
 

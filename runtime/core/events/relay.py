@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import math
 import time
 from collections import defaultdict
 
@@ -67,6 +68,8 @@ class OutboxRelay:
         self._woken = asyncio.Event()
         self._sweep_requested = True
         self._stopping = False
+        self._listener: OutboxListener | None = None
+        self.sweeps = 0  # every Ready tenant looked at this many times
 
     def wake(self, slug: str) -> None:
         """Drain this tenant soon (the listener calls it for every NOTIFY)."""
@@ -82,11 +85,15 @@ class OutboxRelay:
         self._stopping = True
         self._woken.set()
 
+    @property
+    def listening(self) -> bool:
+        return self._listener is not None and self._listener.connected
+
     async def run(self) -> None:
         listener = None
         if self.listen_dsn:
-            listener = asyncio.create_task(
-                OutboxListener(self.listen_dsn, self.wake, self.sweep).run())
+            self._listener = OutboxListener(self.listen_dsn, self.wake, self.sweep)
+            listener = asyncio.create_task(self._listener.run())
         try:
             await self._dispatch_until_stopped()
         finally:
@@ -97,15 +104,21 @@ class OutboxRelay:
 
     async def _dispatch_until_stopped(self) -> None:
         loop = asyncio.get_running_loop()
-        next_sweep = loop.time()
+        last_sweep = -math.inf
         while not self._stopping:
-            if self._sweep_requested or loop.time() >= next_sweep:
+            # Rechecked at least every poll interval: a lost LISTEN connection means polling
+            # at once, not after the long interval it was listening with.
+            interval = (self.settings.listening_sweep_interval if self.listening
+                        else self.settings.poll_interval)
+            if self._sweep_requested or loop.time() >= last_sweep + interval:
                 self._sweep_requested = False
+                self.sweeps += 1
                 await self._wake_ready_tenants()
-                next_sweep = loop.time() + self.settings.poll_interval
+                last_sweep = loop.time()
             await self._start_drains()
+            wait = min(self.settings.poll_interval, last_sweep + interval - loop.time())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._woken.wait(), max(0.0, next_sweep - loop.time()))
+                await asyncio.wait_for(self._woken.wait(), max(0.0, wait))
             self._woken.clear()
 
     async def _wake_ready_tenants(self) -> None:

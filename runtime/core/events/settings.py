@@ -11,8 +11,11 @@ class OutboxRelaySettings(BaseSettings):
 
     # Rows published per transaction; Kafka acknowledges them together.
     batch_size: int = Field(default=500, ge=1, le=10_000)
-    # Every tenant is looked at this often even when no NOTIFY arrived.
+    # Every tenant is looked at this often when no LISTEN connection is up.
     poll_interval: float = Field(default=2.0, gt=0)
+    # ... and this often while one is: a NOTIFY is lost only while that connection is down,
+    # and every reconnect sweeps; a sweep costs a transaction per Ready tenant.
+    listening_sweep_interval: float = Field(default=30.0, gt=0)
     # Longest wait for Kafka's acknowledgement of one batch.
     publish_timeout: float = Field(default=10.0, gt=0)
     # Tenants drained at the same time by one relay.

@@ -153,6 +153,21 @@ async def test_without_notifications_the_relay_still_publishes_by_polling(
     await collect([tenant.topic("events")], until=lambda got: second.id in ids_of(got))
 
 
+async def test_while_listening_the_relay_polls_only_at_the_long_interval(
+    start_relay: StartRelay,
+) -> None:
+    """A sweep costs a transaction per Ready tenant: while NOTIFY arrives, none is needed."""
+    listening = await start_relay(poll_interval=0.1, listening_sweep_interval=HOUR)
+    polling = await start_relay(listen=False, poll_interval=0.1)
+    async with asyncio.timeout(30):
+        while not (listening.listening and listening.sweeps >= 2):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)  # the first sweep, and the one its connection asks for
+    before = (listening.sweeps, polling.sweeps)
+    await asyncio.sleep(1.0)
+    assert listening.sweeps == before[0]
+    assert polling.sweeps >= before[1] + 3
+
+
 async def listener_backends(db: asyncpg.Pool) -> list[int]:
     return [row["pid"] for row in await db.fetch(
         "SELECT pid FROM pg_stat_activity WHERE application_name = $1",
