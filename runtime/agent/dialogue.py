@@ -129,8 +129,7 @@ async def _room(flow: dict[str, Any], service: Service, day: dt.date, locale: Lo
     if not rooms:
         return _reply("no_room", service=service.name, nights=nights,
                       date=say_date(day, locale))
-    same_room = [room for room in rooms if moving and room.resource_id == moving.resource_id]
-    return (same_room or rooms)[0]
+    return _own_first(rooms, moving)[0]
 
 
 async def _appointment(flow: dict[str, Any], service: Service, day: dt.date, locale: Locale,
@@ -145,12 +144,20 @@ async def _appointment(flow: dict[str, Any], service: Service, day: dt.date, loc
     if "time" not in flow:
         return _reply("ask_time", service=service.name, date=say_date(day, locale), times=times)
     wanted = dt.time.fromisoformat(flow["time"])
-    chosen = next((slot for start, slot in local if start.time() == wanted), None)
-    if chosen is None:
+    chosen = _own_first([slot for start, slot in local if start.time() == wanted], moving)
+    if not chosen:
         flow.pop("time", None)
         return _reply("time_taken", time=f"{wanted:%H:%M}", date=say_date(day, locale),
                       times=times)
-    return chosen
+    return chosen[0]
+
+
+def _own_first(slots: list[Slot], moving: Booking | None) -> list[Slot]:
+    """`slots`, those on the moved booking's own room or staff member first (a customer
+    moving an appointment keeps their dentist when they can)."""
+    if moving is None:
+        return slots
+    return sorted(slots, key=lambda slot: slot.resource_id != moving.resource_id)
 
 
 def _propose(action: str, service: Service, slot: Slot, flow: dict[str, Any], locale: Locale,

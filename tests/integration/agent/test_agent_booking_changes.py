@@ -1,7 +1,7 @@
 """Changing a booking in conversation on the local model: a hotel stay moved to another
 check-in keeps its nights and its room (even when the new stay overlaps the old one), an
-appointment moved by half an hour is not blocked by itself, and a class is cancelled; each
-only after the page confirms."""
+appointment moved by half an hour keeps its dentist (not blocked by itself), and a class is
+cancelled; each only after the page confirms."""
 
 from __future__ import annotations
 
@@ -104,6 +104,7 @@ async def test_an_appointment_moved_by_half_an_hour_is_not_blocked_by_itself(
     wednesday = next_weekday(3, after=in_ten_days())
     await agree(conversation, f"I would like to book a filling on {en_date(wednesday)} at 11:30, "
                               f"my name is John Smith")
+    [booked] = await conversation.bookings()
 
     moved = await agree(conversation, f"Can I reschedule to {en_date(wednesday)} at 12:00?")
 
@@ -111,6 +112,7 @@ async def test_an_appointment_moved_by_half_an_hour_is_not_blocked_by_itself(
     [booking] = await conversation.bookings()
     start = booking["start_at"].astimezone(ZONE)
     assert (start.date(), start.strftime("%H:%M")) == (wednesday, "12:00")
+    assert booking["resource_id"] == booked["resource_id"]  # the same dentist
 
 
 async def test_a_class_is_cancelled_once_the_page_confirms(
