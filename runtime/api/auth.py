@@ -4,37 +4,20 @@ without an account (a platform-signed token for a redeemed access code, read-onl
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-
 from simptu.runtime.api.platform import ApiPlatform
 from simptu.runtime.api.problems import ApiProblem
 from simptu.runtime.api.routing import Route
 from simptu.runtime.core import guest_tokens
 from simptu.runtime.core.chat.access import STAFF_ROLES as STAFF_ROLES
-from simptu.runtime.core.customer_tokens import CustomerClaims, verify_platform_token
+from simptu.runtime.core.chat.access import Principal
+from simptu.runtime.core.customer_tokens import verify_platform_token
 from simptu.runtime.core.oidc import InvalidToken, OidcUnavailable
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
 
-@dataclass(frozen=True)
-class Caller:
-    tenant: str
-    subject: str
-    roles: frozenset[str]
-    # Set for a guest: the one chat session the guest may use.
-    guest_session: uuid.UUID | None = None
-    # Set for a redeemed access code: the customer whose bookings and chats it may read.
-    customer_access: uuid.UUID | None = None
-
-    def has_any(self, *roles: str) -> bool:
-        return not self.roles.isdisjoint(roles)
-
-    @property
-    def is_staff(self) -> bool:
-        """Staff and admins see every conversation of their tenant."""
-        return self.has_any(*STAFF_ROLES)
+# A request's verified caller.
+Caller = Principal
 
 
 async def authenticate(route: Route, platform: ApiPlatform) -> Caller:
@@ -68,12 +51,7 @@ def _platform_caller(route: Route, platform: ApiPlatform) -> Caller:
     if claims.tenant != route.tenant.slug:
         raise ApiProblem(403, "tenant-mismatch",
                          f"the token is for another tenant than {route.tenant.slug!r}")
-    if isinstance(claims, CustomerClaims):
-        # The customer's id as subject: bookings and chats treat it as their own customer.
-        return Caller(claims.tenant, str(claims.customer_id), frozenset({"customer"}),
-                      customer_access=claims.customer_id)
-    return Caller(claims.tenant, f"guest:{claims.session_id}", frozenset(),
-                  guest_session=claims.session_id)
+    return Caller.of_platform_token(claims)
 
 
 def require_role(caller: Caller, *roles: str) -> Caller:

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import uuid
-from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from simptu.runtime.core import guest_tokens
-from simptu.runtime.core.chat.access import STAFF_ROLES
-from simptu.runtime.core.customer_tokens import CustomerClaims, verify_platform_token
+from simptu.runtime.core.chat.access import Principal
+from simptu.runtime.core.customer_tokens import verify_platform_token
 from simptu.runtime.core.oidc import InvalidToken, OidcVerifier, unverified_issuer
 from simptu.runtime.core.registry import TenantRegistry, UnknownTenant
 
@@ -21,19 +19,8 @@ PROTOCOL = "phoenix"
 BEARER_PREFIX = "base64url.bearer.phx."
 
 
-@dataclass(frozen=True)
-class Participant:
+class Participant(Principal):
     """A verified socket user of one tenant."""
-
-    tenant: str
-    subject: str
-    roles: frozenset[str]
-    guest_session: uuid.UUID | None = None
-    customer_access: uuid.UUID | None = None
-
-    @property
-    def is_staff(self) -> bool:
-        return not self.roles.isdisjoint(STAFF_ROLES)
 
     @property
     def role(self) -> str:
@@ -86,9 +73,4 @@ class Authenticator:
         return Participant(tenant.slug, claims.subject, claims.roles)
 
     def _platform_participant(self, token: str) -> Participant:
-        claims = verify_platform_token(self.guest_secret, token)
-        if isinstance(claims, CustomerClaims):
-            return Participant(claims.tenant, str(claims.customer_id), frozenset({"customer"}),
-                               customer_access=claims.customer_id)
-        return Participant(claims.tenant, f"guest:{claims.session_id}", frozenset(),
-                           guest_session=claims.session_id)
+        return Participant.of_platform_token(verify_platform_token(self.guest_secret, token))
