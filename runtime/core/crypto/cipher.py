@@ -59,12 +59,12 @@ class TenantCipher:
                          fields: Sequence[tuple[RowId, bytes]]) -> list[str]:
         """`open_text` of many (row id, sealed) fields of one column, e.g. a page of messages:
         each key version is asked of the ring once, not once per field."""
+        versions = [sealed_key_version(sealed) for _, sealed in fields]  # read once per field
         keys: dict[int, AESGCM] = {}
-        for version in {sealed_key_version(sealed) for _, sealed in fields}:
+        for version in set(versions):
             keys[version] = await self.ring.opening_key(self.tenant, version, self.conn)
-        return [open_field(keys[sealed_key_version(sealed)],
-                           self._address(table, column, row_id), sealed).decode()
-                for row_id, sealed in fields]
+        return [open_field(keys[version], self._address(table, column, row_id), sealed).decode()
+                for (row_id, sealed), version in zip(fields, versions, strict=True)]
 
     async def reseal(self, table: str, column: str, row_id: RowId, sealed: bytes,
                      key_version: int | None = None) -> bytes:
