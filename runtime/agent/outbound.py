@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -21,20 +22,18 @@ from simptu.runtime.core.events import CloudEvent, EventProducer, enqueue
 from simptu.runtime.core.registry import TenantRecord
 
 
+@dataclass(eq=False)
 class ReplyStream:
     """One reply of the agent to one session: streamed piece by piece, then stored whole."""
 
-    def __init__(self, producer: EventProducer, tenant: TenantRecord, cipher: TenantCipher,
-                 session_id: uuid.UUID, message_id: uuid.UUID,
-                 in_reply_to: uuid.UUID | None, started: float) -> None:
-        self.producer = producer
-        self.tenant = tenant
-        self.cipher = cipher
-        self.session_id = session_id
-        self.message_id = message_id
-        self.in_reply_to = in_reply_to
-        self.started = started
-        self.pieces: list[str] = []
+    producer: EventProducer
+    tenant: TenantRecord
+    cipher: TenantCipher
+    session_id: uuid.UUID
+    message_id: uuid.UUID
+    in_reply_to: uuid.UUID | None
+    started: float
+    pieces: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:

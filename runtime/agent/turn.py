@@ -51,17 +51,15 @@ class TurnInput:
     result: contract.FunctionResult | None = None
 
 
+@dataclass(eq=False)
 class Turns:
-    def __init__(self, registry: TenantRegistry, ring: KeyRing, tenants: ServedTenants,
-                 producer: EventProducer, pool: asyncpg.Pool, poll_seconds: float,
-                 embedder: Embedder) -> None:
-        self.embedder = embedder
-        self.registry = registry
-        self.ring = ring
-        self.tenants = tenants
-        self.producer = producer
-        self.pool = pool
-        self.poll_seconds = poll_seconds
+    registry: TenantRegistry
+    ring: KeyRing
+    tenants: ServedTenants
+    producer: EventProducer
+    pool: asyncpg.Pool
+    poll_seconds: float
+    embedder: Embedder
 
     async def handle(self, event: CloudEvent, conn: asyncpg.Connection) -> None:
         """The idempotent handler: runs in the unit of work that records `event` as handled."""
