@@ -11,8 +11,7 @@ import sys
 import yaml
 
 from simptu.devstack.envfile import read_env_file
-from simptu.devstack.processes import Launch
-from simptu.devstack.services.base import Context, NotReady, Service, expect_http_ok
+from simptu.devstack.services.base import Context, NotReady, PlatformProcess
 from simptu.devstack.services.operator import EXAMPLES
 
 DEMO_TENANT = "zambet-dental-cluj"
@@ -31,8 +30,9 @@ def migrate(ctx: Context) -> None:
         print(f"  warning  api: {error.removeprefix('error: ')}", flush=True)
 
 
-class Api(Service):
+class Api(PlatformProcess):
     name = "api"
+    module = "simptu.runtime.api"
     needs = ("postgres", "redis", "kafka", "openbao", "keycloak", "operator")
 
     def url(self, ctx: Context) -> str:
@@ -42,13 +42,8 @@ class Api(Service):
         """Migrations first, as a deployment runs them before the new API version starts."""
         migrate(ctx)
 
-    def launch(self, ctx: Context) -> Launch:
-        env = read_env_file(ctx.settings.env_file)
-        env.update(self.env(ctx), SIMPTU_API_HOST=ctx.settings.host)
-        return Launch(argv=[sys.executable, "-m", "simptu.runtime.api"], env=env)
-
-    async def probe(self, ctx: Context) -> None:
-        await expect_http_ok(f"{self.url(ctx)}/readyz")
+    def own_env(self, ctx: Context) -> dict[str, str]:
+        return {"SIMPTU_API_HOST": ctx.settings.host}
 
     async def configure(self, ctx: Context) -> None:
         """Seed each demo tenant's catalogue and FAQ, so availability can be asked at once.

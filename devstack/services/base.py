@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from simptu.devstack.envfile import read_env_file
 from simptu.devstack.processes import Launch
 from simptu.devstack.settings import DevstackSettings
 from simptu.devstack.toolchain.tools import Tool
@@ -83,3 +85,25 @@ class Service(ABC):
     def hint(self, ctx: Context) -> str:
         """What `make up` tells a newcomer about using it, if anything."""
         return ""
+
+
+class PlatformProcess(Service):
+    """One of the platform's own processes, `python -m <module> <args>`, run with the stack's
+    settings (the env file) and its own; ready once `<url>/readyz` answers 200."""
+
+    module: str
+    args: tuple[str, ...] = ()
+
+    @abstractmethod
+    def url(self, ctx: Context) -> str: ...
+
+    def own_env(self, ctx: Context) -> dict[str, str]:
+        """Settings of this process alone, which the stack's env file does not get."""
+        return {}
+
+    def launch(self, ctx: Context) -> Launch:
+        env = read_env_file(ctx.settings.env_file) | self.env(ctx) | self.own_env(ctx)
+        return Launch(argv=[sys.executable, "-m", self.module, *self.args], env=env)
+
+    async def probe(self, ctx: Context) -> None:
+        await expect_http_ok(f"{self.url(ctx)}/readyz")

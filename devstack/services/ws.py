@@ -3,27 +3,19 @@ verifies guest tokens with the secret the API signs them with."""
 
 from __future__ import annotations
 
-import sys
-
-from simptu.devstack.envfile import read_env_file
-from simptu.devstack.processes import Launch
-from simptu.devstack.services.base import Context, Service, expect_http_ok
+from simptu.devstack.services.base import Context, PlatformProcess
 
 
-class WsHub(Service):
+class WsHub(PlatformProcess):
     name = "ws"
     needs = ("postgres", "redis", "kafka", "openbao", "keycloak", "operator", "api")
+    module = "simptu.runtime.ws"
 
     def url(self, ctx: Context) -> str:
         return f"http://{ctx.settings.host}:{ctx.settings.ws_port}"
 
-    def launch(self, ctx: Context) -> Launch:
-        env = read_env_file(ctx.settings.env_file)
-        env.update(self.env(ctx), SIMPTU_WS_HOST=ctx.settings.host)
-        return Launch(argv=[sys.executable, "-m", "simptu.runtime.ws"], env=env)
-
-    async def probe(self, ctx: Context) -> None:
-        await expect_http_ok(f"{self.url(ctx)}/readyz")
+    def own_env(self, ctx: Context) -> dict[str, str]:
+        return {"SIMPTU_WS_HOST": ctx.settings.host}
 
     def env(self, ctx: Context) -> dict[str, str]:
         return {"SIMPTU_WS_URL": f"ws://{ctx.settings.host}:{ctx.settings.ws_port}/socket",
