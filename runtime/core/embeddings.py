@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 DIMENSIONS = 384
 Vector = list[float]
+# Texts whose vectors are kept (about 4 KiB each as floats, 12 KiB as Python lists).
+RECENT_TEXTS = 256
 
 
 class Embedder:
@@ -31,6 +34,9 @@ class Embedder:
         self._loading = threading.Lock()
         # One thread: torch runs one batch at a time anyway, and the loop stays free.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedder")
+        # Texts embedded lately: one customer message is embedded to classify its intent and
+        # again to search the FAQ (in its language, then in any).
+        self._recent: OrderedDict[str, Vector] = OrderedDict()
 
     def _loaded(self) -> SentenceTransformer:
         with self._loading:
@@ -58,8 +64,20 @@ class Embedder:
         return [[float(value) for value in vector] for vector in vectors]
 
     async def embed(self, texts: Sequence[str]) -> list[Vector]:
-        return await asyncio.get_running_loop().run_in_executor(
-            self._executor, self.embed_now, list(texts))
+        """The vectors, computed in the embedder's thread; a text embedded lately is not
+        computed again."""
+        found = {text: self._recent[text] for text in texts if text in self._recent}
+        missing = [text for text in dict.fromkeys(texts) if text not in found]
+        if missing:
+            vectors = await asyncio.get_running_loop().run_in_executor(
+                self._executor, self.embed_now, missing)
+            found.update(zip(missing, vectors, strict=True))
+        for text in found:
+            self._recent[text] = found[text]
+            self._recent.move_to_end(text)
+        while len(self._recent) > RECENT_TEXTS:
+            self._recent.popitem(last=False)
+        return [found[text] for text in texts]
 
     async def warm_up(self) -> None:
         """Load the model now (a service's start-up), so the first request does not wait."""
