@@ -24,6 +24,8 @@ from kubernetes import config as k8s_config
 
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.stack import Stack
+from simptu.runtime.core.crypto import KeyRing, OpenBaoTransit
+from simptu.runtime.core.events import EventProducer
 from simptu.runtime.core.migrations import migrate_platform, migrate_tenant
 from simptu.runtime.core.redis_client import connect_redis
 from simptu.runtime.core.registry import TenantRecord, delete_tenant, upsert_tenant
@@ -143,6 +145,19 @@ async def db(stack: StackEnv) -> AsyncIterator[asyncpg.Pool]:
         await migrate_platform(conn)
     yield pool
     await pool.close()
+
+
+@pytest.fixture(scope="session")
+async def key_ring(db: asyncpg.Pool, core_settings: CoreSettings) -> AsyncIterator[KeyRing]:
+    """Seals and opens tenants' fields as the runtimes do (the agent's and hub's tests)."""
+    async with KeyRing(db, OpenBaoTransit.from_settings(core_settings)) as ring:
+        yield ring
+
+
+@pytest.fixture(scope="session")
+async def producer(core_settings: CoreSettings) -> AsyncIterator[EventProducer]:
+    async with EventProducer(core_settings.kafka_bootstrap, client_id="simptu-tests") as made:
+        yield made
 
 
 @pytest.fixture

@@ -3,14 +3,13 @@ customers, in Romanian and in English, with the tenant's own prices."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 import yaml
 
-from simptu.runtime.core.crypto import KeyRing, OpenBaoTransit
+from simptu.runtime.core.crypto import KeyRing
 from simptu.runtime.core.events import EventProducer
 from simptu.runtime.core.settings import CoreSettings
 from simptu.runtime.core.tenancy import TenantNames
@@ -22,26 +21,14 @@ DEMO = {(manifest := yaml.safe_load(path.read_text()))["metadata"]["name"]:
 PRICES = {"dental-clinic": "Consultation", "gym": "Yoga", "hotel": "Double room"}
 
 
-@pytest.fixture(scope="module")
-async def ring(db: asyncpg.Pool, core_settings: CoreSettings) -> AsyncIterator[KeyRing]:
-    async with KeyRing(db, OpenBaoTransit.from_settings(core_settings)) as made:
-        yield made
-
-
-@pytest.fixture(scope="module")
-async def producer(core_settings: CoreSettings) -> AsyncIterator[EventProducer]:
-    async with EventProducer(core_settings.kafka_bootstrap, client_id="demo-test") as made:
-        yield made
-
-
 @pytest.mark.parametrize(("slug", "question", "words"), [
     *[(slug, "Bună ziua!", "Bună ziua!") for slug in DEMO],
     *[(slug, "How much does it cost?", "Our prices") for slug in DEMO],
 ])
 async def test_the_local_agent_worker_answers_each_demo_tenant(
-        slug: str, question: str, words: str, db: asyncpg.Pool, ring: KeyRing,
+        slug: str, question: str, words: str, db: asyncpg.Pool, key_ring: KeyRing,
         producer: EventProducer, core_settings: CoreSettings) -> None:
-    conversation = Chat(AgentTenant(TenantNames(slug), DEMO[slug]), db, producer, ring,
+    conversation = Chat(AgentTenant(TenantNames(slug), DEMO[slug]), db, producer, key_ring,
                         core_settings.kafka_bootstrap)
     await conversation.open()
     try:

@@ -196,18 +196,6 @@ async def agent_worker(stack: StackEnv, agent_tenants: dict[str, AgentTenant],
     worker.stop()
 
 
-@pytest.fixture(scope="session")
-async def key_ring(db: asyncpg.Pool, core_settings: CoreSettings) -> AsyncIterator[KeyRing]:
-    async with KeyRing(db, OpenBaoTransit.from_settings(core_settings)) as ring:
-        yield ring
-
-
-@pytest.fixture(scope="session")
-async def producer(core_settings: CoreSettings) -> AsyncIterator[EventProducer]:
-    async with EventProducer(core_settings.kafka_bootstrap, client_id="agent-tests") as made:
-        yield made
-
-
 @dataclass
 class Answer:
     """One reply of the agent: its pieces, its whole text, and a function call it made."""
