@@ -130,6 +130,7 @@ async def delete_topics(admin: AIOKafkaAdminClient, names: list[str]) -> list[st
             deleted.append(item["topic"])
         elif item["error_code"] != UnknownTopicOrPartitionError.errno:
             raise _topic_error("delete", item)
+    await _wait_until_gone(admin, deleted)
     return deleted
 
 
@@ -159,6 +160,18 @@ async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str]) -> Non
         await asyncio.sleep(LEADER_CHECK_PAUSE)
     raise TopicError(f"topics {names} have partitions without a leader after "
                      f"{LEADER_CHECKS * LEADER_CHECK_PAUSE:.0f}s")
+
+
+async def _wait_until_gone(admin: AIOKafkaAdminClient, names: list[str]) -> None:
+    """Return once no broker describes the topics any more: Kafka deletes in the background,
+    and a check (or a create of the same name) right after would still find them."""
+    for _ in range(LEADER_CHECKS):
+        if not names or all(item["error_code"] == UnknownTopicOrPartitionError.errno
+                            for item in await admin.describe_topics(names)):
+            return
+        await asyncio.sleep(LEADER_CHECK_PAUSE)
+    raise TopicError(f"topics {names} still exist {LEADER_CHECKS * LEADER_CHECK_PAUSE:.0f}s "
+                     "after their deletion")
 
 
 def _drift(described: dict[str, Any], retention: str | None,
