@@ -20,6 +20,11 @@ from simptu.devstack.settings import DevstackSettings
 from simptu.devstack.toolchain.tools import ALL_TOOLS, HELM, Tool
 
 PROBE_INTERVAL = 0.5
+# A process that exits before it is ready is started again this often in all. A fixed port of
+# the stack lies in the kernel's range for outgoing connections, so a connection (even the
+# service's own, as Kafka's broker to its controller) can hold it for a moment; a new start
+# almost always finds it free.
+START_ATTEMPTS = 3
 
 
 class ServiceFailed(RuntimeError):
@@ -84,9 +89,15 @@ class Stack:
         proc = self.process(service)
         deadline = started + self.ctx.settings.ready_timeout
         last_error = "no probe ran"
+        attempts = 1
         while True:
             if proc.pid() is None:
-                raise ServiceFailed(self._failure(service, "its process exited"))
+                if attempts == START_ATTEMPTS:
+                    raise ServiceFailed(self._failure(service, "its process exited"))
+                attempts += 1
+                pid = proc.start(service.launch(self.ctx))
+                print(f"  restart  {service.name:<24} pid {pid} (its process exited;"
+                      f" attempt {attempts} of {START_ATTEMPTS})", flush=True)
             try:
                 await service.probe(self.ctx)
                 await service.configure(self.ctx)

@@ -9,7 +9,7 @@ import pytest
 from simptu.devstack.processes import Launch
 from simptu.devstack.services.base import Context, NotReady, Service
 from simptu.devstack.settings import DevstackSettings
-from simptu.devstack.stack import ServiceFailed, Stack
+from simptu.devstack.stack import START_ATTEMPTS, ServiceFailed, Stack
 
 
 class Crashing(Service):
@@ -20,6 +20,23 @@ class Crashing(Service):
 
     async def probe(self, ctx: Context) -> None:
         raise NotReady("never")
+
+
+class CrashingOnce(Service):
+    """Exits at its first start, as a service whose port an outgoing connection held."""
+
+    name = "crashing-once"
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def launch(self, ctx: Context) -> Launch:
+        return Launch(argv=["sh", "-c", f"test -e {self.marker} || {{ touch {self.marker};"
+                                        " echo 'Address already in use'; exit 1; }; sleep 300"])
+
+    async def probe(self, ctx: Context) -> None:
+        if not self.marker.exists():
+            raise NotReady("not started yet")
 
 
 class NeverReady(Service):
@@ -46,6 +63,21 @@ def test_a_service_whose_process_exits_is_named_with_its_log(tmp_path: Path) -> 
     message = str(failed.value)
     assert message.startswith("crashing failed: its process exited")
     assert "FATAL: port 55432 already in use" in message
+    starts = Stack(DevstackSettings(state_dir=tmp_path)).process(Crashing()).log_file
+    assert starts.read_text().count("--- starting crashing") == START_ATTEMPTS
+
+
+def test_a_process_that_exits_at_start_is_started_again(tmp_path: Path) -> None:
+    service = CrashingOnce(tmp_path / "started-once")
+    stack = _stack(tmp_path, service)
+    try:
+        stack.up()
+        assert stack.process(service).pid() is not None
+        log = stack.process(service).log_file.read_text()
+        assert log.count("--- starting crashing-once") == 2
+        assert "Address already in use" in log
+    finally:
+        stack.down()
 
 
 def test_a_service_that_never_gets_ready_times_out_with_the_probe_s_last_word(
