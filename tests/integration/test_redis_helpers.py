@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import redis.asyncio as aioredis
 from pydantic import BaseModel
 
@@ -11,6 +12,7 @@ from simptu.runtime.core.rate_limit import RateLimiter
 from simptu.runtime.core.session_store import SessionStore
 from simptu.runtime.core.tenancy import TenantNames
 from simptu.runtime.core.tenant_cache import TenantCache, purge_tenant_keys
+from tests.ports import free_port
 
 
 class Profile(BaseModel):
@@ -98,6 +100,39 @@ async def test_parallel_requests_never_exceed_the_limit(redis_client: aioredis.R
     # Another client and another tenant have budgets of their own.
     assert (await limiter.hit(tenant, "198.51.100.1")).allowed
     assert (await limiter.hit(TenantNames(f"{unique}-b"), "203.0.113.7")).allowed
+
+
+async def test_hits_that_arrive_together_share_one_round_trip(
+    redis_client: aioredis.Redis, unique: str
+) -> None:
+    limiter = RateLimiter(redis_client, f"batch-{unique}", limit=30, window=30)
+    tenants = [TenantNames(f"{unique}-a"), TenantNames(f"{unique}-b")]
+    await limiter.hit(tenants[0], "warm-up")  # loads the script
+    before = await _script_calls(redis_client)
+    decisions = await asyncio.gather(*(limiter.hit(tenants[n % 2], "203.0.113.9")
+                                       for n in range(80)))
+    # One call per tenant (a tenant's keys share a hash slot), each hit decided in order.
+    assert await _script_calls(redis_client) - before == 2
+    for tenant_decisions in (decisions[0::2], decisions[1::2]):
+        assert [d.allowed for d in tenant_decisions] == [True] * 30 + [False] * 10
+        assert [d.remaining for d in tenant_decisions[:30]] == list(range(29, -1, -1))
+
+
+async def _script_calls(redis_client: aioredis.Redis) -> int:
+    stats = await redis_client.info("commandstats")
+    return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
+
+
+async def test_a_hit_fails_with_the_error_of_its_round_trip(unique: str) -> None:
+    unreachable = aioredis.Redis(port=free_port(), socket_connect_timeout=1)
+    limiter = RateLimiter(unreachable, f"down-{unique}", limit=5, window=30)
+    try:
+        with pytest.raises(aioredis.ConnectionError):
+            await limiter.hit(TenantNames(unique), "client")
+        with pytest.raises(aioredis.ConnectionError):  # and the next one tries again
+            await limiter.hit(TenantNames(unique), "client")
+    finally:
+        await unreachable.aclose()
 
 
 async def test_the_window_slides(redis_client: aioredis.Redis, unique: str) -> None:
