@@ -7,19 +7,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+import uuid
 from typing import Any
 
 import asyncpg
+import redis.asyncio as aioredis
 import structlog
 
 from simptu.runtime.agent.intents import IntentClassifier
 from simptu.runtime.agent.settings import AgentSettings
 from simptu.runtime.agent.tenants import ServedTenants
 from simptu.runtime.agent.turn import Turns
+from simptu.runtime.core.chat.history_cache import forget_history
 from simptu.runtime.core.crypto import KeyRing, OpenBaoTransit
 from simptu.runtime.core.database import create_pool
 from simptu.runtime.core.embeddings import shared_embedder
-from simptu.runtime.core.events import EventConsumer, EventProducer, PostgresIdempotency
+from simptu.runtime.core.events import (
+    CloudEvent,
+    EventConsumer,
+    EventProducer,
+    PostgresIdempotency,
+)
+from simptu.runtime.core.events.idempotency import EventProcessor
 from simptu.runtime.core.events.topics import kafka_admin
 from simptu.runtime.core.redis_client import connect_redis
 from simptu.runtime.core.registry import TenantRegistry
@@ -59,9 +68,9 @@ class AgentWorker:
                                         dedicated=self.tenant is not None)
                 turns = Turns(registry, ring, tenants, producer, pool,
                               self.settings.interrupt_poll_seconds, shared_embedder())
+                once = PostgresIdempotency(pool, CONSUMER).processor(turns.handle)
                 try:
-                    await self._consume(pool, PostgresIdempotency(pool, CONSUMER)
-                                        .processor(turns.handle))
+                    await self._consume(pool, forgetting_history(once, redis))
                 finally:
                     await tenants.close()
         finally:
@@ -110,6 +119,18 @@ class AgentWorker:
         async with kafka_admin(self.core.kafka_bootstrap) as admin:
             existing = set(await admin.list_topics())
         return [topic for topic in wanted if topic in existing]
+
+
+def forgetting_history(process: EventProcessor, redis: aioredis.Redis) -> EventProcessor:
+    """`process`, then (its unit of work committed) the cached history pages of the event's
+    session are forgotten: a turn adds the agent's reply, and may make a guest a customer."""
+    async def process_then_forget(event: CloudEvent) -> bool:
+        handled = await process(event)
+        session_id = event.data.get("session_id") if isinstance(event.data, dict) else None
+        if handled and session_id:
+            await forget_history(redis, TenantNames(event.tenantid), uuid.UUID(str(session_id)))
+        return handled
+    return process_then_forget
 
 
 def _matches(slug: str, patterns: str) -> bool:

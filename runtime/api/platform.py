@@ -21,6 +21,7 @@ from simptu.runtime.core.oidc import OidcVerifier
 from simptu.runtime.core.rate_limit import RateLimiter
 from simptu.runtime.core.redis_client import connect_redis
 from simptu.runtime.core.registry import TenantRegistry
+from simptu.runtime.core.synced_rate_limit import SyncedRateLimiter
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class ApiPlatform:
     oidc: OidcVerifier
     keyring: KeyRing
     guest_limiter: RateLimiter
-    request_limiter: RateLimiter
+    request_limiter: SyncedRateLimiter
     access_code_limiter: RateLimiter
     # None when no realm secret key is set: invitations cannot be accepted then.
     keycloak: KeycloakAdmin | None
@@ -59,6 +60,11 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
                                      secret_key=settings.keycloak_realm_secret_key
                                      .get_secret_value(), attempts=2)
             stack.push_async_callback(keycloak.aclose)
+        # Checked on every request: decided in memory, shared through Redis (see its module).
+        request_limiter = SyncedRateLimiter(redis, "request", settings.api_rate_limit,
+                                            settings.api_rate_window,
+                                            settings.api_rate_sync_interval)
+        stack.push_async_callback(request_limiter.aclose)  # before Redis closes
         yield ApiPlatform(
             settings=settings, pool=pool, redis=redis, producer=producer,
             registry=TenantRegistry(pool, redis, ttl=settings.registry_cache_ttl,
@@ -69,8 +75,7 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
             keyring=keyring,
             guest_limiter=RateLimiter(redis, "guest-token", settings.api_guest_rate_limit,
                                       settings.api_guest_rate_window),
-            request_limiter=RateLimiter(redis, "request", settings.api_rate_limit,
-                                        settings.api_rate_window),
+            request_limiter=request_limiter,
             access_code_limiter=RateLimiter(redis, "access-code",
                                             settings.api_access_code_rate_limit,
                                             settings.api_access_code_rate_window),

@@ -14,7 +14,7 @@ from simptu.runtime.api.problems import ApiProblem
 from simptu.runtime.core import guest_tokens
 from simptu.runtime.core.customer_tokens import verify_platform_token
 from simptu.runtime.core.oidc import InvalidToken
-from simptu.runtime.core.rate_limit import RateLimiter
+from simptu.runtime.core.rate_limit import Limiter
 from simptu.runtime.core.registry import TenantRecord, UnknownTenant
 from simptu.runtime.core.tenancy import InvalidSlug, check_slug
 
@@ -83,7 +83,7 @@ def client_address(request: HTTPConnection) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def within_limit(limiter: RateLimiter, tenant: TenantRecord, client: str,
+async def within_limit(limiter: Limiter, tenant: TenantRecord, client: str,
                        what: str) -> None:
     """429 with Retry-After once `client` has used up `limiter` for this tenant."""
     decision = await limiter.hit(tenant.names, client)

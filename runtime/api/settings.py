@@ -21,9 +21,14 @@ class ApiSettings(CoreSettings):
     # Guest tokens per tenant and client address, per window.
     api_guest_rate_limit: int = Field(default=10, ge=1)
     api_guest_rate_window: float = Field(default=60.0, gt=0)
-    # Requests per tenant and client address, per window (every routed request).
+    # Requests per tenant and client address, per window (every routed request), counted in
+    # memory and shared between replicas through Redis every sync interval (seconds).
     api_rate_limit: int = Field(default=1200, ge=1)
     api_rate_window: float = Field(default=60.0, gt=0)
+    api_rate_sync_interval: float = Field(default=0.2, gt=0, le=10)
+    # Message history pages kept in Redis, sealed, until a message is added (false: every
+    # read goes to Postgres). They expire after api_hot_read_ttl seconds at the latest.
+    api_history_cache: bool = True
     api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Asked of a client whose tenant is not Ready yet.
     api_retry_after: int = Field(default=30, ge=1)

@@ -14,6 +14,7 @@ import itertools
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import redis.asyncio as aioredis
 
@@ -54,6 +55,13 @@ class RateDecision:
     retry_after: float  # seconds until the next request would be allowed
 
 
+class Limiter(Protocol):
+    """A limit per (tenant, client): this exact one, or the synced one of
+    runtime/core/synced_rate_limit for limits checked on every request."""
+
+    async def hit(self, tenant: TenantNames, client: str) -> RateDecision: ...
+
+
 @dataclass(frozen=True)
 class _Hit:
     key: str
@@ -74,7 +82,8 @@ class RateLimiter:
         self.window_ms = int(window * 1000)
         self._script = redis.register_script(SLIDING_WINDOW)
         # Members of the window's sets: unique across replicas, cheaper than a uuid per hit.
-        self._members = (f"{uuid.uuid4().hex}:{n}" for n in itertools.count())
+        instance = uuid.uuid4().hex
+        self._members = (f"{instance}:{n}" for n in itertools.count())
         self._waiting: dict[str, list[_Hit]] = {}  # by tenant slug
         self._sender: asyncio.Task[None] | None = None
 

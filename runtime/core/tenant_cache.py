@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel
@@ -58,14 +58,28 @@ class TenantCache:
                            load: Callable[[], Awaitable[Model]]) -> Model:
         """Read `name` of `collection` from the cache, or `load()` it and keep it (unless the
         collection was invalidated meanwhile). A collection lives at most `ttl` seconds."""
-        key = self.key(collection)
-        generation, cached = await self.redis.hmget(key, [GENERATION, name])
+        generation, cached = await self.lookup(collection, name)
         if cached is not None:
             return model.model_validate_json(cached)
         value = await load()
-        await self.redis.eval(STORE_IF_CURRENT, 1, key, generation or "", name,
-                              value.model_dump_json(), self.ttl)
+        await self.store_if_current(collection, generation, name, value.model_dump_json())
         return value
+
+    async def lookup(self, collection: str, name: str) -> tuple[bytes, bytes | None]:
+        """(the collection's generation now, the cached value of `name` or None): pass the
+        generation to `store_if_current` once the value is loaded."""
+        # Values are bytes: the platform's clients do not decode responses.
+        generation, cached = cast(
+            "list[bytes | None]",
+            await self.redis.hmget(self.key(collection), [GENERATION, name]))
+        return generation or b"", cached
+
+    async def store_if_current(self, collection: str, generation: bytes, name: str,
+                               value: str | bytes) -> bool:
+        """Keep `value` as `name` unless the collection was invalidated since `generation`
+        was looked up (the value may then be older than the write that invalidated it)."""
+        return bool(await self.redis.eval(STORE_IF_CURRENT, 1, self.key(collection),
+                                          generation, name, value, self.ttl))
 
     async def invalidate_collections(self, *collections: str) -> None:
         """Forget every read of `collections`; reads loaded before this are not stored."""

@@ -15,6 +15,7 @@ from simptu.runtime.core.chat import conversation as contract
 from simptu.runtime.core.chat import events as chat_events
 from simptu.runtime.core.chat import store as chat_store
 from simptu.runtime.core.chat.access import may_see
+from simptu.runtime.core.chat.history_cache import forget_history
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.events import CloudEvent
 from simptu.runtime.core.registry import TenantRecord
@@ -88,6 +89,7 @@ async def receive_message(platform: WsPlatform, tenant: TenantRecord,
                            row["id"], message.client_msg_id)
         await chat_events.message_received(conn, tenant, session, row, sealed, source=SOURCE,
                                            client_msg_id=message.client_msg_id)
+    await forget_history(platform.redis, tenant.names, session_id)  # committed: pages are old
     return {"message_id": str(row["id"]), "seq": row["seq"], "duplicate": False}
 
 

@@ -7,9 +7,12 @@ import asyncio
 import pytest
 import redis.asyncio as aioredis
 from pydantic import BaseModel
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from simptu.runtime.core.rate_limit import RateLimiter
 from simptu.runtime.core.session_store import SessionStore
+from simptu.runtime.core.synced_rate_limit import SyncedRateLimiter
 from simptu.runtime.core.tenancy import TenantNames
 from simptu.runtime.core.tenant_cache import TenantCache, purge_tenant_keys
 from tests.ports import free_port
@@ -124,7 +127,7 @@ async def _script_calls(redis_client: aioredis.Redis) -> int:
 
 
 async def test_a_hit_fails_with_the_error_of_its_round_trip(unique: str) -> None:
-    unreachable = aioredis.Redis(port=free_port(), socket_connect_timeout=1)
+    unreachable = _unreachable_redis()
     limiter = RateLimiter(unreachable, f"down-{unique}", limit=5, window=30)
     try:
         with pytest.raises(aioredis.ConnectionError):
@@ -133,6 +136,10 @@ async def test_a_hit_fails_with_the_error_of_its_round_trip(unique: str) -> None
             await limiter.hit(TenantNames(unique), "client")
     finally:
         await unreachable.aclose()
+
+
+def _unreachable_redis() -> aioredis.Redis:
+    return aioredis.Redis(port=free_port(), socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
 
 
 async def test_the_window_slides(redis_client: aioredis.Redis, unique: str) -> None:
@@ -160,3 +167,65 @@ async def test_purging_a_tenant_removes_its_cache_sessions_and_limits_only(
 
 async def _profile() -> Profile:
     return Profile(name="Ana Pop", opening_hours="9-17")
+
+
+async def test_a_synced_limiter_alone_allows_exactly_its_limit(
+        redis_client: aioredis.Redis, unique: str) -> None:
+    limiter = SyncedRateLimiter(redis_client, f"synced-{unique}", limit=5, window=3600,
+                                sync_interval=10)
+    try:
+        decisions = [await limiter.hit(TenantNames(unique), "c") for _ in range(7)]
+        assert [d.allowed for d in decisions] == [True] * 5 + [False] * 2
+        assert [d.remaining for d in decisions[:5]] == [4, 3, 2, 1, 0]
+        assert all(0 < d.retry_after <= 7200 for d in decisions[5:])
+        assert (await limiter.hit(TenantNames(unique), "another client")).allowed
+    finally:
+        await limiter.aclose()
+
+
+async def test_synced_limiters_share_their_counts_at_each_sync(
+        redis_client: aioredis.Redis, unique: str) -> None:
+    """Two replicas: what one allowed counts on the other once both have synced."""
+    tenant = TenantNames(unique)
+    one, two = (SyncedRateLimiter(redis_client, f"shared-{unique}", limit=10, window=3600,
+                                  sync_interval=10) for _ in range(2))
+    try:
+        assert all([(await one.hit(tenant, "c")).allowed for _ in range(6)])
+        await one.sync()
+        assert (await two.hit(tenant, "c")).allowed  # not synced yet: it knows only its own
+        await two.sync()
+        decisions = [await two.hit(tenant, "c") for _ in range(5)]
+        assert [d.allowed for d in decisions] == [True] * 3 + [False] * 2  # 6 + 1 + 3 = 10
+        await two.sync()
+        await one.sync()
+        assert not (await one.hit(tenant, "c")).allowed
+    finally:
+        await one.aclose()
+        await two.aclose()
+
+
+async def test_a_synced_limiter_window_slides(redis_client: aioredis.Redis, unique: str) -> None:
+    limiter = SyncedRateLimiter(redis_client, f"slide-{unique}", limit=2, window=0.5,
+                                sync_interval=0.05)
+    tenant = TenantNames(unique)
+    try:
+        assert [(await limiter.hit(tenant, "c")).allowed for _ in range(3)] == [
+            True, True, False]
+        await asyncio.sleep(1.1)  # two windows: nothing of the first is left
+        assert (await limiter.hit(tenant, "c")).allowed
+    finally:
+        await limiter.aclose()
+
+
+async def test_without_redis_a_synced_limiter_limits_with_its_own_counts(unique: str) -> None:
+    unreachable = _unreachable_redis()
+    limiter = SyncedRateLimiter(unreachable, f"alone-{unique}", limit=3, window=3600,
+                                sync_interval=10)
+    try:
+        assert [(await limiter.hit(TenantNames(unique), "c")).allowed for _ in range(4)] == [
+            True, True, True, False]
+        await limiter.sync()  # logged, not raised
+        assert not (await limiter.hit(TenantNames(unique), "c")).allowed
+    finally:
+        await limiter.aclose()
+        await unreachable.aclose()

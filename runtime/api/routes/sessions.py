@@ -8,7 +8,7 @@ import uuid
 from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from simptu.runtime.api.auth import Caller
 from simptu.runtime.api.chat_models import (
@@ -22,13 +22,19 @@ from simptu.runtime.api.chat_models import (
     SessionPage,
     SessionStatus,
 )
-from simptu.runtime.api.dependencies import CallerDep, CipherDep, TenantDep, UnitOfWork
+from simptu.runtime.api.dependencies import (
+    CallerDep,
+    CipherDep,
+    TenantDep,
+    UnitOfWork,
+    platform_of,
+)
+from simptu.runtime.api.history_reads import MessageWrite, history_page, unknown_session
 from simptu.runtime.api.instants import Instant
 from simptu.runtime.api.pagination import (
     MAX_PAGE,
     after_time_and_id,
     decode_cursor,
-    encode_cursor,
     time_and_id_cursor,
 )
 from simptu.runtime.api.problems import ApiProblem, problem_responses
@@ -57,12 +63,8 @@ async def visible_session(conn: asyncpg.Connection, caller: Caller, session_id: 
     """The session if the caller may see it; 404 otherwise (its existence is not revealed)."""
     session = await chat_store.get_session(conn, session_id, for_update=for_update)
     if session is None or not may_see(caller, session):
-        raise _unknown_session(session_id)
+        raise unknown_session(session_id)
     return session
-
-
-def _unknown_session(session_id: uuid.UUID) -> ApiProblem:
-    return ApiProblem(404, "unknown-session", f"there is no chat session {session_id}")
 
 
 def _open(session: asyncpg.Record) -> asyncpg.Record:
@@ -115,32 +117,29 @@ async def get_session(session_id: uuid.UUID, caller: ChatCaller,
 
 
 @router.get("/{session_id}/messages", response_model=MessagePage, responses=ERRORS)
-async def message_history(session_id: uuid.UUID, caller: ChatCaller, conn: UnitOfWork,
-                          cipher: CipherDep, limit: Limit = 50,
-                          cursor: str | None = None) -> MessagePage:
-    """The conversation in order, decrypted for the session's customer, staff and admins."""
+async def message_history(request: Request, session_id: uuid.UUID, caller: ChatCaller,
+                          tenant: TenantDep, limit: Limit = 50,
+                          cursor: str | None = None) -> Response:
+    """The conversation in order, decrypted for the session's customer, staff and admins
+    (a page read again comes from the sealed history cache)."""
     position = decode_cursor(cursor) or {"seq": 0}
     after = position.get("seq")
     if not isinstance(after, int):
         raise ApiProblem(400, "invalid-cursor", "the cursor is not one this API returned")
-    session, sealed = await chat_store.session_and_history(conn, session_id, after, limit + 1)
-    if session is None or not may_see(caller, session):
-        raise _unknown_session(session_id)
-    rows = await chat_store.open_messages(cipher, sealed)
-    next_cursor = encode_cursor({"seq": rows[limit - 1]["seq"]}) if len(rows) > limit else None
-    # One validation of the whole page: pydantic-core walks the list without a Python call
-    # per message.
-    return MessagePage.model_validate({"items": rows[:limit], "next_cursor": next_cursor})
+    body = await history_page(request, tenant, caller, session_id, after, limit)
+    return Response(body, media_type="application/json")
 
 
 @router.post("/{session_id}/messages", status_code=201, response_model=ChatMessage,
              responses=ERRORS)
-async def post_message(session_id: uuid.UUID, body: MessageCreate, caller: ChatCaller,
-                       tenant: TenantDep, conn: UnitOfWork, cipher: CipherDep) -> ChatMessage:
+async def post_message(request: Request, session_id: uuid.UUID, body: MessageCreate,
+                       caller: ChatCaller, tenant: TenantDep,
+                       conn: MessageWrite) -> ChatMessage:
     """Store the message sealed and, in the same transaction, queue it for the agent."""
     session = _open(await visible_session(conn, caller, session_id, for_update=True))
     author = "staff" if caller.is_staff and session["owner_subject"] != caller.subject \
         else "customer"
+    cipher = platform_of(request).keyring.cipher(tenant.names, conn)
     row, sealed = await chat_store.add_message(conn, cipher, session_id, author, caller.subject,
                                                body.text)
     await chat_events.message_received(conn, tenant, session, row, sealed)

@@ -17,14 +17,20 @@ async def test_a_visitor_with_a_guest_token_from_the_api_chats_on_the_running_hu
     async with httpx.AsyncClient(base_url=stack["SIMPTU_API_URL"], timeout=30) as api:
         answer = await api.post("/v1/chat/guest", json={"locale": "ro"}, headers={
             "X-Simptu-Tenant": CLINIC, "Origin": tenants[CLINIC].web_origins[0]})
-    assert answer.status_code == 201, answer.text
-    guest = answer.json()
+        assert answer.status_code == 201, answer.text
+        guest = answer.json()
+        history = f"/v1/chat/sessions/{guest['session_id']}/messages"
+        as_guest = {"X-Simptu-Tenant": CLINIC, "Authorization": f"Bearer {guest['token']}"}
+        assert (await api.get(history, headers=as_guest)).json()["items"] == []  # now cached
 
-    await phoenix.connect("page", stack["SIMPTU_WS_URL"], guest["token"])
-    joined = await phoenix.join("page", f"chat:{guest['session_id']}")
-    sent = await phoenix.push("page", f"chat:{guest['session_id']}", "message",
-                              {"text": "Bună ziua", "client_msg_id": "first"})
+        await phoenix.connect("page", stack["SIMPTU_WS_URL"], guest["token"])
+        joined = await phoenix.join("page", f"chat:{guest['session_id']}")
+        sent = await phoenix.push("page", f"chat:{guest['session_id']}", "message",
+                                  {"text": "Bună ziua", "client_msg_id": "first"})
 
-    assert joined["status"] == "ok"
-    assert sent["status"] == "ok"
-    assert sent["response"]["duplicate"] is False
+        assert joined["status"] == "ok"
+        assert sent["status"] == "ok"
+        assert sent["response"]["duplicate"] is False
+        # The hub forgot the cached page when it stored the message.
+        items = (await api.get(history, headers=as_guest)).json()["items"]
+        assert items[0]["text"] == "Bună ziua"

@@ -1,0 +1,108 @@
+"""Pages of a session's message history kept in Redis, sealed with the tenant's data key.
+
+History is the API's hottest read (a staff inbox switching conversations, a customer's page
+reloading, a socket rejoining). A page read again costs one Redis call and one AES-GCM open
+instead of a transaction and an open per message, and Redis never holds a readable message.
+
+Each session's pages are one collection of the tenant's cache (runtime/core/tenant_cache): every
+writer of a message (the API, the hub, the agent) calls `forget_history` once its transaction
+has committed, and a page loaded while a write commits is not stored. A writer that dies between
+its commit and `forget_history` leaves the old pages for the cache's TTL at most.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+import structlog
+from redis.exceptions import RedisError
+
+from simptu.runtime.core.crypto import TamperedField, TenantCipher
+from simptu.runtime.core.tenancy import TenantNames
+from simptu.runtime.core.tenant_cache import TenantCache
+
+# Where a sealed page belongs (its associated data): a page opens only as the page it was.
+SEALED_AS = ("chat_sessions", "history_page")
+log = structlog.get_logger(__name__)
+
+
+def history_collection(session_id: uuid.UUID) -> str:
+    return f"chat-history:{session_id}"
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """A page as the API answers it (`body`, JSON), with the columns that decide who may see
+    it (`access`: the session's `id`, `owner_subject` and `customer_id`, for `may_see`)."""
+
+    access: Mapping[str, Any]
+    body: bytes
+
+    def pack(self) -> bytes:
+        access = {"id": str(self.access["id"]), "owner_subject": self.access["owner_subject"],
+                  "customer_id": _text_or_none(self.access["customer_id"])}
+        return json.dumps(access).encode() + b"\n" + self.body  # JSON has no raw newline
+
+    @classmethod
+    def unpack(cls, packed: bytes) -> HistoryPage:
+        head, _, body = packed.partition(b"\n")
+        access = json.loads(head)
+        return cls({"id": uuid.UUID(access["id"]), "owner_subject": access["owner_subject"],
+                    "customer_id": _uuid_or_none(access["customer_id"])}, body)
+
+
+class HistoryCache:
+    """`page = await cache.page(session_id, "0:50", load)`: the page named `name` from Redis,
+    or `load()`'s (None for no such session, which is not kept)."""
+
+    def __init__(self, cache: TenantCache, cipher: TenantCipher) -> None:
+        self.cache = cache
+        self.cipher = cipher
+
+    async def page(self, session_id: uuid.UUID, name: str,
+                   load: Callable[[], Awaitable[HistoryPage | None]],
+                   ) -> tuple[HistoryPage | None, bool]:
+        """(the page, whether it came from the cache); `load` is awaited on a miss."""
+        collection = history_collection(session_id)
+        generation, sealed = await self.cache.lookup(collection, name)
+        if sealed is not None:
+            page = await self._open(session_id, name, sealed)
+            if page is not None:
+                return page, True
+        page = await load()
+        if page is not None:
+            sealed = await self.cipher.seal(*SEALED_AS, f"{session_id}/{name}", page.pack())
+            await self.cache.store_if_current(collection, generation, name, sealed)
+        return page, False
+
+    async def _open(self, session_id: uuid.UUID, name: str, sealed: bytes) -> HistoryPage | None:
+        try:
+            return HistoryPage.unpack(
+                await self.cipher.open(*SEALED_AS, f"{session_id}/{name}", sealed))
+        except TamperedField:
+            # Altered in Redis, or sealed with a key version since retired: read it again.
+            log.warning("cached history page does not open", session_id=str(session_id))
+            return None
+
+
+async def forget_history(redis: aioredis.Redis, tenant: TenantNames,
+                         session_id: uuid.UUID) -> None:
+    """After a commit that changed the session's messages or who may see them."""
+    try:
+        await TenantCache(redis, tenant).invalidate_collections(history_collection(session_id))
+    except RedisError:
+        # Committed all the same; the cached pages expire within the cache's TTL.
+        log.exception("cached history not forgotten", session_id=str(session_id))
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    return None if value is None else uuid.UUID(value)

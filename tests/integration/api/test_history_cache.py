@@ -1,0 +1,141 @@
+"""History pages served from the sealed cache in Redis: a page read again comes from Redis,
+which holds it sealed; every writer of a message (the API, the hub, the agent) forgets the
+session's pages once it has committed; a page that does not open is read again."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+import httpx
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+
+from simptu.runtime.agent.worker import forgetting_history
+from simptu.runtime.core.chat import store as chat_store
+from simptu.runtime.core.chat.history_cache import forget_history, history_collection
+from simptu.runtime.core.crypto import KeyRing
+from simptu.runtime.core.database import TenantUnitOfWork
+from simptu.runtime.core.events import CloudEvent
+from simptu.runtime.core.tenant_cache import TenantCache
+from tests.integration.api.conftest import ApiTenant, UserHeaders
+from tests.integration.api.test_behaviour import assert_problem
+from tests.integration.api.test_chat_sessions import SESSIONS, guest_headers
+
+
+async def _texts(api: httpx.AsyncClient, session_id: str,
+                 headers: dict[str, str]) -> list[str]:
+    answer = await api.get(f"{SESSIONS}/{session_id}/messages", headers=headers)
+    assert answer.status_code == 200, answer.text
+    return [item["text"] for item in answer.json()["items"]]
+
+
+async def _stored_behind_the_api(db: asyncpg.Pool, key_ring: KeyRing, tenant: ApiTenant,
+                                 session_id: str, text: str) -> None:
+    """A message written without telling the cache (as a writer that died after its commit)."""
+    async with TenantUnitOfWork(db, tenant.names) as conn:
+        await chat_store.add_message(conn, key_ring.cipher(tenant.names, conn),
+                                     uuid.UUID(session_id), "customer", None, text)
+
+
+async def _cached_pages(redis_client: aioredis.Redis, tenant: ApiTenant,
+                        session_id: str) -> dict[bytes, bytes]:
+    key = TenantCache(redis_client, tenant.names).key(history_collection(uuid.UUID(session_id)))
+    pages = await redis_client.hgetall(key)
+    return {_bytes(name): _bytes(value) for name, value in pages.items()
+            if not _bytes(name).startswith(b"~")}
+
+
+def _bytes(value: object) -> bytes:
+    assert isinstance(value, bytes)  # the platform's clients do not decode responses
+    return value
+
+
+async def test_a_page_read_again_comes_from_redis_where_it_is_sealed(
+        api: httpx.AsyncClient, api_app: FastAPI, tenant_a: ApiTenant, db: asyncpg.Pool,
+        key_ring: KeyRing, redis_client: aioredis.Redis) -> None:
+    guest, session_id = await guest_headers(api_app, tenant_a)
+    secret = f"my card ends in {uuid.uuid4().int % 10_000:04d}"
+    assert (await api.post(f"{SESSIONS}/{session_id}/messages", json={"text": secret},
+                           headers=guest)).status_code == 201
+    assert await _texts(api, session_id, guest) == [secret]
+    pages = await _cached_pages(redis_client, tenant_a, session_id)
+    assert list(pages) == [b"0:50"]
+    assert secret.encode() not in pages[b"0:50"]
+    assert session_id.encode() not in pages[b"0:50"]
+    # The database changes behind the cache's back: the page still comes from Redis ...
+    await _stored_behind_the_api(db, key_ring, tenant_a, session_id, "written elsewhere")
+    assert await _texts(api, session_id, guest) == [secret]
+    # ... until a writer says it committed.
+    await forget_history(redis_client, tenant_a.names, uuid.UUID(session_id))
+    assert await _texts(api, session_id, guest) == [secret, "written elsewhere"]
+
+
+async def test_a_message_posted_through_the_api_is_in_the_next_read(
+        api: httpx.AsyncClient, tenant_a: ApiTenant, as_user: UserHeaders) -> None:
+    customer = await as_user(tenant_a, "customer")
+    session_id = (await api.post(SESSIONS, json={}, headers=customer)).json()["id"]
+    sent: list[str] = []
+    for n in range(3):
+        assert await _texts(api, session_id, customer) == sent  # cached after the first read
+        sent.append(f"message {n}")
+        assert (await api.post(f"{SESSIONS}/{session_id}/messages", json={"text": sent[-1]},
+                               headers=customer)).status_code == 201
+    assert await _texts(api, session_id, await as_user(tenant_a, "staff")) == sent
+
+
+async def test_a_cached_page_is_still_refused_to_who_may_not_see_it(
+        api: httpx.AsyncClient, api_app: FastAPI, tenant_a: ApiTenant,
+        as_user: UserHeaders) -> None:
+    guest, session_id = await guest_headers(api_app, tenant_a)
+    await api.post(f"{SESSIONS}/{session_id}/messages", json={"text": "hello"}, headers=guest)
+    assert await _texts(api, session_id, await as_user(tenant_a, "staff")) == ["hello"]
+    other_guest, _ = await guest_headers(api_app, tenant_a)
+    for headers in (other_guest, await as_user(tenant_a, "customer")):
+        assert_problem(await api.get(f"{SESSIONS}/{session_id}/messages", headers=headers), 404)
+
+
+async def test_a_page_that_does_not_open_is_read_again(
+        api: httpx.AsyncClient, api_app: FastAPI, tenant_a: ApiTenant,
+        redis_client: aioredis.Redis) -> None:
+    guest, session_id = await guest_headers(api_app, tenant_a)
+    await api.post(f"{SESSIONS}/{session_id}/messages", json={"text": "first"}, headers=guest)
+    assert await _texts(api, session_id, guest) == ["first"]
+    key = TenantCache(redis_client, tenant_a.names).key(history_collection(uuid.UUID(session_id)))
+    sealed = _bytes(await redis_client.hget(key, "0:50"))
+    # Another session's page in its place opens nowhere else (it is bound to its page) ...
+    other, other_id = await guest_headers(api_app, tenant_a)
+    await api.post(f"{SESSIONS}/{other_id}/messages", json={"text": "theirs"}, headers=other)
+    await _texts(api, other_id, other)
+    theirs = await redis_client.hget(
+        TenantCache(redis_client, tenant_a.names).key(history_collection(uuid.UUID(other_id))),
+        "0:50")
+    await redis_client.hset(key, "0:50", theirs)
+    assert await _texts(api, session_id, guest) == ["first"]
+    # ... and neither does a flipped bit.
+    await redis_client.hset(key, "0:50", sealed[:-1] + bytes([sealed[-1] ^ 1]))
+    assert await _texts(api, session_id, guest) == ["first"]
+
+
+async def test_the_agent_forgets_the_pages_of_the_session_it_answered(
+        api: httpx.AsyncClient, api_app: FastAPI, tenant_a: ApiTenant, db: asyncpg.Pool,
+        key_ring: KeyRing, redis_client: aioredis.Redis) -> None:
+    guest, session_id = await guest_headers(api_app, tenant_a)
+    assert await _texts(api, session_id, guest) == []
+    handled: list[str] = []
+
+    async def turn(event: CloudEvent) -> bool:  # stands for the idempotent turn, committed
+        await _stored_behind_the_api(db, key_ring, tenant_a, session_id, "the agent's reply")
+        handled.append(event.id)
+        return True
+
+    process = forgetting_history(turn, redis_client)
+    assert await process(_event(tenant_a, {"session_id": session_id}))
+    assert handled
+    assert await _texts(api, session_id, guest) == ["the agent's reply"]
+
+
+def _event(tenant: ApiTenant, data: dict[str, Any]) -> CloudEvent:
+    return CloudEvent(id=str(uuid.uuid4()), source="/test", type="io.simptu.chat.message.received",
+                      tenantid=tenant.slug, data=data)
