@@ -20,11 +20,18 @@ from simptu.runtime.api.platform import ApiPlatform
 from simptu.runtime.api.problems import ApiProblem
 from simptu.runtime.core.chat import store as chat_store
 from simptu.runtime.core.chat.access import Principal, may_see
-from simptu.runtime.core.chat.history_cache import HistoryCache, HistoryPage, forget_history
+from simptu.runtime.core.chat.history_cache import (
+    HistoryCache,
+    HistoryPage,
+    forget_history,
+    history_collection,
+)
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import TenantRecord
 
 COLLECTION = "chat-history"  # its label in the hot-read metric
+# The metric's outcome by where a page came from ("local": this process's own copy).
+OUTCOMES = {"local": "local", "redis": "hit", "load": "miss"}
 
 
 def unknown_session(session_id: uuid.UUID) -> ApiProblem:
@@ -41,11 +48,12 @@ async def history_page(request: Request, tenant: TenantRecord, viewer: Principal
         return await _load_page(platform, tenant, viewer, session_id, after, limit)
 
     if platform.settings.api_history_cache:
-        cache = HistoryCache(tenant_cache(request, tenant), platform.keyring.cipher(tenant.names))
-        page, cached = await cache.page(session_id, f"{after}:{limit}", load)
+        cache = HistoryCache(tenant_cache(request, tenant), platform.keyring.cipher(tenant.names),
+                             platform.near_cache)
+        page, source = await cache.page(session_id, f"{after}:{limit}", load)
     else:
-        page, cached = await load(), False
-    HOT_READS.labels(COLLECTION, "hit" if cached else "miss").inc()
+        page, source = await load(), "load"
+    HOT_READS.labels(COLLECTION, OUTCOMES[source]).inc()
     if page is None or not may_see(viewer, page.access):
         raise unknown_session(session_id)
     return page.body
@@ -75,6 +83,8 @@ async def message_write(request: Request, session_id: uuid.UUID,
     async with TenantUnitOfWork(platform.pool, tenant.names) as conn:
         yield conn
     await forget_history(platform.redis, tenant.names, session_id)
+    if platform.near_cache is not None:  # at once: the announcement reaches it a moment later
+        platform.near_cache.drop(tenant_cache(request, tenant).key(history_collection(session_id)))
 
 
 # scope="function", as UnitOfWork: committed (and the pages forgotten) before the response.

@@ -17,6 +17,7 @@ from simptu.runtime.core.crypto import KeyRing, OpenBaoTransit
 from simptu.runtime.core.database import create_pool
 from simptu.runtime.core.events import EventProducer
 from simptu.runtime.core.keycloak_admin import KeycloakAdmin
+from simptu.runtime.core.near_cache import NearCache
 from simptu.runtime.core.oidc import OidcVerifier
 from simptu.runtime.core.rate_limit import RateLimiter
 from simptu.runtime.core.redis_client import connect_redis
@@ -35,6 +36,8 @@ class ApiPlatform:
     keyring: KeyRing
     guest_limiter: RateLimiter
     request_limiter: SyncedRateLimiter
+    # This process's copies of hot history pages; None when turned off.
+    near_cache: NearCache | None
     access_code_limiter: RateLimiter
     # None when no realm secret key is set: invitations cannot be accepted then.
     keycloak: KeycloakAdmin | None
@@ -65,6 +68,13 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
                                             settings.api_rate_window,
                                             settings.api_rate_sync_interval)
         stack.push_async_callback(request_limiter.aclose)  # before Redis closes
+        near_cache = None
+        if settings.api_history_cache and settings.api_history_local_pages:
+            near_cache = NearCache(settings.redis_url.get_secret_value(),
+                                   max_entries=settings.api_history_local_pages,
+                                   ttl=settings.api_hot_read_ttl)
+            await near_cache.start()
+            stack.push_async_callback(near_cache.aclose)
         yield ApiPlatform(
             settings=settings, pool=pool, redis=redis, producer=producer,
             registry=TenantRegistry(pool, redis, ttl=settings.registry_cache_ttl,
@@ -75,7 +85,7 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
             keyring=keyring,
             guest_limiter=RateLimiter(redis, "guest-token", settings.api_guest_rate_limit,
                                       settings.api_guest_rate_window),
-            request_limiter=request_limiter,
+            request_limiter=request_limiter, near_cache=near_cache,
             access_code_limiter=RateLimiter(redis, "access-code",
                                             settings.api_access_code_rate_limit,
                                             settings.api_access_code_rate_window),

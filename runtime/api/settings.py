@@ -29,6 +29,9 @@ class ApiSettings(CoreSettings):
     # Message history pages kept in Redis, sealed, until a message is added (false: every
     # read goes to Postgres). They expire after api_hot_read_ttl seconds at the latest.
     api_history_cache: bool = True
+    # Pages (sealed, about 12 KB for 50 messages) each process also keeps itself, dropped when
+    # any process announces a write; 0: every read asks Redis.
+    api_history_local_pages: int = Field(default=2000, ge=0)
     api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Asked of a client whose tenant is not Ready yet.
     api_retry_after: int = Field(default=30, ge=1)

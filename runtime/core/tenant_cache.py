@@ -19,6 +19,9 @@ from pydantic import BaseModel
 from simptu.runtime.core.tenancy import TenantNames
 
 PREFIX = "simptu:cache"
+# Every invalidated collection's key is published here, for processes' own copies
+# (runtime/core/near_cache).
+INVALIDATIONS = "simptu:cache:invalidated"
 Model = TypeVar("Model", bound=BaseModel)
 # The hash field of a collection's generation (not a valid read name: reads are named by us).
 GENERATION = "~generation"
@@ -89,17 +92,22 @@ class TenantCache:
                 pipe.delete(key)
                 pipe.hset(key, GENERATION, secrets.token_hex(8))
                 pipe.expire(key, self.ttl)
+                pipe.publish(INVALIDATIONS, key)
             await pipe.execute()
 
     async def invalidate_all(self) -> int:
         """Drop every cached entry of this tenant."""
-        return await _delete_matching(self.redis, self.key("*"))
+        removed = await _delete_matching(self.redis, self.key("*"))
+        await self.redis.publish(INVALIDATIONS, self.key("*"))
+        return removed
 
 
 async def purge_tenant_keys(redis: aioredis.Redis, tenant: TenantNames) -> int:
     """Delete every key the platform keeps for a tenant (cache, sessions, rate limits): all
     carry `{<slug>}`. Deleting or shredding a tenant leaves nothing of it in Redis."""
-    return await _delete_matching(redis, f"simptu:*:{{{tenant.slug}}}:*")
+    removed = await _delete_matching(redis, f"simptu:*:{{{tenant.slug}}}:*")
+    await redis.publish(INVALIDATIONS, f"{PREFIX}:{{{tenant.slug}}}:*")
+    return removed
 
 
 async def _delete_matching(redis: aioredis.Redis, pattern: str) -> int:

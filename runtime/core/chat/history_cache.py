@@ -12,6 +12,7 @@ its commit and `forget_history` leaves the old pages for the cache's TTL at most
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -23,6 +24,7 @@ import structlog
 from redis.exceptions import RedisError
 
 from simptu.runtime.core.crypto import TamperedField, TenantCipher
+from simptu.runtime.core.near_cache import Fill, NearCache
 from simptu.runtime.core.tenancy import TenantNames
 from simptu.runtime.core.tenant_cache import TenantCache
 
@@ -57,28 +59,39 @@ class HistoryPage:
 
 
 class HistoryCache:
-    """`page = await cache.page(session_id, "0:50", load)`: the page named `name` from Redis,
-    or `load()`'s (None for no such session, which is not kept)."""
+    """`page, source = await cache.page(session_id, "0:50", load)`: the page named `name` from
+    this process's copies (`near`, if given), from Redis, or `load()`'s (None for no such
+    session, which is not kept); `source` says which: "local", "redis" or "load"."""
 
-    def __init__(self, cache: TenantCache, cipher: TenantCipher) -> None:
+    def __init__(self, cache: TenantCache, cipher: TenantCipher,
+                 near: NearCache | None = None) -> None:
         self.cache = cache
         self.cipher = cipher
+        self.near = near
 
     async def page(self, session_id: uuid.UUID, name: str,
                    load: Callable[[], Awaitable[HistoryPage | None]],
-                   ) -> tuple[HistoryPage | None, bool]:
-        """(the page, whether it came from the cache); `load` is awaited on a miss."""
+                   ) -> tuple[HistoryPage | None, str]:
         collection = history_collection(session_id)
-        generation, sealed = await self.cache.lookup(collection, name)
-        if sealed is not None:
-            page = await self._open(session_id, name, sealed)
+        key = self.cache.key(collection)
+        local = self.near.get(key, name) if self.near else None
+        if local is not None and (page := await self._open(session_id, name, local)):
+            return page, "local"
+        with self.near.filling(key) if self.near else contextlib.nullcontext() as fill:
+            generation, sealed = await self.cache.lookup(collection, name)
+            if sealed is not None and (page := await self._open(session_id, name, sealed)):
+                self._keep(fill, name, sealed)
+                return page, "redis"
+            page = await load()
             if page is not None:
-                return page, True
-        page = await load()
-        if page is not None:
-            sealed = await self.cipher.seal(*SEALED_AS, f"{session_id}/{name}", page.pack())
-            await self.cache.store_if_current(collection, generation, name, sealed)
-        return page, False
+                sealed = await self.cipher.seal(*SEALED_AS, f"{session_id}/{name}", page.pack())
+                if await self.cache.store_if_current(collection, generation, name, sealed):
+                    self._keep(fill, name, sealed)
+            return page, "load"
+
+    def _keep(self, fill: Fill | None, name: str, sealed: bytes) -> None:
+        if self.near is not None and fill is not None:
+            self.near.keep(fill, name, sealed)
 
     async def _open(self, session_id: uuid.UUID, name: str, sealed: bytes) -> HistoryPage | None:
         try:
