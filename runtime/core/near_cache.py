@@ -51,6 +51,8 @@ class NearCache:
         self.ttl = ttl  # as the Redis entries: a write no one announced is seen within it
         # (collection key, name) -> (value, expiry on the monotonic clock)
         self._entries: OrderedDict[tuple[str, str], tuple[bytes, float]] = OrderedDict()
+        # The names kept of each collection: an announcement drops them without a scan.
+        self._names: dict[str, set[str]] = {}
         self._fills: dict[str, list[Fill]] = {}
         self._subscription = 0  # renewed at every (re)subscription; 0: not subscribed
         self._listener: asyncio.Task[None] | None = None
@@ -75,7 +77,7 @@ class NearCache:
         if entry is None:
             return None
         if entry[1] < time.monotonic():
-            del self._entries[(collection, name)]
+            self._remove((collection, name))
             return None
         self._entries.move_to_end((collection, name))
         return entry[0]
@@ -99,28 +101,38 @@ class NearCache:
             return
         self._entries[(fill.collection, name)] = (value, time.monotonic() + self.ttl)
         self._entries.move_to_end((fill.collection, name))
+        self._names.setdefault(fill.collection, set()).add(name)
         while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+            self._remove(next(iter(self._entries)))
+
+    def _remove(self, entry: tuple[str, str]) -> None:
+        del self._entries[entry]
+        names = self._names[entry[0]]
+        names.discard(entry[1])
+        if not names:
+            del self._names[entry[0]]
 
     def drop(self, collection: str) -> None:
         """Forget the collection's copies, and what reads under way would keep of it. A key
         ending in `*` stands for every collection it starts (all of a tenant's)."""
-        def matches(key: str) -> bool:
-            if collection.endswith("*"):
-                return key.startswith(collection[:-1])
-            return key == collection
-
-        for entry in [entry for entry in self._entries if matches(entry[0])]:
-            del self._entries[entry]
-        for key, fills in self._fills.items():
-            if matches(key):
-                for fill in fills:
-                    fill.overtaken = True
+        if collection.endswith("*"):
+            prefix = collection[:-1]
+            kept = [key for key in self._names if key.startswith(prefix)]
+            filling = [key for key in self._fills if key.startswith(prefix)]
+        else:
+            kept = filling = [collection]
+        for key in kept:
+            for name in list(self._names.get(key, ())):
+                self._remove((key, name))
+        for key in filling:
+            for fill in self._fills.get(key, ()):
+                fill.overtaken = True
 
     def _forget_all(self) -> None:
         self._subscription = 0
         self.subscribed.clear()
         self._entries.clear()
+        self._names.clear()
         for fills in self._fills.values():
             for fill in fills:
                 fill.overtaken = True
