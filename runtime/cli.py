@@ -14,6 +14,7 @@ from simptu.runtime.core.bookings.demo import seed_demo_tenant
 from simptu.runtime.core.bookings.errors import BookingError
 from simptu.runtime.core.database import TenantUnitOfWork, create_pool
 from simptu.runtime.core.embeddings import shared_embedder
+from simptu.runtime.core.housekeeping import housekeep
 from simptu.runtime.core.knowledge import store as knowledge
 from simptu.runtime.core.knowledge.demo import seed_demo_faq
 from simptu.runtime.core.migrations import (
@@ -46,6 +47,10 @@ def _parser() -> argparse.ArgumentParser:
         "embedded (after an upgrade of the embedding model; safe to repeat)")
     embed.add_argument("slugs", nargs="*", metavar="SLUG",
                        help="a tenant in the registry (default: every tenant)")
+    commands.add_parser(
+        "housekeep", help="one round of the periodic chores for every Ready tenant: ended "
+        "bookings become completed, Idempotency-Key records older than a day go (every API "
+        "replica also runs them every SIMPTU_API_HOUSEKEEPING_INTERVAL seconds)")
     return parser
 
 
@@ -125,6 +130,20 @@ async def _embed_tenant_knowledge(pool: asyncpg.Pool, redis: aioredis.Redis,
     return embedded
 
 
+async def housekeep_once(settings: CoreSettings) -> int:
+    pool = await create_pool(settings)
+    try:
+        done = await housekeep(pool)
+    finally:
+        await pool.close()
+    if done is None:
+        print("another process is doing a round now; nothing done", file=sys.stderr)
+        return 1
+    print(f"{done.tenants} tenant(s): {done.completed} booking(s) completed, "
+          f"{done.purged} idempotency record(s) purged")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = CoreSettings()  # type: ignore[call-arg]  # filled from the environment
@@ -135,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(seed_demo_catalogues(settings, args.slugs))
         if args.command == "embed-knowledge":
             return asyncio.run(embed_knowledge(settings, args.slugs))
+        if args.command == "housekeep":
+            return asyncio.run(housekeep_once(settings))
     except MigrationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

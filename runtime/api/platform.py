@@ -4,6 +4,8 @@ Keycloak admin client of invitations."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from simptu.runtime.api.settings import ApiSettings
 from simptu.runtime.core.crypto import KeyRing, OpenBaoTransit
 from simptu.runtime.core.database import create_pool
 from simptu.runtime.core.events import EventProducer
+from simptu.runtime.core.housekeeping import keep_house
 from simptu.runtime.core.keycloak_admin import KeycloakAdmin
 from simptu.runtime.core.near_cache import NearCache
 from simptu.runtime.core.oidc import OidcVerifier
@@ -75,6 +78,9 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
                                    ttl=settings.api_hot_read_ttl)
             await near_cache.start()
             stack.push_async_callback(near_cache.aclose)
+        if settings.api_housekeeping_interval:
+            chores = asyncio.create_task(keep_house(pool, settings.api_housekeeping_interval))
+            stack.push_async_callback(_cancelled, chores)  # before the pool closes
         yield ApiPlatform(
             settings=settings, pool=pool, redis=redis, producer=producer,
             registry=TenantRegistry(pool, redis, ttl=settings.registry_cache_ttl,
@@ -90,3 +96,9 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
                                             settings.api_access_code_rate_limit,
                                             settings.api_access_code_rate_window),
             keycloak=keycloak)
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

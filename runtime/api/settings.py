@@ -32,6 +32,9 @@ class ApiSettings(CoreSettings):
     # Pages (sealed, about 12 KB for 50 messages) each process also keeps itself, dropped when
     # any process announces a write; 0: every read asks Redis.
     api_history_local_pages: int = Field(default=2000, ge=0)
+    # Seconds between rounds of the periodic chores (runtime/core/housekeeping); one replica
+    # does each round. 0: this replica does none.
+    api_housekeeping_interval: float = Field(default=60.0, ge=0)
     api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Asked of a client whose tenant is not Ready yet.
     api_retry_after: int = Field(default=30, ge=1)
