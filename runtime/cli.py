@@ -49,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="a tenant in the registry (default: every tenant)")
     commands.add_parser(
         "housekeep", help="one round of the periodic chores for every Ready tenant: ended "
-        "bookings become completed, Idempotency-Key records older than a day go (every API "
+        "bookings become completed, Idempotency-Key records older than a day and handled-event "
+        "records older than a week go (every API "
         "replica also runs them every SIMPTU_API_HOUSEKEEPING_INTERVAL seconds)")
     return parser
 

@@ -1,6 +1,7 @@
 """The platform's periodic chores, for every Ready tenant: bookings that have ended become
-`completed` (which ratings need, each with its `io.simptu.booking.completed` event), and
-`Idempotency-Key` records older than a day are purged.
+`completed` (which ratings need, each with its `io.simptu.booking.completed` event),
+`Idempotency-Key` records older than a day are purged, and so are the consumers' records of
+events handled more than a week ago (longer than a redelivery can come).
 
 Every API replica runs `keep_house` in the background; a Postgres advisory lock lets one of them
 do each round. `simptu housekeep` runs one round (a Kubernetes CronJob can run it instead).
@@ -9,6 +10,7 @@ do each round. `simptu housekeep` runs one round (a Kubernetes CronJob can run i
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from dataclasses import dataclass
 
 import asyncpg
@@ -17,12 +19,14 @@ import structlog
 from simptu.runtime.core.bookings import complete_past_bookings
 from simptu.runtime.core.bookings.idempotency import purge_idempotency_records
 from simptu.runtime.core.database import TenantUnitOfWork
+from simptu.runtime.core.events.idempotency import forget_processed_events
 from simptu.runtime.core.tenancy import TenantNames
 
 log = structlog.get_logger(__name__)
 LOCK = "simptu:housekeeping"  # one round at a time across every replica
 BATCH = 500  # bookings completed per transaction
 IDEMPOTENCY_HOURS = 24  # how long a retry with the same Idempotency-Key answers the first result
+HANDLED_EVENTS_KEPT = dt.timedelta(days=7)  # Kafka's retention: nothing older is redelivered
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ class Round:
 
     tenants: int
     completed: int
-    purged: int
+    purged: int  # idempotency and handled-event records
 
 
 async def housekeep(pool: asyncpg.Pool) -> Round | None:
@@ -61,6 +65,7 @@ async def _tenant_chores(pool: asyncpg.Pool, tenant: TenantNames) -> tuple[int, 
             break
     async with TenantUnitOfWork(pool, tenant) as conn:
         purged = await purge_idempotency_records(conn, IDEMPOTENCY_HOURS)
+        purged += await forget_processed_events(conn, HANDLED_EVENTS_KEPT)
     return completed, purged
 
 

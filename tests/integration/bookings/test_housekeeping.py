@@ -1,5 +1,5 @@
 """The periodic chores: ended bookings become completed (so they can be rated), old
-Idempotency-Key records go, and one process at a time does a round."""
+Idempotency-Key and handled-event records go, and one process at a time does a round."""
 
 from __future__ import annotations
 
@@ -42,17 +42,21 @@ async def test_a_round_completes_ended_bookings_and_purges_old_idempotency_recor
         await conn.execute(
             "INSERT INTO idempotency_records (key, operation, request_hash, created_at) VALUES "
             "('old', 'book', 'h', now() - interval '25 hours'), ('new', 'book', 'h', now())")
+        await conn.execute(
+            "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES "
+            "('agent', 'old', now() - interval '8 days'), ('agent', 'new', now())")
 
     done = await _a_round(db)
 
     assert done.tenants >= 1
     assert done.completed >= 1
-    assert done.purged >= 1
+    assert done.purged >= 2
     statuses = {row["id"]: row["status"] for row in await bookings_of(db, catalogue.tenant)}
     assert (statuses[ended.id], statuses[coming.id]) == ("completed", "booked")
     assert (await outbox_events(db, catalogue.tenant))[-1].type == "io.simptu.booking.completed"
     async with TenantUnitOfWork(db, catalogue.tenant) as conn:
         assert await conn.fetchval("SELECT array_agg(key) FROM idempotency_records") == ["new"]
+        assert await conn.fetchval("SELECT array_agg(event_id) FROM processed_events") == ["new"]
     await _a_round(db)  # a booking is completed once
     completions = [event for event in await outbox_events(db, catalogue.tenant)
                    if event.type == "io.simptu.booking.completed"]
