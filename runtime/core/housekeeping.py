@@ -48,7 +48,11 @@ async def housekeep(pool: asyncpg.Pool) -> Round | None:
                 "SELECT slug FROM platform.tenants WHERE status = 'Ready' ORDER BY slug")]
             completed = purged = 0
             for slug in slugs:
-                done, removed = await _tenant_chores(pool, TenantNames(slug))
+                try:
+                    done, removed = await _tenant_chores(pool, TenantNames(slug))
+                except asyncpg.PostgresError:  # one broken tenant does not stop the others
+                    log.exception("housekeeping of a tenant failed", tenant=slug)
+                    continue
                 completed, purged = completed + done, purged + removed
         finally:
             await conn.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", LOCK)

@@ -3,6 +3,7 @@
 History is the API's hottest read (a staff inbox switching conversations, a customer's page
 reloading, a socket rejoining). A page read again costs one Redis call and one AES-GCM open
 instead of a transaction and an open per message, and Redis never holds a readable message.
+A process that keeps its own copies of pages (runtime/core/near_cache) skips the Redis call too.
 
 Each session's pages are one collection of the tenant's cache (runtime/core/tenant_cache): every
 writer of a message (the API, the hub, the agent) calls `forget_history` once its transaction
