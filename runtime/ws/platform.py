@@ -56,5 +56,5 @@ async def open_platform(settings: WsSettings) -> AsyncIterator[WsPlatform]:
             keyring=keyring,
             authenticator=Authenticator(registry, oidc,
                                         settings.ws_guest_token_secret.get_secret_value()),
-            session_log=SessionLog(redis, max_events=settings.ws_resume_max_events,
+            session_log=SessionLog(redis, keyring, max_events=settings.ws_resume_max_events,
                                    ttl=settings.ws_resume_ttl))

@@ -5,8 +5,10 @@ and resumes; staff on the other replica see its presence and the inbox hears of 
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
 import asyncpg
+import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from simptu.devstack.envfile import StackEnv
@@ -122,6 +124,25 @@ async def test_a_reconnecting_client_gets_what_it_missed_in_order_and_once(
     replies = phoenix.events("page", "reply")
     assert [reply["text"] for reply in replies] == ["first", "second", "third", "fourth"]
     assert [r["event_id"] for r in replies] == sorted({r["event_id"] for r in replies})
+
+
+async def test_the_resume_log_holds_pushes_sealed_under_the_tenant_s_keys(
+        phoenix: PhoenixDriver, replicas: tuple[Replica, Replica], guest_chat: GuestChats,
+        agent: Agent, redis_client: aioredis.Redis) -> None:
+    chat = await guest_chat()
+    await phoenix.connect("page", replicas[0].url, chat.token)
+    await phoenix.join("page", chat.topic, resume=True)
+    await agent.reply(chat, ["Avem loc ", "joi la 10."])
+    await phoenix.event("page", "reply", lambda reply: reply["text"] == "Avem loc joi la 10.")
+
+    key = f"simptu:ws:log:{{{chat.tenant.slug}}}:{chat.session_id}"
+    entries = cast("list[tuple[bytes, dict[bytes, bytes]]]", await redis_client.xrange(key))
+    assert len(entries) == 3  # two deltas and the reply
+    assert all(b"joi la 10" not in fields[b"e"] for _, fields in entries)
+    # Under the tenant's braces: deleting the tenant's Redis keys takes the log too.
+    tenant_keys = [k async for k in redis_client.scan_iter(
+        match=f"simptu:*:{{{chat.tenant.slug}}}:*", count=1000)]
+    assert key.encode() in tenant_keys
 
 
 async def test_the_token_may_come_as_the_bearer_subprotocol_and_frames_as_version_1(
