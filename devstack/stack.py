@@ -14,6 +14,7 @@ from pathlib import Path
 
 from simptu.devstack.envfile import write_env_file
 from simptu.devstack.processes import ManagedProcess
+from simptu.devstack.reserved_ports import reserve_ports, stack_ports
 from simptu.devstack.services import ALL_SERVICES
 from simptu.devstack.services.base import Context, Service
 from simptu.devstack.settings import DevstackSettings
@@ -21,8 +22,8 @@ from simptu.devstack.toolchain.tools import ALL_TOOLS, HELM, Tool
 
 PROBE_INTERVAL = 0.5
 # A process that exits before it is ready is started again this often in all. A fixed port of
-# the stack lies in the kernel's range for outgoing connections, so a connection (even the
-# service's own, as Kafka's broker to its controller) can hold it for a moment; a new start
+# the stack lies in the kernel's range for outgoing connections, so where the ports cannot be
+# reserved (devstack/reserved_ports.py) a connection can hold one for a moment; a new start
 # almost always finds it free.
 START_ATTEMPTS = 3
 
@@ -70,6 +71,9 @@ class Stack:
     async def up_async(self) -> None:
         """`up` for callers already inside an event loop."""
         await asyncio.to_thread(self.ensure_tools)
+        if not reserve_ports(stack_ports(self.ctx.settings)):
+            print("  note: the stack's ports could not be reserved from outgoing connections "
+                  "(needs root); a service that cannot listen is started again", flush=True)
         for wave in waves(self.services):
             self.write_env()  # what a service of this wave needs from earlier ones
             await self._start_wave(wave)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from simptu.devstack.processes import Launch
+from simptu.devstack.reserved_ports import parse_port_list, reserve_ports, stack_ports
 from simptu.devstack.services.base import Context, NotReady, Service
 from simptu.devstack.settings import DevstackSettings
 from simptu.devstack.stack import START_ATTEMPTS, ServiceFailed, Stack
@@ -91,3 +92,15 @@ def test_a_service_that_never_gets_ready_times_out_with_the_probe_s_last_word(
     finally:
         stack.down()
     assert stack.process(NeverReady()).pid() is None
+
+
+def test_the_stack_s_ports_are_added_to_the_reserved_ones(tmp_path: Path) -> None:
+    setting = tmp_path / "ip_local_reserved_ports"
+    setting.write_text("1000,2000-2002\n")
+    ports = stack_ports(DevstackSettings())
+    assert {55432, 59092, 58090, 58201} <= ports  # OpenBao's cluster port too
+    assert reserve_ports(ports, setting)
+    assert parse_port_list(setting.read_text()) == {1000, 2000, 2001, 2002} | ports
+    assert reserve_ports(ports, setting)  # again: nothing to add
+    assert parse_port_list(setting.read_text()) == {1000, 2000, 2001, 2002} | ports
+    assert not reserve_ports(ports, tmp_path / "absent" / "setting")
