@@ -4,7 +4,6 @@ and a failing handler is retried with bounded backoff, never skipped."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections import defaultdict
 from typing import TypeAlias
@@ -94,31 +93,32 @@ class EventConsumer:
             if len(self._queued[tp]) >= self.max_records:
                 self._consumer.pause(tp)  # enough in hand: resumed when its task is done
             return
-        task = asyncio.create_task(self._consume_partition(tp, records))
-        self._busy[tp] = task
-        task.add_done_callback(functools.partial(self._finished, tp))
-
-    def _finished(self, tp: TopicPartition, _task: asyncio.Task[None]) -> None:
-        del self._busy[tp]
-        if tp not in self._backing_off:
-            self._resume(tp)
+        self._busy[tp] = asyncio.create_task(self._consume_partition(tp, records))
 
     async def _consume_partition(self, tp: TopicPartition, records: list[Record]) -> None:
         """Handle records in order, then those queued meanwhile; commit what succeeded; on
         failure, fetch it again later (what was queued after it is fetched again too)."""
-        while records:
-            next_offset = None
-            for record in records:
-                if not await self._consume(tp, record):
-                    self._retry_later(tp, record.offset)
-                    self._queued.pop(tp, None)
-                    records = []
-                    break
-                next_offset = record.offset + 1
-            if next_offset is not None:
-                await self._commit(tp, next_offset)
-            if records:
-                records = self._queued.pop(tp, [])
+        try:
+            while records:
+                next_offset = None
+                for record in records:
+                    if not await self._consume(tp, record):
+                        self._retry_later(tp, record.offset)
+                        self._queued.pop(tp, None)
+                        records = []
+                        break
+                    next_offset = record.offset + 1
+                if next_offset is not None:
+                    await self._commit(tp, next_offset)
+                if records:
+                    records = self._queued.pop(tp, [])
+        finally:
+            # No await since the queue was found empty: records fetched from now on start a
+            # task of their own. (Leaving this to a done callback let records be queued for a
+            # task that had already ended, and its partition stalled.)
+            del self._busy[tp]
+            if tp not in self._backing_off:
+                self._resume(tp)
 
     async def _consume(self, tp: TopicPartition, record: Record) -> bool:
         """True when the record is done with (handled, duplicate or rejected)."""

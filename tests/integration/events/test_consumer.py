@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -102,6 +103,34 @@ async def test_a_failed_handler_sees_the_event_again_and_its_offset_waits_for_su
     assert seen == [events[0].id, events[1].id, events[1].id, events[2].id]
     assert committed_at_retry == [1]  # only the first event was done when the second failed
     assert await committed(stack, group, topic) == 3
+
+
+async def test_an_event_that_arrives_as_its_partition_s_task_ends_is_handled(
+    stack: StackEnv, topic_prefix: str, unique: str, producer: EventProducer,
+) -> None:
+    """A conversation: each event is sent a moment after the one before it was handled, so
+    some are fetched just as their partition's task is finishing. None may be left behind."""
+    topic = await one_partition_topic(stack, f"{topic_prefix}ping-pong")
+    handled: list[str] = []
+    replies: set[asyncio.Task[None]] = set()
+
+    async def reply(text: str, after: float) -> None:
+        await asyncio.sleep(after)
+        await producer.publish(topic, new_event("acme", text), "session-1")
+
+    async def answer(event: CloudEvent) -> bool:
+        handled.append(event.data["text"])
+        if len(handled) < 300:  # the next message comes while this one is committed, or later
+            task = asyncio.create_task(reply(str(len(handled)), secrets.randbelow(16) / 1000))
+            replies.add(task)
+            task.add_done_callback(replies.discard)
+        return True
+
+    async with consuming(stack, f"{unique}-ping-pong", topic, answer):
+        await producer.publish(topic, new_event("acme", "0"), "session-1")
+        await eventually(lambda: len(handled) == 300)
+    assert handled == [str(n) for n in range(300)]
+    assert await committed(stack, f"{unique}-ping-pong", topic) == 300
 
 
 def key_on(partition: int, partitions: int) -> str:
