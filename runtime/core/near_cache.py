@@ -56,6 +56,7 @@ class NearCache:
         self._fills: dict[str, list[Fill]] = {}
         self._subscription = 0  # renewed at every (re)subscription; 0: not subscribed
         self._listener: asyncio.Task[None] | None = None
+        self._closing = False
         self.subscribed = asyncio.Event()
         # Its subscriber's name in Redis's CLIENT LIST.
         self.client_name = f"simptu-near-cache-{uuid.uuid4().hex[:12]}"
@@ -64,6 +65,9 @@ class NearCache:
         self._listener = asyncio.create_task(self._listen())
 
     async def aclose(self) -> None:
+        # The flag too: redis-py's read timeout can swallow a cancellation that meets it, and
+        # the listener would then read on; it stops at its next (bounded) read.
+        self._closing = True
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -139,26 +143,31 @@ class NearCache:
 
     async def _listen(self) -> None:
         generation = 0
-        while True:
+        while not self._closing:
             # A client of its own, without retries: a lost connection must be seen, not
             # silently re-established with the invalidations of the gap missed.
             client = aioredis.Redis.from_url(self.redis_url, socket_connect_timeout=5,
                                              socket_keepalive=True, client_name=self.client_name,
                                              retry=Retry(NoBackoff(), 0))
+            pubsub = client.pubsub()
             try:
-                async with client.pubsub() as pubsub:
-                    await pubsub.subscribe(INVALIDATIONS)
-                    async for message in pubsub.listen():
-                        if message["type"] == "message":
-                            self.drop(message["data"].decode())
-                        elif message["type"] == "subscribe":  # from now on nothing is missed
-                            generation += 1
-                            self._subscription = generation
-                            self.subscribed.set()
+                await pubsub.subscribe(INVALIDATIONS)
+                while not self._closing:
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is None:
+                        continue
+                    if message["type"] == "message":
+                        self.drop(message["data"].decode())
+                    elif message["type"] == "subscribe":  # from now on nothing is missed
+                        generation += 1
+                        self._subscription = generation
+                        self.subscribed.set()
             except (RedisError, OSError):
                 log.warning("near cache unsubscribed; copies dropped until it is back",
                             exc_info=True)
             finally:
                 self._forget_all()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
                 await client.aclose()
-            await asyncio.sleep(RESUBSCRIBE_DELAY)
+            if not self._closing:
+                await asyncio.sleep(RESUBSCRIBE_DELAY)

@@ -60,6 +60,7 @@ class PurgeListener:
         self._subscribe_timeout = subscribe_timeout
         self._max_backoff = max_backoff
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
 
     async def start(self) -> None:
         """Subscribe and return once the subscription is confirmed."""
@@ -82,7 +83,7 @@ class PurgeListener:
 
     async def _listen(self) -> None:
         backoff = 0.1
-        while True:
+        while not self._closing:
             try:
                 self._handle(await self._pubsub.get_message(timeout=1.0))
                 backoff = 0.1
@@ -93,6 +94,9 @@ class PurgeListener:
                 backoff = min(backoff * 2, self._max_backoff)
 
     async def aclose(self) -> None:
+        # The flag too: redis-py's read timeout can swallow a cancellation that meets it, and
+        # the listener would then read on; it stops at its next (bounded) read.
+        self._closing = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
