@@ -1,6 +1,6 @@
 """Message history through the sealed page cache (runtime/core/chat/history_cache): a page read
-again is answered from Redis without a transaction, and every message the API stores forgets
-the session's pages once its transaction has committed."""
+again is answered from this process's own copy or from Redis, without a transaction, and every
+message the API stores forgets the session's pages once its transaction has committed."""
 
 from __future__ import annotations
 

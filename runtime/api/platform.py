@@ -1,6 +1,7 @@
 """What the API makes once at start-up and shares between requests: the database pool, Redis,
-the Kafka producer, the registry, the token verifier, the key ring, the rate limiters and the
-Keycloak admin client of invitations."""
+the Kafka producer, the registry, the token verifier, the key ring, the rate limiters, the
+process's copies of history pages and the Keycloak admin client of invitations; and the
+periodic chores it runs in the background (runtime/core/housekeeping)."""
 
 from __future__ import annotations
 
