@@ -31,7 +31,7 @@ from simptu.runtime.core.events import (
 from simptu.runtime.core.events.idempotency import EventProcessor
 from simptu.runtime.core.events.topics import kafka_admin
 from simptu.runtime.core.redis_client import connect_redis
-from simptu.runtime.core.registry import TenantRegistry
+from simptu.runtime.core.registry import TenantRegistry, ready_slugs
 from simptu.runtime.core.settings import CoreSettings
 from simptu.runtime.core.tenancy import TenantNames
 
@@ -111,9 +111,7 @@ class AgentWorker:
     async def _topics(self, pool: asyncpg.Pool) -> list[str]:
         if self.tenant is not None:
             return [TenantNames(self.tenant).topic("inbound")]
-        slugs = [row["slug"] for row in await pool.fetch(
-            "SELECT slug FROM platform.tenants WHERE status = 'Ready' ORDER BY slug")]
-        wanted = [TenantNames(slug).topic("inbound") for slug in slugs
+        wanted = [TenantNames(slug).topic("inbound") for slug in await ready_slugs(pool)
                   if _matches(slug, self.settings.tenants)
                   and not _matches(slug, self.settings.skip_tenants)]
         async with kafka_admin(self.core.kafka_bootstrap) as admin:

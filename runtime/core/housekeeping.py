@@ -20,6 +20,7 @@ from simptu.runtime.core.bookings import complete_past_bookings
 from simptu.runtime.core.bookings.idempotency import purge_idempotency_records
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.events.idempotency import forget_processed_events
+from simptu.runtime.core.registry import ready_slugs
 from simptu.runtime.core.tenancy import TenantNames
 
 log = structlog.get_logger(__name__)
@@ -44,8 +45,7 @@ async def housekeep(pool: asyncpg.Pool) -> Round | None:
         if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", LOCK):
             return None
         try:
-            slugs = [row["slug"] for row in await conn.fetch(
-                "SELECT slug FROM platform.tenants WHERE status = 'Ready' ORDER BY slug")]
+            slugs = await ready_slugs(conn)
             completed = purged = 0
             for slug in slugs:
                 try:

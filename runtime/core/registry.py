@@ -166,6 +166,13 @@ class TenantRegistry:
         return await self.get(slug)
 
 
+async def ready_slugs(db: asyncpg.Pool | asyncpg.Connection) -> list[str]:
+    """The slugs of every Ready tenant, in order, read from Postgres (never stale): what the
+    processes that serve or tend every tenant go over."""
+    return [row["slug"] for row in await db.fetch(
+        "SELECT slug FROM platform.tenants WHERE status = 'Ready' ORDER BY slug")]
+
+
 async def upsert_tenant(conn: asyncpg.Connection, redis: aioredis.Redis,
                         record: TenantRecord) -> None:
     """Write a tenant's registry row (the operator's last provisioning step)."""
