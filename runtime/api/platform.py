@@ -6,7 +6,6 @@ periodic chores it runs in the background (runtime/core/housekeeping)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import httpx
 import redis.asyncio as aioredis
 
 from simptu.runtime.api.settings import ApiSettings
+from simptu.runtime.core import background
 from simptu.runtime.core.crypto import KeyRing, OpenBaoTransit
 from simptu.runtime.core.database import create_pool
 from simptu.runtime.core.events import EventProducer
@@ -81,7 +81,7 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
             stack.push_async_callback(near_cache.aclose)
         if settings.api_housekeeping_interval:
             chores = asyncio.create_task(keep_house(pool, settings.api_housekeeping_interval))
-            stack.push_async_callback(_cancelled, chores)  # before the pool closes
+            stack.push_async_callback(background.stop, chores)  # before the pool closes
         yield ApiPlatform(
             settings=settings, pool=pool, redis=redis, producer=producer,
             registry=TenantRegistry(pool, redis, ttl=settings.registry_cache_ttl,
@@ -98,8 +98,3 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
                                             settings.api_access_code_rate_window),
             keycloak=keycloak)
 
-
-async def _cancelled(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

@@ -27,6 +27,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from simptu.runtime.core import background
 from simptu.runtime.core.tenant_cache import INVALIDATIONS
 
 log = structlog.get_logger(__name__)
@@ -68,10 +69,7 @@ class NearCache:
         # The flag too: redis-py's read timeout can swallow a cancellation that meets it, and
         # the listener would then read on; it stops at its next (bounded) read.
         self._closing = True
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+        await background.stop(self._listener)
         self._forget_all()
 
     def get(self, collection: str, name: str) -> bytes | None:

@@ -16,7 +16,6 @@ access codes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import redis.asyncio as aioredis
 import structlog
 from redis.exceptions import RedisError
 
+from simptu.runtime.core import background
 from simptu.runtime.core.rate_limit import RateDecision
 from simptu.runtime.core.tenancy import TenantNames
 
@@ -103,10 +103,7 @@ class SyncedRateLimiter:
 
     async def aclose(self) -> None:
         """Stop syncing, sending what this replica counted since the last sync."""
-        if self._syncer is not None:
-            self._syncer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._syncer
+        await background.stop(self._syncer)
         await self.sync()
 
     async def sync(self) -> None:

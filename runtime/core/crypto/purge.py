@@ -9,7 +9,6 @@ drops everything it cached. The cache's time to live bounds what a gap can leave
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -18,6 +17,8 @@ from typing import Any, Literal
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+
+from simptu.runtime.core import background
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +98,5 @@ class PurgeListener:
         # The flag too: redis-py's read timeout can swallow a cancellation that meets it, and
         # the listener would then read on; it stops at its next (bounded) read.
         self._closing = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await background.stop(self._task)
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]
