@@ -1,6 +1,6 @@
 """What differs between a dental clinic, a gym and a hotel: the words customers use for each
 service of the demo catalogues, what a booking is called, and the instructions a hosted
-model is given. The graph and its tools are the same for all three."""
+model is given. The graph and its actions are the same for all three."""
 
 from __future__ import annotations
 

@@ -8,10 +8,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from simptu.runtime.agent.actions import become_customer, customer_of_session
 from simptu.runtime.agent.dialogue import Update, booking_id_of
 from simptu.runtime.agent.state import ConversationState, TurnContext
 from simptu.runtime.agent.templates import say_date, say_when
-from simptu.runtime.agent.tools import become_customer, customer_of_session
 from simptu.runtime.core import bookings
 
 

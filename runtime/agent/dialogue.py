@@ -8,10 +8,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from simptu.runtime.agent.language import Locale
-from simptu.runtime.agent.state import ConversationState, TurnContext
-from simptu.runtime.agent.templates import say_date, say_list, say_when
-from simptu.runtime.agent.tools import (
+from simptu.runtime.agent.actions import (
     customer_of_session,
     free_rooms,
     free_slots,
@@ -21,6 +18,9 @@ from simptu.runtime.agent.tools import (
     price_list,
     say_price,
 )
+from simptu.runtime.agent.language import Locale
+from simptu.runtime.agent.state import ConversationState, TurnContext
+from simptu.runtime.agent.templates import say_date, say_list, say_when
 from simptu.runtime.core.bookings.models import Booking, Service, Slot
 from simptu.runtime.core.knowledge import search_entries
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import asyncpg
 
+from simptu.runtime.agent.actions import AGENT_SOURCE
 from simptu.runtime.agent.metrics import FIRST_DELTA
-from simptu.runtime.agent.tools import AGENT_SOURCE
 from simptu.runtime.core.chat import conversation as contract
 from simptu.runtime.core.chat import store
 from simptu.runtime.core.chat.events import current_traceparent

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from simptu.runtime.agent.actions import Catalogue
 from simptu.runtime.agent.business import BusinessProfile
 from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.providers.base import ChatProvider, ProviderContext
-from simptu.runtime.agent.tools import Catalogue
 from simptu.runtime.core.crypto import TenantCipher
 from simptu.runtime.core.embeddings import Embedder
 from simptu.runtime.core.registry import TenantRecord
@@ -40,7 +40,7 @@ class ConversationState(TypedDict, total=False):
     booking: dict[str, Any]
     # A change waiting for the customer's yes: the function call shown to the page.
     pending: dict[str, Any] | None
-    # The answer the tools settled on: {"key": template, "params": {...}}.
+    # The answer the dialogue settled on: {"key": template, "params": {...}}.
     reply: dict[str, Any]
     transcript: Annotated[list[dict[str, str]], keep_recent]
     # Bookings made in this conversation: [{"id": ..., "action": ...}].

@@ -1,5 +1,5 @@
 """The local model's replies: one template per answer and language, filled with what the
-tools found, and cut into pieces so it streams like a hosted model's reply."""
+actions found, and cut into pieces so it streams like a hosted model's reply."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.graph.state import CompiledStateGraph
 from psycopg_pool import AsyncConnectionPool
 
+from simptu.runtime.agent.actions import Catalogue, load_catalogue
 from simptu.runtime.agent.business import BusinessProfile, profile_of
 from simptu.runtime.agent.checkpoints import CheckpointSealer, sealed_saver, tenant_pool
 from simptu.runtime.agent.graph import build_graph
@@ -21,7 +22,6 @@ from simptu.runtime.agent.intents import IntentClassifier
 from simptu.runtime.agent.providers import ChatProvider, create_provider
 from simptu.runtime.agent.settings import model_credentials
 from simptu.runtime.agent.state import ConversationState, TurnContext
-from simptu.runtime.agent.tools import Catalogue, load_catalogue
 from simptu.runtime.core.crypto import KeyRing
 from simptu.runtime.core.registry import TenantAgent, TenantRecord
 

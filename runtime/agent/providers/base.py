@@ -1,5 +1,5 @@
 """The interface every model provider implements: understand a message (intent and what it
-names), and phrase an answer the tools settled on, as a stream of text pieces."""
+names), and phrase an answer the dialogue settled on, as a stream of text pieces."""
 
 from __future__ import annotations
 
@@ -43,6 +43,6 @@ class ChatProvider(Protocol):
 
     def phrase(self, text: str, locale: Locale,
                context: ProviderContext) -> AsyncIterator[str]:
-        """Stream `text` (the answer the tools settled on, in `locale`) as the customer sees
+        """Stream `text` (the answer the dialogue settled on, in `locale`) as the customer sees
         it: the local model streams it as it is, a hosted model in its own words."""
         ...

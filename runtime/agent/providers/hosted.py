@@ -1,6 +1,6 @@
 """Hosted chat models through LangChain (`ChatOpenAI`, `ChatBedrockConverse`): the model reads
 the message with a forced tool call that returns intent and slots, and rephrases the answer
-the tools settled on in its own words; the booking logic stays the agent's own."""
+the dialogue settled on in its own words; the booking logic stays the agent's own."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The agent's tools: what it reads and changes in the tenant's schema, through the booking
-engine, inside the turn's unit of work (the tenant's role, one transaction with the reply)."""
+"""The agent's business actions (plain functions, not LangGraph tools): what it reads and
+changes in the tenant's schema, through the booking engine, inside the turn's unit of work
+(the tenant's role, one transaction with the reply)."""
 
 from __future__ import annotations
 
