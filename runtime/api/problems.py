@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from simptu.runtime.core.chat.actions import ChatRefused
+
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://simptu.io/problems/"
 log = structlog.get_logger(__name__)
@@ -62,6 +64,11 @@ async def _api_problem(request: Request, exc: Exception) -> JSONResponse:
                             headers=exc.headers)
 
 
+async def _chat_refused(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ChatRefused)
+    return problem_response(exc.status, exc.detail, kind=exc.reason, instance=request.url.path)
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
@@ -90,6 +97,7 @@ async def _crash(request: Request, exc: Exception) -> JSONResponse:
 
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiProblem, _api_problem)
+    app.add_exception_handler(ChatRefused, _chat_refused)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _crash)

@@ -4,17 +4,27 @@ Inside a `TenantUnitOfWork` the connection's role is the tenant's own (`SET LOCA
 search path is the tenant's schema, so a query can reach nothing outside that schema. Both are
 transaction-local: nothing is left on the connection afterwards, which is what makes the pool
 safe behind a transaction-mode pooler.
+
+Work that must follow a commit (forgetting cached pages the transaction made old) is registered
+with `after_commit(conn, work)` by the code that caused it, and runs once the unit of work has
+committed; a unit of work that rolls back drops it.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
+import structlog
 
 from simptu.runtime.core.settings import CoreSettings
 from simptu.runtime.core.tenancy import TenantNames
+
+AfterCommit = Callable[[], Awaitable[None]]
+log = structlog.get_logger(__name__)
+# The work each open unit of work runs once it has committed, by its connection.
+_after_commit: dict[asyncpg.Connection, list[AfterCommit]] = {}
 
 
 async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
@@ -74,7 +84,30 @@ async def TenantUnitOfWork(
 ) -> AsyncIterator[asyncpg.Connection]:
     """`async with TenantUnitOfWork(pool, names) as conn:` one transaction as the tenant.
 
-    Commits when the block ends normally, rolls back when it raises.
+    Commits when the block ends normally, then runs what `after_commit` registered; rolls back
+    when it raises.
     """
-    async with pool.acquire() as conn, tenant_transaction(conn, tenant):
-        yield conn
+    async with pool.acquire() as conn:
+        pending = _after_commit[conn] = []
+        try:
+            async with tenant_transaction(conn, tenant):
+                yield conn
+        finally:
+            del _after_commit[conn]
+        for work in pending:
+            await _run_after_commit(work)
+
+
+def after_commit(conn: asyncpg.Connection, work: AfterCommit) -> None:
+    """Run `work` once the unit of work of `conn` has committed (never if it rolls back)."""
+    try:
+        _after_commit[conn].append(work)
+    except KeyError:
+        raise RuntimeError("after_commit needs a connection of a TenantUnitOfWork") from None
+
+
+async def _run_after_commit(work: AfterCommit) -> None:
+    try:
+        await work()
+    except Exception:  # committed all the same: the work's own fallback (a TTL) covers it
+        log.exception("work after a commit failed")

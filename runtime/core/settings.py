@@ -30,3 +30,5 @@ class CoreSettings(BaseSettings):
     # Seconds a runtime keeps a registry record in process memory: how late it may see a
     # tenant's change (status, issuer, origins); 0 reads Redis on every lookup.
     registry_memory_ttl: float = Field(default=5.0, ge=0, le=60)
+    # The longest message anyone may post to a conversation (characters), on every transport.
+    chat_max_text_chars: int = Field(default=4000, ge=1)

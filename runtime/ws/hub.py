@@ -18,7 +18,7 @@ from simptu.runtime.ws.fanout import TopicReader
 from simptu.runtime.ws.metrics import DELIVERY, RESUME_REPLAYS
 from simptu.runtime.ws.platform import WsPlatform
 from simptu.runtime.ws.presence import PresenceTracker, State
-from simptu.runtime.ws.pushes import chat_push, inbox_push
+from simptu.runtime.ws.pushes import chat_push, inbox_push, message_to_staff
 from simptu.runtime.ws.subscriptions import Subscription, Subscriptions
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,10 @@ class Hub:
                                                {"event": push.event, "payload": payload})
         await self.subscriptions.broadcast(event.tenantid, push.topic, push.event, payload,
                                            offset)
+        to_staff = message_to_staff(event, push)
+        if to_staff is not None:
+            await self.subscriptions.broadcast(event.tenantid, to_staff.topic, to_staff.event,
+                                               to_staff.payload)
         DELIVERY.observe((dt.datetime.now(dt.UTC) - event.time).total_seconds())
 
     async def _on_presence_diff(self, tenant: str, topic: str, diff: dict[str, State]) -> None:

@@ -17,8 +17,6 @@ class WsSettings(CoreSettings):
     ws_port: int = 4000
     # The largest frame a client may send; a larger one closes its socket with 1009.
     ws_max_frame_bytes: int = Field(default=65_536, ge=1024, le=16 * 1_048_576)
-    # The longest message text a client may send (characters).
-    ws_max_text_chars: int = Field(default=4000, ge=1)
     # A socket that sends nothing (phoenix.js heartbeats every 30 s) for this long is closed.
     ws_heartbeat_timeout: float = Field(default=60.0, gt=0)
     # Frames a client may get wrong in a row before its socket is closed (1008).

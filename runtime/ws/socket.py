@@ -15,7 +15,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from simptu.runtime.ws import protocol
-from simptu.runtime.ws.channels import Route, authorize_join, handle_in
+from simptu.runtime.ws.channels import CHANNELS, Route, channel_of
 from simptu.runtime.ws.conversation import Refused
 from simptu.runtime.ws.hub import Hub
 from simptu.runtime.ws.identity import Participant
@@ -114,10 +114,11 @@ class PhoenixSocket:
                 await self._leave(frame.topic)
                 await self.send(protocol.push(old.subscription.join_ref, frame.topic,
                                               protocol.CLOSE, {}))
-            route = await authorize_join(self.hub.platform, participant, frame.topic)
+            channel, rest = channel_of(frame.topic)
+            route = await channel.join(self.hub.platform, participant, rest)
             last_event_id = _last_event_id(frame.payload)
         except Refused as refused:
-            JOINS.labels(kind if kind in ("chat", "inbox") else "unknown", refused.reason).inc()
+            JOINS.labels(kind if kind in CHANNELS else "unknown", refused.reason).inc()
             await self.send(protocol.reply(frame, "error", refused.response()))
             return
         structlog.contextvars.bind_contextvars(tenant=route.tenant.slug)
@@ -154,8 +155,8 @@ class PhoenixSocket:
                 "reason": "unmatched topic", "detail": f"join {frame.topic!r} first"}))
             return
         try:
-            response = await handle_in(self.hub.platform, self._verified(), joined.route,
-                                       frame.event, frame.payload)
+            response = await CHANNELS[joined.route.kind].handle_in(
+                self.hub.platform, self._verified(), joined.route, frame.event, frame.payload)
         except Refused as refused:
             MESSAGES.labels(_event_label(frame.event), refused.reason).inc()
             await self.send(protocol.reply(frame, "error", refused.response()))

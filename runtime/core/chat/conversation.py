@@ -20,7 +20,9 @@ from simptu.runtime.core.crypto import TenantCipher
 # inbound: from the hub (or the API, or a channel webhook) to the agent
 MESSAGE_RECEIVED = "io.simptu.chat.message.received"
 FUNCTION_RESULT = "io.simptu.chat.function.result"
-# outbound: from the agent to whichever hub replica holds the session's sockets
+# outbound: to whichever hub replica holds the session's sockets, from the agent and from
+# whatever posts a message (so a staff reply reaches the customer live, and back)
+MESSAGE_POSTED = "io.simptu.chat.message.posted"
 TYPING = "io.simptu.chat.typing"
 REPLY_DELTA = "io.simptu.chat.reply.delta"
 REPLY = "io.simptu.chat.reply"
@@ -39,6 +41,19 @@ class MessageReceived(BaseModel):
     body_sealed: str
     # The sender's own id of the message (the WS client's `client_msg_id`), when it gave one.
     client_msg_id: str | None = None
+
+
+class MessagePosted(BaseModel):
+    """A customer's or a staff member's message, for every socket of the conversation;
+    `session_status` as it was when posted (the inbox hears of messages to staff)."""
+
+    session_id: uuid.UUID
+    message_id: uuid.UUID
+    seq: int
+    author: Literal["customer", "agent", "staff", "system"]
+    body_sealed: str
+    client_msg_id: str | None = None
+    session_status: str = "open"
 
 
 class FunctionResult(BaseModel):
@@ -71,6 +86,8 @@ class Reply(BaseModel):
     text_sealed: str
     # The customer message this answers, when it answers one.
     in_reply_to: uuid.UUID | None = None
+    # Its place in the conversation (absent in events of agents before this field).
+    seq: int | None = None
 
 
 class FunctionCall(BaseModel):

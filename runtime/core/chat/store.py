@@ -72,16 +72,17 @@ async def list_sessions(conn: asyncpg.Connection, where: SessionFilter,
 
 async def add_message(conn: asyncpg.Connection, cipher: TenantCipher, session_id: uuid.UUID,
                       author: str, author_subject: str | None,
-                      text: str, *, message_id: uuid.UUID | None = None
-                      ) -> tuple[asyncpg.Record, bytes]:
+                      text: str, *, message_id: uuid.UUID | None = None,
+                      client_msg_id: str | None = None) -> tuple[asyncpg.Record, bytes]:
     """Store a message sealed; returns its row and the sealed body. `message_id` lets a
-    writer that may run twice (the agent replaying an event) give it the same id each time."""
+    writer that may run twice (the agent replaying an event) give it the same id each time;
+    `client_msg_id` is the sender's own id of it (a repeat finds the first)."""
     message_id = message_id or uuid.uuid4()
     sealed = await cipher.seal(MESSAGES, "body", message_id, text)
     row: asyncpg.Record = await conn.fetchrow(
-        "INSERT INTO chat_messages (id, session_id, author, author_subject, body) "
-        "VALUES ($1, $2, $3, $4, $5) RETURNING id, session_id, seq, author, created_at",
-        message_id, session_id, author, author_subject, sealed)
+        "INSERT INTO chat_messages (id, session_id, author, author_subject, body, client_msg_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, session_id, seq, author, created_at",
+        message_id, session_id, author, author_subject, sealed, client_msg_id)
     await conn.execute("UPDATE chat_sessions SET updated_at = now() WHERE id = $1", session_id)
     return row, sealed
 
