@@ -8,6 +8,7 @@ from typing import Any
 
 import kopf
 
+from simptu.operator import spec_rules
 from simptu.operator.admission import channel_claims, clashes
 from simptu.operator.handlers.resource import GROUP, PLURAL, VERSION
 from simptu.operator.kube_objects import KubeObjects
@@ -21,6 +22,19 @@ def register() -> None:
                      # While no replica answers, Tenants are still accepted (GitOps must not
                      # stall); the webhook is an early, friendly refusal.
                      ignore_failures=True)(unique_channel_identifiers)
+    kopf.on.validate(GROUP, VERSION, PLURAL, id="field-values", operations=["CREATE", "UPDATE"],
+                     ignore_failures=True)(valid_field_values)
+
+
+async def valid_field_values(name: str, spec: kopf.Spec, **kwargs: Any) -> None:
+    """Refuse what the schema let through but cannot work (spec_rules); an update that leaves
+    the spec as it was (finalizers, labels) passes, so an old Tenant can still be deleted."""
+    old = kwargs.get("old")  # the stored object, on UPDATE
+    if old is not None and dict(old.get("spec") or {}) == dict(spec):
+        return
+    found = spec_rules.problems(name, spec)
+    if found:
+        raise kopf.AdmissionError("; ".join(found), code=422)
 
 
 async def unique_channel_identifiers(name: str, spec: kopf.Spec, memo: kopf.Memo,
