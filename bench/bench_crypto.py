@@ -170,7 +170,8 @@ async def row_rates(s: Services, ring: KeyRing, tenant: TenantNames, rows: int,
     best = Rates()
     for _ in range(3):
         async with TenantUnitOfWork(s.pool, tenant) as conn:
-            await conn.execute("TRUNCATE customers")
+            # CASCADE: bookings (and whatever else a migration adds) refer to customers.
+            await conn.execute("TRUNCATE customers CASCADE")
         insert = request_insert if per_request else bulk_insert
         started = time.perf_counter()
         ids = await insert(s, ring, tenant, rows, encrypted)
