@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.settings import DevstackSettings
 from simptu.runtime.core.database import TenantUnitOfWork
-from simptu.runtime.core.embeddings import Embedder, shared_embedder
+from simptu.runtime.core.embeddings import Embedder
 from simptu.runtime.core.knowledge import KnowledgeEntry, list_entries, search_entries
 from simptu.runtime.core.knowledge.demo import seed_demo_faq
 from simptu.runtime.core.knowledge.search import (
@@ -37,6 +37,7 @@ from simptu.runtime.core.knowledge.search import (
 from simptu.runtime.core.knowledge.store import EMBEDDING_MODEL
 from simptu.runtime.core.tenancy import TenantNames
 from simptu.runtime.core.tenant_cache import TenantCache
+from tests.model import session_embedder
 
 TOPICS = ["parking", "prices", "insurance", "children", "payment", "holidays", "whitening",
           "implants", "braces", "x-rays", "anaesthesia", "invoices", "gift cards", "hygiene",
@@ -120,7 +121,7 @@ async def main(runs: int, entries: int) -> None:
     stack = StackEnv.load(DevstackSettings().env_file)
     pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
     redis = aioredis.Redis.from_url(stack.redis_url)
-    embedder = shared_embedder()
+    embedder = session_embedder()
     await embedder.warm_up()
     table: list[tuple[int, str, float, float]] = []
     try:

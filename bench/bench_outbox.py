@@ -40,7 +40,6 @@ from simptu.runtime.core.schemas import drop_tenant_schema, ensure_tenant_schema
 from simptu.runtime.core.tenancy import TenantNames
 
 KEYS = [f"session-{n}" for n in range(16)]
-RELAY = OutboxRelaySettings(batch_size=500, poll_interval=2.0)
 
 
 @dataclass
@@ -118,7 +117,10 @@ async def fill(pool: asyncpg.Pool, tenant: TenantNames, count: int) -> None:
 @asynccontextmanager
 async def running_relay(stack: StackEnv, pool: asyncpg.Pool) -> AsyncIterator[OutboxRelay]:
     async with EventProducer(stack.kafka_bootstrap, client_id="bench-relay") as producer:
-        relay = OutboxRelay(pool, producer, RELAY, stack.database_url)
+        settings = OutboxRelaySettings.model_validate(
+            {"database_url": stack.database_url, "redis_url": stack.redis_url,
+             "outbox_batch_size": 500, "outbox_poll_interval": 2.0})
+        relay = OutboxRelay(pool, producer, settings, stack.database_url)
         task = asyncio.create_task(relay.run())
         try:
             yield relay

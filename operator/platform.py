@@ -1,14 +1,17 @@
-"""Clients of every system the operator provisions, made once at start-up (kopf's memo)."""
+"""Clients of every system the operator provisions, made once at start-up (kopf's memo): the core
+every process shares (runtime/core/wiring, without a Kafka producer: the operator publishes
+nothing, and starts while Kafka is down), OpenBao's admin client, Keycloak's admin API, the
+Kubernetes API and the topic backend."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
-import asyncpg
 import hvac
-import redis.asyncio as aioredis
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
@@ -16,18 +19,13 @@ from simptu.operator.kafka import TopicBackend
 from simptu.operator.keycloak import KeycloakAdmin
 from simptu.operator.kube_objects import KubeObjects
 from simptu.operator.settings import OperatorSettings
-from simptu.runtime.core.crypto import OpenBaoTransit
-from simptu.runtime.core.database import create_pool
 from simptu.runtime.core.migrations import migrate_platform
-from simptu.runtime.core.redis_client import connect_redis
+from simptu.runtime.core.wiring import Core, open_core
 
 
-@dataclass
-class Platform:
+@dataclass(frozen=True)
+class Platform(Core):
     settings: OperatorSettings
-    pool: asyncpg.Pool
-    redis: aioredis.Redis
-    keystore: OpenBaoTransit
     bao: hvac.Client
     keycloak: KeycloakAdmin
     kube: k8s.ApiClient
@@ -36,40 +34,39 @@ class Platform:
     reconciling: asyncio.Semaphore
     drift_checking: asyncio.Semaphore
 
-    @classmethod
-    async def connect(cls, settings: OperatorSettings) -> Platform:
-        pool = await create_pool(settings)
-        async with pool.acquire() as conn:
+
+@asynccontextmanager
+async def open_platform(settings: OperatorSettings) -> AsyncIterator[Platform]:
+    """Open every client; close them in reverse order when the block ends."""
+    async with AsyncExitStack() as stack:
+        core = await stack.enter_async_context(
+            open_core(settings, client_id="simptu-operator", publishes=False))
+        async with core.pool.acquire() as conn:
             await migrate_platform(conn)  # the registry exists before the first tenant
-        token = settings.bao_token.get_secret_value()
+        keycloak = KeycloakAdmin(settings.keycloak_url, settings.keycloak_admin_user,
+                                 settings.keycloak_admin_password.get_secret_value(),
+                                 settings.keycloak_realm_secret_key.get_secret_value(),
+                                 max_concurrent=settings.keycloak_max_concurrent)
+        stack.push_async_callback(keycloak.aclose)
         kube = _kube_client()
-        return cls(
-            settings=settings, pool=pool,
-            redis=connect_redis(settings.redis_url.get_secret_value()),
-            keystore=OpenBaoTransit.from_settings(settings),
-            bao=hvac.Client(url=settings.bao_addr, token=token, timeout=10),
-            keycloak=KeycloakAdmin(settings.keycloak_url, settings.keycloak_admin_user,
-                                   settings.keycloak_admin_password.get_secret_value(),
-                                   settings.keycloak_realm_secret_key.get_secret_value(),
-                                   max_concurrent=settings.keycloak_max_concurrent),
-            kube=kube, objects=await KubeObjects.connect(kube),
-            topics=TopicBackend(bootstrap=settings.kafka_bootstrap, kind=settings.topics_backend,
+        stack.callback(kube.close)
+        yield Platform(
+            **core.parts(), settings=settings,
+            bao=hvac.Client(url=settings.bao_addr, token=settings.bao_token.get_secret_value(),
+                            timeout=10),
+            keycloak=keycloak, kube=kube, objects=await KubeObjects.connect(kube),
+            topics=TopicBackend(bootstrap=settings.kafka_bootstrap,
+                                kind=settings.operator_topics_backend,
                                 strimzi_cluster=settings.strimzi_cluster,
                                 strimzi_namespace=settings.strimzi_namespace,
                                 strimzi_api_version=settings.strimzi_api_version),
-            reconciling=asyncio.Semaphore(settings.max_concurrent_reconciles),
-            drift_checking=asyncio.Semaphore(settings.max_concurrent_drift_checks),
-        )
-
-    async def close(self) -> None:
-        await self.pool.close()
-        await self.redis.aclose()
-        await self.keycloak.aclose()
-        self.kube.close()
+            reconciling=asyncio.Semaphore(settings.operator_max_concurrent_reconciles),
+            drift_checking=asyncio.Semaphore(settings.operator_max_concurrent_drift_checks))
 
 
 def _kube_client() -> k8s.ApiClient:
     """In a pod: its service account; elsewhere: $KUBECONFIG (the local stack's admin)."""
+    # Kubernetes' own variables, read by its client's conventions when the operator starts.
     if os.environ.get("KUBERNETES_SERVICE_HOST"):
         configuration = k8s.Configuration()
         k8s_config.load_incluster_config(client_configuration=configuration)

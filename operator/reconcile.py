@@ -152,7 +152,7 @@ async def _topics(run: Run) -> Finding:
 async def _auth(run: Run) -> Finding:
     p = run.platform
     labels = run.body["metadata"].get("labels") or {}
-    realm = run.spec.realm(run.tenant.slug, demo=p.settings.demo_realms,
+    realm = run.spec.realm(run.tenant.slug, demo=p.settings.operator_demo_realms,
                            demo_users=labels.get(DEMO_LABEL) == "true")
     issuer = await keycloak.ensure(p.keycloak, realm)
     run.provisioned.update(realm=run.tenant.slug, issuer=issuer)
@@ -162,7 +162,7 @@ async def _auth(run: Run) -> Finding:
 
 async def _agent(run: Run) -> Finding:
     p = run.platform
-    spec = run.spec.workload(run.tenant.slug, p.settings.agent_image)
+    spec = run.spec.workload(run.tenant.slug, p.settings.operator_agent_image)
     owner = workloads.owner_reference(run.body)
     await workloads.ensure(p.objects, spec, owner)
     run.provisioned["namespace"] = run.tenant.namespace
@@ -175,13 +175,13 @@ async def _agent(run: Run) -> Finding:
                        f"{run.tenant.namespace}: create it (see the Tenant example's header)")
     if state.ready_replicas >= state.desired_replicas:
         return Finding(None, f"namespace {run.tenant.namespace}: {replicas}")
-    if p.settings.agent_readiness == "available":
+    if p.settings.operator_agent_readiness == "available":
         return Finding(replicas)
     # No node runs the pods (local stack): True must not sit beside "0/1 ready".
     return Finding(None, f"namespace {run.tenant.namespace}: agent Deployment applied with "
                    f"{state.desired_replicas} replicas; readiness is declared, not observed "
-                   "(SIMPTU_AGENT_READINESS=declared: no node runs the agent pods here, one "
-                   "local worker serves every tenant)", reason="Declared")
+                   "(SIMPTU_OPERATOR_AGENT_READINESS=declared: no node runs the agent pods "
+                   "here, one local worker serves every tenant)", reason="Declared")
 
 
 async def _being_deleted(run: Run) -> bool:

@@ -71,7 +71,7 @@ def owner_reference(tenant: dict[str, Any]) -> dict[str, Any]:
 
 def _config(spec: AgentSpec) -> dict[str, str]:
     names = spec.names
-    return {"SIMPTU_TENANT": spec.slug, "SIMPTU_BUSINESS_TYPE": spec.business_type,
+    return {"SIMPTU_AGENT_TENANT": spec.slug, "SIMPTU_BUSINESS_TYPE": spec.business_type,
             "SIMPTU_LOCALE": spec.locale, "SIMPTU_TIMEZONE": spec.timezone,
             "SIMPTU_MODEL_PROVIDER": spec.model_provider, "SIMPTU_MODEL_NAME": spec.model_name,
             "SIMPTU_MODEL_ENDPOINT": spec.model_endpoint or "",

@@ -13,7 +13,7 @@ from simptu.runtime.core.bookings import catalogue
 from simptu.runtime.core.bookings.demo import seed_demo_tenant
 from simptu.runtime.core.bookings.errors import BookingError
 from simptu.runtime.core.database import TenantUnitOfWork, create_pool
-from simptu.runtime.core.embeddings import shared_embedder
+from simptu.runtime.core.embeddings import Embedder
 from simptu.runtime.core.housekeeping import housekeep
 from simptu.runtime.core.knowledge import store as knowledge
 from simptu.runtime.core.knowledge.demo import seed_demo_faq
@@ -78,12 +78,13 @@ async def migrate(settings: CoreSettings) -> int:
 async def seed_demo_catalogues(settings: CoreSettings, slugs: list[str]) -> int:
     pool = await create_pool(settings)
     redis = connect_redis(settings.redis_url.get_secret_value())
+    embedder = Embedder()
     try:
         for slug in slugs:
             tenant = TenantNames(slug)
             business_type = await seed_demo_tenant(pool, slug)
             async with TenantUnitOfWork(pool, tenant) as conn:
-                entries = await seed_demo_faq(conn, shared_embedder(), business_type)
+                entries = await seed_demo_faq(conn, embedder, business_type)
             # The API's cached reads of them are stale now.
             await TenantCache(redis, tenant).invalidate_collections(
                 catalogue.CACHE_COLLECTION, knowledge.CACHE_COLLECTION)
@@ -96,6 +97,7 @@ async def seed_demo_catalogues(settings: CoreSettings, slugs: list[str]) -> int:
         print(f"error: {error}: run `simptu migrate` first", file=sys.stderr)
         return 1
     finally:
+        embedder.close()
         await redis.aclose()
         await pool.close()
     return 0
@@ -104,28 +106,31 @@ async def seed_demo_catalogues(settings: CoreSettings, slugs: list[str]) -> int:
 async def embed_knowledge(settings: CoreSettings, slugs: list[str]) -> int:
     pool = await create_pool(settings)
     redis = connect_redis(settings.redis_url.get_secret_value())
+    embedder = Embedder()
     failed = 0
     try:
         slugs = slugs or [row["slug"] for row in await pool.fetch(
             "SELECT slug FROM platform.tenants WHERE status <> 'Shredded' ORDER BY slug")]
         for slug in slugs:
             try:
-                embedded = await _embed_tenant_knowledge(pool, redis, TenantNames(slug))
+                embedded = await _embed_tenant_knowledge(pool, redis, embedder,
+                                                         TenantNames(slug))
             except asyncpg.PostgresError as error:  # one broken tenant does not stop the others
                 print(f"error: tenant {slug}: {error}", file=sys.stderr)
                 failed += 1
                 continue
             print(f"{slug}: {embedded} knowledge-base entries embedded again", flush=True)
     finally:
+        embedder.close()
         await redis.aclose()
         await pool.close()
     return 1 if failed else 0
 
 
-async def _embed_tenant_knowledge(pool: asyncpg.Pool, redis: aioredis.Redis,
+async def _embed_tenant_knowledge(pool: asyncpg.Pool, redis: aioredis.Redis, embedder: Embedder,
                                   tenant: TenantNames) -> int:
     async with TenantUnitOfWork(pool, tenant) as conn:
-        embedded = await knowledge.embed_stale_entries(conn, shared_embedder())
+        embedded = await knowledge.embed_stale_entries(conn, embedder)
     if embedded:
         await TenantCache(redis, tenant).invalidate_collections(knowledge.CACHE_COLLECTION)
     return embedded

@@ -35,7 +35,8 @@ REVIEWER = {"apiVersion": "v1", "kind": "List", "items": [
                    "namespace": "kube-system"}]}]}
 # How the operator runs against the local stack (and so in tests that start one): no nodes run
 # pods here, and demo realms allow password logins.
-LOCAL_SETTINGS = {"SIMPTU_AGENT_READINESS": "declared", "SIMPTU_DEMO_REALMS": "true"}
+LOCAL_SETTINGS = {"SIMPTU_OPERATOR_AGENT_READINESS": "declared",
+                  "SIMPTU_OPERATOR_DEMO_REALMS": "true"}
 PEERING = {"apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering",
            "metadata": {"name": "simptu-operator"}}
 
@@ -85,11 +86,12 @@ class Operator(Service):
             serving = pki.issue(pki.load_pair(folder, "ca"), "simptu-operator-webhook",
                                 server=True, ip_addresses=(host,))
             pki.write_pair(serving, folder, "webhook")
-        return {"SIMPTU_WEBHOOK_PORT": str(ctx.settings.operator_webhook_port),
-                "SIMPTU_WEBHOOK_LISTEN_ADDRESS": host, "SIMPTU_WEBHOOK_HOST": host,
-                "SIMPTU_WEBHOOK_CERT_FILE": str(folder / "webhook.crt"),
-                "SIMPTU_WEBHOOK_KEY_FILE": str(folder / "webhook.key"),
-                "SIMPTU_WEBHOOK_CA_FILE": str(folder / "ca.crt")}
+        return {"SIMPTU_OPERATOR_WEBHOOK_PORT": str(ctx.settings.operator_webhook_port),
+                "SIMPTU_OPERATOR_WEBHOOK_LISTEN_ADDRESS": host,
+                "SIMPTU_OPERATOR_WEBHOOK_HOST": host,
+                "SIMPTU_OPERATOR_WEBHOOK_CERT_FILE": str(folder / "webhook.crt"),
+                "SIMPTU_OPERATOR_WEBHOOK_KEY_FILE": str(folder / "webhook.key"),
+                "SIMPTU_OPERATOR_WEBHOOK_CA_FILE": str(folder / "ca.crt")}
 
     async def probe(self, ctx: Context) -> None:
         url = f"http://{ctx.settings.host}:{ctx.settings.operator_port}/readyz"

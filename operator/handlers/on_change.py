@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from typing import Any
 
 import kopf
@@ -11,8 +10,6 @@ import kopf
 from simptu.operator.handlers.resource import GROUP, PLURAL, VERSION, write_status
 from simptu.operator.metrics import TENANTS_BY_PHASE
 from simptu.operator.reconcile import reconcile
-
-DRIFT_INTERVAL = float(os.environ.get("SIMPTU_DRIFT_CHECK_INTERVAL", "300"))
 
 
 async def _converge(body: kopf.Body, memo: kopf.Memo, name: str, drift: bool = False) -> None:
@@ -35,7 +32,12 @@ async def converge(body: kopf.Body, memo: kopf.Memo, name: str, **_: Any) -> Non
     await _converge(body, memo, name)
 
 
-@kopf.timer(GROUP, VERSION, PLURAL, interval=DRIFT_INTERVAL, initial_delay=DRIFT_INTERVAL)
+def register_drift_timer(interval: float) -> None:
+    """The drift timer at the operator's interval (a setting, known once it starts)."""
+    kopf.timer(GROUP, VERSION, PLURAL, id="repair_drift", interval=interval,
+               initial_delay=interval)(repair_drift)
+
+
 async def repair_drift(body: kopf.Body, memo: kopf.Memo, name: str, **_: Any) -> None:
     """Level-based repair: whatever was removed or changed by hand is put back."""
     # A failure is reported in status and Events already; the next tick tries again.

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+from contextlib import AsyncExitStack
 from typing import Any
 
 import kopf
 
+from simptu.operator.handlers import on_admission, on_change
 from simptu.operator.health import start_health_server
-from simptu.operator.platform import Platform
+from simptu.operator.platform import open_platform
 from simptu.operator.settings import OperatorSettings
+
+# Handlers registered from settings, once per process (Kopf's registry is the process's).
+_registered_from_settings: list[bool] = []
 
 
 @kopf.on.login()
@@ -28,9 +33,12 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
     settings.queueing.error_delays = [1, 2, 5, 10, 20, 30, 60]
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
-    operator_settings = OperatorSettings()  # type: ignore[call-arg]  # from the environment
+    # `python -m simptu.operator` read them when it started; `kopf run` leaves it to us.
+    operator_settings = memo.get("settings") or OperatorSettings()  # type: ignore[call-arg]
+    _register(operator_settings)
     _serve_admission(settings, operator_settings)
-    platform = await Platform.connect(operator_settings)
+    memo.closing = AsyncExitStack()
+    platform = await memo.closing.enter_async_context(open_platform(operator_settings))
     memo.platform = platform
     memo.phases = {}
 
@@ -44,17 +52,27 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
 @kopf.on.cleanup()
 async def stop(memo: kopf.Memo, **_: Any) -> None:
     await memo.health.cleanup()
-    await memo.platform.close()
+    await memo.closing.aclose()
+
+
+def _register(ours: OperatorSettings) -> None:
+    if _registered_from_settings:
+        return
+    _registered_from_settings.append(True)
+    on_change.register_drift_timer(ours.operator_drift_check_interval)
+    if ours.operator_webhook_port:
+        # Kopf refuses to run with admission handlers and no server.
+        on_admission.register()
 
 
 WEBHOOK_CONFIGURATION = "tenants.simptu.io"
 
 
 def _serve_admission(settings: kopf.OperatorSettings, ours: OperatorSettings) -> None:
-    if not ours.webhook_port:
+    if not ours.operator_webhook_port:
         return
     settings.admission.server = kopf.WebhookServer(
-        addr=ours.webhook_listen_address, port=ours.webhook_port, host=ours.webhook_host,
-        certfile=ours.webhook_cert_file, pkeyfile=ours.webhook_key_file,
-        cafile=ours.webhook_ca_file)
+        addr=ours.operator_webhook_listen_address, port=ours.operator_webhook_port,
+        host=ours.operator_webhook_host, certfile=ours.operator_webhook_cert_file,
+        pkeyfile=ours.operator_webhook_key_file, cafile=ours.operator_webhook_ca_file)
     settings.admission.managed = WEBHOOK_CONFIGURATION

@@ -6,14 +6,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import signal
 
 from simptu.runtime.agent.health import health_server
 from simptu.runtime.agent.settings import AgentSettings
 from simptu.runtime.agent.worker import AgentWorker
 from simptu.runtime.core.logs import configure_json_logging
-from simptu.runtime.core.settings import CoreSettings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,9 +22,9 @@ def _parser() -> argparse.ArgumentParser:
         "SIMPTU_DATABASE_URL, SIMPTU_KAFKA_BOOTSTRAP), worker settings from SIMPTU_AGENT_* "
         "(PORT, GROUP_ID, SKIP_TENANTS, ...).")
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--tenant", metavar="SLUG", default=os.environ.get("SIMPTU_TENANT"),
+    which.add_argument("--tenant", metavar="SLUG",
                        help="serve this tenant only (what a tenant's Deployment runs); "
-                       "default: $SIMPTU_TENANT")
+                       "default: $SIMPTU_AGENT_TENANT")
     which.add_argument("--all", action="store_true",
                        help="serve every Ready tenant, including ones created later (local)")
     parser.add_argument("--port", type=int, default=None,
@@ -34,9 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def serve(core: CoreSettings, settings: AgentSettings, tenant: str | None) -> int:
-    worker = AgentWorker(core, settings, tenant)
-    server = health_server(lambda: worker.ready, settings.host, settings.port)
+async def serve(settings: AgentSettings, tenant: str | None) -> int:
+    worker = AgentWorker(settings, tenant)
+    server = health_server(lambda: worker.ready, settings.agent_host, settings.agent_port)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, worker.stop)
@@ -52,10 +50,10 @@ async def serve(core: CoreSettings, settings: AgentSettings, tenant: str | None)
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if not args.all and not args.tenant:
+    overrides = {"agent_port": args.port} if args.port is not None else {}
+    settings = AgentSettings(**overrides)  # the rest from the environment
+    tenant = args.tenant or settings.agent_tenant
+    if not args.all and not tenant:
         _parser().error("name a tenant (--tenant SLUG) or serve them all (--all)")
-    overrides = {"port": args.port} if args.port is not None else {}
-    settings = AgentSettings(**overrides)
-    configure_json_logging(settings.log_level)
-    core = CoreSettings()  # type: ignore[call-arg]  # filled from the environment
-    return asyncio.run(serve(core, settings, None if args.all else args.tenant))
+    configure_json_logging(settings.agent_log_level)
+    return asyncio.run(serve(settings, None if args.all else tenant))

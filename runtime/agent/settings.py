@@ -1,4 +1,5 @@
-"""The agent worker's settings (`SIMPTU_AGENT_*`); connections come from `CoreSettings`."""
+"""The agent worker's settings: the shared ones (`SIMPTU_*`, runtime/core/settings) and its own
+(`SIMPTU_AGENT_*`), read once when the worker starts."""
 
 from __future__ import annotations
 
@@ -6,27 +7,29 @@ import os
 import re
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from simptu.runtime.core.settings import CoreSettings
 
 
-class AgentSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SIMPTU_AGENT_", extra="ignore")
-
-    port: int = Field(8080, description="/healthz, /readyz and /metrics")
-    host: str = "0.0.0.0"  # noqa: S104 - a pod's probes and scrapes come from outside it
+class AgentSettings(CoreSettings):
+    # /healthz, /readyz and /metrics.
+    agent_port: int = 8080
+    agent_host: str = "0.0.0.0"  # noqa: S104 - a pod's probes and scrapes come from outside it
+    # The one tenant this worker serves (a tenant's Deployment); `--tenant` wins over it.
+    agent_tenant: str | None = None
     # One consumer group for every worker: replicas of one tenant share its partitions.
-    group_id: str = "simptu-agent"
+    agent_group_id: str = "simptu-agent"
     # `--all`: how often the worker looks for tenants that became Ready (or stopped being).
-    tenant_refresh_seconds: float = Field(10.0, gt=0)
+    agent_tenant_refresh_seconds: float = Field(10.0, gt=0)
     # `--all`: which tenants (shell patterns of slugs, comma-separated), and which of those
     # to leave to workers of their own (e.g. the tests' tenants, which run their own worker).
-    tenants: str = "*"
-    skip_tenants: str = ""
+    agent_tenants: str = "*"
+    agent_skip_tenants: str = ""
     # Connections per tenant for checkpoints.
-    checkpoint_pool_size: int = Field(4, ge=1, le=50)
+    agent_checkpoint_pool_size: int = Field(4, ge=1, le=50)
     # interrupt policy: how often a running turn looks for a newer message of its session.
-    interrupt_poll_seconds: float = Field(0.05, gt=0)
-    log_level: str = "INFO"
+    agent_interrupt_poll_seconds: float = Field(0.05, gt=0)
+    agent_log_level: str = "INFO"
 
 
 def credentials_variable(slug: str) -> str:
@@ -37,6 +40,8 @@ def credentials_variable(slug: str) -> str:
 
 
 def model_credentials(slug: str, dedicated: bool) -> SecretStr | None:
+    # Read when a tenant's model is first made, not at import; one variable per tenant has no
+    # place in a fixed settings model (issue 15's closing note names what remains).
     value = os.environ.get("SIMPTU_MODEL_CREDENTIALS" if dedicated
                            else credentials_variable(slug))
     return SecretStr(value) if value else None

@@ -7,33 +7,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
-import uuid
 from typing import Any
 
 import asyncpg
-import redis.asyncio as aioredis
 import structlog
 
 from simptu.runtime.agent.intents import IntentClassifier
 from simptu.runtime.agent.settings import AgentSettings
 from simptu.runtime.agent.tenants import ServedTenants
 from simptu.runtime.agent.turn import Turns
-from simptu.runtime.core.chat.history_cache import forget_history
-from simptu.runtime.core.crypto import KeyRing, OpenBaoTransit
-from simptu.runtime.core.database import create_pool
-from simptu.runtime.core.embeddings import shared_embedder
 from simptu.runtime.core.events import (
-    CloudEvent,
     EventConsumer,
-    EventProducer,
     PostgresIdempotency,
 )
-from simptu.runtime.core.events.idempotency import EventProcessor
 from simptu.runtime.core.events.topics import kafka_admin
-from simptu.runtime.core.redis_client import connect_redis
-from simptu.runtime.core.registry import TenantRegistry, ready_slugs
-from simptu.runtime.core.settings import CoreSettings
+from simptu.runtime.core.registry import ready_slugs
 from simptu.runtime.core.tenancy import TenantNames
+from simptu.runtime.core.wiring import open_core
 
 log = structlog.get_logger(__name__)
 # The consumer name of the agent's idempotency records: every replica and worker shares it,
@@ -42,8 +32,7 @@ CONSUMER = "agent"
 
 
 class AgentWorker:
-    def __init__(self, core: CoreSettings, settings: AgentSettings, tenant: str | None) -> None:
-        self.core = core
+    def __init__(self, settings: AgentSettings, tenant: str | None) -> None:
         self.settings = settings
         self.tenant = tenant
         self.ready = False
@@ -53,29 +42,20 @@ class AgentWorker:
         self._stopping.set()
 
     async def run(self) -> None:
-        pool = await create_pool(self.core)
-        redis = connect_redis(self.core.redis_url.get_secret_value())
-        registry = TenantRegistry(pool, redis, ttl=self.core.registry_cache_ttl,
-                                  memory_ttl=self.core.registry_memory_ttl)
-        classifier = IntentClassifier(shared_embedder().embed)
-        await classifier.warm_up()  # the model loads now, not on the first customer's message
-        try:
-            async with KeyRing(pool, OpenBaoTransit.from_settings(self.core), redis) as ring, \
-                    EventProducer(self.core.kafka_bootstrap, client_id="simptu-agent",
-                                  linger_ms=0) as producer:
-                tenants = ServedTenants(self.core.database_url.get_secret_value(), ring,
-                                        classifier, pool_size=self.settings.checkpoint_pool_size,
-                                        dedicated=self.tenant is not None)
-                turns = Turns(registry, ring, tenants, producer, pool,
-                              self.settings.interrupt_poll_seconds, shared_embedder())
-                once = PostgresIdempotency(pool, CONSUMER).processor(turns.handle)
-                try:
-                    await self._consume(pool, forgetting_history(once, redis))
-                finally:
-                    await tenants.close()
-        finally:
-            await redis.aclose()
-            await pool.close()
+        # No linger: a reply's deltas should reach the customer as they are made.
+        async with open_core(self.settings, client_id="simptu-agent", linger_ms=0) as core:
+            classifier = IntentClassifier(core.embedder.embed)
+            await classifier.warm_up()  # the model loads now, not on the first customer's message
+            tenants = ServedTenants(self.settings.database_url.get_secret_value(), core.keyring,
+                                    classifier, pool_size=self.settings.agent_checkpoint_pool_size,
+                                    dedicated=self.tenant is not None)
+            turns = Turns(core.registry, core.keyring, tenants, core.producer, core.pool,
+                          self.settings.agent_interrupt_poll_seconds, core.embedder, core.redis)
+            once = PostgresIdempotency(core.pool, CONSUMER).processor(turns.handle)
+            try:
+                await self._consume(core.pool, once)
+            finally:
+                await tenants.close()
 
     async def _consume(self, pool: asyncpg.Pool, process: Any) -> None:
         """Consume the current topics; when the set of tenants changes, start over with the
@@ -86,8 +66,9 @@ class AgentWorker:
                 self.ready = True
                 await self._wait_for_change(pool, topics)
                 continue
-            consumer = EventConsumer(self.core.kafka_bootstrap, self.settings.group_id, topics,
-                                     process, client_id="simptu-agent")
+            consumer = EventConsumer(self.settings.kafka_bootstrap,
+                                     self.settings.agent_group_id, topics, process,
+                                     client_id="simptu-agent")
             task = asyncio.create_task(consumer.run())
             log.info("consuming", topics=len(topics))
             self.ready = True
@@ -102,7 +83,7 @@ class AgentWorker:
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(),
-                                       self.settings.tenant_refresh_seconds)
+                                       self.settings.agent_tenant_refresh_seconds)
             if consumer is not None and consumer.done():
                 consumer.result()  # a consumer that died takes the worker with it
             if self.tenant is None and await self._topics(pool) != topics:
@@ -112,23 +93,11 @@ class AgentWorker:
         if self.tenant is not None:
             return [TenantNames(self.tenant).topic("inbound")]
         wanted = [TenantNames(slug).topic("inbound") for slug in await ready_slugs(pool)
-                  if _matches(slug, self.settings.tenants)
-                  and not _matches(slug, self.settings.skip_tenants)]
-        async with kafka_admin(self.core.kafka_bootstrap) as admin:
+                  if _matches(slug, self.settings.agent_tenants)
+                  and not _matches(slug, self.settings.agent_skip_tenants)]
+        async with kafka_admin(self.settings.kafka_bootstrap) as admin:
             existing = set(await admin.list_topics())
         return [topic for topic in wanted if topic in existing]
-
-
-def forgetting_history(process: EventProcessor, redis: aioredis.Redis) -> EventProcessor:
-    """`process`, then (its unit of work committed) the cached history pages of the event's
-    session are forgotten: a turn adds the agent's reply, and may make a guest a customer."""
-    async def process_then_forget(event: CloudEvent) -> bool:
-        handled = await process(event)
-        session_id = event.data.get("session_id") if isinstance(event.data, dict) else None
-        if handled and session_id:
-            await forget_history(redis, TenantNames(event.tenantid), uuid.UUID(str(session_id)))
-        return handled
-    return process_then_forget
 
 
 def _matches(slug: str, patterns: str) -> bool:

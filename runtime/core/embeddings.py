@@ -4,7 +4,8 @@ similarity. Used to re-rank knowledge-base answers and, by the agent's local mod
 recognise what a customer wants.
 
 The model is loaded on first use (about 5 s and 800 MB with torch), never at import, and always
-offline: nothing is fetched from a model hub. It runs in one worker thread, off the event loop."""
+offline: nothing is fetched from a model hub. It runs in one worker thread, off the event loop.
+A process has one, made and closed with its core (runtime/core/wiring)."""
 
 from __future__ import annotations
 
@@ -90,14 +91,3 @@ class Embedder:
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     """Similarity of two normalised vectors, in [-1, 1]."""
     return sum(x * y for x, y in zip(a, b, strict=True))
-
-
-_shared: Embedder | None = None
-
-
-def shared_embedder() -> Embedder:
-    """The process's one embedder (the model is big: load it once per process)."""
-    global _shared
-    if _shared is None:
-        _shared = Embedder()
-    return _shared

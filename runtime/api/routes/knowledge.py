@@ -8,16 +8,16 @@ import uuid
 from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from simptu.runtime.api.auth import STAFF_ROLES, Caller
-from simptu.runtime.api.dependencies import CallerDep, UnitOfWork, role
+from simptu.runtime.api.dependencies import CallerDep, UnitOfWork, platform_of, role
 from simptu.runtime.api.hot_reads import HotReadsDep, KnowledgeWrite
 from simptu.runtime.api.knowledge_models import KnowledgeHitList, KnowledgePage
 from simptu.runtime.api.pagination import MAX_PAGE, after_time_and_id, time_and_id_cursor
 from simptu.runtime.api.problems import problem_responses
 from simptu.runtime.core import knowledge
-from simptu.runtime.core.embeddings import Embedder, shared_embedder
+from simptu.runtime.core.embeddings import Embedder
 from simptu.runtime.core.knowledge import (
     CACHE_COLLECTION,
     NO_NUL,
@@ -33,9 +33,9 @@ Editor = Annotated[Caller, Depends(role(*STAFF_ROLES))]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 
 
-async def get_embedder() -> Embedder:
+async def get_embedder(request: Request) -> Embedder:
     """The process's MiniLM model, loaded at its first use (about 5 s)."""
-    return shared_embedder()
+    return platform_of(request).embedder
 
 
 EmbedderDep = Annotated[Embedder, Depends(get_embedder)]

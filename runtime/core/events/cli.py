@@ -10,11 +10,9 @@ import signal
 
 from prometheus_client import start_http_server
 
-from simptu.runtime.core.database import create_pool
-from simptu.runtime.core.events.producer import EventProducer
 from simptu.runtime.core.events.relay import OutboxRelay
 from simptu.runtime.core.events.settings import OutboxRelaySettings
-from simptu.runtime.core.settings import CoreSettings
+from simptu.runtime.core.wiring import open_core
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,28 +31,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _listen_dsn(core: CoreSettings, outbox: OutboxRelaySettings) -> str | None:
-    if not outbox.listen:
-        return None
-    chosen = outbox.listen_database_url or core.database_url
-    return chosen.get_secret_value()
-
-
-async def run_relay(core: CoreSettings, outbox: OutboxRelaySettings) -> int:
-    pool = await create_pool(core)
-    try:
-        # No linger: a batch of rows is handed over at once anyway, and a live chat message
-        # should not wait 5 ms for company.
-        async with EventProducer(core.kafka_bootstrap, client_id="simptu-outbox-relay",
-                                 timeout=outbox.publish_timeout, linger_ms=0) as producer:
-            relay = OutboxRelay(pool, producer, outbox, _listen_dsn(core, outbox))
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(signum, relay.stop)
-            logging.getLogger(__name__).info("outbox relay started")
-            await relay.run()
-    finally:
-        await pool.close()
+async def run_relay(settings: OutboxRelaySettings) -> int:
+    # No linger: a batch of rows is handed over at once anyway, and a live chat message
+    # should not wait 5 ms for company.
+    async with open_core(settings, client_id="simptu-outbox-relay", linger_ms=0,
+                         publish_timeout=settings.outbox_publish_timeout) as core:
+        relay = OutboxRelay(core.pool, core.producer, settings, settings.listen_dsn())
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, relay.stop)
+        logging.getLogger(__name__).info("outbox relay started")
+        await relay.run()
     return 0
 
 
@@ -62,10 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    core = CoreSettings()  # type: ignore[call-arg]  # filled from the environment
-    outbox = OutboxRelaySettings()
+    settings = OutboxRelaySettings()  # type: ignore[call-arg]  # filled from the environment
     if args.metrics_port is not None:
         start_http_server(args.metrics_port)
     if args.command == "relay":
-        return asyncio.run(run_relay(core, outbox))
+        return asyncio.run(run_relay(settings))
     return 2

@@ -64,7 +64,7 @@ class OutboxRelay:
         self._again: set[str] = set()
         self._running: dict[str, asyncio.Task[None]] = {}
         self._failures: defaultdict[str, int] = defaultdict(int)
-        self._slots = asyncio.Semaphore(settings.max_concurrent_tenants)
+        self._slots = asyncio.Semaphore(settings.outbox_max_concurrent_tenants)
         self._woken = asyncio.Event()
         self._sweep_requested = True
         self._stopping = False
@@ -108,15 +108,15 @@ class OutboxRelay:
         while not self._stopping:
             # Rechecked at least every poll interval: a lost LISTEN connection means polling
             # at once, not after the long interval it was listening with.
-            interval = (self.settings.listening_sweep_interval if self.listening
-                        else self.settings.poll_interval)
+            interval = (self.settings.outbox_listening_sweep_interval if self.listening
+                        else self.settings.outbox_poll_interval)
             if self._sweep_requested or loop.time() >= last_sweep + interval:
                 self._sweep_requested = False
                 self.sweeps += 1
                 await self._wake_ready_tenants()
                 last_sweep = loop.time()
             await self._start_drains()
-            wait = min(self.settings.poll_interval, last_sweep + interval - loop.time())
+            wait = min(self.settings.outbox_poll_interval, last_sweep + interval - loop.time())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._woken.wait(), max(0.0, wait))
             self._woken.clear()
@@ -186,7 +186,7 @@ class OutboxRelay:
             sent = await self._relay_batch(tenant)
             if sent is None:
                 return False
-            if sent < self.settings.batch_size:
+            if sent < self.settings.outbox_batch_size:
                 return True
 
     async def _relay_batch(self, tenant: TenantNames) -> int | None:
@@ -196,7 +196,7 @@ class OutboxRelay:
                                        OUTBOX_LOCK, tenant.slug):
                 return None
             rows = await conn.fetch(NEXT_BATCH, f"simptu.{tenant.slug}.",
-                                    self.settings.batch_size)
+                                    self.settings.outbox_batch_size)
             if not rows:
                 return 0
             missing = await self.producer.missing_topics({row["topic"] for row in rows})

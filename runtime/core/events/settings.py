@@ -1,26 +1,32 @@
-"""Settings of the outbox relay process, read from the environment (`SIMPTU_OUTBOX_*`)."""
+"""Settings of the outbox relay process: the shared ones (`SIMPTU_*`, runtime/core/settings) and
+its own (`SIMPTU_OUTBOX_*`), read once when it starts."""
 
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from simptu.runtime.core.settings import CoreSettings
 
 
-class OutboxRelaySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SIMPTU_OUTBOX_", extra="ignore")
-
+class OutboxRelaySettings(CoreSettings):
     # Rows published per transaction; Kafka acknowledges them together.
-    batch_size: int = Field(default=500, ge=1, le=10_000)
+    outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     # Every tenant is looked at this often when no LISTEN connection is up.
-    poll_interval: float = Field(default=2.0, gt=0)
+    outbox_poll_interval: float = Field(default=2.0, gt=0)
     # ... and this often while one is: a NOTIFY is lost only while that connection is down,
     # and every reconnect sweeps; a sweep costs a transaction per Ready tenant.
-    listening_sweep_interval: float = Field(default=30.0, gt=0)
+    outbox_listening_sweep_interval: float = Field(default=30.0, gt=0)
     # Longest wait for Kafka's acknowledgement of one batch.
-    publish_timeout: float = Field(default=10.0, gt=0)
+    outbox_publish_timeout: float = Field(default=10.0, gt=0)
     # Tenants drained at the same time by one relay.
-    max_concurrent_tenants: int = Field(default=4, ge=1)
+    outbox_max_concurrent_tenants: int = Field(default=4, ge=1)
     # LISTEN for NOTIFY; off where only a transaction-mode pooler is reachable (polling only).
-    listen: bool = True
+    outbox_listen: bool = True
     # A direct (not pooled) connection for LISTEN; defaults to SIMPTU_DATABASE_URL.
-    listen_database_url: SecretStr | None = None
+    outbox_listen_database_url: SecretStr | None = None
+
+    def listen_dsn(self) -> str | None:
+        """Where the relay LISTENs for NOTIFY; None: it polls only."""
+        if not self.outbox_listen:
+            return None
+        return (self.outbox_listen_database_url or self.database_url).get_secret_value()

@@ -30,7 +30,6 @@ from simptu.runtime.core.chat import conversation as contract
 from simptu.runtime.core.chat import store
 from simptu.runtime.core.crypto import KeyRing, OpenBaoTransit, TenantCipher, ensure_data_key
 from simptu.runtime.core.database import TenantUnitOfWork
-from simptu.runtime.core.embeddings import shared_embedder
 from simptu.runtime.core.events import CloudEvent, EventProducer
 from simptu.runtime.core.events.topics import (
     TopicSettings,
@@ -44,6 +43,7 @@ from simptu.runtime.core.registry import TenantAgent, TenantRecord, delete_tenan
 from simptu.runtime.core.schemas import drop_tenant_schema, ensure_tenant_schema
 from simptu.runtime.core.settings import CoreSettings
 from simptu.runtime.core.tenancy import TenantNames
+from tests.model import session_embedder
 from tests.ports import free_port
 
 TIMEZONE = "Europe/Bucharest"
@@ -79,7 +79,7 @@ async def provision(conn: asyncpg.Connection, redis: aioredis.Redis, transit: Op
     async with conn.transaction():
         await conn.execute(f"SET LOCAL ROLE {names.role}; SET LOCAL search_path TO {names.schema}")
         await seed_demo_catalogue(conn, business_type)  # type: ignore[arg-type]
-        await seed_demo_faq(conn, shared_embedder(), business_type)
+        await seed_demo_faq(conn, session_embedder(), business_type)
     return AgentTenant(names, business_type)
 
 

@@ -19,7 +19,6 @@ from simptu.runtime.agent.intents import IntentClassifier
 from simptu.runtime.agent.providers import ProviderContext, create_provider
 from simptu.runtime.core.chat import conversation as contract
 from simptu.runtime.core.crypto import OpenBaoTransit
-from simptu.runtime.core.embeddings import shared_embedder
 from simptu.runtime.core.registry import TenantAgent
 from simptu.runtime.core.settings import CoreSettings
 from tests.integration.agent.conftest import (
@@ -30,6 +29,7 @@ from tests.integration.agent.conftest import (
     unprovision,
 )
 from tests.integration.agent.model_servers import PREFIX, ModelServer
+from tests.model import session_embedder
 
 API_KEY = "sk-test-not-a-real-key"
 
@@ -97,7 +97,7 @@ async def test_a_bedrock_model_is_asked_through_converse_and_streams_signed_with
                     region="eu-central-1",
                     endpoint=model_server.url),
         SecretStr("AKIDTESTTENANT:not-a-real-secret"),
-        IntentClassifier(shared_embedder().embed))
+        IntentClassifier(session_embedder().embed))
     context = ProviderContext(business=DENTAL, display_name="Test", today=dt.date(2026, 11, 23),
                               vocabulary=DENTAL.vocabulary(["Consultation"]))
 
@@ -117,4 +117,4 @@ async def test_a_bedrock_model_is_asked_through_converse_and_streams_signed_with
 def test_a_hosted_model_without_credentials_is_refused() -> None:
     with pytest.raises(RuntimeError, match="needs credentials"):
         create_provider(TenantAgent(provider="openai", credentials_secret="openai"), None,
-                        IntentClassifier(shared_embedder().embed))
+                        IntentClassifier(session_embedder().embed))

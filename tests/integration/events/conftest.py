@@ -30,6 +30,7 @@ from simptu.runtime.core.events.topics import (
     kafka_admin,
     remove_tenant_topics,
 )
+from simptu.runtime.core.settings import CoreSettings
 from simptu.runtime.core.tenancy import TenantNames
 
 MakeTenant = Callable[..., Awaitable[TenantNames]]
@@ -53,6 +54,7 @@ Until = Callable[[list[Received]], bool]
 Collect = Callable[..., Awaitable[list[Received]]]
 FillOutbox = Callable[..., Awaitable[list[CloudEvent]]]
 StartRelay = Callable[..., Awaitable[OutboxRelay]]
+RelaySettings = Callable[..., OutboxRelaySettings]
 
 
 @pytest.fixture
@@ -143,17 +145,28 @@ def stack_relay_paused(local_stack: Stack) -> Iterator[None]:
 
 
 @pytest.fixture
-async def start_relay(db: asyncpg.Pool, stack: StackEnv) -> AsyncIterator[StartRelay]:
+def relay_settings(core_settings: CoreSettings) -> RelaySettings:
+    """The relay's settings for the local stack, with `SIMPTU_OUTBOX_*` ones changed:
+    `relay_settings(batch_size=50)`."""
+    def make(**outbox: Any) -> OutboxRelaySettings:
+        return OutboxRelaySettings.model_validate(
+            core_settings.model_dump() | {f"outbox_{name}": value
+                                          for name, value in outbox.items()})
+    return make
+
+
+@pytest.fixture
+async def start_relay(db: asyncpg.Pool, stack: StackEnv,
+                      relay_settings: RelaySettings) -> AsyncIterator[StartRelay]:
     """Run relays in this process; each is stopped (and its producer closed) afterwards."""
     running: list[tuple[OutboxRelay, asyncio.Task[None], EventProducer]] = []
 
     async def start(*, listen: bool = True, **settings: Any) -> OutboxRelay:
-        relay_settings = OutboxRelaySettings(**settings)
+        chosen = relay_settings(**settings)
         relay_producer = EventProducer(stack.kafka_bootstrap, client_id="simptu-test-relay",
-                                       timeout=relay_settings.publish_timeout)
+                                       timeout=chosen.outbox_publish_timeout)
         await relay_producer.start()
-        relay = OutboxRelay(db, relay_producer, relay_settings,
-                            stack.database_url if listen else None)
+        relay = OutboxRelay(db, relay_producer, chosen, stack.database_url if listen else None)
         running.append((relay, asyncio.create_task(relay.run()), relay_producer))
         return relay
 

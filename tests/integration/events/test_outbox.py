@@ -31,6 +31,7 @@ KeyOrder = Callable[[list[Any]], dict[str | None, list[int]]]
 UntilIds = Callable[[int], Callable[[list[Any]], bool]]
 OutboxRows = Callable[[TenantNames], Awaitable[int]]
 OutboxDrained = Callable[[TenantNames], Awaitable[None]]
+RelaySettings = Callable[..., OutboxRelaySettings]
 HOUR = 3600.0
 
 
@@ -127,11 +128,11 @@ async def test_a_notify_wakes_the_relay_long_before_its_next_poll(
 
 async def test_a_tenant_whose_topics_are_missing_fails_at_once_and_keeps_its_events(
     db: asyncpg.Pool, stack: StackEnv, make_tenant: MakeTenant, outbox_rows: OutboxRows,
-    stack_relay_paused: None,
+    stack_relay_paused: None, relay_settings: RelaySettings,
 ) -> None:
     broken = await make_tenant("broken")  # Ready, but its topics were never created
     await publish_one(db, broken)
-    settings = OutboxRelaySettings(publish_timeout=HOUR)
+    settings = relay_settings(publish_timeout=HOUR)
     async with EventProducer(stack.kafka_bootstrap, timeout=HOUR) as producer:
         relay = OutboxRelay(db, producer, settings, None)
         # Waiting for the topics' metadata would hold one of the relay's slots for an hour,

@@ -9,10 +9,11 @@ import asyncpg
 import pytest
 
 from simptu.runtime.core.database import TenantUnitOfWork
-from simptu.runtime.core.embeddings import Embedder, shared_embedder
+from simptu.runtime.core.embeddings import Embedder
 from simptu.runtime.core.knowledge import KnowledgeEntrySpec, KnowledgeHit, Locale, save_entry
 from simptu.runtime.core.knowledge import search_entries as search_in
 from simptu.runtime.core.tenancy import TenantNames
+from tests.model import session_embedder
 
 from .faq import CLINIC_FAQ
 
@@ -22,7 +23,7 @@ Search = Callable[..., Awaitable[list[KnowledgeHit]]]
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    return shared_embedder()
+    return session_embedder()
 
 
 async def write_faq(db: asyncpg.Pool, embedder: Embedder, tenant: TenantNames,

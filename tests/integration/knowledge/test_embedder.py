@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from simptu.runtime.core.embeddings import RECENT_TEXTS, Embedder, Vector, cosine, shared_embedder
+from simptu.runtime.core.embeddings import RECENT_TEXTS, Embedder, Vector, cosine
+from tests.model import session_embedder
 
 
 class CountingEmbedder(Embedder):
@@ -19,7 +20,7 @@ class CountingEmbedder(Embedder):
 
     def embed_now(self, texts: Sequence[str]) -> list[Vector]:
         self.computed += texts
-        return shared_embedder().embed_now(texts)
+        return session_embedder().embed_now(texts)
 
 
 @pytest.fixture

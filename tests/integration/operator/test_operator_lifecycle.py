@@ -30,7 +30,7 @@ Manifest = dict[str, Any]
 @pytest.fixture(scope="module")
 def operator(local_stack: Stack, stack: StackEnv, tenant_crd: str) -> Iterator[KopfRunner]:
     """The operator in this process, as `make up` runs it, with a 2-second drift timer."""
-    overrides = {**stack.values, **LOCAL_SETTINGS, "SIMPTU_DRIFT_CHECK_INTERVAL": "2",
+    overrides = {**stack.values, **LOCAL_SETTINGS, "SIMPTU_OPERATOR_DRIFT_CHECK_INTERVAL": "2",
                  "SIMPTU_OPERATOR_PORT": "58181"}
     saved = {key: os.environ.get(key) for key in overrides}
     os.environ.update(overrides)
