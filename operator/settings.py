@@ -12,6 +12,7 @@ from simptu.runtime.core.settings import CoreSettings
 
 
 class OperatorSettings(CoreSettings):
+    # Keycloak, and its master realm's admin, who creates each tenant's realm.
     keycloak_url: str = "http://127.0.0.1:58080"
     keycloak_admin_user: str = "admin"
     keycloak_admin_password: SecretStr = SecretStr("")
@@ -22,11 +23,16 @@ class OperatorSettings(CoreSettings):
     keycloak_max_concurrent: int = 4
     # Topics as Strimzi KafkaTopic resources (when the cluster runs Strimzi) or created directly.
     operator_topics_backend: Literal["kafka", "strimzi"] = "kafka"
+    # The Strimzi Kafka cluster the KafkaTopics name, the namespace they go to, and the API
+    # version of its resources.
     strimzi_cluster: str = "simptu"
     strimzi_namespace: str = "kafka"
     strimzi_api_version: Literal["v1", "v1beta2"] = "v1"
     # The image of each tenant's agent Deployment.
     operator_agent_image: str = "simptu/agent:0.1.0"
+    # Agent pods on the node's network (the local stack, whose services listen on loopback):
+    # each tenant's agent then gets a port of its own (workloads.host_port).
+    operator_agent_host_network: bool = False
     # Local stack only: password grants on the web client and demo users in every realm.
     operator_demo_realms: bool = False
     # "available": AgentReady waits for ready pods; "declared": for the Deployment to exist
@@ -34,7 +40,7 @@ class OperatorSettings(CoreSettings):
     operator_agent_readiness: Literal["available", "declared"] = "available"
     # How often every tenant is compared with what it should be, and repaired (seconds).
     operator_drift_check_interval: float = 300.0
-    # /healthz, /readyz and /metrics.
+    # Where /healthz, /readyz and /metrics listen.
     operator_port: int = 8081
     # Among peers the highest priority reconciles; the others pause until it is gone.
     operator_priority: int = 0
@@ -44,13 +50,15 @@ class OperatorSettings(CoreSettings):
     # Drift checks of settled tenants get lanes of their own, so a burst of new Tenants is
     # never queued behind the periodic checks of hundreds of existing ones.
     operator_max_concurrent_drift_checks: int = 2
-    # The validating admission webhook (rules across Tenants): served when a port is set, over
-    # TLS with this certificate; Kopf keeps the ValidatingWebhookConfiguration pointing at it.
+    # The validating admission webhook (rules across Tenants): served on this port when set,
+    # over TLS; Kopf keeps the ValidatingWebhookConfiguration pointing at it.
     operator_webhook_port: int = 0
+    # Where the webhook listens.
     operator_webhook_listen_address: str = "0.0.0.0"  # noqa: S104 - in a pod, behind its Service
-    # The name the API server calls; the listen address if None.
+    # The name the API server calls; the listen address when unset.
     operator_webhook_host: str | None = None
+    # The webhook's certificate and key (PEM files), and the CA that signed them (the
+    # caBundle).
     operator_webhook_cert_file: str | None = None
     operator_webhook_key_file: str | None = None
-    # The CA that signed the certificate (the caBundle).
     operator_webhook_ca_file: str | None = None

@@ -91,7 +91,9 @@ ui            = false
     def env(self, ctx: Context) -> dict[str, str]:
         token = self._init_record(ctx).get("root_token", "")
         address = self.address(ctx)
-        return {"BAO_ADDR": address, "VAULT_ADDR": address, "BAO_TOKEN": token,
+        # The platform's (SIMPTU_BAO_*), and the bao/vault command line's own names.
+        return {"SIMPTU_BAO_ADDR": address, "SIMPTU_BAO_TOKEN": token,
+                "BAO_ADDR": address, "VAULT_ADDR": address, "BAO_TOKEN": token,
                 "VAULT_TOKEN": token,
                 "SIMPTU_BAO": str(ctx.tool_dir(OPENBAO) / "bin" / "bao")}
 

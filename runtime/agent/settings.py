@@ -12,7 +12,7 @@ from simptu.runtime.core.settings import CoreSettings
 
 
 class AgentSettings(CoreSettings):
-    # /healthz, /readyz and /metrics.
+    # Where /healthz, /readyz and /metrics listen.
     agent_port: int = 8080
     agent_host: str = "0.0.0.0"  # noqa: S104 - a pod's probes and scrapes come from outside it
     # The one tenant this worker serves (a tenant's Deployment); `--tenant` wins over it.
@@ -29,6 +29,7 @@ class AgentSettings(CoreSettings):
     agent_checkpoint_pool_size: int = Field(4, ge=1, le=50)
     # interrupt policy: how often a running turn looks for a newer message of its session.
     agent_interrupt_poll_seconds: float = Field(0.05, gt=0)
+    # Logging level of the process (DEBUG, INFO, WARNING, ERROR).
     agent_log_level: str = "INFO"
 
 

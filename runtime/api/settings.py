@@ -9,6 +9,7 @@ from simptu.runtime.core.settings import CoreSettings
 
 
 class ApiSettings(CoreSettings):
+    # Where the API listens.
     api_host: str = "127.0.0.1"
     api_port: int = 3003
     # Tenants are reached as `<slug>.<base domain>`.
@@ -17,6 +18,7 @@ class ApiSettings(CoreSettings):
     api_audience: str = "simptu-api"
     # Signs guest tokens; the WS hub verifies them with the same secret.
     api_guest_token_secret: SecretStr = Field(min_length=MIN_SECRET_BYTES)
+    # Seconds a guest token is valid.
     api_guest_token_ttl: int = Field(default=900, ge=60, le=86_400)
     # Guest tokens per tenant and client address, per window.
     api_guest_rate_limit: int = Field(default=10, ge=1)
@@ -35,12 +37,16 @@ class ApiSettings(CoreSettings):
     # Seconds between rounds of the periodic chores (runtime/core/housekeeping); one replica
     # does each round. 0: this replica does none.
     api_housekeeping_interval: float = Field(default=60.0, ge=0)
+    # The largest request body (bytes); a larger one is refused with 413.
     api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Asked of a client whose tenant is not Ready yet.
     api_retry_after: int = Field(default=30, ge=1)
     # Signing keys of the realms, cached in Redis (seconds).
     api_jwks_cache_ttl: int = Field(default=3600, ge=1)
+    # An unknown signing key makes the API fetch the realm's keys again, at most this often
+    # (seconds).
     api_jwks_refetch_interval: int = Field(default=30, ge=1)
+    # Logging level of the process (DEBUG, INFO, WARNING, ERROR).
     api_log_level: str = "INFO"
     # Cached reads of the catalogue and knowledge base (seconds): every write through the API
     # or the seed command drops them at once; this bounds a change made behind their backs.

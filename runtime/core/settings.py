@@ -1,31 +1,38 @@
-"""Settings every runtime shares, read from the environment (`SIMPTU_*`, plus `BAO_*`/`VAULT_*`).
+"""Settings every process shares (`SIMPTU_*`), the base of each component's own settings model
+(`SIMPTU_<COMPONENT>_*`: the API's, the hub's, the agent's, the relay's, the operator's). A
+process reads its model once when it starts and passes it down; nothing reads the environment
+at import. README.md's settings table is made from these models (devstack/settings_table.py).
 
 `eval "$(make -s env)"` sets all of them for the local stack.
 """
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class CoreSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SIMPTU_", extra="ignore")
 
+    # Postgres (asyncpg DSN): the platform's login, which becomes each tenant's role per
+    # transaction.
     database_url: SecretStr
     # asyncpg's prepared-statement cache; 0 behind a transaction-mode pooler such as PgBouncer.
     database_statement_cache_size: int = 100
+    # Connections of the process's pool, at least and at most.
     database_pool_min: int = 1
     database_pool_max: int = 10
+    # Redis (`redis://...`): registry cache, rate limits, cached pages, pub/sub.
     redis_url: SecretStr
+    # Kafka brokers (host:port, comma-separated).
     kafka_bootstrap: str = "127.0.0.1:59092"
-    bao_addr: str = Field(
-        "http://127.0.0.1:58200",
-        validation_alias=AliasChoices("SIMPTU_BAO_ADDR", "BAO_ADDR", "VAULT_ADDR"))
-    bao_token: SecretStr = Field(SecretStr(""),
-                                 validation_alias=AliasChoices("SIMPTU_BAO_TOKEN", "BAO_TOKEN",
-                                                               "VAULT_TOKEN"))
+    # OpenBao (or Vault): its address, a token allowed to use the transit engine, and where
+    # that engine is mounted.
+    bao_addr: str = "http://127.0.0.1:58200"
+    bao_token: SecretStr = SecretStr("")
     transit_mount: str = "transit"
+    # Seconds a tenant's registry record stays cached in Redis.
     registry_cache_ttl: int = 60
     # Seconds a runtime keeps a registry record in process memory: how late it may see a
     # tenant's change (status, issuer, origins); 0 reads Redis on every lookup.

@@ -13,6 +13,7 @@ class WsSettings(CoreSettings):
     model_config = SettingsConfigDict(env_prefix="SIMPTU_", extra="ignore",
                                       populate_by_name=True)
 
+    # Where the hub listens.
     ws_host: str = "127.0.0.1"
     ws_port: int = 4000
     # The largest frame a client may send; a larger one closes its socket with 1009.
@@ -34,4 +35,5 @@ class WsSettings(CoreSettings):
         AliasChoices("SIMPTU_WS_GUEST_TOKEN_SECRET", "SIMPTU_API_GUEST_TOKEN_SECRET")))
     # Redis connections of one replica; a burst of joins waits for one instead of failing.
     ws_redis_connections: int = Field(default=50, ge=2)
+    # Logging level of the process (DEBUG, INFO, WARNING, ERROR).
     ws_log_level: str = "INFO"
