@@ -1,91 +1,29 @@
 """The agent's business actions (plain functions, not LangGraph tools): what it reads and
 changes in the tenant's schema, through the booking engine, inside the turn's unit of work
-(the tenant's role, one transaction with the reply)."""
+(the tenant's role, one transaction with the reply); `TenantRepository` offers them to the
+dialogue as its `AgentRepository`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from simptu.runtime.agent.language import Locale
-from simptu.runtime.agent.templates import WEEKDAY_NAMES, say_list
 from simptu.runtime.core import bookings
-from simptu.runtime.core.bookings.models import Resource, Service, Slot
+from simptu.runtime.core.bookings.models import Service, Slot
 from simptu.runtime.core.chat import events as chat_events
 from simptu.runtime.core.chat import store
 from simptu.runtime.core.crypto import TenantCipher
+from simptu.runtime.core.embeddings import Embedder
+from simptu.runtime.core.knowledge import search_entries
 from simptu.runtime.core.registry import TenantRecord
 
 AGENT_SOURCE = "/simptu/agent"
 CUSTOMERS = "customers"
-
-
-@dataclass(frozen=True)
-class Catalogue:
-    services: list[Service]
-    resources: list[Resource]
-
-    def service_named(self, name: str) -> Service | None:
-        return next((s for s in self.services if s.name == name), None)
-
-    def service(self, service_id: uuid.UUID) -> Service | None:
-        return next((s for s in self.services if s.id == service_id), None)
-
-    def resource(self, resource_id: uuid.UUID) -> Resource | None:
-        return next((r for r in self.resources if r.id == resource_id), None)
-
-
-async def load_catalogue(conn: asyncpg.Connection) -> Catalogue:
-    return Catalogue(await bookings.list_services(conn), await bookings.list_resources(conn))
-
-
-def say_price(price: Decimal, currency: str) -> str:
-    return f"{price.normalize():f} {currency}"
-
-
-def price_list(catalogue: Catalogue, locale: Locale) -> str:
-    return say_list((f"{s.name} {say_price(s.price, s.currency)}" for s in catalogue.services),
-                    locale)
-
-
-def opening_hours(catalogue: Catalogue, locale: Locale) -> str:
-    """When the business works: for each day, from the first resource's opening to the last
-    one's closing; days with the same hours are said together ("luni-vineri 09:00-20:00")."""
-    spans: dict[int, tuple[dt.time, dt.time]] = {}
-    for resource in catalogue.resources:
-        for hours in resource.hours:
-            opens, closes = spans.get(hours.weekday, (hours.opens, hours.closes))
-            spans[hours.weekday] = (min(opens, hours.opens), max(closes, hours.closes))
-    groups: dict[tuple[dt.time, dt.time], list[int]] = defaultdict(list)
-    for weekday in sorted(spans):
-        groups[spans[weekday]].append(weekday)
-    names = WEEKDAY_NAMES[locale]
-    said = []
-    for (opens, closes), weekdays in groups.items():
-        days = (f"{names[weekdays[0] - 1]}\N{EN DASH}{names[weekdays[-1] - 1]}"
-                if len(weekdays) > 2 and weekdays == list(range(weekdays[0], weekdays[-1] + 1))
-                else say_list((names[day - 1] for day in weekdays), locale))
-        said.append(f"{days} {opens:%H:%M}\N{EN DASH}{closes:%H:%M}")
-    return "; ".join(said)
-
-
-async def free_slots(conn: asyncpg.Connection, service: Service, day: dt.date, tz: ZoneInfo,
-                     moving: uuid.UUID | None = None) -> list[Slot]:
-    """The service's free slots on `day`; the booking being `moving` does not block any."""
-    return await bookings.availability(conn, service.id, None, day, day, tz, ignore=moving)
-
-
-async def free_rooms(conn: asyncpg.Connection, service: Service, check_in: dt.date, nights: int,
-                     tz: ZoneInfo, moving: uuid.UUID | None = None) -> list[Slot]:
-    """The rooms free for the whole stay; the stay being `moving` does not block any."""
-    return await bookings.stay_availability(conn, service.id, check_in, nights, tz,
-                                            ignore=moving)
 
 
 async def customer_of_session(conn: asyncpg.Connection,
@@ -120,18 +58,69 @@ async def become_customer(conn: asyncpg.Connection, cipher: TenantCipher,
     return customer_id
 
 
-async def next_booking(conn: asyncpg.Connection,
-                       customer_id: uuid.UUID | None) -> bookings.Booking | None:
-    if customer_id is None:
-        return None
-    upcoming = [b for b in await bookings.customer_bookings(conn, customer_id)
-                if b.status == "booked"]
-    return upcoming[0] if upcoming else None
-
-
 async def hand_off(conn: asyncpg.Connection, tenant: TenantRecord,
                    session: asyncpg.Record) -> None:
     """Leave the conversation to staff: the session is handed off (announced on `events`),
     and the agent stays silent in it from now on."""
     changed = await store.set_status(conn, session["id"], "handed_off", handed_off_by="agent")
     await chat_events.session_changed(conn, tenant, changed, "handed_off", source=AGENT_SOURCE)
+
+
+@dataclass(frozen=True)
+class TenantRepository:
+    """`AgentRepository` over the tenant's schema, for one turn of one conversation."""
+
+    conn: asyncpg.Connection
+    cipher: TenantCipher
+    tenant: TenantRecord
+    session: asyncpg.Record
+    tz: ZoneInfo
+    embedder: Embedder | None = None  # for knowledge-base searches
+
+    async def free_slots(self, service: Service, day: dt.date,
+                         moving: uuid.UUID | None) -> list[Slot]:
+        return await bookings.availability(self.conn, service.id, None, day, day, self.tz,
+                                           ignore=moving)
+
+    async def free_rooms(self, service: Service, check_in: dt.date, nights: int,
+                         moving: uuid.UUID | None) -> list[Slot]:
+        return await bookings.stay_availability(self.conn, service.id, check_in, nights,
+                                                self.tz, ignore=moving)
+
+    async def customer(self) -> uuid.UUID | None:
+        return await customer_of_session(self.conn, self.session)
+
+    async def become_customer(self, customer_id: uuid.UUID, name: str,
+                              locale: Locale) -> uuid.UUID:
+        return await become_customer(self.conn, self.cipher, self.session, customer_id, name,
+                                     locale)
+
+    async def next_booking(self) -> bookings.Booking | None:
+        customer_id = await self.customer()
+        if customer_id is None:
+            return None
+        upcoming = [b for b in await bookings.customer_bookings(self.conn, customer_id)
+                    if b.status == "booked"]
+        return upcoming[0] if upcoming else None
+
+    async def faq_answer(self, text: str, locale: Locale) -> str | None:
+        if self.embedder is None or not text:
+            return None
+        hits = (await search_entries(self.conn, self.embedder, text, locale, limit=1)
+                or await search_entries(self.conn, self.embedder, text, None, limit=1))
+        return hits[0].answer if hits else None
+
+    async def hand_off(self) -> None:
+        await hand_off(self.conn, self.tenant, self.session)
+
+    async def book(self, request: bookings.BookingRequest, key: str) -> bookings.Booking:
+        return await bookings.book(self.conn, self.tenant.names, request, self.tz,
+                                   idempotency_key=key)
+
+    async def reschedule(self, request: bookings.RescheduleRequest,
+                         key: str) -> bookings.Booking:
+        return await bookings.reschedule(self.conn, self.tenant.names, request, self.tz,
+                                         idempotency_key=key)
+
+    async def cancel(self, request: bookings.CancelRequest, key: str) -> bookings.Booking:
+        return await bookings.cancel(self.conn, self.tenant.names, request, idempotency_key=key)

@@ -6,62 +6,72 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 
-from simptu.runtime.agent.actions import become_customer, customer_of_session
-from simptu.runtime.agent.dialogue import Update, booking_id_of
-from simptu.runtime.agent.state import ConversationState, TurnContext
+from simptu.runtime.agent.language import Locale
+from simptu.runtime.agent.state import (
+    ConversationState,
+    DoneChange,
+    PendingChange,
+    Reply,
+    TurnContext,
+    pending_change,
+)
 from simptu.runtime.agent.templates import say_date, say_when
 from simptu.runtime.core import bookings
 
 
-async def execute(state: ConversationState, ctx: TurnContext) -> Update:
-    pending: dict[str, Any] = dict(state.get("pending") or {})
+async def execute(state: ConversationState, ctx: TurnContext) -> ConversationState:
+    pending = pending_change(state)
+    assert pending is not None, "execute runs only after a proposal was confirmed"
     locale = state.get("locale", "ro")
     key = f"agent:{ctx.event_id}"
+    repository = ctx.repository
+    done: DoneChange
     try:
         if pending["action"] == "cancel":
-            booking = await bookings.cancel(
-                ctx.conn, ctx.tenant.names,
-                bookings.CancelRequest(booking_id=booking_id_of(pending)), idempotency_key=key)
-            done_key = "cancelled"
+            booking = await repository.cancel(
+                bookings.CancelRequest(booking_id=_booking_id(pending)), key)
+            done = {"id": str(booking.id), "action": "cancelled"}
         elif pending["action"] == "reschedule":
-            booking = await bookings.reschedule(
-                ctx.conn, ctx.tenant.names, bookings.RescheduleRequest(
-                    booking_id=booking_id_of(pending),
-                    start=dt.datetime.fromisoformat(pending["start"]),
-                    resource_id=uuid.UUID(pending["resource_id"]),
-                    nights=pending["nights"] if _is_stay(pending, ctx) else None),
-                ctx.tz, idempotency_key=key)
-            done_key = "rescheduled"
+            booking = await repository.reschedule(bookings.RescheduleRequest(
+                booking_id=_booking_id(pending), start=_start(pending),
+                resource_id=uuid.UUID(str(pending["resource_id"])),
+                nights=pending["nights"] if _is_stay(pending, ctx) else None), key)
+            done = {"id": str(booking.id), "action": "rescheduled"}
         else:
             booking = await _book(pending, locale, ctx, key)
-            done_key = "booked"
+            done = {"id": str(booking.id), "action": "booked"}
     except bookings.BookingError as error:
         return {"pending": None, "booking": {},
-                "reply": {"key": "failed", "params": {"reason": str(error)}}}
+                "reply": Reply(key="failed", params={"reason": str(error)})}
     service = ctx.catalogue.service(booking.service_id)
     start = booking.start.astimezone(ctx.tz)
     when = (say_date(start.date(), locale) if service and service.kind == "night"
             else say_when(start, locale))
-    params = {**pending["params"], "when": when}
-    return {"pending": None, "booking": {}, "done": [{"id": str(booking.id), "action": done_key}],
-            "reply": {"key": done_key, "params": params}}
+    return {"pending": None, "booking": {}, "done": [done],
+            "reply": Reply(key=done["action"], params={**pending["params"], "when": when})}
 
 
-def _is_stay(pending: dict[str, Any], ctx: TurnContext) -> bool:
-    service = ctx.catalogue.service(uuid.UUID(pending["service_id"]))
+def _booking_id(pending: PendingChange) -> uuid.UUID:
+    return uuid.UUID(str(pending["booking_id"]))
+
+
+def _start(pending: PendingChange) -> dt.datetime:
+    return dt.datetime.fromisoformat(str(pending["start"]))
+
+
+def _is_stay(pending: PendingChange, ctx: TurnContext) -> bool:
+    service = ctx.catalogue.service(uuid.UUID(str(pending["service_id"])))
     return service is not None and service.kind == "night"
 
 
-async def _book(pending: dict[str, Any], locale: str, ctx: TurnContext,
+async def _book(pending: PendingChange, locale: Locale, ctx: TurnContext,
                 key: str) -> bookings.Booking:
-    customer = await customer_of_session(ctx.conn, ctx.session)
+    customer = await ctx.repository.customer()
     if customer is None:
-        customer = await become_customer(ctx.conn, ctx.cipher, ctx.session,
-                                         ctx.stable_id("customer"), pending.get("name") or "",
-                                         "ro" if locale == "ro" else "en")
-    return await bookings.book(ctx.conn, ctx.tenant.names, bookings.BookingRequest(
-        service_id=uuid.UUID(pending["service_id"]), resource_id=uuid.UUID(pending["resource_id"]),
-        customer_id=customer, start=dt.datetime.fromisoformat(pending["start"]),
-        nights=pending.get("nights") or 1), ctx.tz, idempotency_key=key)
+        customer = await ctx.repository.become_customer(ctx.stable_id("customer"),
+                                                        pending["name"] or "", locale)
+    return await ctx.repository.book(bookings.BookingRequest(
+        service_id=uuid.UUID(str(pending["service_id"])),
+        resource_id=uuid.UUID(str(pending["resource_id"])), customer_id=customer,
+        start=_start(pending), nights=pending["nights"]), key)

@@ -1,85 +1,98 @@
 """What the agent answers, decided from what the customer wants and what the tenant's data
 says: information, the next question of a booking, or a change to propose for confirmation.
-Returns state updates; the change itself is made only after the customer's yes."""
+Returns state updates; the change itself is made only after the customer's yes. The tenant's
+data comes through the turn's `AgentRepository`."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from typing import Any
+from collections.abc import Mapping
 
-from simptu.runtime.agent.actions import (
-    customer_of_session,
-    free_rooms,
-    free_slots,
-    hand_off,
-    next_booking,
-    opening_hours,
-    price_list,
-    say_price,
-)
+from simptu.runtime.agent.catalogue import opening_hours, price_list, say_price
+from simptu.runtime.agent.intents import Intent
 from simptu.runtime.agent.language import Locale
-from simptu.runtime.agent.state import ConversationState, TurnContext
+from simptu.runtime.agent.state import (
+    BookingFlow,
+    ChangeAction,
+    ConversationState,
+    Params,
+    PendingChange,
+    Reply,
+    TurnContext,
+)
 from simptu.runtime.agent.templates import say_date, say_list, say_when
 from simptu.runtime.core.bookings.models import Booking, Service, Slot
-from simptu.runtime.core.knowledge import search_entries
 
-FLOW_INTENTS = {"book", "availability", "reschedule", "cancel"}
+FLOW_INTENTS: dict[Intent, ChangeAction] = {
+    "book": "book", "availability": "book", "reschedule": "reschedule", "cancel": "cancel"}
 # Questions that interrupt a booking in progress; anything else naming a slot continues it.
 ASIDE_INTENTS = {"hours", "prices", "services", "handoff"}
 TIMES_OFFERED = 6
 
-Update = dict[str, Any]
+Slots = Mapping[str, str | int]
 
 
-def _reply(key: str, **params: object) -> Update:
-    return {"reply": {"key": key, "params": params}}
+def _reply(key: str, **params: str | int) -> ConversationState:
+    return {"reply": Reply(key=key, params=params)}
 
 
-async def decide(state: ConversationState, ctx: TurnContext) -> Update:
-    understanding = state.get("understanding") or {}
-    intent, slots = understanding.get("intent", "question"), understanding.get("slots", {})
-    flow = dict(state.get("booking") or {})
+async def decide(state: ConversationState, ctx: TurnContext) -> ConversationState:
+    understanding = state.get("understanding")
+    intent: Intent = understanding["intent"] if understanding else "question"
+    slots: Slots = understanding["slots"] if understanding else {}
+    flow = BookingFlow(**state.get("booking", {}))
     locale = state.get("locale", "ro")
     continues_booking = bool(flow.get("action") and slots)
     if intent == "question" and "service" in slots and ("date" in slots or "time" in slots):
         intent = "book"  # "yoga miercuri la 18": a service and when is a booking request
     if intent == "question" and not continues_booking:
         # What no rule recognised: the tenant's FAQ first, then the model's best guess.
-        answer = await _faq_answer(ctx, state.get("inbound", {}).get("text", ""), locale)
+        inbound = state.get("inbound")
+        answer = await ctx.repository.faq_answer(inbound["text"] if inbound else "", locale)
         if answer is not None:
             return _reply("answer", answer=answer)
-        intent = understanding.get("guess") or "question"
+        intent = (understanding.get("guess") if understanding else None) or "question"
     if intent in FLOW_INTENTS:
-        action = "book" if intent == "availability" else intent
+        action = FLOW_INTENTS[intent]
         if flow.get("action") != action:
-            flow = {"action": action, "name": flow.get("name")}
+            flow = BookingFlow(action=action, name=flow.get("name"))
     elif not (continues_booking and intent not in ASIDE_INTENTS):
         return await _inform(intent, slots, locale, ctx)
-    flow.update(slots)
-    planner = {"book": _plan_booking, "reschedule": _plan_reschedule, "cancel": _plan_cancel}
-    update = await planner[flow["action"]](flow, locale, ctx)
+    flow = _with_slots(flow, slots)
+    if flow["action"] == "cancel":
+        update = await _plan_cancel(locale, ctx)
+    elif flow["action"] == "reschedule":
+        update = await _plan_reschedule(flow, locale, ctx)
+    else:
+        update = await _plan_booking(flow, locale, ctx)
     return {"booking": flow, "pending": None, **update}
 
 
-async def _faq_answer(ctx: TurnContext, text: str, locale: Locale) -> str | None:
-    if ctx.embedder is None or not text:
-        return None
-    # The FAQ in the customer's language first, then in any (better than no answer).
-    hits = (await search_entries(ctx.conn, ctx.embedder, text, locale, limit=1)
-            or await search_entries(ctx.conn, ctx.embedder, text, None, limit=1))
-    return hits[0].answer if hits else None
+def _with_slots(flow: BookingFlow, slots: Slots) -> BookingFlow:
+    """`flow` with what this message named (slot values are JSON scalars)."""
+    named = BookingFlow(**flow)
+    if "service" in slots:
+        named["service"] = str(slots["service"])
+    if "date" in slots:
+        named["date"] = str(slots["date"])
+    if "time" in slots:
+        named["time"] = str(slots["time"])
+    if "nights" in slots:
+        named["nights"] = int(slots["nights"])
+    if "name" in slots:
+        named["name"] = str(slots["name"])
+    return named
 
 
-async def _inform(intent: str, slots: dict[str, Any], locale: Locale,
-                  ctx: TurnContext) -> Update:
+async def _inform(intent: Intent, slots: Slots, locale: Locale,
+                  ctx: TurnContext) -> ConversationState:
     catalogue = ctx.catalogue
     if intent == "greeting":
         return _reply("greeting", business=ctx.tenant.display_name or ctx.tenant.slug)
     if intent == "hours":
         return _reply("hours", hours=opening_hours(catalogue, locale))
     if intent == "prices":
-        service = catalogue.service_named(slots["service"]) if "service" in slots else None
+        service = catalogue.service_named(str(slots["service"])) if "service" in slots else None
         if service is not None:
             return _reply("price_of", service=service.name,
                           price=say_price(service.price, service.currency))
@@ -87,7 +100,7 @@ async def _inform(intent: str, slots: dict[str, Any], locale: Locale,
     if intent == "services":
         return _reply("services", services=say_list((s.name for s in catalogue.services), locale))
     if intent == "handoff":
-        await hand_off(ctx.conn, ctx.tenant, ctx.session)
+        await ctx.repository.hand_off()
         return _reply("handoff")
     if intent == "thanks":
         return _reply("thanks")
@@ -98,7 +111,8 @@ def _noun(ctx: TurnContext, locale: Locale) -> str:
     return ctx.business.booking_noun[locale]
 
 
-async def _plan_booking(flow: dict[str, Any], locale: Locale, ctx: TurnContext) -> Update:
+async def _plan_booking(flow: BookingFlow, locale: Locale,
+                        ctx: TurnContext) -> ConversationState:
     service = ctx.catalogue.service_named(flow.get("service") or "")
     if service is None:
         return _reply("ask_service",
@@ -113,28 +127,27 @@ async def _plan_booking(flow: dict[str, Any], locale: Locale, ctx: TurnContext) 
         slot = await _appointment(flow, service, day, locale, ctx)
     if not isinstance(slot, Slot):
         return slot
-    customer = await customer_of_session(ctx.conn, ctx.session)
-    if customer is None and not flow.get("name"):
+    if await ctx.repository.customer() is None and not flow.get("name"):
         return _reply("ask_name", noun=_noun(ctx, locale))
     return _propose("book", service, slot, flow, locale, ctx)
 
 
-async def _room(flow: dict[str, Any], service: Service, day: dt.date, locale: Locale,
-                ctx: TurnContext, moving: Booking | None = None) -> Slot | Update:
+async def _room(flow: BookingFlow, service: Service, day: dt.date, locale: Locale,
+                ctx: TurnContext, moving: Booking | None = None) -> Slot | ConversationState:
     """A room free for the stay; when a stay is moved, its own room if that is free."""
     nights = int(flow.get("nights") or 1)
     flow["nights"] = nights
-    rooms = await free_rooms(ctx.conn, service, day, nights, ctx.tz,
-                             moving.id if moving else None)
+    rooms = await ctx.repository.free_rooms(service, day, nights, moving.id if moving else None)
     if not rooms:
         return _reply("no_room", service=service.name, nights=nights,
                       date=say_date(day, locale))
     return _own_first(rooms, moving)[0]
 
 
-async def _appointment(flow: dict[str, Any], service: Service, day: dt.date, locale: Locale,
-                       ctx: TurnContext, moving: Booking | None = None) -> Slot | Update:
-    slots = await free_slots(ctx.conn, service, day, ctx.tz, moving.id if moving else None)
+async def _appointment(flow: BookingFlow, service: Service, day: dt.date, locale: Locale,
+                       ctx: TurnContext,
+                       moving: Booking | None = None) -> Slot | ConversationState:
+    slots = await ctx.repository.free_slots(service, day, moving.id if moving else None)
     if not slots:
         flow.pop("date", None)
         flow.pop("time", None)
@@ -160,47 +173,60 @@ def _own_first(slots: list[Slot], moving: Booking | None) -> list[Slot]:
     return sorted(slots, key=lambda slot: slot.resource_id != moving.resource_id)
 
 
-def _propose(action: str, service: Service, slot: Slot, flow: dict[str, Any], locale: Locale,
-             ctx: TurnContext, previous: dict[str, Any] | None = None) -> Update:
+def _propose(action: ChangeAction, service: Service, slot: Slot, flow: BookingFlow,
+             locale: Locale, ctx: TurnContext, moving: Booking | None = None,
+             old: str = "") -> ConversationState:
     resource = ctx.catalogue.resource(slot.resource_id)
     start = slot.start.astimezone(ctx.tz)
     stay = service.kind == "night"
-    params = {"noun": _noun(ctx, locale), "service": service.name,
-              "when": say_date(start.date(), locale) if stay else say_when(start, locale),
-              "resource": resource.name if resource else "", "name": flow.get("name") or "",
-              "nights": flow.get("nights") or 1, **(previous or {})}
+    nights = int(flow.get("nights") or 1)
+    params: Params = {
+        "noun": _noun(ctx, locale), "service": service.name,
+        "when": say_date(start.date(), locale) if stay else say_when(start, locale),
+        "resource": resource.name if resource else "", "name": flow.get("name") or "",
+        "nights": nights}
+    if moving is not None:
+        params |= {"old": old, "booking_id": str(moving.id)}
     key = {"book": "propose_stay" if stay else "propose_book",
            "reschedule": "propose_move_stay" if stay else "propose_reschedule"}[action]
-    pending = {"action": action, "call_id": f"confirm-{ctx.stable_id('call')}",
-               "service_id": str(service.id), "resource_id": str(slot.resource_id),
-               "start": slot.start.isoformat(), "nights": int(flow.get("nights") or 1),
-               "name": flow.get("name"), "params": params,
-               "booking_id": (previous or {}).get("booking_id")}
+    pending = PendingChange(
+        action=action, call_id=f"confirm-{ctx.stable_id('call')}", params=params,
+        booking_id=str(moving.id) if moving else None, service_id=str(service.id),
+        resource_id=str(slot.resource_id), start=slot.start.isoformat(), nights=nights,
+        name=flow.get("name"))
     return {**_reply(key, **params), "pending": pending}
 
 
-async def _booking_to_change(locale: Locale, ctx: TurnContext) -> Booking | Update:
+async def _booking_to_change(locale: Locale, ctx: TurnContext) -> Booking | ConversationState:
     """The customer's next booking, or the reply that they have none."""
-    booking = await next_booking(ctx.conn, await customer_of_session(ctx.conn, ctx.session))
+    booking = await ctx.repository.next_booking()
     if booking is None:
         return _reply("no_booking", noun=_noun(ctx, locale),
                       noun_plain=_noun(ctx, locale).removesuffix("a"))
     return booking
 
 
-async def _plan_cancel(flow: dict[str, Any], locale: Locale, ctx: TurnContext) -> Update:
+async def _plan_cancel(locale: Locale, ctx: TurnContext) -> ConversationState:
     booking = await _booking_to_change(locale, ctx)
     if not isinstance(booking, Booking):
         return booking
     service = ctx.catalogue.service(booking.service_id)
-    params = {"noun": _noun(ctx, locale), "service": service.name if service else "",
-              "when": say_when(booking.start.astimezone(ctx.tz), locale)}
-    pending = {"action": "cancel", "call_id": f"confirm-{ctx.stable_id('call')}",
-               "booking_id": str(booking.id), "params": params}
+    params: Params = {"noun": _noun(ctx, locale), "service": service.name if service else "",
+                      "when": say_when(booking.start.astimezone(ctx.tz), locale)}
+    pending = PendingChange(
+        action="cancel", call_id=f"confirm-{ctx.stable_id('call')}", params=params,
+        booking_id=str(booking.id), service_id=str(booking.service_id),
+        resource_id=str(booking.resource_id), start=booking.start.isoformat(),
+        nights=_nights(booking, ctx) if service and service.kind == "night" else 1, name=None)
     return {**_reply("propose_cancel", **params), "pending": pending}
 
 
-async def _plan_reschedule(flow: dict[str, Any], locale: Locale, ctx: TurnContext) -> Update:
+def _nights(booking: Booking, ctx: TurnContext) -> int:
+    return (booking.end.astimezone(ctx.tz).date() - booking.start.astimezone(ctx.tz).date()).days
+
+
+async def _plan_reschedule(flow: BookingFlow, locale: Locale,
+                           ctx: TurnContext) -> ConversationState:
     booking = await _booking_to_change(locale, ctx)
     if not isinstance(booking, Booking):
         return booking
@@ -215,15 +241,10 @@ async def _plan_reschedule(flow: dict[str, Any], locale: Locale, ctx: TurnContex
     day = dt.date.fromisoformat(flow["date"])
     if stay:
         # A moved stay keeps its length unless the customer names another.
-        flow.setdefault("nights", (booking.end.astimezone(ctx.tz).date() - old_start.date()).days)
+        flow.setdefault("nights", _nights(booking, ctx))
         slot = await _room(flow, service, day, locale, ctx, moving=booking)
     else:
         slot = await _appointment(flow, service, day, locale, ctx, moving=booking)
     if not isinstance(slot, Slot):
         return slot
-    return _propose("reschedule", service, slot, flow, locale, ctx,
-                    previous={"old": old, "booking_id": str(booking.id)})
-
-
-def booking_id_of(pending: dict[str, Any]) -> uuid.UUID:
-    return uuid.UUID(pending["booking_id"])
+    return _propose("reschedule", service, slot, flow, locale, ctx, moving=booking, old=old)

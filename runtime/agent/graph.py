@@ -22,33 +22,30 @@ from simptu.runtime.agent.changes import execute
 from simptu.runtime.agent.dialogue import decide
 from simptu.runtime.agent.intents import answer_to_question
 from simptu.runtime.agent.language import detect_language
-from simptu.runtime.agent.state import ConversationState, TurnContext
+from simptu.runtime.agent.state import ConversationState, Reply, TurnContext, pending_change
 from simptu.runtime.agent.templates import render
 
 CONFIRM_FUNCTION = "confirm_booking"
 
 
 async def understand(state: ConversationState,
-                     runtime: Runtime[TurnContext]) -> dict[str, Any]:
+                     runtime: Runtime[TurnContext]) -> ConversationState:
     ctx = runtime.context
     text = state["inbound"]["text"]
-    locale = detect_language(text, fallback=state.get("locale") or _session_locale(ctx))
+    locale = detect_language(text, fallback=state.get("locale") or ctx.session_locale)
     understanding = await ctx.provider.understand(
         text, locale, ctx.provider_context(state.get("transcript", [])))
-    return {"locale": locale, "understanding": dict(understanding),
+    return {"locale": locale, "understanding": understanding,
             "transcript": [{"role": "customer", "text": text}]}
 
 
-def _session_locale(ctx: TurnContext) -> Literal["ro", "en"]:
-    return "en" if ctx.session["locale"].startswith("en") else "ro"
-
-
 async def decide_node(state: ConversationState,
-                      runtime: Runtime[TurnContext]) -> dict[str, Any]:
+                      runtime: Runtime[TurnContext]) -> ConversationState:
     return await decide(state, runtime.context)
 
 
-async def respond(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+async def respond(state: ConversationState,
+                  runtime: Runtime[TurnContext]) -> ConversationState:
     """Stream the answer (each piece to the page at once), and remember it."""
     ctx, locale = runtime.context, state.get("locale", "ro")
     reply = state["reply"]
@@ -71,9 +68,10 @@ async def confirm(state: ConversationState) -> Command[Literal["execute", "respo
     """Wait for the customer's answer to the proposal: the page's function_result
     (`{"confirmed": true}`) or a message; a message that is neither yes nor no is a new
     request, and the proposal is dropped."""
-    pending = state["pending"] or {}
+    pending = pending_change(state)
+    assert pending is not None, "confirm follows a proposal"
     answer = interrupt({"call_id": pending["call_id"], "name": CONFIRM_FUNCTION,
-                        "arguments": {"action": pending["action"], **pending.get("params", {})}})
+                        "arguments": {"action": pending["action"], **pending["params"]}})
     if "confirmed" in answer:
         said: str | None = "yes" if answer["confirmed"] else "no"
     else:
@@ -83,12 +81,13 @@ async def confirm(state: ConversationState) -> Command[Literal["execute", "respo
                                                       "inbound": {"text": answer["text"]}})
     if said == "yes":
         return Command(goto="execute")
-    return Command(goto="respond", update={"pending": None, "booking": {},
-                                           "reply": {"key": "declined", "params": {}}})
+    declined: ConversationState = {"pending": None, "booking": {},
+                                   "reply": Reply(key="declined", params={})}
+    return Command(goto="respond", update=declined)
 
 
 async def execute_node(state: ConversationState,
-                       runtime: Runtime[TurnContext]) -> dict[str, Any]:
+                       runtime: Runtime[TurnContext]) -> ConversationState:
     return await execute(state, runtime.context)
 
 

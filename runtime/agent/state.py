@@ -1,73 +1,134 @@
 """The conversation state LangGraph checkpoints, and what one turn hands the graph's nodes.
 
 Every text-bearing channel holds a dict or a list: the Postgres saver stores those through the
-(sealing) serializer, while plain strings and numbers would be stored inline in clear JSON."""
+(sealing) serializer, while plain strings and numbers would be stored inline in clear JSON.
+Channel values are plain dicts in the checkpoint (TypedDicts, no classes to import when one is
+loaded), so a checkpointed state is a contract: a change of shape is read by `pending_change`
+and friends from what older code wrote (tests/unit/agent/test_checkpoint_shapes.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import operator
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 from zoneinfo import ZoneInfo
 
-import asyncpg
-
-from simptu.runtime.agent.actions import Catalogue
 from simptu.runtime.agent.business import BusinessProfile
+from simptu.runtime.agent.catalogue import Catalogue
 from simptu.runtime.agent.language import Locale
-from simptu.runtime.agent.providers.base import ChatProvider, ProviderContext
-from simptu.runtime.core.crypto import TenantCipher
-from simptu.runtime.core.embeddings import Embedder
+from simptu.runtime.agent.providers.base import (
+    ChatProvider,
+    ProviderContext,
+    TranscriptLine,
+    Understanding,
+)
+from simptu.runtime.agent.repository import AgentRepository
 from simptu.runtime.core.registry import TenantRecord
 
 # How much of the conversation the state keeps (what a hosted model is shown).
 TRANSCRIPT_TURNS = 20
 
+ChangeAction = Literal["book", "reschedule", "cancel"]
+# Template parameters: what a reply or a proposal says.
+Params = dict[str, str | int]
 
-def keep_recent(old: list[dict[str, str]], new: list[dict[str, str]]) -> list[dict[str, str]]:
+
+class Inbound(TypedDict):
+    text: str
+
+
+class BookingFlow(TypedDict, total=False):
+    """A booking being arranged over several messages: what the customer named so far."""
+
+    action: ChangeAction
+    name: str | None
+    service: str  # a catalogue name
+    date: str  # ISO date; a stay's check-in
+    time: str  # ISO time, tenant-local
+    nights: int
+
+
+class Reply(TypedDict):
+    key: str  # a template of templates.py
+    params: Params
+
+
+class PendingChange(TypedDict):
+    """A change waiting for the customer's yes, the same shape for all three actions; what the
+    page is shown (the `confirm_booking` call) is `action` and `params`."""
+
+    action: ChangeAction
+    call_id: str
+    params: Params
+    booking_id: str | None  # the booking moved or cancelled; None for a new one
+    # Where and when the booking will be; for a cancel, where and when it was.
+    service_id: str | None
+    resource_id: str | None
+    start: str | None  # ISO datetime with offset
+    nights: int  # 1 for an appointment
+    name: str | None  # a guest's name, for their first booking
+
+
+class DoneChange(TypedDict):
+    id: str  # the booking's id
+    action: Literal["booked", "rescheduled", "cancelled"]
+
+
+def keep_recent(old: list[TranscriptLine], new: list[TranscriptLine]) -> list[TranscriptLine]:
     return (old + new)[-TRANSCRIPT_TURNS:]
 
 
 class ConversationState(TypedDict, total=False):
-    # This turn's customer text: {"text": ...}.
-    inbound: dict[str, str]
+    # This turn's customer text.
+    inbound: Inbound
     locale: Locale
-    # What the provider understood: {"intent": ..., "slots": {...}}.
-    understanding: dict[str, Any]
-    # A booking being arranged over several messages: action, service, date, time, nights, name.
-    booking: dict[str, Any]
-    # A change waiting for the customer's yes: the function call shown to the page.
-    pending: dict[str, Any] | None
-    # The answer the dialogue settled on: {"key": template, "params": {...}}.
-    reply: dict[str, Any]
-    transcript: Annotated[list[dict[str, str]], keep_recent]
-    # Bookings made in this conversation: [{"id": ..., "action": ...}].
-    done: Annotated[list[dict[str, str]], operator.add]
+    # What the provider understood.
+    understanding: Understanding
+    booking: BookingFlow
+    pending: PendingChange | None
+    # The answer the dialogue settled on.
+    reply: Reply
+    transcript: Annotated[list[TranscriptLine], keep_recent]
+    # Bookings made in this conversation.
+    done: Annotated[list[DoneChange], operator.add]
+
+
+def pending_change(state: ConversationState) -> PendingChange | None:
+    """The change waiting for a yes, in today's shape whatever code checkpointed it: before
+    issue 15 a proposed cancel held only action, call_id, booking_id and params."""
+    raw: Mapping[str, Any] | None = state.get("pending")
+    if not raw:
+        return None
+    return PendingChange(
+        action=raw["action"], call_id=raw["call_id"], params=dict(raw.get("params") or {}),
+        booking_id=raw.get("booking_id"), service_id=raw.get("service_id"),
+        resource_id=raw.get("resource_id"), start=raw.get("start"),
+        nights=int(raw.get("nights") or 1), name=raw.get("name"))
 
 
 @dataclass
 class TurnContext:
-    """One turn's runtime (not checkpointed): the unit of work and what it acts for."""
+    """One turn's runtime (not checkpointed): what it acts for, and the repository that reads
+    and changes the tenant's data inside the turn's unit of work."""
 
-    conn: asyncpg.Connection
-    cipher: TenantCipher
     tenant: TenantRecord
-    session: asyncpg.Record
+    session_locale: Locale  # what the conversation began in, before the customer wrote
     event_id: str
     provider: ChatProvider
     business: BusinessProfile
     catalogue: Catalogue
     tz: ZoneInfo
     now: dt.datetime
-    embedder: Embedder | None = None  # for knowledge-base searches
+    repository: AgentRepository
 
     @property
     def today(self) -> dt.date:
         return self.now.astimezone(self.tz).date()
 
-    def provider_context(self, transcript: list[dict[str, str]]) -> ProviderContext:
+    def provider_context(self, transcript: list[TranscriptLine]) -> ProviderContext:
         return ProviderContext(
             business=self.business, display_name=self.tenant.display_name or self.tenant.slug,
             today=self.today, transcript=transcript,

@@ -14,8 +14,8 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.graph.state import CompiledStateGraph
 from psycopg_pool import AsyncConnectionPool
 
-from simptu.runtime.agent.actions import Catalogue, load_catalogue
 from simptu.runtime.agent.business import BusinessProfile, profile_of
+from simptu.runtime.agent.catalogue import Catalogue, load_catalogue
 from simptu.runtime.agent.checkpoints import CheckpointSealer, sealed_saver, tenant_pool
 from simptu.runtime.agent.graph import build_graph
 from simptu.runtime.agent.intents import IntentClassifier

@@ -23,8 +23,10 @@ import structlog
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 
+from simptu.runtime.agent.actions import TenantRepository
 from simptu.runtime.agent.checkpoints import KeyVersionNeeded
 from simptu.runtime.agent.double_texting import TurnSuperseded, unanswered_texts, watch_for_newer
+from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.metrics import TURN_SECONDS, TURNS
 from simptu.runtime.agent.outbound import ReplyStream
 from simptu.runtime.agent.state import TurnContext
@@ -105,15 +107,18 @@ class Turns:
         if session is None or session["status"] != "open":
             return "not-open"  # closed, or handed off: staff answer now
         cipher = self.ring.cipher(tenant.names, conn)
-        ctx = TurnContext(conn=conn, cipher=cipher, tenant=tenant, session=session,
-                          event_id=event.id, provider=served.provider, business=served.business,
-                          catalogue=await served.catalogue(conn), tz=ZoneInfo(tenant.timezone),
-                          now=dt.datetime.now(dt.UTC), embedder=self.embedder)
+        tz = ZoneInfo(tenant.timezone)
+        ctx = TurnContext(tenant=tenant, session_locale=_locale_of(session), event_id=event.id,
+                          provider=served.provider, business=served.business,
+                          catalogue=await served.catalogue(conn), tz=tz,
+                          now=dt.datetime.now(dt.UTC),
+                          repository=TenantRepository(conn, cipher, tenant, session, tz,
+                                                      self.embedder))
         reply = ReplyStream(self.producer, tenant, cipher, turn.session_id,
                             ctx.stable_id("reply"), turn.in_reply_to, started)
         if (served.agent.double_texting == "reject" and turn.seq is not None
                 and await _answered_since(conn, turn.session_id, turn.seq)):
-            await _say(reply, "busy", session["locale"])
+            await _say(reply, "busy", _locale_of(session))
             await reply.store(conn)
             return "rejected"
         await served.sealer.refresh()
@@ -159,8 +164,12 @@ class Turns:
                     await reply.function_call(pending.value)
 
 
-async def _say(reply: ReplyStream, key: str, session_locale: str) -> None:
-    await reply.delta(render(key, "en" if session_locale.startswith("en") else "ro", {}))
+def _locale_of(session: asyncpg.Record) -> Locale:
+    return "en" if session["locale"].startswith("en") else "ro"
+
+
+async def _say(reply: ReplyStream, key: str, locale: Locale) -> None:
+    await reply.delta(render(key, locale, {}))
 
 
 async def _answered_since(conn: asyncpg.Connection, session_id: uuid.UUID, seq: int) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import NotRequired, Protocol, TypedDict
+from typing import Literal, NotRequired, Protocol, TypedDict
 
 from simptu.runtime.agent.business import BusinessProfile
 from simptu.runtime.agent.intents import Intent
@@ -22,6 +22,11 @@ class Understanding(TypedDict):
     slots: dict[str, str | int]
 
 
+class TranscriptLine(TypedDict):
+    role: Literal["customer", "agent"]
+    text: str
+
+
 @dataclass(frozen=True)
 class ProviderContext:
     """What a provider knows about the conversation it works on."""
@@ -30,7 +35,7 @@ class ProviderContext:
     display_name: str
     today: dt.date
     vocabulary: Mapping[str, tuple[str, ...]]
-    transcript: list[dict[str, str]] = field(default_factory=list)
+    transcript: list[TranscriptLine] = field(default_factory=list)
 
 
 class ChatProvider(Protocol):

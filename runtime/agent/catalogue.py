@@ -1,0 +1,66 @@
+"""The tenant's catalogue as the agent speaks of it: its services and resources, their prices
+and the business's opening hours, said in the customer's language."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+import asyncpg
+
+from simptu.runtime.agent.language import Locale
+from simptu.runtime.agent.templates import WEEKDAY_NAMES, say_list
+from simptu.runtime.core import bookings
+from simptu.runtime.core.bookings.models import Resource, Service
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    services: list[Service]
+    resources: list[Resource]
+
+    def service_named(self, name: str) -> Service | None:
+        return next((s for s in self.services if s.name == name), None)
+
+    def service(self, service_id: uuid.UUID) -> Service | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+    def resource(self, resource_id: uuid.UUID) -> Resource | None:
+        return next((r for r in self.resources if r.id == resource_id), None)
+
+
+async def load_catalogue(conn: asyncpg.Connection) -> Catalogue:
+    return Catalogue(await bookings.list_services(conn), await bookings.list_resources(conn))
+
+
+def say_price(price: Decimal, currency: str) -> str:
+    return f"{price.normalize():f} {currency}"
+
+
+def price_list(catalogue: Catalogue, locale: Locale) -> str:
+    return say_list((f"{s.name} {say_price(s.price, s.currency)}" for s in catalogue.services),
+                    locale)
+
+
+def opening_hours(catalogue: Catalogue, locale: Locale) -> str:
+    """When the business works: for each day, from the first resource's opening to the last
+    one's closing; days with the same hours are said together ("luni-vineri 09:00-20:00")."""
+    spans: dict[int, tuple[dt.time, dt.time]] = {}
+    for resource in catalogue.resources:
+        for hours in resource.hours:
+            opens, closes = spans.get(hours.weekday, (hours.opens, hours.closes))
+            spans[hours.weekday] = (min(opens, hours.opens), max(closes, hours.closes))
+    groups: dict[tuple[dt.time, dt.time], list[int]] = defaultdict(list)
+    for weekday in sorted(spans):
+        groups[spans[weekday]].append(weekday)
+    names = WEEKDAY_NAMES[locale]
+    said = []
+    for (opens, closes), weekdays in groups.items():
+        days = (f"{names[weekdays[0] - 1]}\N{EN DASH}{names[weekdays[-1] - 1]}"
+                if len(weekdays) > 2 and weekdays == list(range(weekdays[0], weekdays[-1] + 1))
+                else say_list((names[day - 1] for day in weekdays), locale))
+        said.append(f"{days} {opens:%H:%M}\N{EN DASH}{closes:%H:%M}")
+    return "; ".join(said)
