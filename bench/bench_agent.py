@@ -136,7 +136,7 @@ async def run(messages: int) -> None:
             served = ServedTenants(env.database_url, ring, classifier, pool_size=4,
                                    dedicated=True)
             turns = Turns(TenantRegistry(pool, redis, memory_ttl=5), ring, served, producer,
-                          pool, 0.05, session_embedder())
+                          pool, 0.05, session_embedder(), redis)
             process = PostgresIdempotency(pool, "agent-bench").processor(turns.handle)
             rows = []
             for name, text in SCENARIOS.items():

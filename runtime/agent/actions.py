@@ -15,8 +15,7 @@ import asyncpg
 from simptu.runtime.agent.language import Locale
 from simptu.runtime.core import bookings
 from simptu.runtime.core.bookings.models import Service, Slot
-from simptu.runtime.core.chat import events as chat_events
-from simptu.runtime.core.chat import store
+from simptu.runtime.core.chat.actions import hand_off_in
 from simptu.runtime.core.crypto import TenantCipher
 from simptu.runtime.core.embeddings import Embedder
 from simptu.runtime.core.knowledge import search_entries
@@ -62,8 +61,7 @@ async def hand_off(conn: asyncpg.Connection, tenant: TenantRecord,
                    session: asyncpg.Record) -> None:
     """Leave the conversation to staff: the session is handed off (announced on `events`),
     and the agent stays silent in it from now on."""
-    changed = await store.set_status(conn, session["id"], "handed_off", handed_off_by="agent")
-    await chat_events.session_changed(conn, tenant, changed, "handed_off", source=AGENT_SOURCE)
+    await hand_off_in(conn, tenant, session["id"], "agent", source=AGENT_SOURCE)
 
 
 @dataclass(frozen=True)

@@ -28,13 +28,14 @@ class TurnSuperseded(Exception):
 
 async def unanswered_texts(conn: asyncpg.Connection, cipher: TenantCipher,
                            session_id: uuid.UUID, seq: int) -> str | None:
-    """The customer's messages since the agent's last reply, up to `seq`, as one text; None
-    when a newer customer message exists (its turn will answer them all)."""
+    """The customer's messages since the last answer (the agent's, or staff's while the
+    conversation was with them), up to `seq`, as one text; None when a newer customer message
+    exists (its turn will answer them all)."""
     if await conn.fetchval(NEWER_MESSAGE, session_id, seq):
         return None
     last_reply = await conn.fetchval(
         "SELECT coalesce(max(seq), 0) FROM chat_messages WHERE session_id = $1 "
-        "AND author = 'agent' AND seq < $2", session_id, seq)
+        "AND author IN ('agent', 'staff') AND seq < $2", session_id, seq)
     messages = await store.history(conn, cipher, session_id, last_reply, seq - last_reply)
     return "\n".join(str(m["text"]) for m in messages if m["author"] == "customer")
 

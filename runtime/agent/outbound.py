@@ -1,24 +1,25 @@
 """What one turn sends the hub on `simptu.<slug>.outbound`: typing, reply pieces and function
-calls straight to Kafka (latency), the whole reply stored and written through the outbox in
-the turn's transaction (exactly once, with the inbound event's idempotency record)."""
+calls straight to Kafka (latency), the whole reply recorded by the conversation's use case
+(runtime/core/chat/actions) in the turn's transaction (exactly once, with the inbound event's
+idempotency record)."""
 
 from __future__ import annotations
 
-import base64
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+import redis.asyncio as aioredis
 
 from simptu.runtime.agent.actions import AGENT_SOURCE
 from simptu.runtime.agent.metrics import FIRST_DELTA
 from simptu.runtime.core.chat import conversation as contract
-from simptu.runtime.core.chat import store
+from simptu.runtime.core.chat.actions import record_reply
 from simptu.runtime.core.chat.events import current_traceparent
 from simptu.runtime.core.crypto import TenantCipher
-from simptu.runtime.core.events import CloudEvent, EventProducer, enqueue
+from simptu.runtime.core.events import CloudEvent, EventProducer
 from simptu.runtime.core.registry import TenantRecord
 
 
@@ -66,17 +67,12 @@ class ReplyStream:
             session_id=self.session_id, call_id=call["call_id"], name=call["name"],
             arguments=call["arguments"]).model_dump(mode="json"))
 
-    async def store(self, conn: asyncpg.Connection) -> None:
+    async def store(self, conn: asyncpg.Connection, redis: aioredis.Redis) -> None:
         """The whole reply as the session's next message, and its `reply` event (outbox)."""
-        if not self.pieces:
-            return
-        _row, sealed = await store.add_message(conn, self.cipher, self.session_id, "agent", None,
-                                               self.text, message_id=self.message_id)
-        reply = contract.Reply(session_id=self.session_id, message_id=self.message_id,
-                               text_sealed=base64.b64encode(sealed).decode(),
-                               in_reply_to=self.in_reply_to)
-        await enqueue(conn, self._event(contract.REPLY, reply.model_dump(mode="json")),
-                      self.tenant.names.topic("outbound"), str(self.session_id))
+        if self.pieces:
+            await record_reply(conn, self.cipher, redis, self.tenant, self.session_id,
+                               self.message_id, self.text, self.in_reply_to,
+                               source=AGENT_SOURCE)
 
 
 def _elapsed(started: float) -> float:

@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import redis.asyncio as aioredis
 import structlog
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
@@ -62,6 +63,7 @@ class Turns:
     pool: asyncpg.Pool
     poll_seconds: float
     embedder: Embedder
+    redis: aioredis.Redis
 
     async def handle(self, event: CloudEvent, conn: asyncpg.Connection) -> None:
         """The idempotent handler: runs in the unit of work that records `event` as handled."""
@@ -119,13 +121,13 @@ class Turns:
         if (served.agent.double_texting == "reject" and turn.seq is not None
                 and await _answered_since(conn, turn.session_id, turn.seq)):
             await _say(reply, "busy", _locale_of(session))
-            await reply.store(conn)
+            await reply.store(conn, self.redis)
             return "rejected"
         await served.sealer.refresh()
         try:
             async with conn.transaction():  # a savepoint: a superseded turn leaves nothing
                 outcome = await self._run_graph(event, served, turn, ctx, reply)
-                await reply.store(conn)
+                await reply.store(conn, self.redis)
         except TurnSuperseded:
             return "superseded"
         return outcome

@@ -40,7 +40,12 @@ class SessionPage(BaseModel):
 
 
 class MessageCreate(BaseModel):
-    text: str = Field(min_length=1, max_length=4000)
+    # The longest text is a setting (SIMPTU_CHAT_MAX_TEXT_CHARS), the same on every transport.
+    text: str = Field(min_length=1)
+    client_msg_id: str | None = Field(
+        default=None, min_length=1, max_length=100,
+        description="the client's own id of the message: posting it again stores nothing and "
+                    "answers the first message")
 
 
 class ChatMessage(BaseModel):

@@ -1,18 +1,15 @@
 """Message history through the sealed page cache (runtime/core/chat/history_cache): a page read
-again is answered from this process's own copy or from Redis, without a transaction, and every
-message the API stores forgets the session's pages once its transaction has committed."""
+again is answered from this process's own copy or from Redis, without a transaction; every
+message posted (runtime/core/chat/actions) forgets the session's pages once it has committed."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from typing import Annotated
 
-import asyncpg
-from fastapi import Depends, Request
+from fastapi import Request
 
 from simptu.runtime.api.chat_models import MessagePage
-from simptu.runtime.api.dependencies import TenantDep, platform_of
+from simptu.runtime.api.dependencies import platform_of
 from simptu.runtime.api.hot_reads import tenant_cache
 from simptu.runtime.api.metrics import HOT_READS
 from simptu.runtime.api.pagination import encode_cursor
@@ -23,8 +20,6 @@ from simptu.runtime.core.chat.access import Principal, may_see
 from simptu.runtime.core.chat.history_cache import (
     HistoryCache,
     HistoryPage,
-    forget_history,
-    history_collection,
 )
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import TenantRecord
@@ -73,19 +68,3 @@ async def _load_page(platform: ApiPlatform, tenant: TenantRecord, viewer: Princi
     next_cursor = encode_cursor({"seq": rows[limit - 1]["seq"]}) if len(rows) > limit else None
     page = MessagePage.model_validate({"items": rows[:limit], "next_cursor": next_cursor})
     return HistoryPage(session, page.model_dump_json().encode())
-
-
-async def message_write(request: Request, session_id: uuid.UUID,
-                        tenant: TenantDep) -> AsyncIterator[asyncpg.Connection]:
-    """A unit of work that adds to the session's messages: its cached pages are forgotten once
-    it has committed (a read between the two would keep the old page)."""
-    platform = platform_of(request)
-    async with TenantUnitOfWork(platform.pool, tenant.names) as conn:
-        yield conn
-    await forget_history(platform.redis, tenant.names, session_id)
-    if platform.near_cache is not None:  # at once: the announcement reaches it a moment later
-        platform.near_cache.drop(tenant_cache(request, tenant).key(history_collection(session_id)))
-
-
-# scope="function", as UnitOfWork: committed (and the pages forgotten) before the response.
-MessageWrite = Annotated[asyncpg.Connection, Depends(message_write, scope="function")]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-import asyncpg
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from simptu.runtime.api.auth import Caller
@@ -24,12 +23,11 @@ from simptu.runtime.api.chat_models import (
 )
 from simptu.runtime.api.dependencies import (
     CallerDep,
-    CipherDep,
     TenantDep,
     UnitOfWork,
     platform_of,
 )
-from simptu.runtime.api.history_reads import MessageWrite, history_page, unknown_session
+from simptu.runtime.api.history_reads import history_page
 from simptu.runtime.api.instants import Instant
 from simptu.runtime.api.pagination import (
     MAX_PAGE,
@@ -40,7 +38,7 @@ from simptu.runtime.api.pagination import (
 from simptu.runtime.api.problems import ApiProblem, problem_responses
 from simptu.runtime.core.chat import events as chat_events
 from simptu.runtime.core.chat import store as chat_store
-from simptu.runtime.core.chat.access import may_see
+from simptu.runtime.core.chat.actions import Conversations, visible_session
 
 router = APIRouter(prefix="/v1/chat/sessions", tags=["chat"])
 ERRORS = problem_responses(400, 401, 403, 404, 409, 422, 429, 503)
@@ -56,21 +54,6 @@ async def chat_caller(caller: CallerDep) -> Caller:
 
 
 ChatCaller = Annotated[Caller, Depends(chat_caller)]
-
-
-async def visible_session(conn: asyncpg.Connection, caller: Caller, session_id: uuid.UUID,
-                          *, for_update: bool = False) -> asyncpg.Record:
-    """The session if the caller may see it; 404 otherwise (its existence is not revealed)."""
-    session = await chat_store.get_session(conn, session_id, for_update=for_update)
-    if session is None or not may_see(caller, session):
-        raise unknown_session(session_id)
-    return session
-
-
-def _open(session: asyncpg.Record) -> asyncpg.Record:
-    if session["status"] == "closed":
-        raise ApiProblem(409, "session-closed", f"chat session {session['id']} is closed")
-    return session
 
 
 @router.post("", status_code=201, response_model=ChatSession, responses=ERRORS)
@@ -130,42 +113,46 @@ async def message_history(request: Request, session_id: uuid.UUID, caller: ChatC
     return Response(body, media_type="application/json")
 
 
+def conversations(request: Request) -> Conversations:
+    platform = platform_of(request)
+    return Conversations(platform.pool, platform.keyring, platform.redis,
+                         chat_events.API_SOURCE, platform.settings.chat_max_text_chars,
+                         platform.near_cache)
+
+
 @router.post("/{session_id}/messages", status_code=201, response_model=ChatMessage,
              responses=ERRORS)
-async def post_message(request: Request, session_id: uuid.UUID, body: MessageCreate,
-                       caller: ChatCaller, tenant: TenantDep,
-                       conn: MessageWrite) -> ChatMessage:
-    """Store the message sealed and, in the same transaction, queue it for the agent."""
-    session = _open(await visible_session(conn, caller, session_id, for_update=True))
-    author = "staff" if caller.is_staff and session["owner_subject"] != caller.subject \
-        else "customer"
-    cipher = platform_of(request).keyring.cipher(tenant.names, conn)
-    row, sealed = await chat_store.add_message(conn, cipher, session_id, author, caller.subject,
-                                               body.text)
-    await chat_events.message_received(conn, tenant, session, row, sealed)
-    return ChatMessage.model_validate({**dict(row), "text": body.text})
+async def post_message(request: Request, response: Response, session_id: uuid.UUID,
+                       body: MessageCreate, caller: ChatCaller,
+                       tenant: TenantDep) -> ChatMessage:
+    """Store the message sealed, queue it for the agent and push it to the conversation's
+    sockets. A repeated `client_msg_id` answers 200 with the first message."""
+    posted = await conversations(request).post_message(tenant, caller, session_id, body.text,
+                                                       body.client_msg_id)
+    if posted.duplicate:
+        response.status_code = 200
+    return ChatMessage(id=posted.message_id, session_id=session_id, seq=posted.seq,
+                       author=posted.author, text=body.text, created_at=posted.created_at)
 
 
 @router.post("/{session_id}/close", response_model=ChatSession, responses=ERRORS)
-async def close_session(session_id: uuid.UUID, caller: ChatCaller, tenant: TenantDep,
-                        conn: UnitOfWork) -> ChatSession:
-    _open(await visible_session(conn, caller, session_id, for_update=True))
-    row = await chat_store.set_status(conn, session_id, "closed")
-    await chat_events.session_changed(conn, tenant, row, "closed")
+async def close_session(request: Request, session_id: uuid.UUID, caller: ChatCaller,
+                        tenant: TenantDep) -> ChatSession:
+    row = await conversations(request).close(tenant, caller, session_id)
     return ChatSession.model_validate(dict(row))
 
 
 @router.post("/{session_id}/handoff", response_model=ChatSession, responses=ERRORS)
-async def hand_off(session_id: uuid.UUID, body: Handoff, caller: ChatCaller,
-                   tenant: TenantDep, conn: UnitOfWork, cipher: CipherDep) -> ChatSession:
-    """A person of the tenant's staff takes over from the agent."""
-    _open(await visible_session(conn, caller, session_id, for_update=True))
-    note = (await cipher.seal(chat_store.SESSIONS, "handoff_note", session_id, body.note)
-            if body.note else None)
-    row = await chat_store.set_status(conn, session_id, "handed_off", handoff_note=note,
-                                      handed_off_by=caller.subject)
-    await chat_events.session_changed(conn, tenant, row, "handed_off")
+async def hand_off(request: Request, session_id: uuid.UUID, body: Handoff, caller: ChatCaller,
+                   tenant: TenantDep) -> ChatSession:
+    """A person of the tenant's staff takes over from the agent, which stays quiet."""
+    row = await conversations(request).hand_off(tenant, caller, session_id, body.note)
     return ChatSession.model_validate(dict(row))
 
 
-
+@router.post("/{session_id}/handback", response_model=ChatSession, responses=ERRORS)
+async def hand_back(request: Request, session_id: uuid.UUID, caller: ChatCaller,
+                    tenant: TenantDep) -> ChatSession:
+    """Staff give the conversation back to the assistant, which answers the next message."""
+    row = await conversations(request).hand_back(tenant, caller, session_id)
+    return ChatSession.model_validate(dict(row))

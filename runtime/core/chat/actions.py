@@ -9,6 +9,7 @@ its resume log). A refusal is a typed `ChatRefused` that each transport maps to 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from simptu.runtime.core.chat.history_cache import forget_history
 from simptu.runtime.core.crypto import KeyRing, TenantCipher
 from simptu.runtime.core.database import TenantUnitOfWork, after_commit
 from simptu.runtime.core.events import CloudEvent, enqueue
+from simptu.runtime.core.near_cache import NearCache
 from simptu.runtime.core.registry import TenantRecord
 
 
@@ -73,20 +75,23 @@ class Posted:
 
     message_id: uuid.UUID
     seq: int
-    author: str
+    author: contract.Author
+    created_at: dt.datetime
     duplicate: bool = False
 
 
 @dataclass(frozen=True)
 class Conversations:
     """The actions on a tenant's conversations, for one process: `source` names it in events
-    (`/simptu/api`, `/simptu/ws`), `max_text_chars` is the longest message anyone may post."""
+    (`/simptu/api`, `/simptu/ws`), `max_text_chars` is the longest message anyone may post,
+    `near` the process's own copies of history pages (forgotten at once after a write)."""
 
     pool: asyncpg.Pool
     keyring: KeyRing
     redis: aioredis.Redis
     source: str
     max_text_chars: int
+    near: NearCache | None = None
 
     async def post_message(self, tenant: TenantRecord, poster: Principal,
                            session_id: uuid.UUID, text: str,
@@ -107,10 +112,11 @@ class Conversations:
                                                          for_update=True))
             if client_msg_id is not None:
                 first = await conn.fetchrow(
-                    "SELECT id, seq, author FROM chat_messages "
+                    "SELECT id, seq, author, created_at FROM chat_messages "
                     "WHERE session_id = $1 AND client_msg_id = $2", session_id, client_msg_id)
                 if first is not None:
-                    return Posted(first["id"], first["seq"], first["author"], duplicate=True)
+                    return Posted(first["id"], first["seq"], first["author"],
+                                  first["created_at"], duplicate=True)
             author = author_of(poster, session)
             cipher = self.keyring.cipher(tenant.names, conn)
             row, sealed = await store.add_message(conn, cipher, session_id, author,
@@ -118,9 +124,10 @@ class Conversations:
                                                   client_msg_id=client_msg_id)
             await events.message_received(conn, tenant, session, row, sealed,
                                           source=self.source, client_msg_id=client_msg_id)
-            await announce_message(conn, self.redis, tenant, session, row, sealed,
+            await announce_message(conn, tenant, session, row, sealed,
                                    source=self.source, client_msg_id=client_msg_id)
-        return Posted(row["id"], row["seq"], author)
+            forget_history_after_commit(conn, self.redis, tenant, session_id, self.near)
+        return Posted(row["id"], row["seq"], author, row["created_at"])
 
     async def hand_off(self, tenant: TenantRecord, by: Principal, session_id: uuid.UUID,
                        note: str | None = None) -> asyncpg.Record:
@@ -128,8 +135,10 @@ class Conversations:
         async with TenantUnitOfWork(self.pool, tenant.names) as conn:
             open_session(await visible_session(conn, by, session_id, for_update=True))
             cipher = self.keyring.cipher(tenant.names, conn)
-            return await hand_off_in(conn, cipher, tenant, session_id, by.subject, note,
-                                     source=self.source)
+            sealed = (await cipher.seal(store.SESSIONS, "handoff_note", session_id, note)
+                      if note else None)
+            return await hand_off_in(conn, tenant, session_id, by.subject, source=self.source,
+                                     sealed_note=sealed)
 
     async def hand_back(self, tenant: TenantRecord, by: Principal,
                         session_id: uuid.UUID) -> asyncpg.Record:
@@ -169,19 +178,19 @@ def open_session(session: asyncpg.Record) -> asyncpg.Record:
     return session
 
 
-def author_of(poster: Principal, session: asyncpg.Record) -> str:
+def author_of(poster: Principal, session: asyncpg.Record) -> contract.Author:
     """Staff writing in a conversation of someone else's write as staff; everyone else (and
     staff in their own conversation) as its customer."""
     return ("staff" if poster.is_staff and session["owner_subject"] != poster.subject
             else "customer")
 
 
-async def hand_off_in(conn: asyncpg.Connection, cipher: TenantCipher, tenant: TenantRecord,
-                      session_id: uuid.UUID, by: str, note: str | None, *,
-                      source: str) -> asyncpg.Record:
-    """Inside a unit of work that checked the session: the hand-off, its note sealed."""
-    sealed = await cipher.seal(store.SESSIONS, "handoff_note", session_id, note) if note else None
-    row = await store.set_status(conn, session_id, "handed_off", handoff_note=sealed,
+async def hand_off_in(conn: asyncpg.Connection, tenant: TenantRecord, session_id: uuid.UUID,
+                      by: str, *, source: str, sealed_note: bytes | None = None
+                      ) -> asyncpg.Record:
+    """Inside a unit of work that checked the session: staff take over (announced on the
+    tenant's `events` topic, so the inbox hears of it), and the agent stays quiet."""
+    row = await store.set_status(conn, session_id, "handed_off", handoff_note=sealed_note,
                                  handed_off_by=by)
     await events.session_changed(conn, tenant, row, "handed_off", source=source)
     return row
@@ -202,10 +211,9 @@ async def record_reply(conn: asyncpg.Connection, cipher: TenantCipher, redis: ai
     forget_history_after_commit(conn, redis, tenant, session_id)
 
 
-async def announce_message(conn: asyncpg.Connection, redis: aioredis.Redis,
-                           tenant: TenantRecord, session: asyncpg.Record, row: asyncpg.Record,
-                           sealed: bytes, *, source: str,
-                           client_msg_id: str | None = None) -> None:
+async def announce_message(conn: asyncpg.Connection, tenant: TenantRecord,
+                           session: asyncpg.Record, row: asyncpg.Record, sealed: bytes,
+                           *, source: str, client_msg_id: str | None = None) -> None:
     """Every socket of the conversation gets the message live (through the outbox, so in the
     order of the conversation's other outbound events, once committed)."""
     posted = contract.MessagePosted(
@@ -214,14 +222,14 @@ async def announce_message(conn: asyncpg.Connection, redis: aioredis.Redis,
         session_status=session["status"])
     await _outbound(conn, tenant, session["id"], contract.MESSAGE_POSTED,
                     posted.model_dump(mode="json"), source=source)
-    forget_history_after_commit(conn, redis, tenant, session["id"])
 
 
 def forget_history_after_commit(conn: asyncpg.Connection, redis: aioredis.Redis,
-                                tenant: TenantRecord, session_id: uuid.UUID) -> None:
+                                tenant: TenantRecord, session_id: uuid.UUID,
+                                near: NearCache | None = None) -> None:
     """The session's cached history pages are forgotten once this unit of work commits."""
     async def forget() -> None:
-        await forget_history(redis, tenant.names, session_id)
+        await forget_history(redis, tenant.names, session_id, near)
     after_commit(conn, forget)
 
 

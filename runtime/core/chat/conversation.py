@@ -28,6 +28,8 @@ REPLY_DELTA = "io.simptu.chat.reply.delta"
 REPLY = "io.simptu.chat.reply"
 FUNCTION_CALL = "io.simptu.chat.function.call"
 
+Author = Literal["customer", "agent", "staff", "system"]
+
 
 class MessageReceived(BaseModel):
     """A message stored in `chat_messages`, for the agent to answer."""
@@ -35,7 +37,7 @@ class MessageReceived(BaseModel):
     session_id: uuid.UUID
     message_id: uuid.UUID
     seq: int
-    author: Literal["customer", "agent", "staff", "system"]
+    author: Author
     channel: str
     locale: str
     body_sealed: str
@@ -50,7 +52,7 @@ class MessagePosted(BaseModel):
     session_id: uuid.UUID
     message_id: uuid.UUID
     seq: int
-    author: Literal["customer", "agent", "staff", "system"]
+    author: Author
     body_sealed: str
     client_msg_id: str | None = None
     session_status: str = "open"

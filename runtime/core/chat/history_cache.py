@@ -5,9 +5,10 @@ reloading, a socket rejoining). A page read again costs one Redis call and one A
 instead of a transaction and an open per message, and Redis never holds a readable message.
 A process that keeps its own copies of pages (runtime/core/near_cache) skips the Redis call too.
 
-Each session's pages are one collection of the tenant's cache (runtime/core/tenant_cache): every
-writer of a message (the API, the hub, the agent) calls `forget_history` once its transaction
-has committed, and a page loaded while a write commits is not stored. A writer that dies between
+Each session's pages are one collection of the tenant's cache (runtime/core/tenant_cache): the
+conversation's use cases (runtime/core/chat/actions), which every writer of a message calls,
+register `forget_history` to run once their unit of work has committed, and a page loaded while
+a write commits is not stored. A writer that dies between
 its commit and `forget_history` leaves the old pages for the cache's TTL at most.
 """
 
@@ -104,11 +105,15 @@ class HistoryCache:
             return None
 
 
-async def forget_history(redis: aioredis.Redis, tenant: TenantNames,
-                         session_id: uuid.UUID) -> None:
-    """After a commit that changed the session's messages or who may see them."""
+async def forget_history(redis: aioredis.Redis, tenant: TenantNames, session_id: uuid.UUID,
+                         near: NearCache | None = None) -> None:
+    """After a commit that changed the session's messages or who may see them. This process's
+    own copies (`near`) go at once; other processes' when the announcement reaches them."""
+    cache = TenantCache(redis, tenant)
+    if near is not None:
+        near.drop(cache.key(history_collection(session_id)))
     try:
-        await TenantCache(redis, tenant).invalidate_collections(history_collection(session_id))
+        await cache.invalidate_collections(history_collection(session_id))
     except RedisError:
         # Committed all the same; the cached pages expire within the cache's TTL.
         log.exception("cached history not forgotten", session_id=str(session_id))

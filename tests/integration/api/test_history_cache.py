@@ -15,14 +15,15 @@ import pytest
 import redis.asyncio as aioredis
 from fastapi import FastAPI
 
-from simptu.runtime.agent.worker import forgetting_history
 from simptu.runtime.api.app import create_app
 from simptu.runtime.api.settings import ApiSettings
 from simptu.runtime.core.chat import store as chat_store
+from simptu.runtime.core.chat.actions import record_reply
 from simptu.runtime.core.chat.history_cache import forget_history, history_collection
 from simptu.runtime.core.crypto import KeyRing
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.events import CloudEvent
+from simptu.runtime.core.registry import TenantRegistry
 from simptu.runtime.core.tenant_cache import PREFIX
 from tests.integration.api.conftest import ApiTenant, UserHeaders, client_of
 from tests.integration.api.test_behaviour import assert_problem
@@ -168,21 +169,18 @@ async def test_a_page_that_does_not_open_is_read_again(
         assert await _texts(api, session_id, guest) == ["first"]
 
 
-async def test_the_agent_forgets_the_pages_of_the_session_it_answered(
+async def test_the_agents_reply_forgets_the_pages_of_its_session_once_committed(
         api: httpx.AsyncClient, api_app: FastAPI, tenant_a: ApiTenant, db: asyncpg.Pool,
         key_ring: KeyRing, redis_client: aioredis.Redis) -> None:
     guest, session_id = await guest_headers(api_app, tenant_a)
     assert await _texts(api, session_id, guest) == []
-    handled: list[str] = []
+    tenant = await TenantRegistry(db, redis_client).require_ready(tenant_a.slug)
 
-    async def turn(event: CloudEvent) -> bool:  # stands for the idempotent turn, committed
-        await _stored_behind_the_api(db, key_ring, tenant_a, session_id, "the agent's reply")
-        handled.append(event.id)
-        return True
-
-    process = forgetting_history(turn, redis_client)
-    assert await process(_event(tenant_a, {"session_id": session_id}))
-    assert handled
+    async with TenantUnitOfWork(db, tenant_a.names) as conn:  # as the agent's turn does
+        await record_reply(conn, key_ring.cipher(tenant_a.names, conn), redis_client, tenant,
+                           uuid.UUID(session_id), uuid.uuid4(), "the agent's reply", None,
+                           source="/test")
+        assert await _texts(api, session_id, guest) == []  # not committed: the page stands
     assert await _texts(api, session_id, guest) == ["the agent's reply"]
 
 

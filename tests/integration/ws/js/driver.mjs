@@ -5,8 +5,9 @@ import { createInterface } from "node:readline";
 import { Socket, Presence } from "phoenix";
 import WebSocket from "ws";
 
-const EVENTS = ["typing", "reply_delta", "reply", "function_call", "conversation_opened",
-  "handoff_requested", "conversation_closed"];
+const EVENTS = ["message", "typing", "reply_delta", "reply", "function_call",
+  "conversation_opened", "handoff_requested", "conversation_handed_back", "conversation_closed",
+  "message_received"];
 const sockets = new Map();
 const channels = new Map();      // `${socket} ${topic}` -> channel
 const lastEventIds = new Map();  // `${socket} ${topic}` -> newest event_id seen
