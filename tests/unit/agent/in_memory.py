@@ -31,7 +31,9 @@ from simptu.runtime.core.bookings.models import (
 from simptu.runtime.core.registry import TenantRecord
 
 NOW = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)  # a Tuesday
+WEDNESDAY, SATURDAY = dt.date(2026, 12, 9), dt.date(2026, 12, 12)
 TZ = ZoneInfo("Europe/Bucharest")
+CUSTOMER = uuid.UUID(int=99)
 WORKDAYS = [OpeningHours(weekday=day, opens=dt.time(9), closes=dt.time(17)) for day in range(1, 6)]
 
 CONSULTATION = Service(id=uuid.UUID(int=1), name="Consultation", duration_minutes=30,

@@ -10,22 +10,7 @@ import uuid
 from simptu.runtime.agent.business import HOTEL
 from simptu.runtime.agent.changes import execute
 from simptu.runtime.agent.state import ChangeAction, ConversationState, PendingChange
-from tests.unit.agent.in_memory import (
-    CLINIC,
-    CONSULTATION,
-    DOUBLE,
-    DR_ANA,
-    INN,
-    ROOM_101,
-    ROOM_102,
-    MemoryRepository,
-    booked,
-    local,
-    turn_context,
-)
-
-WEDNESDAY = dt.date(2026, 12, 9)
-CUSTOMER = uuid.UUID(int=99)
+from tests.unit.agent import in_memory as shop
 
 
 def waiting(pending: PendingChange) -> ConversationState:
@@ -33,9 +18,9 @@ def waiting(pending: PendingChange) -> ConversationState:
 
 
 def change(action: ChangeAction, booking_id: str | None = None,
-           service_id: str | None = str(CONSULTATION.id),
-           resource_id: str | None = str(DR_ANA.id),
-           start: str | None = local(WEDNESDAY, 10).isoformat(), nights: int = 1,
+           service_id: str | None = str(shop.CONSULTATION.id),
+           resource_id: str | None = str(shop.DR_ANA.id),
+           start: str | None = shop.local(shop.WEDNESDAY, 10).isoformat(), nights: int = 1,
            name: str | None = None) -> PendingChange:
     return PendingChange(action=action, call_id="confirm-1",
                          params={"noun": "programarea", "service": "Consultation"},
@@ -44,12 +29,13 @@ def change(action: ChangeAction, booking_id: str | None = None,
 
 
 async def test_a_guests_first_booking_makes_them_a_customer() -> None:
-    repository = MemoryRepository(CLINIC)
-    update = await execute(waiting(change("book", name="Ana Pop")), turn_context(repository))
+    repository = shop.MemoryRepository(shop.CLINIC)
+    update = await execute(waiting(change("book", name="Ana Pop")), shop.turn_context(repository))
     assert repository.customer_id is not None
     assert repository.customer_names[repository.customer_id] == ("Ana Pop", "ro")
     [made] = repository.bookings.values()
-    assert (made.customer_id, made.start) == (repository.customer_id, local(WEDNESDAY, 10))
+    assert made.customer_id == repository.customer_id
+    assert made.start == shop.local(shop.WEDNESDAY, 10)
     assert repository.keys == ["agent:event-1"]
     assert update["done"] == [{"id": str(made.id), "action": "booked"}]
     assert update["reply"] == {"key": "booked", "params": {
@@ -59,26 +45,29 @@ async def test_a_guests_first_booking_makes_them_a_customer() -> None:
 
 
 async def test_a_moved_stay_gets_its_new_room_and_nights() -> None:
-    stay = booked(DOUBLE, ROOM_101, CUSTOMER, local(WEDNESDAY, 14), nights=2)
-    repository = MemoryRepository(INN, customer_id=CUSTOMER, bookings={stay.id: stay})
-    moved_to = local(dt.date(2026, 12, 12), 14)
-    pending = change("reschedule", str(stay.id), service_id=str(DOUBLE.id),
-                     resource_id=str(ROOM_102.id), start=moved_to.isoformat(), nights=3)
-    update = await execute(waiting(pending), turn_context(repository, HOTEL))
+    stay = shop.booked(shop.DOUBLE, shop.ROOM_101, shop.CUSTOMER,
+                       shop.local(shop.WEDNESDAY, 14), nights=2)
+    repository = shop.MemoryRepository(shop.INN, customer_id=shop.CUSTOMER,
+                                       bookings={stay.id: stay})
+    moved_to = shop.local(dt.date(2026, 12, 12), 14)
+    pending = change("reschedule", str(stay.id), service_id=str(shop.DOUBLE.id),
+                     resource_id=str(shop.ROOM_102.id), start=moved_to.isoformat(), nights=3)
+    update = await execute(waiting(pending), shop.turn_context(repository, HOTEL))
     moved = repository.bookings[stay.id]
     assert (moved.start, moved.end - moved.start, moved.resource_id) == (
-        moved_to, dt.timedelta(days=3), ROOM_102.id)
+        moved_to, dt.timedelta(days=3), shop.ROOM_102.id)
     assert update["reply"]["key"] == "rescheduled"
     assert update["reply"]["params"]["when"] == "sâmbătă, 12 decembrie"  # a stay: the day
 
 
 async def test_a_cancel_needs_only_the_booking() -> None:
-    current = booked(CONSULTATION, DR_ANA, CUSTOMER, local(WEDNESDAY, 10))
-    repository = MemoryRepository(CLINIC, customer_id=CUSTOMER,
+    current = shop.booked(shop.CONSULTATION, shop.DR_ANA, shop.CUSTOMER,
+                          shop.local(shop.WEDNESDAY, 10))
+    repository = shop.MemoryRepository(shop.CLINIC, customer_id=shop.CUSTOMER,
                                   bookings={current.id: current})
     update = await execute(waiting(change("cancel", str(current.id), service_id=None,
                                           resource_id=None, start=None)),
-                           turn_context(repository))
+                           shop.turn_context(repository))
     assert repository.bookings[current.id].status == "cancelled"
     assert update["done"] == [{"id": str(current.id), "action": "cancelled"}]
 
@@ -86,7 +75,7 @@ async def test_a_cancel_needs_only_the_booking() -> None:
 async def test_a_refused_change_is_dropped_and_says_why() -> None:
     gone = str(uuid.UUID(int=404))
     update = await execute(waiting(change("cancel", gone)),
-                           turn_context(MemoryRepository(CLINIC)))
+                           shop.turn_context(shop.MemoryRepository(shop.CLINIC)))
     assert update["reply"] == {"key": "failed",
                                "params": {"reason": f"no booking {gone} to change"}}
     assert (update["pending"], update["booking"]) == (None, {})

@@ -24,6 +24,7 @@ from simptu.runtime.agent.graph import CONFIRM_FUNCTION, build_graph
 from simptu.runtime.agent.state import ConversationState, PendingChange, pending_change
 from simptu.runtime.core.bookings.models import Resource, Service
 from tests.unit.agent.in_memory import (
+    CUSTOMER,
     DOUBLE,
     ROOM_101,
     MemoryRepository,
@@ -34,7 +35,6 @@ from tests.unit.agent.in_memory import (
 
 FIXTURE = Path(__file__).parent / "fixtures" / "checkpoints_390a5d4.json"
 OLD_CANCEL = uuid.UUID("0b9f5a8e-2222-4222-8222-000000000002")
-CUSTOMER = uuid.UUID(int=99)
 # The hotel's catalogue under the ids the old stay proposal names.
 OLD_DOUBLE = DOUBLE.model_copy(update={"id": uuid.UUID("5d4e3f2a-4444-4444-8444-000000000004")})
 YOGA = Service(id=uuid.UUID(int=4), name="Yoga", duration_minutes=60, price=Decimal("50"),

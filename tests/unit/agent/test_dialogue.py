@@ -4,7 +4,6 @@ question of a booking comes next, and the change it proposes (one shape for all 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 
@@ -17,22 +16,21 @@ from tests.unit.agent.in_memory import (
     CLEANING,
     CLINIC,
     CONSULTATION,
+    CUSTOMER,
     DOUBLE,
     DR_ANA,
     DR_RADU,
     INN,
     ROOM_101,
     ROOM_102,
+    SATURDAY,
+    WEDNESDAY,
     MemoryRepository,
     booked,
     local,
     slot,
     turn_context,
 )
-
-WEDNESDAY = dt.date(2026, 12, 9)
-SATURDAY = dt.date(2026, 12, 12)
-CUSTOMER = uuid.UUID(int=99)
 
 
 def state(intent: Intent, text: str = "", flow: BookingFlow | None = None,
