@@ -10,10 +10,10 @@ import uuid
 
 import asyncpg
 
-from simptu.runtime.api.invitation_store import INVITATIONS
 from simptu.runtime.core.chat.events import API_SOURCE, current_traceparent
 from simptu.runtime.core.crypto import TenantCipher
 from simptu.runtime.core.events import CloudEvent, enqueue
+from simptu.runtime.core.invitations import INVITATIONS
 from simptu.runtime.core.registry import TenantRecord
 
 

@@ -8,9 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from simptu.runtime.api.booking_problems import install_booking_problems
 from simptu.runtime.api.cors import TenantCors
-from simptu.runtime.api.knowledge_models import install_knowledge_problems
 from simptu.runtime.api.middleware import BodySizeLimit, RequestContext
 from simptu.runtime.api.openapi import describe_wall_clock_times
 from simptu.runtime.api.platform import open_platform
@@ -45,8 +43,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                   "comes from the host (<slug>.<base domain>), the X-Simptu-Tenant header or "
                   "the bearer token's issuer; errors are RFC 9457 problem+json.")
     install_problem_handlers(app)
-    install_booking_problems(app)
-    install_knowledge_problems(app)
     app.include_router(health.router)
     app.include_router(guest.router)
     app.include_router(me.router)

@@ -4,6 +4,8 @@ without an account (a platform-signed token for a redeemed access code, read-onl
 
 from __future__ import annotations
 
+import uuid
+
 from simptu.runtime.api.platform import ApiPlatform
 from simptu.runtime.api.problems import ApiProblem
 from simptu.runtime.api.routing import Route
@@ -14,6 +16,8 @@ from simptu.runtime.core.customer_tokens import verify_platform_token
 from simptu.runtime.core.oidc import InvalidToken, OidcUnavailable
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+BOOKING_ROLES = ("platform-admin", "tenant-admin", "staff", "customer")
+ADMIN_ROLES = ("platform-admin", "tenant-admin")
 
 
 # A request's verified caller.
@@ -58,3 +62,14 @@ def require_role(caller: Caller, *roles: str) -> Caller:
     if not caller.has_any(*roles):
         raise ApiProblem(403, "forbidden", f"this needs one of the roles {', '.join(roles)}")
     return caller
+
+
+def own_customer_id(caller: Caller) -> uuid.UUID | None:
+    """The customer a caller is, or None for staff and admins (who see every customer): a realm
+    user with the `customer` role is the customer whose id is their token's subject."""
+    if caller.is_staff:
+        return None
+    try:
+        return uuid.UUID(caller.subject)
+    except ValueError:
+        raise ApiProblem(403, "forbidden", "this token's subject is not a customer") from None

@@ -1,20 +1,11 @@
-"""The knowledge base's answers (a page of entries, search hits) and its errors as
-problem+json: a missing entry is 404, a question another entry already answers 409."""
+"""The knowledge base's answers: a page of entries, search hits (its errors become problem+json
+in runtime/api/problems)."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from simptu.runtime.api.problems import problem_response
-from simptu.runtime.core.knowledge import (
-    DuplicateQuestion,
-    EntryNotFound,
-    KnowledgeEntry,
-    KnowledgeError,
-    KnowledgeHit,
-)
+from simptu.runtime.core.knowledge import KnowledgeEntry, KnowledgeHit
 
 
 class KnowledgePage(BaseModel):
@@ -25,15 +16,3 @@ class KnowledgePage(BaseModel):
 
 class KnowledgeHitList(BaseModel):
     items: list[KnowledgeHit] = Field(description="best first; empty when nothing answers")
-
-
-async def _knowledge_problem(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, KnowledgeError)
-    status, kind = ((404, "not-found") if isinstance(exc, EntryNotFound)
-                    else (409, "duplicate-question") if isinstance(exc, DuplicateQuestion)
-                    else (422, "invalid-entry"))
-    return problem_response(status, str(exc), kind=kind, instance=request.url.path)
-
-
-def install_knowledge_problems(app: FastAPI) -> None:
-    app.add_exception_handler(KnowledgeError, _knowledge_problem)

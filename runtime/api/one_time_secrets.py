@@ -20,5 +20,5 @@ def invitation_token_hash(token: str) -> bytes:
 
 def new_access_code() -> str:
     """Eight digits a customer can read out or type; short, hence hashed with the tenant's
-    index key (see access_code_store) and limited in attempts."""
+    index key (see runtime/core/access_codes) and limited in attempts."""
     return f"{secrets.randbelow(10 ** ACCESS_CODE_DIGITS):0{ACCESS_CODE_DIGITS}d}"

@@ -1,5 +1,7 @@
 """Errors as RFC 9457 problem details (`application/problem+json`), for every error the API
-answers: its own, HTTP errors of the router (404, 405), validation errors and crashes."""
+answers: its own, the typed errors of the core's use cases and stores (one table, CORE_ERRORS,
+says the status and kind of each), HTTP errors of the router (404, 405), validation errors and
+crashes. This module is the one place an error becomes a problem."""
 
 from __future__ import annotations
 
@@ -12,7 +14,17 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from simptu.runtime.core.bookings.errors import (
+    BookingError,
+    IdempotencyKeyReused,
+    InvalidRequest,
+    NotFound,
+    OutsideSchedule,
+    SlotTaken,
+    StaleBooking,
+)
 from simptu.runtime.core.chat.actions import ChatRefused
+from simptu.runtime.core.knowledge.errors import DuplicateQuestion, EntryNotFound, KnowledgeError
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://simptu.io/problems/"
@@ -64,9 +76,30 @@ async def _api_problem(request: Request, exc: Exception) -> JSONResponse:
                             headers=exc.headers)
 
 
-async def _chat_refused(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ChatRefused)
-    return problem_response(exc.status, exc.detail, kind=exc.reason, instance=request.url.path)
+# The core's typed errors, most specific first (IdempotencyKeyReused is an InvalidRequest): what
+# the core says in words becomes the `detail`, the kind of error the status (a lost race is 409,
+# a request that cannot work 422). A conversation's refusals carry their own status and kind.
+CORE_ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
+    (SlotTaken, 409, "slot-taken"),
+    (StaleBooking, 409, "stale-booking"),
+    (NotFound, 404, "not-found"),
+    (IdempotencyKeyReused, 422, "idempotency-key-reused"),
+    (OutsideSchedule, 422, "outside-schedule"),
+    (InvalidRequest, 422, "invalid-booking"),
+    (BookingError, 422, "invalid-booking"),
+    (EntryNotFound, 404, "not-found"),
+    (DuplicateQuestion, 409, "duplicate-question"),
+    (KnowledgeError, 422, "invalid-entry"),
+)
+
+
+async def _core_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, ChatRefused):
+        status, kind = exc.status, exc.reason
+    else:
+        status, kind = next((status, kind) for error, status, kind in CORE_ERRORS
+                            if isinstance(exc, error))
+    return problem_response(status, str(exc), kind=kind, instance=request.url.path)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -97,7 +130,9 @@ async def _crash(request: Request, exc: Exception) -> JSONResponse:
 
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiProblem, _api_problem)
-    app.add_exception_handler(ChatRefused, _chat_refused)
+    core_errors: list[type[Exception]] = [ChatRefused, *(error for error, _, _ in CORE_ERRORS)]
+    for error in core_errors:
+        app.add_exception_handler(error, _core_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _crash)

@@ -11,14 +11,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from simptu.runtime.api import access_code_store
 from simptu.runtime.api.access_code_models import AccessCodeRedeem, CustomerAccess, NewAccessCode
 from simptu.runtime.api.auth import STAFF_ROLES, Caller
 from simptu.runtime.api.dependencies import CipherDep, PlatformDep, TenantDep, UnitOfWork, role
 from simptu.runtime.api.one_time_secrets import new_access_code
 from simptu.runtime.api.problems import ApiProblem, problem_responses
 from simptu.runtime.api.routing import client_address, within_limit
+from simptu.runtime.core import access_codes
 from simptu.runtime.core.customer_tokens import issue_customer_token
+from simptu.runtime.core.customers import customer_exists
 from simptu.runtime.core.database import TenantUnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["access codes"])
@@ -38,11 +39,11 @@ REFUSALS: dict[str, tuple[int, str, str]] = {
 async def issue_access_code(customer_id: uuid.UUID, caller: StaffCaller, platform: PlatformDep,
                             conn: UnitOfWork, cipher: CipherDep) -> NewAccessCode:
     """A one-time code for the customer, shown in this answer only."""
-    if await conn.fetchval("SELECT 1 FROM customers WHERE id = $1", customer_id) is None:
+    if not await customer_exists(conn, customer_id):
         raise ApiProblem(404, "unknown-customer", f"there is no customer {customer_id}")
     code = new_access_code()
     settings = platform.settings
-    row = await access_code_store.issue(
+    row = await access_codes.issue(
         conn, cipher, customer_id, code, issued_by=caller.subject,
         ttl=dt.timedelta(seconds=settings.api_access_code_ttl),
         max_attempts=settings.api_access_code_attempts)
@@ -61,10 +62,10 @@ async def redeem_access_code(body: AccessCodeRedeem, request: Request, tenant: T
     # Own transaction: a wrong guess must be counted even though the answer is an error.
     async with TenantUnitOfWork(platform.pool, tenant.names) as conn:
         cipher = platform.keyring.cipher(tenant.names, conn)
-        customer_id = await access_code_store.find_customer(
+        customer_id = await access_codes.find_customer(
             conn, cipher, customer_id=body.customer_id, email=body.email, phone=body.phone)
         outcome = ("wrong" if customer_id is None
-                   else await access_code_store.redeem(conn, cipher, customer_id, body.code))
+                   else await access_codes.redeem(conn, cipher, customer_id, body.code))
     if outcome != "redeemed" or customer_id is None:
         raise ApiProblem(*REFUSALS[outcome])
     token, claims = issue_customer_token(

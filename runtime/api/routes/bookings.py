@@ -10,14 +10,13 @@ from typing import Annotated
 import asyncpg
 from fastapi import APIRouter, Depends, Header, Query
 
-from simptu.runtime.api.auth import Caller
+from simptu.runtime.api.auth import BOOKING_ROLES, Caller, own_customer_id
 from simptu.runtime.api.booking_models import (
     BookingCancel,
     BookingCreate,
     BookingPage,
     BookingReschedule,
 )
-from simptu.runtime.api.customers import BOOKING_ROLES, ensure_customer, own_customer_id
 from simptu.runtime.api.dependencies import TenantDep, UnitOfWork, role
 from simptu.runtime.api.pagination import MAX_PAGE, after_time_and_id, time_and_id_cursor
 from simptu.runtime.api.problems import ApiProblem, problem_responses
@@ -30,6 +29,7 @@ from simptu.runtime.core.bookings.models import (
     CancelRequest,
     RescheduleRequest,
 )
+from simptu.runtime.core.customers import ensure_customer
 
 router = APIRouter(prefix="/v1/bookings", tags=["bookings"])
 ERRORS = problem_responses(400, 401, 403, 404, 409, 422, 429, 503)

@@ -13,9 +13,8 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Response
 
-from simptu.runtime.api.auth import Caller
+from simptu.runtime.api.auth import ADMIN_ROLES, Caller
 from simptu.runtime.api.booking_models import ClosedDay, ResourceList, ServiceList, SlotList
-from simptu.runtime.api.customers import ADMIN_ROLES
 from simptu.runtime.api.dependencies import CallerDep, TenantDep, UnitOfWork, role
 from simptu.runtime.api.hot_reads import CatalogueWrite, HotReadsDep
 from simptu.runtime.api.problems import problem_responses

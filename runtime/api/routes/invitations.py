@@ -8,11 +8,11 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
+import asyncpg
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from simptu.runtime.api import access_events, invitation_store
-from simptu.runtime.api.auth import Caller
-from simptu.runtime.api.customers import ADMIN_ROLES
+from simptu.runtime.api import access_events
+from simptu.runtime.api.auth import ADMIN_ROLES, Caller
 from simptu.runtime.api.dependencies import (
     CipherDep,
     PlatformDep,
@@ -32,6 +32,8 @@ from simptu.runtime.api.one_time_secrets import invitation_token_hash, new_invit
 from simptu.runtime.api.pagination import MAX_PAGE, after_time_and_id, time_and_id_cursor
 from simptu.runtime.api.problems import ApiProblem, problem_responses
 from simptu.runtime.api.realm_users import create_invited_user
+from simptu.runtime.core import invitations
+from simptu.runtime.core.crypto import TenantCipher
 from simptu.runtime.core.database import TenantUnitOfWork
 
 router = APIRouter(prefix="/v1/invitations", tags=["invitations"])
@@ -45,16 +47,16 @@ async def invite(body: InvitationCreate, request: Request, caller: AdminCaller,
                  cipher: CipherDep) -> NewInvitation:
     """Invite `email` as `role`. The token is in this answer only (and, sealed, in the
     `io.simptu.invitation.created` event a mailer sends); 409 while one is pending."""
-    if await invitation_store.pending_for(conn, cipher, body.email) is not None:
+    if await invitations.pending_for(conn, cipher, body.email) is not None:
         raise ApiProblem(409, "invitation-pending",
                          "this address has a pending invitation: revoke it to invite again")
     token = new_invitation_token()
-    row = await invitation_store.create(
+    row = await invitations.create(
         conn, cipher, email=body.email, role=body.role, token_hash=invitation_token_hash(token),
         invited_by=caller.subject, ttl=dt.timedelta(seconds=platform.settings.api_invitation_ttl))
     accept_url = str(request.url_for("accept_invitation", token=token))
     await access_events.invitation_created(conn, tenant, cipher, row, token, accept_url)
-    shown = await invitation_store.shown(cipher, row)
+    shown = await _shown(cipher, row)
     return NewInvitation(**shown.model_dump(), token=token, accept_url=accept_url)
 
 
@@ -63,8 +65,8 @@ async def list_invitations(_: AdminCaller, conn: UnitOfWork, cipher: CipherDep,
                            limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
                            cursor: str | None = None) -> InvitationPage:
     """Newest first; `next_cursor` pages on."""
-    rows = await invitation_store.page(conn, after_time_and_id(cursor), limit + 1)
-    items = [await invitation_store.shown(cipher, row) for row in rows[:limit]]
+    rows = await invitations.page(conn, after_time_and_id(cursor), limit + 1)
+    items = [await _shown(cipher, row) for row in rows[:limit]]
     next_cursor = (time_and_id_cursor(items[-1].created_at, items[-1].id)
                    if len(rows) > limit else None)
     return InvitationPage(items=items, next_cursor=next_cursor)
@@ -74,14 +76,14 @@ async def list_invitations(_: AdminCaller, conn: UnitOfWork, cipher: CipherDep,
 async def revoke(invitation_id: uuid.UUID, _: AdminCaller, conn: UnitOfWork,
                  cipher: CipherDep) -> Invitation:
     """A pending invitation can no longer be accepted; 409 for one accepted or revoked."""
-    row = await invitation_store.by_id(conn, invitation_id)
+    row = await invitations.by_id(conn, invitation_id)
     if row is None:
         raise ApiProblem(404, "unknown-invitation", f"there is no invitation {invitation_id}")
     if row["status"] != "pending":
         raise ApiProblem(409, f"invitation-{row['status']}",
                          f"invitation {invitation_id} is {row['status']} already")
-    return await invitation_store.shown(
-        cipher, await invitation_store.mark(conn, invitation_id, "revoked"))
+    return await _shown(
+        cipher, await invitations.mark(conn, invitation_id, "revoked"))
 
 
 @router.post("/{token}/accept", name="accept_invitation", status_code=201,
@@ -92,19 +94,25 @@ async def accept(token: Annotated[str, Path(max_length=100)], body: InvitationAc
     """No sign-in needed: the token is the proof. Creates the user in the tenant's realm with
     the invited role; a used token is 409, a revoked or expired one 410, and nothing is made."""
     async with TenantUnitOfWork(platform.pool, tenant.names) as conn:
-        row = await invitation_store.by_token(conn, invitation_token_hash(token))
+        row = await invitations.by_token(conn, invitation_token_hash(token))
         if row is None:
             raise ApiProblem(404, "unknown-invitation", "no invitation has this token")
-        refuse_unusable(row["status"], invitation_store.status_of(row, dt.datetime.now(dt.UTC)))
+        refuse_unusable(row["status"], invitations.status_of(row, dt.datetime.now(dt.UTC)))
         cipher = platform.keyring.cipher(tenant.names, conn)
-        email = await cipher.open_text(invitation_store.INVITATIONS, "email", row["id"],
-                                       row["email"])
+        email = await invitations.email_of(cipher, row)
         # The row stays locked while the realm makes the user: a second accept waits, then
         # finds the invitation used.
         user_id = await create_invited_user(platform, tenant, email, row["role"], body)
-        await invitation_store.mark(conn, row["id"], "accepted", user_id)
+        await invitations.mark(conn, row["id"], "accepted", user_id)
     return AcceptedInvitation(user_id=user_id, username=email.casefold(), role=row["role"],
                               issuer=tenant.auth_issuer or "")
+
+
+async def _shown(cipher: TenantCipher, row: asyncpg.Record) -> Invitation:
+    """The invitation as answered, its e-mail opened."""
+    return Invitation.model_validate({
+        **dict(row), "email": await invitations.email_of(cipher, row),
+        "status": invitations.status_of(row, dt.datetime.now(dt.UTC))})
 
 
 def refuse_unusable(stored: str, shown: str) -> None:

@@ -10,14 +10,13 @@ from typing import Annotated
 import asyncpg
 from fastapi import APIRouter, Depends
 
-from simptu.runtime.api import rating_store
-from simptu.runtime.api.auth import STAFF_ROLES, Caller
-from simptu.runtime.api.customers import own_customer_id
+from simptu.runtime.api.auth import STAFF_ROLES, Caller, own_customer_id
 from simptu.runtime.api.dependencies import CipherDep, UnitOfWork, role
 from simptu.runtime.api.problems import ApiProblem, problem_responses
 from simptu.runtime.api.rating_models import Rating, RatingCreate, RatingSummary
 from simptu.runtime.api.routes.bookings import visible_booking
 from simptu.runtime.api.routes.sessions import visible_session
+from simptu.runtime.core import ratings
 
 router = APIRouter(prefix="/v1/ratings", tags=["ratings"])
 ERRORS = problem_responses(400, 401, 403, 404, 409, 422, 429, 503)
@@ -34,7 +33,7 @@ async def rate(body: RatingCreate, caller: CustomerCaller, conn: UnitOfWork,
         raise ApiProblem(403, "forbidden", "only customers rate; staff read the summary")
     about = await _booking_facts(conn, caller, body.booking_id) if body.booking_id else \
         await _session_facts(conn, caller, body.session_id)
-    row = await rating_store.add(conn, cipher, subject=caller.subject, score=body.score,
+    row = await ratings.add(conn, cipher, subject=caller.subject, score=body.score,
                                  comment=body.comment, **about)
     if row is None:
         raise ApiProblem(409, "already-rated", "this was rated already; a rating is given once")
@@ -64,4 +63,4 @@ async def _session_facts(conn: asyncpg.Connection, caller: Caller,
 @router.get("/summary", response_model=RatingSummary, responses=ERRORS)
 async def summary(_: StaffCaller, conn: UnitOfWork) -> RatingSummary:
     """Count and average score per service, per staff member, and of conversations."""
-    return RatingSummary.model_validate(await rating_store.summary(conn))
+    return RatingSummary.model_validate(await ratings.summary(conn))

@@ -1,6 +1,6 @@
-"""Access codes in the tenant's schema (inside a unit of work). A code is eight digits, so a
-plain hash would be reversed by trying them all: it is stored as the tenant-keyed HMAC (the
-blind index key) of customer and code, useless without the tenant's key."""
+"""Customers' access codes in the tenant's schema (inside a unit of work). A code is eight
+digits, so a plain hash would be reversed by trying them all: it is stored as the tenant-keyed
+HMAC (the blind index key) of customer and code, useless without the tenant's key."""
 
 from __future__ import annotations
 
