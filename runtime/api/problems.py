@@ -14,15 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from simptu.runtime.core.bookings.errors import (
-    BookingError,
-    IdempotencyKeyReused,
-    InvalidRequest,
-    NotFound,
-    OutsideSchedule,
-    SlotTaken,
-    StaleBooking,
-)
+from simptu.runtime.core.bookings import errors as booking
 from simptu.runtime.core.chat.actions import ChatRefused
 from simptu.runtime.core.knowledge.errors import DuplicateQuestion, EntryNotFound, KnowledgeError
 
@@ -80,13 +72,13 @@ async def _api_problem(request: Request, exc: Exception) -> JSONResponse:
 # the core says in words becomes the `detail`, the kind of error the status (a lost race is 409,
 # a request that cannot work 422). A conversation's refusals carry their own status and kind.
 CORE_ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
-    (SlotTaken, 409, "slot-taken"),
-    (StaleBooking, 409, "stale-booking"),
-    (NotFound, 404, "not-found"),
-    (IdempotencyKeyReused, 422, "idempotency-key-reused"),
-    (OutsideSchedule, 422, "outside-schedule"),
-    (InvalidRequest, 422, "invalid-booking"),
-    (BookingError, 422, "invalid-booking"),
+    (booking.SlotTaken, 409, "slot-taken"),
+    (booking.StaleBooking, 409, "stale-booking"),
+    (booking.NotFound, 404, "not-found"),
+    (booking.IdempotencyKeyReused, 422, "idempotency-key-reused"),
+    (booking.OutsideSchedule, 422, "outside-schedule"),
+    (booking.InvalidRequest, 422, "invalid-booking"),
+    (booking.BookingError, 422, "invalid-booking"),
     (EntryNotFound, 404, "not-found"),
     (DuplicateQuestion, 409, "duplicate-question"),
     (KnowledgeError, 422, "invalid-entry"),
