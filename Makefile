@@ -7,7 +7,7 @@ DEVSTACK := $(BIN)/python -m simptu.devstack
 # Components mypy sees under their installed import names (see pyproject.toml, [tool.mypy]).
 COMPONENTS := devstack operator runtime vault
 
-.PHONY: help venv tools up down status env test test-unit lint bench
+.PHONY: help venv tools images up down status env test test-unit lint bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -22,6 +22,9 @@ venv: $(BIN)/.installed  ## the virtualenv with the platform and its dev tools
 
 tools: venv  ## build or fetch every tool into ~/.cache/simptu (slow once, then cached)
 	$(DEVSTACK) tools
+
+images: venv  ## the node's tools and the platform's image (Dockerfile; buildah, nothing pulled)
+	$(DEVSTACK) tools debian-node kube-node images
 
 up: venv  ## start the local stack (idempotent; restarts what died)
 	$(DEVSTACK) up

@@ -18,6 +18,13 @@ class DevstackSettings(BaseSettings):
     tools_cache: Path = Path.home() / ".cache" / "simptu"
     host: str = "127.0.0.1"
     ready_timeout: float = 180.0
+    # A real node (containerd, kubelet, kube-scheduler) that runs pods; opt-in for now.
+    node: bool = False
+    node_name: str = "simptu-node"
+    # The pod network: a bridge made by the stack, private to this machine. Its first address
+    # is the node's (the kubelet's and the host's address as pods see it).
+    pod_bridge: str = "simptu0"
+    pod_cidr: str = "10.244.0.0/24"
 
     postgres_port: int = 55432
     pgbouncer_port: int = 56432
@@ -36,6 +43,9 @@ class DevstackSettings(BaseSettings):
     relay_metrics_port: int = 58091
     agent_port: int = 8090
     ws_port: int = 4000
+    kube_scheduler_port: int = 56459
+    kubelet_healthz_port: int = 56248
+    kubelet_port: int = 56250
 
     @property
     def env_file(self) -> Path:

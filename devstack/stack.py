@@ -17,8 +17,9 @@ from simptu.devstack.processes import ManagedProcess
 from simptu.devstack.reserved_ports import reserve_ports, stack_ports
 from simptu.devstack.services import ALL_SERVICES
 from simptu.devstack.services.base import Context, Service
+from simptu.devstack.services.node import NODE_SERVICES
 from simptu.devstack.settings import DevstackSettings
-from simptu.devstack.toolchain.tools import ALL_TOOLS, HELM, Tool
+from simptu.devstack.toolchain.tools import ALL_TOOLS, HELM, NODE_TOOLS, Tool
 
 PROBE_INTERVAL = 0.5
 # A process that exits before it is ready is started again this often in all. A fixed port of
@@ -26,6 +27,14 @@ PROBE_INTERVAL = 0.5
 # reserved (devstack/reserved_ports.py) a connection can hold one for a moment; a new start
 # almost always finds it free.
 START_ATTEMPTS = 3
+
+
+def _with_node(node: bool) -> tuple[Service, ...]:
+    """The stack's services; with the node, each tenant's agent runs as its own pods instead of
+    the one local worker for every tenant (the `agent` service)."""
+    if not node:
+        return ALL_SERVICES
+    return tuple(svc for svc in ALL_SERVICES if svc.name != "agent") + NODE_SERVICES
 
 
 class ServiceFailed(RuntimeError):
@@ -49,16 +58,19 @@ def waves(services: Iterable[Service]) -> list[list[Service]]:
 
 class Stack:
     def __init__(self, settings: DevstackSettings | None = None,
-                 services: tuple[Service, ...] = ALL_SERVICES) -> None:
+                 services: tuple[Service, ...] | None = None) -> None:
         self.ctx = Context(settings or DevstackSettings())
-        self.services = services
+        # The node only when asked for (SIMPTU_NODE=1); `down` stops it whatever the setting.
+        self.services = services or _with_node(self.ctx.settings.node)
+        self.stoppable = services or ALL_SERVICES + NODE_SERVICES
 
     def process(self, service: Service) -> ManagedProcess:
         return ManagedProcess(service.name, self.ctx.settings.state_dir / "run")
 
     def ensure_tools(self, names: list[str] | None = None) -> None:
-        tools: list[Tool] = [*ALL_TOOLS] if names is None else [
-            t for t in ALL_TOOLS if t.name in names]
+        known = (*ALL_TOOLS, *NODE_TOOLS)
+        tools: list[Tool] = [*ALL_TOOLS, *NODE_TOOLS * self.ctx.settings.node] if names is None \
+            else [t for t in known if t.name in names]
         for tool in tools:
             started = time.monotonic()
             folder = tool.ensure(self.ctx.settings.tools_cache)
@@ -120,9 +132,10 @@ class Stack:
                 f"{proc.log_tail()}")
 
     def down(self) -> None:
-        for service in reversed(self.services):
+        for service in reversed(self.stoppable):
             if self.process(service).stop():
                 print(f"  stopped  {service.name}", flush=True)
+            service.cleanup(self.ctx)
 
     def status(self) -> list[tuple[str, str, str]]:
         """(service, state, endpoint) for each service."""

@@ -162,7 +162,9 @@ async def _auth(run: Run) -> Finding:
 
 async def _agent(run: Run) -> Finding:
     p = run.platform
-    spec = run.spec.workload(run.tenant.slug, p.settings.operator_agent_image)
+    spec = run.spec.workload(run.tenant.slug, p.settings.operator_agent_image,
+                             workloads.agent_platform(p.settings,
+                                                      p.settings.operator_agent_host_network))
     owner = workloads.owner_reference(run.body)
     await workloads.ensure(p.objects, spec, owner)
     run.provisioned["namespace"] = run.tenant.namespace

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from simptu.operator.keycloak import RealmSpec
-from simptu.operator.workloads import AgentSpec, SecretRef
+from simptu.operator.workloads import AgentPlatform, AgentSpec, SecretRef
 from simptu.runtime.core.registry import TenantAgent
 
 
@@ -96,9 +96,10 @@ class TenantSpec(_Spec):
             password_policy="" if demo and demo_users else self.auth.password_policy,
             direct_access_grants=demo, demo_users=demo and demo_users)
 
-    def workload(self, slug: str, image: str) -> AgentSpec:
+    def workload(self, slug: str, image: str,
+                 platform: AgentPlatform | None = None) -> AgentSpec:
         credentials = self.agent.credentials_secret_ref
-        return AgentSpec(
+        return AgentSpec(platform=platform or AgentPlatform(),
             slug=slug, business_type=self.business_type, image=image, locale=self.locale,
             timezone=self.timezone, replicas=self.agent.replicas, suspended=self.suspended,
             resources=self.agent.resources, model_provider=self.agent.model.provider,

@@ -9,20 +9,38 @@ cluster with them, `remove` deletes the namespace (Kubernetes' garbage collector
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from simptu.operator.kube_objects import FIELD_MANAGER, KubeObjects
+from simptu.runtime.core.settings import CoreSettings
 from simptu.runtime.core.tenancy import TenantNames
 
 AGENT = "agent"
 AGENT_PORT = 8080
+AGENT_UID = 10001  # the image's user (Dockerfile)
+PLATFORM_SECRET = "agent-platform"  # noqa: S105 - a Secret's name
+HOST_PORTS = range(20000, 30000)
 
 
 @dataclass(frozen=True)
 class SecretRef:
     name: str
     key: str | None = None
+
+
+@dataclass(frozen=True)
+class AgentPlatform:
+    """What every tenant's agent needs from the platform besides its Tenant: where the shared
+    services are (the ConfigMap) and the credentials to reach them (the Secret `agent-platform`,
+    platform-wide for now; the per-tenant credentials issue narrows them)."""
+
+    settings: dict[str, str] = field(default_factory=dict)
+    credentials: dict[str, str] = field(default_factory=dict)
+    # Pods on the host's network (the local stack, whose services listen on loopback only): the
+    # agent's port is then the node's, so each tenant gets a port of its own (`host_port`).
+    host_network: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +61,11 @@ class AgentSpec:
     credentials: SecretRef | None = None
     # Every Secret the Tenant names (model credentials, channels): checked, reported if missing.
     secrets: tuple[str, ...] = ()
+    platform: AgentPlatform = AgentPlatform()
+
+    @property
+    def port(self) -> int:
+        return host_port(self.slug) if self.platform.host_network else AGENT_PORT
 
     @property
     def names(self) -> TenantNames:
@@ -69,9 +92,28 @@ def owner_reference(tenant: dict[str, Any]) -> dict[str, Any]:
             "controller": True, "blockOwnerDeletion": True}
 
 
+def agent_platform(settings: CoreSettings, host_network: bool = False) -> AgentPlatform:
+    """The operator's own connection settings, handed to every tenant's agent."""
+    return AgentPlatform(
+        settings={"SIMPTU_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+                  "SIMPTU_BAO_ADDR": settings.bao_addr,
+                  "SIMPTU_TRANSIT_MOUNT": settings.transit_mount},
+        credentials={"SIMPTU_DATABASE_URL": settings.database_url.get_secret_value(),
+                     "SIMPTU_REDIS_URL": settings.redis_url.get_secret_value(),
+                     "SIMPTU_BAO_TOKEN": settings.bao_token.get_secret_value()},
+        host_network=host_network)
+
+
+def host_port(slug: str) -> int:
+    """A tenant's agent port on a node's network: stable, from its slug (a clash leaves the
+    second tenant's pod Pending, which its AgentReady reports)."""
+    return HOST_PORTS.start + zlib.crc32(slug.encode()) % len(HOST_PORTS)
+
+
 def _config(spec: AgentSpec) -> dict[str, str]:
     names = spec.names
-    return {"SIMPTU_AGENT_TENANT": spec.slug, "SIMPTU_BUSINESS_TYPE": spec.business_type,
+    return {**spec.platform.settings,
+            "SIMPTU_AGENT_TENANT": spec.slug, "SIMPTU_BUSINESS_TYPE": spec.business_type,
             "SIMPTU_LOCALE": spec.locale, "SIMPTU_TIMEZONE": spec.timezone,
             "SIMPTU_MODEL_PROVIDER": spec.model_provider, "SIMPTU_MODEL_NAME": spec.model_name,
             "SIMPTU_MODEL_ENDPOINT": spec.model_endpoint or "",
@@ -80,7 +122,7 @@ def _config(spec: AgentSpec) -> dict[str, str]:
             "SIMPTU_EVENTS_TOPIC": names.topic("events"),
             "SIMPTU_TRANSIT_KEY": names.transit_key,
             # The worker's probes and metrics listen where the Deployment's probes look.
-            "SIMPTU_AGENT_PORT": str(AGENT_PORT)}
+            "SIMPTU_AGENT_PORT": str(spec.port)}
 
 
 def _container(spec: AgentSpec) -> dict[str, Any]:
@@ -88,14 +130,22 @@ def _container(spec: AgentSpec) -> dict[str, Any]:
     if spec.credentials:
         env.append({"name": "SIMPTU_MODEL_CREDENTIALS", "valueFrom": {"secretKeyRef": {
             "name": spec.credentials.name, "key": spec.credentials.key or "credentials"}}})
-    probe = {"httpGet": {"path": "/healthz", "port": AGENT_PORT}, "periodSeconds": 10}
+    probe = {"httpGet": {"path": "/healthz", "port": spec.port}, "periodSeconds": 10}
+    env_from: list[dict[str, Any]] = [{"configMapRef": {"name": f"{AGENT}-config"}}]
+    if spec.platform.credentials:
+        env_from.append({"secretRef": {"name": PLATFORM_SECRET}})
     return {
-        "name": AGENT, "image": spec.image,
-        "args": ["python", "-m", "simptu.runtime.agent", "--tenant", spec.slug],
-        "envFrom": [{"configMapRef": {"name": f"{AGENT}-config"}}], "env": env,
-        "ports": [{"name": "http", "containerPort": AGENT_PORT}],
+        # The image's entrypoint is `python -m`: the arguments name the module.
+        "name": AGENT, "image": spec.image, "imagePullPolicy": "IfNotPresent",
+        "args": ["simptu.runtime.agent", "--tenant", spec.slug],
+        "envFrom": env_from, "env": env,
+        "ports": [{"name": "http", "containerPort": spec.port}],
         "resources": spec.resources, "livenessProbe": probe,
-        "readinessProbe": {**probe, "httpGet": {"path": "/readyz", "port": AGENT_PORT}},
+        # Polled often: a new pod is Ready (and its Tenant with it) soon after the model loads.
+        "readinessProbe": {**probe, "httpGet": {"path": "/readyz", "port": spec.port},
+                           "periodSeconds": 2},
+        # The root filesystem is read-only: Python, the model's libraries write under /tmp.
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - a pod volume
         "securityContext": {"runAsNonRoot": True, "allowPrivilegeEscalation": False,
                             "readOnlyRootFilesystem": True,
                             "capabilities": {"drop": ["ALL"]},
@@ -103,16 +153,31 @@ def _container(spec: AgentSpec) -> dict[str, Any]:
     }
 
 
+def _pod_spec(spec: AgentSpec) -> dict[str, Any]:
+    pod: dict[str, Any] = {"serviceAccountName": AGENT, "containers": [_container(spec)],
+                           "volumes": [{"name": "tmp", "emptyDir": {"medium": "Memory",
+                                                                    "sizeLimit": "64Mi"}}],
+                           "securityContext": {"runAsUser": AGENT_UID, "runAsGroup": AGENT_UID}}
+    if spec.platform.host_network:
+        pod |= {"hostNetwork": True, "dnsPolicy": "ClusterFirstWithHostNet"}
+    return pod
+
+
 def manifests(spec: AgentSpec, owner: dict[str, Any]) -> list[dict[str, Any]]:
     """Every object of the tenant's namespace, in the order they are applied."""
     selector = {"simptu.io/tenant": spec.slug, "app.kubernetes.io/name": AGENT}
     ns = spec.names.namespace
+    platform = [{"apiVersion": "v1", "kind": "Secret",
+                 "metadata": _meta(spec, PLATFORM_SECRET, owner),
+                 "type": "Opaque", "stringData": spec.platform.credentials}
+                ] if spec.platform.credentials else []
     return [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(spec, ns, None)},
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(spec, AGENT, owner)},
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(spec, f"{AGENT}-config",
                                                                       owner),
          "data": _config(spec)},
+        *platform,
         {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": _meta(spec, "tenant-quota",
                                                                           owner),
          "spec": {"hard": {"pods": "40", "requests.cpu": "8", "requests.memory": "16Gi",
@@ -127,9 +192,11 @@ def manifests(spec: AgentSpec, owner: dict[str, Any]) -> list[dict[str, Any]]:
         {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(spec, AGENT, owner),
          "spec": {"replicas": 0 if spec.suspended else spec.replicas,
                   "selector": {"matchLabels": selector},
+                  # On the host's network a new pod needs the old one's port: replace, not roll.
+                  "strategy": {"type": "Recreate" if spec.platform.host_network
+                               else "RollingUpdate"},
                   "template": {"metadata": {"labels": {**spec.labels, **selector}},
-                               "spec": {"serviceAccountName": AGENT,
-                                        "containers": [_container(spec)]}}}},
+                               "spec": _pod_spec(spec)}}},
     ]
 
 

@@ -74,6 +74,9 @@ class Service(ABC):
     async def configure(self, ctx: Context) -> None:  # noqa: B027 - optional step
         """Idempotent set-up once the service answers (databases, unseal, engines)."""
 
+    def cleanup(self, ctx: Context) -> None:  # noqa: B027 - optional step
+        """Remove what the stopped process leaves on the machine (mounts, links, cgroups)."""
+
     def env(self, ctx: Context) -> dict[str, str]:
         """What clients need to reach it, written to the stack's env file."""
         return {}

@@ -49,10 +49,11 @@ def _ensure_pki(ctx: Context) -> None:
     admin = pki.issue(client_ca, "simptu-admin", organization="system:masters")
     pki.write_pair(admin, folder, "admin")
     pki.write_service_account_keys(folder)
-    _write_kubeconfig(ctx)
+    write_kubeconfig(ctx, kubeconfig_path(ctx), "admin")
 
 
-def _write_kubeconfig(ctx: Context) -> None:
+def write_kubeconfig(ctx: Context, path: Path, stem: str) -> None:
+    """A kubeconfig that authenticates with the client certificate `<stem>.crt` of the PKI."""
     folder = pki_dir(ctx)
 
     def b64(name: str) -> str:
@@ -62,17 +63,17 @@ def _write_kubeconfig(ctx: Context) -> None:
         "apiVersion": "v1", "kind": "Config", "current-context": "simptu-devstack",
         "clusters": [{"name": "simptu-devstack", "cluster": {
             "server": server_url(ctx), "certificate-authority-data": b64("ca.crt")}}],
-        "users": [{"name": "simptu-admin", "user": {
-            "client-certificate-data": b64("admin.crt"), "client-key-data": b64("admin.key")}}],
+        "users": [{"name": f"simptu-{stem}", "user": {
+            "client-certificate-data": b64(f"{stem}.crt"),
+            "client-key-data": b64(f"{stem}.key")}}],
         "contexts": [{"name": "simptu-devstack", "context": {
-            "cluster": "simptu-devstack", "user": "simptu-admin"}}],
+            "cluster": "simptu-devstack", "user": f"simptu-{stem}"}}],
     }
-    path = kubeconfig_path(ctx)
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     path.chmod(0o600)
 
 
-def _client(ctx: Context) -> httpx.AsyncClient:
+def admin_client(ctx: Context) -> httpx.AsyncClient:
     """An HTTP client that authenticates as the admin user, by client certificate."""
     folder = pki_dir(ctx)
     tls = ssl.create_default_context(cafile=str(folder / "ca.crt"))
@@ -106,7 +107,7 @@ class KubeApiserver(Service):
         ])
 
     async def probe(self, ctx: Context) -> None:
-        async with _client(ctx) as client:
+        async with admin_client(ctx) as client:
             answer = await client.get("/readyz")
             # /readyz is public; the admin certificate must work too.
             whoami = await client.post("/apis/authentication.k8s.io/v1/selfsubjectreviews",
@@ -149,7 +150,7 @@ class KubeControllerManager(Service):
 
     async def probe(self, ctx: Context) -> None:
         """Its service-account controller has made the `default` account of `default`."""
-        async with _client(ctx) as client:
+        async with admin_client(ctx) as client:
             answer = await client.get("/api/v1/namespaces/default/serviceaccounts/default")
         if answer.status_code != 200:
             raise NotReady("the default ServiceAccount does not exist yet")

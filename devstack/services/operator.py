@@ -15,6 +15,7 @@ import yaml
 
 from simptu.devstack import pki
 from simptu.devstack.envfile import read_env_file
+from simptu.devstack.images import PLATFORM_IMAGE
 from simptu.devstack.processes import Launch
 from simptu.devstack.services.base import Context, NotReady, Service
 from simptu.devstack.services.kube import kubeconfig_path, pki_dir, server_url
@@ -37,6 +38,12 @@ REVIEWER = {"apiVersion": "v1", "kind": "List", "items": [
 # pods here, and demo realms allow password logins.
 LOCAL_SETTINGS = {"SIMPTU_OPERATOR_AGENT_READINESS": "declared",
                   "SIMPTU_OPERATOR_DEMO_REALMS": "true"}
+# With the stack's node (SIMPTU_NODE=1) each tenant's agent runs as its own pods, from the image
+# built here, on the node's network (the stack's services listen on loopback only); AgentReady
+# is their real readiness.
+NODE_SETTINGS = {"SIMPTU_OPERATOR_AGENT_READINESS": "available",
+                 "SIMPTU_OPERATOR_AGENT_IMAGE": PLATFORM_IMAGE,
+                 "SIMPTU_OPERATOR_AGENT_HOST_NETWORK": "true"}
 PEERING = {"apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering",
            "metadata": {"name": "simptu-operator"}}
 
@@ -75,6 +82,8 @@ class Operator(Service):
         env = read_env_file(ctx.settings.env_file)
         env.update(LOCAL_SETTINGS, SIMPTU_OPERATOR_PORT=str(ctx.settings.operator_port),
                    **self._webhook_settings(ctx))
+        if ctx.settings.node:
+            env.update(NODE_SETTINGS)
         return Launch(argv=[sys.executable, "-m", "simptu.operator"], env=env)
 
     def _webhook_settings(self, ctx: Context) -> dict[str, str]:

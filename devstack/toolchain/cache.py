@@ -22,7 +22,7 @@ def spec_digest(files: list[Path], params: str = "") -> str:
 
 
 @contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
+def locked(lock_path: Path) -> Iterator[None]:
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -37,7 +37,7 @@ def ensure_cached(folder: Path, fill: Callable[[Path], None]) -> Path:
     """
     if (folder / COMPLETE_MARKER).exists():
         return folder
-    with _locked(folder.with_name(folder.name + ".lock")):
+    with locked(folder.with_name(folder.name + ".lock")):
         if (folder / COMPLETE_MARKER).exists():
             return folder
         staging = folder.with_name(folder.name + ".partial")

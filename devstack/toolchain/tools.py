@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from simptu.devstack.images import PLATFORM_IMAGE_TOOL
 from simptu.devstack.toolchain.cache import ensure_cached, spec_digest
 from simptu.devstack.toolchain.progress import BuildFailed, run_logged
 
@@ -194,6 +195,13 @@ KUBE = GoTool(
               "kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
               "kubectl": "k8s.io/kubernetes/cmd/kubectl"},
 )
+# The node's kubelet and scheduler (opt-in, SIMPTU_NODE=1): a module of their own, so adding
+# them does not rebuild kube-apiserver; same pin and version stamp as KUBE.
+KUBE_NODE = GoTool(
+    name="kube-node", version=KUBE_VERSION, module="kubenode", ldflags=_KUBE_LDFLAGS,
+    packages={"kubelet": "k8s.io/kubernetes/cmd/kubelet",
+              "kube-scheduler": "k8s.io/kubernetes/cmd/kube-scheduler"},
+)
 ETCD = GoTool(name="etcd", version="3.6.16", module="etcd",
               packages={"etcd": "go.etcd.io/etcd/server/v3"})
 # OpenBao's release modules are not in the checksum database; go.sum pins them instead.
@@ -212,10 +220,19 @@ KEYCLOAK = KeycloakDist(
 )
 
 ALL_TOOLS: tuple[Tool, ...] = (DEBIAN, KAFKA, KEYCLOAK, ETCD, OPENBAO, KUBE, HELM)
+# Built by `tools kube-node`, and by `up` when the stack runs a node (SIMPTU_NODE=1).
+NODE_DEBIAN = DebianPackages(
+    name="debian-node", version="bookworm",
+    binaries={"/usr/bin/containerd": "containerd", "/usr/sbin/runc": "runc",
+              "/usr/lib/cni/bridge": "containernetworking-plugins",
+              "/bin/busybox": "busybox-static", "/usr/bin/gcc": "gcc",
+              "/usr/lib/x86_64-linux-gnu/libc.a": "libc6-dev"},
+)
+NODE_TOOLS: tuple[Tool, ...] = (NODE_DEBIAN, KUBE_NODE, PLATFORM_IMAGE_TOOL)
 
 
 def ensure_all(cache_root: Path, names: list[str] | None = None) -> None:
-    for tool in ALL_TOOLS:
+    for tool in (*ALL_TOOLS, *NODE_TOOLS) if names else ALL_TOOLS:
         if names and tool.name not in names:
             continue
         tool.ensure(cache_root)

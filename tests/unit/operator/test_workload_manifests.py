@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from simptu.operator.tenant_spec import TenantSpec
-from simptu.operator.workloads import AgentSpec, SecretRef, manifests, owner_reference
+from simptu.operator.workloads import (
+    AgentPlatform,
+    AgentSpec,
+    SecretRef,
+    manifests,
+    owner_reference,
+)
 
 TENANT = {"metadata": {"name": "zambet-dental", "uid": "0b8f6a1e-5d6c-4a8e-9a43-3b5f1e2c7d90"}}
 
@@ -81,8 +87,7 @@ def test_every_secret_a_tenant_names_is_known_to_the_operator() -> None:
 def test_the_agent_deployment_serves_its_own_tenant_only() -> None:
     deployment = _by_kind(manifests(_spec(), owner_reference(TENANT)))["Deployment"]
     container = deployment["spec"]["template"]["spec"]["containers"][0]
-    assert container["args"] == ["python", "-m", "simptu.runtime.agent",
-                                 "--tenant", "zambet-dental"]
+    assert container["args"] == ["simptu.runtime.agent", "--tenant", "zambet-dental"]
     config = _by_kind(manifests(_spec(), owner_reference(TENANT)))["ConfigMap"]["data"]
     assert config["SIMPTU_AGENT_PORT"] == str(container["ports"][0]["containerPort"])
 
@@ -104,3 +109,31 @@ def test_the_registry_learns_the_agent_settings_but_never_a_credential() -> None
 def test_double_texting_is_queued_unless_the_tenant_says_otherwise() -> None:
     spec = TenantSpec.model_validate({"displayName": "Gym", "businessType": "gym"})
     assert spec.agent.registered().double_texting == "enqueue"
+
+
+def test_the_agent_gets_the_platform_settings_and_its_credentials_from_a_secret() -> None:
+    platform = AgentPlatform(settings={"SIMPTU_KAFKA_BOOTSTRAP": "kafka:9092"},
+                             credentials={"SIMPTU_DATABASE_URL": "postgresql://u:p@db/simptu"})
+    objects = _by_kind(manifests(_spec(platform=platform), owner_reference(TENANT)))
+    assert objects["ConfigMap"]["data"]["SIMPTU_KAFKA_BOOTSTRAP"] == "kafka:9092"
+    assert "SIMPTU_DATABASE_URL" not in objects["ConfigMap"]["data"]
+    assert objects["Secret"]["stringData"] == {"SIMPTU_DATABASE_URL": "postgresql://u:p@db/simptu"}
+    container = objects["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    assert {"secretRef": {"name": "agent-platform"}} in container["envFrom"]
+    assert container["imagePullPolicy"] == "IfNotPresent"
+
+
+def test_on_the_host_network_each_tenant_has_its_own_port_and_pods_are_replaced() -> None:
+    platform = AgentPlatform(host_network=True)
+    ports = set()
+    for slug in ("zambet-dental", "forta-gym", "hotel-carpati"):
+        objects = _by_kind(manifests(_spec(slug=slug, platform=platform),
+                                     owner_reference(TENANT)))
+        pod = objects["Deployment"]["spec"]["template"]["spec"]
+        port = pod["containers"][0]["ports"][0]["containerPort"]
+        assert pod["hostNetwork"] is True
+        assert objects["ConfigMap"]["data"]["SIMPTU_AGENT_PORT"] == str(port)
+        assert pod["containers"][0]["readinessProbe"]["httpGet"]["port"] == port
+        assert objects["Deployment"]["spec"]["strategy"] == {"type": "Recreate"}
+        ports.add(port)
+    assert len(ports) == 3

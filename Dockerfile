@@ -1,0 +1,50 @@
+# One image for every component of the platform (API, WS hub, outbox relay, agent, operator,
+# `simptu` CLI): they are one Python package with one set of pinned dependencies, so one image
+# holds them once and a node keeps one copy. A component is chosen by its module:
+#   docker run IMAGE simptu.runtime.api            (the entrypoint is `python -m`, no shell)
+#   docker run IMAGE simptu.runtime.agent --tenant acme
+#
+# Plain build: docker build -t simptu:0.1.0 .
+# Locally (no registry): make images, which builds BASE from Debian packages (mmdebstrap) and
+# runs this file with buildah, --build-arg BASE=simptu.local/python:3.11-bookworm, never pulling.
+ARG BASE=python:3.11-slim-bookworm
+
+# The dependencies alone (one large layer that changes only with pyproject.toml/constraints.txt).
+FROM ${BASE} AS deps
+# Behind a TLS-inspecting proxy, its CA bundle (mounted for the build, never kept in a layer).
+ARG PIP_CERT
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
+COPY pyproject.toml constraints.txt /tmp/deps/
+RUN python3 -m venv /opt/simptu \
+ && python3 -c "import tomllib; print('\n'.join(tomllib.load(open('/tmp/deps/pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/deps/requirements.txt \
+ && /opt/simptu/bin/pip install --no-compile -c /tmp/deps/constraints.txt -r /tmp/deps/requirements.txt \
+ && rm -rf /tmp/deps
+
+# The platform's own wheel (setuptools runs here only).
+FROM deps AS build
+ARG PIP_CERT
+WORKDIR /src
+COPY pyproject.toml constraints.txt README.md ./
+COPY devstack devstack
+COPY operator operator
+COPY runtime runtime
+COPY vault vault
+RUN /opt/simptu/bin/pip wheel --no-deps -w /wheels .
+
+FROM deps
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="simptu" \
+      org.opencontainers.image.source="https://github.com/simptu/simptu" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.version="0.1.0"
+COPY --from=build /wheels /tmp/wheels
+RUN /opt/simptu/bin/pip install --no-deps --no-compile /tmp/wheels/*.whl \
+ && /opt/simptu/bin/pip uninstall -y -q pip && rm -rf /tmp/wheels
+# Works with a read-only root filesystem: nothing is written but to /tmp (a volume in pods);
+# the MiniLM model is inside the image (its wheel) and nothing is downloaded at run time.
+ENV PATH=/opt/simptu/bin:/usr/local/bin:/usr/bin:/bin \
+    PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HOME=/tmp \
+    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HOME=/tmp/huggingface
+USER 10001:10001
+ENTRYPOINT ["/opt/simptu/bin/python", "-m"]
+CMD ["simptu.runtime.agent", "--help"]
