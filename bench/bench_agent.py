@@ -134,7 +134,7 @@ async def run(messages: int) -> None:
                 KeyRing(pool, OpenBaoTransit.from_settings(core), redis) as ring, \
                 TimedProducer(core.kafka_bootstrap, linger_ms=0) as producer:
             served = ServedTenants(env.database_url, ring, classifier, pool_size=4,
-                                   dedicated=True)
+                                   credentials=lambda _slug: None)  # the local model
             turns = Turns(TenantRegistry(pool, redis, memory_ttl=5), ring, served, producer,
                           pool, 0.05, session_embedder(), redis)
             process = PostgresIdempotency(pool, "agent-bench").processor(turns.handle)

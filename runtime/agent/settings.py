@@ -1,10 +1,8 @@
-"""The agent worker's settings: the shared ones (`SIMPTU_*`, runtime/core/settings) and its own
-(`SIMPTU_AGENT_*`), read once when the worker starts."""
+"""The agent worker's settings: the shared ones (`SIMPTU_*`, runtime/core/settings), its own
+(`SIMPTU_AGENT_*`) and the hosted models' credentials (`SIMPTU_MODEL_*`), read once when the
+worker starts."""
 
 from __future__ import annotations
-
-import os
-import re
 
 from pydantic import Field, SecretStr
 
@@ -31,18 +29,8 @@ class AgentSettings(CoreSettings):
     agent_interrupt_poll_seconds: float = Field(0.05, gt=0)
     # Logging level of the process (DEBUG, INFO, WARNING, ERROR).
     agent_log_level: str = "INFO"
-
-
-def credentials_variable(slug: str) -> str:
-    """The environment variable the local all-tenants worker reads a tenant's model credentials
-    from (`SIMPTU_AGENT_CREDENTIALS_<SLUG>`, dashes as underscores); a tenant's own Deployment
-    gets them in `SIMPTU_MODEL_CREDENTIALS` from the Secret its spec names."""
-    return "SIMPTU_AGENT_CREDENTIALS_" + re.sub(r"[^A-Z0-9]", "_", slug.upper())
-
-
-def model_credentials(slug: str, dedicated: bool) -> SecretStr | None:
-    # Read when a tenant's model is first made, not at import; one variable per tenant has no
-    # place in a fixed settings model (issue 15's closing note names what remains).
-    value = os.environ.get("SIMPTU_MODEL_CREDENTIALS" if dedicated
-                           else credentials_variable(slug))
-    return SecretStr(value) if value else None
+    # The hosted model's credentials (an API key, or AWS keys as ID:SECRET) of the one tenant
+    # a dedicated worker serves: its Deployment fills them from the Secret the Tenant names.
+    model_credentials: SecretStr | None = None
+    # `--all`: each tenant's, by slug, as JSON (`{"zambet-dental": "sk-..."}`).
+    model_credentials_by_tenant: dict[str, SecretStr] = Field(default_factory=dict)

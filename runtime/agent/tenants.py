@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ import asyncpg
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.graph.state import CompiledStateGraph
 from psycopg_pool import AsyncConnectionPool
+from pydantic import SecretStr
 
 from simptu.runtime.agent.business import BusinessProfile, profile_of
 from simptu.runtime.agent.catalogue import Catalogue, load_catalogue
@@ -20,7 +22,6 @@ from simptu.runtime.agent.checkpoints import CheckpointSealer, sealed_saver, ten
 from simptu.runtime.agent.graph import build_graph
 from simptu.runtime.agent.intents import IntentClassifier
 from simptu.runtime.agent.providers import ChatProvider, create_provider
-from simptu.runtime.agent.settings import model_credentials
 from simptu.runtime.agent.state import ConversationState, TurnContext
 from simptu.runtime.core.crypto import KeyRing
 from simptu.runtime.core.registry import TenantAgent, TenantRecord
@@ -50,12 +51,13 @@ class ServedTenant:
 
 class ServedTenants:
     def __init__(self, dsn: str, ring: KeyRing, classifier: IntentClassifier, *,
-                 pool_size: int, dedicated: bool) -> None:
+                 pool_size: int, credentials: Callable[[str], SecretStr | None]) -> None:
+        """`credentials(slug)`: the hosted model's credentials of a tenant, if it has any."""
         self.dsn = dsn
         self.ring = ring
         self.classifier = classifier
         self.pool_size = pool_size
-        self.dedicated = dedicated
+        self.credentials = credentials
         self._served: dict[str, ServedTenant] = {}
         self._retiring: set[asyncio.Task[None]] = set()
 
@@ -70,7 +72,7 @@ class ServedTenants:
         return served
 
     async def _serve(self, record: TenantRecord) -> ServedTenant:
-        provider = create_provider(record.agent, model_credentials(record.slug, self.dedicated),
+        provider = create_provider(record.agent, self.credentials(record.slug),
                                    self.classifier)
         pool = tenant_pool(self.dsn, record.names, self.pool_size)
         await pool.open()

@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 import structlog
+from pydantic import SecretStr
 
 from simptu.runtime.agent.intents import IntentClassifier
 from simptu.runtime.agent.settings import AgentSettings
@@ -48,7 +49,7 @@ class AgentWorker:
             await classifier.warm_up()  # the model loads now, not on the first customer's message
             tenants = ServedTenants(self.settings.database_url.get_secret_value(), core.keyring,
                                     classifier, pool_size=self.settings.agent_checkpoint_pool_size,
-                                    dedicated=self.tenant is not None)
+                                    credentials=self._credentials)
             turns = Turns(core.registry, core.keyring, tenants, core.producer, core.pool,
                           self.settings.agent_interrupt_poll_seconds, core.embedder, core.redis)
             once = PostgresIdempotency(core.pool, CONSUMER).processor(turns.handle)
@@ -56,6 +57,11 @@ class AgentWorker:
                 await self._consume(core.pool, once)
             finally:
                 await tenants.close()
+
+    def _credentials(self, slug: str) -> SecretStr | None:
+        if self.tenant is not None:  # a tenant's own Deployment
+            return self.settings.model_credentials
+        return self.settings.model_credentials_by_tenant.get(slug)
 
     async def _consume(self, pool: asyncpg.Pool, process: Any) -> None:
         """Consume the current topics; when the set of tenants changes, start over with the

@@ -16,8 +16,6 @@ READS_ENVIRONMENT = {
     "runtime/core/embeddings.py",
     # Kubernetes' own conventions (in a pod or not, the kubeconfig), when the operator starts.
     "operator/platform.py",
-    # One variable per tenant (`SIMPTU_AGENT_CREDENTIALS_<SLUG>`), read when its model is made.
-    "runtime/agent/settings.py",
 }
 
 
