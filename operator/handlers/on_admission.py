@@ -27,12 +27,14 @@ def register() -> None:
 
 
 async def valid_field_values(name: str, spec: kopf.Spec, **kwargs: Any) -> None:
-    """Refuse what the schema let through but cannot work (spec_rules); an update that leaves
-    the spec as it was (finalizers, labels) passes, so an old Tenant can still be deleted."""
-    old = kwargs.get("old")  # the stored object, on UPDATE
-    if old is not None and dict(old.get("spec") or {}) == dict(spec):
-        return
+    """Refuse what the schema let through but cannot work (spec_rules). An update is refused
+    only for problems it brings: a Tenant stored before a rule existed can still be changed
+    (its deletionPolicy, its finalizers) and deleted."""
     found = spec_rules.problems(name, spec)
+    old = kwargs.get("old")  # the stored object, on UPDATE
+    if found and old is not None:
+        before = spec_rules.problems(name, old.get("spec") or {})
+        found = [problem for problem in found if problem not in before]
     if found:
         raise kopf.AdmissionError("; ".join(found), code=422)
 
