@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -104,6 +105,22 @@ async def test_an_applied_tenant_becomes_ready_with_everything_provisioned(
     deployment = k8s.AppsV1Api(kube).read_namespaced_deployment("agent", names.namespace)
     assert deployment.metadata is not None
     assert (deployment.metadata.labels or {})["simptu.io/business-type"] == "gym"
+
+
+async def test_agent_ready_never_contradicts_its_own_message(
+    operator: KopfRunner, tenants: Any, unique: str,
+) -> None:
+    name = f"{unique}-agent"
+    tenants.apply(tenant_manifest(name))
+    await wait_for(lambda: phase_is(tenants, name, "Ready"), f"{name} Ready")
+    agent = condition(tenants.get(name), "AgentReady")
+    assert agent["status"] == "True"
+    counted = re.search(r"(\d+)/(\d+) agent replicas ready", agent["message"])
+    if counted:  # observed on a node: as many ready as wanted
+        assert counted.group(1) == counted.group(2), agent
+    else:  # no node runs the pods (SIMPTU_AGENT_READINESS=declared): said in words
+        assert agent["reason"] == "Declared", agent
+        assert "readiness is declared, not observed" in agent["message"], agent
 
 
 async def test_what_is_removed_by_hand_comes_back(
