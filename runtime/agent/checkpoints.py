@@ -1,6 +1,8 @@
-"""Conversation checkpoints in the tenant's own schema (tables of tenant migration 0009),
-written through a connection that acts as the tenant's role, with every blob sealed by the
-tenant's data key (AES-256-GCM, the same sealed format as the tenant's other fields).
+"""Conversation checkpoints in the tenant's own schema (tables of tenant migration 0009, which
+copies langgraph-checkpoint-postgres's schema: tests/integration/agent/test_checkpoint_tables.py
+fails when the installed saver's migrations differ), written through a connection that acts
+as the tenant's role, with every blob sealed by the tenant's data key (AES-256-GCM, the same
+sealed format as the tenant's other fields).
 
 LangGraph serialises synchronously; the tenant's keys are loaded asynchronously from the key
 ring, so `CheckpointSealer.refresh` is awaited before each turn, and a checkpoint sealed with a
