@@ -31,6 +31,7 @@ from simptu.runtime.core.chat import events as chat_events
 from simptu.runtime.core.chat import store
 from simptu.runtime.core.crypto import KeyRing, OpenBaoTransit, ensure_data_key
 from simptu.runtime.core.database import TenantUnitOfWork, act_as_tenant
+from simptu.runtime.core.embeddings import Embedder
 from simptu.runtime.core.events import CloudEvent, EventProducer, PostgresIdempotency
 from simptu.runtime.core.events.topics import (
     TopicSettings,
@@ -45,7 +46,6 @@ from simptu.runtime.core.registry import TenantRecord, TenantRegistry, delete_te
 from simptu.runtime.core.schemas import drop_tenant_schema, ensure_tenant_schema
 from simptu.runtime.core.settings import CoreSettings
 from simptu.runtime.core.tenancy import TenantNames
-from tests.model import session_embedder
 
 SCENARIOS = {
     "greeting (ro)": "Bună ziua!",
@@ -55,6 +55,8 @@ SCENARIOS = {
     "FAQ question (ro)": "Aveți parcare?",
 }
 TURNS_PER_SESSION = 5
+# One model for the intents, the FAQ and the turns (it loads on first use: seconds, 800 MB).
+EMBEDDER = Embedder()
 
 
 class TimedProducer(EventProducer):
@@ -90,7 +92,7 @@ async def bench_tenant(core: CoreSettings, pool: asyncpg.Pool) -> AsyncIterator[
         async with conn.transaction():
             await act_as_tenant(conn, names)
             await seed_demo_catalogue(conn, "dental-clinic")
-            await seed_demo_faq(conn, session_embedder(), "dental-clinic")
+            await seed_demo_faq(conn, EMBEDDER, "dental-clinic")
     async with kafka_admin(core.kafka_bootstrap) as admin:
         await ensure_tenant_topics(admin, names, TopicSettings(partitions=1))
     try:
@@ -127,7 +129,7 @@ async def run(messages: int) -> None:
         | {"bao_addr": env["BAO_ADDR"], "bao_token": env["BAO_TOKEN"]})
     pool = await asyncpg.create_pool(env.database_url, min_size=2, max_size=10)
     redis = connect_redis(core.redis_url.get_secret_value())
-    classifier = IntentClassifier(session_embedder().embed)
+    classifier = IntentClassifier(EMBEDDER.embed)
     await classifier.warm_up()
     try:
         async with bench_tenant(core, pool) as tenant, \
@@ -136,7 +138,7 @@ async def run(messages: int) -> None:
             served = ServedTenants(env.database_url, ring, classifier, pool_size=4,
                                    credentials=lambda _slug: None)  # the local model
             turns = Turns(TenantRegistry(pool, redis, memory_ttl=5), ring, served, producer,
-                          pool, 0.05, session_embedder(), redis)
+                          pool, 0.05, EMBEDDER, redis)
             process = PostgresIdempotency(pool, "agent-bench").processor(turns.handle)
             rows = []
             for name, text in SCENARIOS.items():

@@ -37,7 +37,6 @@ from simptu.runtime.core.knowledge.search import (
 from simptu.runtime.core.knowledge.store import EMBEDDING_MODEL
 from simptu.runtime.core.tenancy import TenantNames
 from simptu.runtime.core.tenant_cache import TenantCache
-from tests.model import session_embedder
 
 TOPICS = ["parking", "prices", "insurance", "children", "payment", "holidays", "whitening",
           "implants", "braces", "x-rays", "anaesthesia", "invoices", "gift cards", "hygiene",
@@ -121,7 +120,7 @@ async def main(runs: int, entries: int) -> None:
     stack = StackEnv.load(DevstackSettings().env_file)
     pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
     redis = aioredis.Redis.from_url(stack.redis_url)
-    embedder = session_embedder()
+    embedder = Embedder()
     await embedder.warm_up()
     table: list[tuple[int, str, float, float]] = []
     try:

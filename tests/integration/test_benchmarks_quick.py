@@ -1,0 +1,45 @@
+"""Every benchmark in bench/ runs to the end in a quick mode (tiny sizes, seconds each) against
+the local stack, so a benchmark that crashes fails the suite; its figures are only printed,
+never asserted (`make bench` runs the full sizes and the closing notes keep the figures)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simptu.devstack.envfile import StackEnv
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+# Each benchmark's quick mode: its own options at their smallest useful sizes.
+QUICK = {
+    "bench_agent.py": ["--messages", "3"],
+    "bench_api.py": ["--requests", "80", "--concurrency", "2"],  # p99 needs 2 per endpoint
+    "bench_bookings.py": ["--seconds", "0.3", "--clients", "2"],
+    "bench_crypto.py": ["--rows", "20", "--fields", "200"],
+    "bench_knowledge.py": ["--runs", "3", "--entries", "20"],
+    "bench_operator.py": ["--single", "1", "--burst", "2"],
+    "bench_outbox.py": ["--events", "50", "--rate", "100"],
+    "bench_pipeline.py": ["--messages", "3", "--sessions", "1"],
+    "bench_ws.py": ["--connections", "40", "--fanout", "5", "--events", "2",
+                    "--processes", "1"],
+}
+
+
+def test_every_benchmark_has_a_quick_mode() -> None:
+    assert sorted(QUICK) == sorted(path.name for path in BENCH.glob("bench_*.py"))
+
+
+@pytest.mark.parametrize("script", sorted(QUICK))
+def test_a_benchmark_runs_to_the_end_and_prints_its_table(stack: StackEnv, script: str) -> None:
+    # A limit so a benchmark that hangs fails instead of stalling the suite; not a speed goal.
+    done = subprocess.run([sys.executable, str(BENCH / script), *QUICK[script]],
+                          capture_output=True, text=True, timeout=900, check=False)
+    output = f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, output
+    table = [line for line in done.stdout.splitlines() if line.startswith("|")]
+    assert any(set(line) <= set("|-: ") for line in table), output  # a header separator
+    assert len(table) >= 3, output  # header, separator and at least one row of figures
