@@ -180,8 +180,9 @@ async def _agent(run: Run) -> Finding:
     if p.settings.operator_agent_readiness == "available":
         return Finding(replicas)
     # No node runs the pods (local stack): True must not sit beside "0/1 ready".
-    return Finding(None, f"namespace {run.tenant.namespace}: agent Deployment applied with "
-                   f"{state.desired_replicas} replicas; readiness is declared, not observed "
+    wanted = f"{state.desired_replicas} replica{'' if state.desired_replicas == 1 else 's'}"
+    return Finding(None, f"namespace {run.tenant.namespace}: agent Deployment applied for "
+                   f"{wanted}; readiness is declared, not observed "
                    "(SIMPTU_OPERATOR_AGENT_READINESS=declared: no node runs the agent pods "
                    "here, one local worker serves every tenant)", reason="Declared")
 
