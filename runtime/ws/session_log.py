@@ -60,9 +60,10 @@ class SessionLog:
 
     async def since(self, tenant: str, session_id: str,
                     last_event_id: int) -> list[dict[str, Any]]:
-        """The pushes after `last_event_id`, oldest first."""
+        """The pushes after `last_event_id` (-1: every one kept), oldest first."""
+        start = f"({last_event_id}-1" if last_event_id >= 0 else "-"  # no stream id is negative
         entries = cast("list[tuple[bytes, dict[bytes, bytes]]]", await self.redis.xrange(
-            _key(tenant, session_id), f"({last_event_id}-1", "+"))
+            _key(tenant, session_id), start, "+"))
         cipher = self.keyring.cipher(TenantNames(tenant))
         pushes = []
         for entry_id, fields in entries:

@@ -19,6 +19,7 @@ import asyncpg
 import httpx
 import pytest
 import redis.asyncio as aioredis
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from websockets.asyncio.server import Server
 
 from simptu.devstack.demo_tokens import demo_token
@@ -191,3 +192,28 @@ async def agent(stack: StackEnv, db: asyncpg.Pool, redis_client: aioredis.Redis,
     async with EventProducer(stack.kafka_bootstrap, client_id="ws-test-agent") as producer, \
             KeyRing(db, OpenBaoTransit.from_settings(core_settings)) as keyring:
         yield Agent(producer, keyring)
+
+
+async def reader_at_end(stack: StackEnv, topic: str) -> AIOKafkaConsumer:
+    """A consumer of every partition of `topic`, positioned at its end."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, group_id=None,
+                                enable_auto_commit=False)
+    await consumer.start()
+    cluster = await consumer._client.fetch_all_metadata()  # no public call gives partitions
+    partitions = [TopicPartition(topic, p) for p in cluster.partitions_for_topic(topic) or ()]
+    assert partitions, f"{topic} has no partitions"
+    consumer.assign(partitions)
+    await consumer.seek_to_end(*partitions)
+    for partition in partitions:  # settle the positions before anything is published
+        await consumer.position(partition)
+    return consumer
+
+
+async def next_event(consumer: AIOKafkaConsumer, event_type: str,
+                     session_id: uuid.UUID) -> CloudEvent:
+    """The next event of `event_type` about the session."""
+    async for record in consumer:
+        event = CloudEvent.from_bytes(record.value)
+        if event.type == event_type and event.subject == str(session_id):
+            return event
+    raise AssertionError("the consumer stopped")
