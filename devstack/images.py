@@ -146,6 +146,10 @@ def _platform_files() -> list[Path]:
     return files
 
 
+def _dependency_files() -> list[Path]:
+    return [REPO_ROOT / name for name in ("Dockerfile", "pyproject.toml", "constraints.txt")]
+
+
 def _digest(files: list[Path], params: str = "") -> str:
     """Like spec_digest, but by path relative to the repository (names repeat across folders)."""
     digest = hashlib.sha256(params.encode())
@@ -213,16 +217,23 @@ def platform_archive(cache_root: Path) -> Path:
                 buildah.run("buildah commit base", logs / "base-commit.log", "commit", "--rm",
                             work, BASE_IMAGE)
             print(f"==> building {PLATFORM_IMAGE} from the Dockerfile (buildah)", flush=True)
-            buildah.run("buildah bud", logs / "bud.log", "bud", "--layers", "--pull=never",
-                        "--network=host", "--build-arg", f"BASE={BASE_IMAGE}", *_host_ca(),
-                        "--build-arg", f"REVISION={_revision()}", "-t", PLATFORM_IMAGE,
-                        "-f", str(REPO_ROOT / "Dockerfile"), str(REPO_ROOT))
+            bud = ("bud", "--layers", "--pull=never", "--network=host", "--build-arg",
+                   f"BASE={BASE_IMAGE}", *_host_ca(), "-f", str(REPO_ROOT / "Dockerfile"))
+            # The dependencies' stage, tagged so that pruning keeps it as the next build's cache.
+            deps = f"simptu.local/simptu-deps:{_digest(_dependency_files())}"
+            buildah.run("buildah bud deps", logs / "bud-deps.log", *bud, "--target", "deps",
+                        "-t", deps, str(REPO_ROOT))
+            buildah.run("buildah bud", logs / "bud.log", *bud, "--build-arg",
+                        f"REVISION={_revision()}", "-t", PLATFORM_IMAGE, str(REPO_ROOT))
             buildah.run("buildah push", logs / "push.log", "push", "--disable-compression",
                         PLATFORM_IMAGE, f"oci-archive:{staging / ARCHIVE}:{PLATFORM_IMAGE}")
             (staging / "size").write_text(buildah.output(
                 "images", "--format", "{{.Size}}", PLATFORM_IMAGE) + "\n")
-            # Intermediate layers of older builds: the dependencies' layer stays while tagged.
+            # Older dependency stages and untagged layers go; this build's stay as the cache.
             subprocess.run(buildah.argv("rm", "--all"), capture_output=True, check=False)
+            for old in buildah.output("images", "--format", "{{.Name}}:{{.Tag}}").split():
+                if old.startswith("simptu.local/simptu-deps:") and old != deps:
+                    subprocess.run(buildah.argv("rmi", old), capture_output=True, check=False)
             subprocess.run(buildah.argv("rmi", "--prune"), capture_output=True, check=False)
 
     archive = ensure_cached(folder, fill) / ARCHIVE

@@ -22,6 +22,10 @@ AGENT_PORT = 8080
 AGENT_UID = 10001  # the image's user (Dockerfile)
 PLATFORM_SECRET = "agent-platform"  # noqa: S105 - a Secret's name
 HOST_PORTS = range(20000, 30000)
+# What the Tenant leaves out: the namespace's quota admits only pods that say what they use.
+# An idle agent holds ~1.2 GiB (torch and the MiniLM model; bench/bench_node.py).
+DEFAULT_RESOURCES = {"requests": {"cpu": "50m", "memory": "1536Mi"},
+                     "limits": {"cpu": "2", "memory": "3Gi"}}
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,14 @@ class AgentSpec:
     # Every Secret the Tenant names (model credentials, channels): checked, reported if missing.
     secrets: tuple[str, ...] = ()
     platform: AgentPlatform = AgentPlatform()
+
+    @property
+    def desired_replicas(self) -> int:
+        """None while suspended; on the host's network one (a second pod on the node would
+        need the same port)."""
+        if self.suspended:
+            return 0
+        return min(self.replicas, 1) if self.platform.host_network else self.replicas
 
     @property
     def port(self) -> int:
@@ -125,6 +137,12 @@ def _config(spec: AgentSpec) -> dict[str, str]:
             "SIMPTU_AGENT_PORT": str(spec.port)}
 
 
+def _resources(asked: dict[str, Any]) -> dict[str, Any]:
+    """The Tenant's resources, with the defaults for whatever it leaves out."""
+    return {scope: {**DEFAULT_RESOURCES[scope], **(asked.get(scope) or {})}
+            for scope in DEFAULT_RESOURCES}
+
+
 def _container(spec: AgentSpec) -> dict[str, Any]:
     env: list[dict[str, Any]] = []
     if spec.credentials:
@@ -140,7 +158,7 @@ def _container(spec: AgentSpec) -> dict[str, Any]:
         "args": ["simptu.runtime.agent", "--tenant", spec.slug],
         "envFrom": env_from, "env": env,
         "ports": [{"name": "http", "containerPort": spec.port}],
-        "resources": spec.resources, "livenessProbe": probe,
+        "resources": _resources(spec.resources), "livenessProbe": probe,
         # Polled often: a new pod is Ready (and its Tenant with it) soon after the model loads.
         "readinessProbe": {**probe, "httpGet": {"path": "/readyz", "port": spec.port},
                            "periodSeconds": 2},
@@ -190,7 +208,7 @@ def manifests(spec: AgentSpec, owner: dict[str, Any]) -> list[dict[str, Any]]:
              "from": [{"namespaceSelector": {"matchLabels": {"simptu.io/monitoring": "true"}}}],
              "ports": [{"protocol": "TCP", "port": AGENT_PORT}]}]}},
         {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(spec, AGENT, owner),
-         "spec": {"replicas": 0 if spec.suspended else spec.replicas,
+         "spec": {"replicas": spec.desired_replicas,
                   "selector": {"matchLabels": selector},
                   # On the host's network a new pod needs the old one's port: replace, not roll.
                   "strategy": {"type": "Recreate" if spec.platform.host_network
@@ -228,7 +246,7 @@ async def check(objects: KubeObjects, spec: AgentSpec,
                 "metadata": {"name": name, "namespace": spec.names.namespace}}
         if await objects.get(body) is None:
             absent.append(name)
-    return WorkloadState(tuple(missing), 0 if spec.suspended else spec.replicas, ready,
+    return WorkloadState(tuple(missing), spec.desired_replicas, ready,
                          tuple(absent))
 
 

@@ -66,7 +66,8 @@ def node_ip(settings: DevstackSettings) -> str:
 
 def ctr(ctx: Context, *args: str, stdin: bytes | None = None) -> str:
     argv = ["ctr", "--address", str(containerd_socket(ctx)), "-n", "k8s.io", *args]
-    done = subprocess.run(argv, input=stdin, capture_output=True, check=False, timeout=300)
+    # An import unpacks the platform image (several GB): minutes on a busy disk.
+    done = subprocess.run(argv, input=stdin, capture_output=True, check=False, timeout=1800)
     if done.returncode != 0:
         raise NotReady(f"ctr {' '.join(args)}: {done.stderr.decode(errors='replace').strip()}")
     return done.stdout.decode()

@@ -127,7 +127,7 @@ def test_on_the_host_network_each_tenant_has_its_own_port_and_pods_are_replaced(
     platform = AgentPlatform(host_network=True)
     ports = set()
     for slug in ("zambet-dental", "forta-gym", "hotel-carpati"):
-        objects = _by_kind(manifests(_spec(slug=slug, platform=platform),
+        objects = _by_kind(manifests(_spec(slug=slug, platform=platform, replicas=2),
                                      owner_reference(TENANT)))
         pod = objects["Deployment"]["spec"]["template"]["spec"]
         port = pod["containers"][0]["ports"][0]["containerPort"]
@@ -135,5 +135,20 @@ def test_on_the_host_network_each_tenant_has_its_own_port_and_pods_are_replaced(
         assert objects["ConfigMap"]["data"]["SIMPTU_AGENT_PORT"] == str(port)
         assert pod["containers"][0]["readinessProbe"]["httpGet"]["port"] == port
         assert objects["Deployment"]["spec"]["strategy"] == {"type": "Recreate"}
+        assert objects["Deployment"]["spec"]["replicas"] == 1  # one port, one node
         ports.add(port)
     assert len(ports) == 3
+
+
+def test_an_agent_gets_resource_defaults_the_namespace_quota_admits() -> None:
+    asked = {"limits": {"memory": "1Gi"}, "requests": {"cpu": "250m"}}
+    for spec in (_spec(), _spec(resources=asked)):
+        quota, deployment = (_by_kind(manifests(spec, owner_reference(TENANT)))[kind]
+                             for kind in ("ResourceQuota", "Deployment"))
+        resources = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]
+        for scope in ("requests", "limits"):
+            for what in ("cpu", "memory"):
+                assert f"{scope}.{what}" in quota["spec"]["hard"]
+                assert resources[scope][what]
+    assert resources["limits"]["memory"] == "1Gi"
+    assert resources["requests"]["cpu"] == "250m"
