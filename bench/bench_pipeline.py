@@ -63,7 +63,7 @@ async def guest_sessions(db: asyncpg.Pool, stack: StackEnv, count: int) -> list[
             session = await chat_store.create_session(conn, uuid.uuid4(), channel="web",
                                                       locale="ro", guest=True)
             await chat_events.session_changed(conn, tenant, session, "opened")
-        token, _ = issue_guest_token(stack["SIMPTU_API_GUEST_TOKEN_SECRET"], TENANT,
+        token, _ = issue_guest_token(stack["SIMPTU_GUEST_TOKEN_SECRET"], TENANT,
                                      session["id"], dt.timedelta(minutes=30))
         made.append((str(session["id"]), token))
     return made

@@ -306,7 +306,7 @@ async def main(arguments: argparse.Namespace) -> None:
     session_id = uuid.uuid4()
     async with TenantUnitOfWork(pool, tenant) as conn:
         await chat_store.create_session(conn, session_id, channel="web", locale="en", guest=True)
-    token, _ = issue_guest_token(stack["SIMPTU_API_GUEST_TOKEN_SECRET"], TENANT, session_id,
+    token, _ = issue_guest_token(stack["SIMPTU_GUEST_TOKEN_SECRET"], TENANT, session_id,
                                  dt.timedelta(hours=2))
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     count = min(arguments.connections, hard - 500)

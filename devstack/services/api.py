@@ -62,8 +62,7 @@ class Api(PlatformProcess):
     def env(self, ctx: Context) -> dict[str, str]:
         return {"SIMPTU_API_URL": self.url(ctx), "SIMPTU_API_PORT": str(ctx.settings.api_port),
                 # Guest tokens are HMAC-signed: the WS hub verifies them with the same secret.
-                "SIMPTU_API_GUEST_TOKEN_SECRET": ctx.secret("api_guest_token_secret",
-                                                            nbytes=48)}
+                "SIMPTU_GUEST_TOKEN_SECRET": ctx.secret("api_guest_token_secret", nbytes=48)}
 
     def endpoint(self, ctx: Context) -> str:
         return self.url(ctx)

@@ -49,7 +49,7 @@ async def authenticate(route: Route, platform: ApiPlatform) -> Caller:
 def _platform_caller(route: Route, platform: ApiPlatform) -> Caller:
     try:
         claims = verify_platform_token(
-            platform.settings.api_guest_token_secret.get_secret_value(), route.token or "")
+            platform.settings.guest_token_secret.get_secret_value(), route.token or "")
     except InvalidToken as error:
         raise ApiProblem(401, "invalid-token", str(error), headers=CHALLENGE) from None
     if claims.tenant != route.tenant.slug:

@@ -68,7 +68,7 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
             stack.push_async_callback(background.stop, chores)  # before the pool closes
         yield ApiPlatform(
             **core.parts(), settings=settings,
-            oidc=OidcVerifier(redis, http, audience=settings.api_audience,
+            oidc=OidcVerifier(redis, http, audience=settings.token_audience,
                               cache_ttl=settings.api_jwks_cache_ttl,
                               refetch_interval=settings.api_jwks_refetch_interval),
             guest_limiter=RateLimiter(redis, "guest-token", settings.api_guest_rate_limit,

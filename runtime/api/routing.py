@@ -119,7 +119,7 @@ async def _tenant_of_issuer(platform: ApiPlatform, issuer: str, token: str) -> T
     if issuer == guest_tokens.ISSUER:  # guest and customer tokens name it in a signed claim
         try:
             claims = verify_platform_token(
-                platform.settings.api_guest_token_secret.get_secret_value(), token)
+                platform.settings.guest_token_secret.get_secret_value(), token)
         except InvalidToken as error:
             raise ApiProblem(401, "invalid-token", str(error)) from None
         return await lookup(platform, claims.tenant)

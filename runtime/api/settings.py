@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from simptu.runtime.core.guest_tokens import MIN_SECRET_BYTES
-from simptu.runtime.core.settings import CoreSettings
+from simptu.runtime.core.settings import EdgeSettings
 
 
-class ApiSettings(CoreSettings):
+class ApiSettings(EdgeSettings):
     # Where the API listens.
     api_host: str = "127.0.0.1"
     api_port: int = 3003
     # Tenants are reached as `<slug>.<base domain>`.
     api_base_domain: str = "simptu.localhost"
-    # The audience every realm's clients put in access tokens (an audience mapper).
-    api_audience: str = "simptu-api"
-    # Signs guest tokens; the WS hub verifies them with the same secret.
-    api_guest_token_secret: SecretStr = Field(min_length=MIN_SECRET_BYTES)
     # Seconds a guest token is valid.
     api_guest_token_ttl: int = Field(default=900, ge=60, le=86_400)
     # Guest tokens per tenant and client address, per window.

@@ -11,12 +11,12 @@ import jwt
 from pydantic import BaseModel
 
 from simptu.runtime.core.oidc import InvalidToken
+from simptu.runtime.core.settings import MIN_SECRET_BYTES
 from simptu.runtime.core.tenancy import InvalidSlug, check_slug
 
 ISSUER = "simptu-platform"
 AUDIENCE = "simptu-chat"
 ALGORITHM = "HS256"
-MIN_SECRET_BYTES = 32  # HS256 wants a key at least as long as its hash
 
 
 class GuestClaims(BaseModel):

@@ -11,6 +11,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_SECRET_BYTES = 32  # HS256 wants a key at least as long as its hash
+
 
 class CoreSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SIMPTU_", extra="ignore")
@@ -39,3 +41,12 @@ class CoreSettings(BaseSettings):
     registry_memory_ttl: float = Field(default=5.0, ge=0, le=60)
     # The longest message anyone may post to a conversation (characters), on every transport.
     chat_max_text_chars: int = Field(default=4000, ge=1)
+
+
+class EdgeSettings(CoreSettings):
+    """What the processes clients reach, the API and the WS hub, share: the tokens they take."""
+
+    # Signs guest and access-code tokens (the API) and verifies them (the API and the hub).
+    guest_token_secret: SecretStr = Field(min_length=MIN_SECRET_BYTES)
+    # The audience every realm's clients put in access tokens (an audience mapper).
+    token_audience: str = "simptu-api"  # noqa: S105 - a name, not a secret

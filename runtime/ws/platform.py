@@ -30,11 +30,11 @@ async def open_platform(settings: WsSettings) -> AsyncIterator[WsPlatform]:
         core = await stack.enter_async_context(open_core(
             settings, client_id="simptu-ws", redis_connections=settings.ws_redis_connections))
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
-        oidc = OidcVerifier(core.redis, http, audience=settings.ws_audience)
+        oidc = OidcVerifier(core.redis, http, audience=settings.token_audience)
         yield WsPlatform(
             **core.parts(), settings=settings,
             authenticator=Authenticator(core.registry, oidc,
-                                        settings.ws_guest_token_secret.get_secret_value()),
+                                        settings.guest_token_secret.get_secret_value()),
             session_log=SessionLog(core.redis, core.keyring,
                                    max_events=settings.ws_resume_max_events,
                                    ttl=settings.ws_resume_ttl))

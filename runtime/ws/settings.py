@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import SettingsConfigDict
+from pydantic import Field
 
-from simptu.runtime.core.guest_tokens import MIN_SECRET_BYTES
-from simptu.runtime.core.settings import CoreSettings
+from simptu.runtime.core.settings import EdgeSettings
 
 
-class WsSettings(CoreSettings):
-    model_config = SettingsConfigDict(env_prefix="SIMPTU_", extra="ignore",
-                                      populate_by_name=True)
-
+class WsSettings(EdgeSettings):
     # Where the hub listens.
     ws_host: str = "127.0.0.1"
     ws_port: int = 4000
@@ -27,12 +22,6 @@ class WsSettings(CoreSettings):
     ws_resume_ttl: int = Field(default=3600, ge=10)
     # How often the hub looks for new tenants' topics (seconds).
     ws_topic_refresh_interval: float = Field(default=2.0, gt=0)
-    # The audience of the realms' access tokens (the same as the API's).
-    ws_audience: str = Field("simptu-api", validation_alias=AliasChoices(
-        "SIMPTU_WS_AUDIENCE", "SIMPTU_API_AUDIENCE"))
-    # Verifies guest and access-code tokens; the API signs them with the same secret.
-    ws_guest_token_secret: SecretStr = Field(min_length=MIN_SECRET_BYTES, validation_alias=(
-        AliasChoices("SIMPTU_WS_GUEST_TOKEN_SECRET", "SIMPTU_API_GUEST_TOKEN_SECRET")))
     # Redis connections of one replica; a burst of joins waits for one instead of failing.
     ws_redis_connections: int = Field(default=50, ge=2)
     # Logging level of the process (DEBUG, INFO, WARNING, ERROR).

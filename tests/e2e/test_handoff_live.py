@@ -31,7 +31,7 @@ from tests.integration.ws.phoenix_driver import PhoenixDriver
 async def other_replica(stack: StackEnv, core_settings: CoreSettings) -> AsyncIterator[Replica]:
     """A second hub replica, beside the one `make up` runs."""
     settings = WsSettings.model_validate(core_settings.model_dump() | {
-        "ws_guest_token_secret": stack["SIMPTU_API_GUEST_TOKEN_SECRET"]})
+        "guest_token_secret": stack["SIMPTU_GUEST_TOKEN_SECRET"]})
     async with AsyncExitStack() as stack_of_resources:
         platform = await stack_of_resources.enter_async_context(open_platform(settings))
         hub = await stack_of_resources.enter_async_context(Hub(platform))

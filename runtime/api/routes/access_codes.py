@@ -69,6 +69,6 @@ async def redeem_access_code(body: AccessCodeRedeem, request: Request, tenant: T
     if outcome != "redeemed" or customer_id is None:
         raise ApiProblem(*REFUSALS[outcome])
     token, claims = issue_customer_token(
-        platform.settings.api_guest_token_secret.get_secret_value(), tenant.slug, customer_id,
+        platform.settings.guest_token_secret.get_secret_value(), tenant.slug, customer_id,
         dt.timedelta(seconds=platform.settings.api_access_token_ttl))
     return CustomerAccess(token=token, customer_id=customer_id, expires_at=claims.expires_at)

@@ -63,7 +63,7 @@ async def create_guest_session(body: GuestRequest, request: Request,
                                                   locale=body.locale, guest=True)
         await chat_events.session_changed(conn, tenant, session, "opened")
     token, claims = issue_guest_token(
-        platform.settings.api_guest_token_secret.get_secret_value(), tenant.slug, session_id,
+        platform.settings.guest_token_secret.get_secret_value(), tenant.slug, session_id,
         dt.timedelta(seconds=platform.settings.api_guest_token_ttl))
     GUEST_TOKENS.labels("issued").inc()
     return GuestToken(token=token, session_id=session_id, expires_at=claims.expires_at)

@@ -122,7 +122,7 @@ def api_settings(core_settings: CoreSettings, stack: StackEnv) -> ApiSettings:
             "keycloak_url": stack["SIMPTU_KEYCLOAK_URL"],
             "keycloak_realm_secret_key": stack["SIMPTU_KEYCLOAK_REALM_SECRET_KEY"],
             "api_base_domain": BASE_DOMAIN,
-            "api_guest_token_secret": secrets.token_urlsafe(40),
+            "guest_token_secret": secrets.token_urlsafe(40),
             "api_guest_rate_limit": 3, "api_max_body_bytes": 4096})
 
 

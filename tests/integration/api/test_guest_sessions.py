@@ -32,7 +32,7 @@ async def test_an_allowed_origin_gets_a_token_for_a_new_session(
                                 headers={"Host": tenant_a.host, "Origin": tenant_a.origin})
     assert answer.status_code == 201, answer.text
     body = answer.json()
-    claims = verify_guest_token(api_settings.api_guest_token_secret.get_secret_value(),
+    claims = verify_guest_token(api_settings.guest_token_secret.get_secret_value(),
                                 body["token"])
     assert claims.tenant == tenant_a.slug
     assert str(claims.session_id) == body["session_id"]
@@ -87,7 +87,7 @@ async def test_guest_tokens_are_rate_limited_per_tenant_and_address(
 
 async def test_a_guest_token_is_refused_when_altered_or_signed_elsewhere(
         api_app: FastAPI, api_settings: ApiSettings, tenant_a: ApiTenant) -> None:
-    secret = api_settings.api_guest_token_secret.get_secret_value()
+    secret = api_settings.guest_token_secret.get_secret_value()
     async with client_of(api_app, "198.51.100.4") as api:
         token = (await api.post("/v1/chat/guest", json={"locale": "ro"},
                                 headers={"Host": tenant_a.host,

@@ -47,7 +47,7 @@ GYM = "pulse-fitness-timisoara"
 @pytest.fixture(scope="session")
 def ws_settings(stack: StackEnv, core_settings: CoreSettings) -> WsSettings:
     return WsSettings.model_validate(core_settings.model_dump() | {
-        "ws_guest_token_secret": stack["SIMPTU_API_GUEST_TOKEN_SECRET"],
+        "guest_token_secret": stack["SIMPTU_GUEST_TOKEN_SECRET"],
         "ws_max_frame_bytes": 8192, "ws_max_malformed_frames": 3})
 
 
@@ -134,7 +134,7 @@ async def guest_chat(db: asyncpg.Pool, stack: StackEnv,
             session = await chat_store.create_session(conn, uuid.uuid4(), channel="web",
                                                       locale="ro", guest=True)
             await chat_events.session_changed(conn, tenant, session, "opened")
-        token, _ = issue_guest_token(stack["SIMPTU_API_GUEST_TOKEN_SECRET"], slug,
+        token, _ = issue_guest_token(stack["SIMPTU_GUEST_TOKEN_SECRET"], slug,
                                      session["id"], dt.timedelta(minutes=15))
         made.append(GuestChat(tenant, session["id"], token))
         return made[-1]

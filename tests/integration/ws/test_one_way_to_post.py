@@ -82,7 +82,7 @@ class Hub:
 async def api_app(core_settings: CoreSettings, stack: StackEnv) -> AsyncIterator[FastAPI]:
     settings = ApiSettings.model_validate(core_settings.model_dump() | {
         "keycloak_url": stack["SIMPTU_KEYCLOAK_URL"],
-        "api_guest_token_secret": stack["SIMPTU_API_GUEST_TOKEN_SECRET"]})
+        "guest_token_secret": stack["SIMPTU_GUEST_TOKEN_SECRET"]})
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app
@@ -156,7 +156,7 @@ async def test_an_access_code_token_reads_but_does_not_post(
     async with TenantUnitOfWork(db, chat.tenant.names) as conn:
         await conn.execute("UPDATE chat_sessions SET customer_id = $2 WHERE id = $1",
                            chat.session_id, customer_id)
-    token, _ = issue_customer_token(stack["SIMPTU_API_GUEST_TOKEN_SECRET"], chat.tenant.slug,
+    token, _ = issue_customer_token(stack["SIMPTU_GUEST_TOKEN_SECRET"], chat.tenant.slug,
                                     customer_id, dt.timedelta(minutes=5))
     refused = await transport.post(GuestChat(chat.tenant, chat.session_id, token), "Hi", "r-1")
     assert (refused.ok, refused.reason) == (False, "read-only-token")
