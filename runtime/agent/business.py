@@ -34,9 +34,11 @@ DENTAL = BusinessProfile(
     instructions="You are the receptionist of a dental clinic: appointments with dentists.")
 GYM = BusinessProfile(
     "gym", {"ro": "rezervarea", "en": "booking"},
-    synonyms={"Yoga": ("yoga",), "Spinning": ("spinning", "cycling", "ciclism", "bicicleta"),
-              "Personal training": ("antrenament personal", "antrenor personal", "personal trainer",
-                                    "pt session", "coach")},
+    synonyms={"Yoga": ("yoga",),
+              "Spinning": ("spinning", "spin", "cycling", "ciclism", "bicicleta"),
+              "Personal training": ("antrenament personal", "antrenamentul personal",
+                                    "antrenor personal", "antrenor", "antrenorul",
+                                    "personal trainer", "pt session", "coach")},
     instructions="You are the front desk of a gym: places in classes and personal training.")
 HOTEL = BusinessProfile(
     "hotel", {"ro": "rezervarea", "en": "reservation"},

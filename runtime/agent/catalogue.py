@@ -45,14 +45,25 @@ def price_list(catalogue: Catalogue, locale: Locale) -> str:
                     locale)
 
 
-def opening_hours(catalogue: Catalogue, locale: Locale) -> str:
-    """When the business works: for each day, from the first resource's opening to the last
-    one's closing; days with the same hours are said together ("luni-vineri 09:00-20:00")."""
+def _spans(catalogue: Catalogue) -> dict[int, tuple[dt.time, dt.time]]:
+    """Per ISO weekday, the first resource's opening and the last one's closing."""
     spans: dict[int, tuple[dt.time, dt.time]] = {}
     for resource in catalogue.resources:
         for hours in resource.hours:
             opens, closes = spans.get(hours.weekday, (hours.opens, hours.closes))
             spans[hours.weekday] = (min(opens, hours.opens), max(closes, hours.closes))
+    return spans
+
+
+def hours_on(catalogue: Catalogue, day: dt.date) -> tuple[dt.time, dt.time] | None:
+    """When the business opens and closes on `day`; None when it is closed."""
+    return _spans(catalogue).get(day.isoweekday())
+
+
+def opening_hours(catalogue: Catalogue, locale: Locale) -> str:
+    """When the business works: for each day, from the first resource's opening to the last
+    one's closing; days with the same hours are said together ("luni-vineri 09:00-20:00")."""
+    spans = _spans(catalogue)
     groups: dict[tuple[dt.time, dt.time], list[int]] = defaultdict(list)
     for weekday in sorted(spans):
         groups[spans[weekday]].append(weekday)

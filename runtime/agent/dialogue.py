@@ -6,9 +6,10 @@ data comes through the turn's `AgentRepository`."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 
-from simptu.runtime.agent.catalogue import opening_hours, price_list, say_price
+from simptu.runtime.agent.catalogue import hours_on, opening_hours, price_list, say_price
 from simptu.runtime.agent.intents import Intent
 from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.state import (
@@ -28,8 +29,13 @@ FLOW_INTENTS: dict[Intent, ChangeAction] = {
 # Questions that interrupt a booking in progress; anything else naming a slot continues it.
 ASIDE_INTENTS = {"hours", "prices", "services", "handoff"}
 TIMES_OFFERED = 6
+# Where each part of the day begins and ends, in the tenant's time.
+PARTS_OF_DAY = {"morning": (dt.time(0), dt.time(12)), "afternoon": (dt.time(12), dt.time(17)),
+                "evening": (dt.time(17), dt.time.max)}
 
 Slots = Mapping[str, str | int]
+# A reply that is nothing but a name: one to four words of letters.
+NAME_ONLY = re.compile(r"[^\W\d_][^\W\d_'.-]*(?:[ '-][^\W\d_][^\W\d_'.-]*){0,3}")
 
 
 def _reply(key: str, **params: str | int) -> ConversationState:
@@ -42,6 +48,8 @@ async def decide(state: ConversationState, ctx: TurnContext) -> ConversationStat
     slots: Slots = understanding["slots"] if understanding else {}
     flow = BookingFlow(**state.get("booking", {}))
     locale = state.get("locale", "ro")
+    if intent == "question" and flow.get("action") and "name" not in slots:
+        slots = {**slots, **_bare_name(state)}
     continues_booking = bool(flow.get("action") and slots)
     if intent == "question" and "service" in slots and ("date" in slots or "time" in slots):
         intent = "book"  # "yoga miercuri la 18": a service and when is a booking request
@@ -68,6 +76,15 @@ async def decide(state: ConversationState, ctx: TurnContext) -> ConversationStat
     return {"booking": flow, "pending": None, **update}
 
 
+def _bare_name(state: ConversationState) -> dict[str, str]:
+    """The answer to "what name?" that is only a name ("Ana Pop"), as the name slot."""
+    previous, inbound = state.get("reply"), state.get("inbound")
+    text = (inbound["text"] if inbound else "").strip()
+    if previous and previous["key"] == "ask_name" and NAME_ONLY.fullmatch(text):
+        return {"name": " ".join(word.capitalize() for word in text.split())}
+    return {}
+
+
 def _with_slots(flow: BookingFlow, slots: Slots) -> BookingFlow:
     """`flow` with what this message named (slot values are JSON scalars)."""
     named = BookingFlow(**flow)
@@ -81,6 +98,13 @@ def _with_slots(flow: BookingFlow, slots: Slots) -> BookingFlow:
         named["nights"] = int(slots["nights"])
     if "name" in slots:
         named["name"] = str(slots["name"])
+    if "part_of_day" in slots:
+        named["part_of_day"] = str(slots["part_of_day"])
+    if "date_range" in slots and "date" not in slots:
+        # A weekend asked about: from its first day, for its nights when the stay has none.
+        first, last = (dt.date.fromisoformat(day) for day in str(slots["date_range"]).split("/"))
+        named["date"] = first.isoformat()
+        named.setdefault("nights", (last - first).days or 1)
     return named
 
 
@@ -90,12 +114,15 @@ async def _inform(intent: Intent, slots: Slots, locale: Locale,
     if intent == "greeting":
         return _reply("greeting", business=ctx.tenant.display_name or ctx.tenant.slug)
     if intent == "hours":
-        return _reply("hours", hours=opening_hours(catalogue, locale))
+        return _hours(slots, locale, ctx)
     if intent == "prices":
         service = catalogue.service_named(str(slots["service"])) if "service" in slots else None
         if service is not None:
             return _reply("price_of", service=service.name,
                           price=say_price(service.price, service.currency))
+        if "unoffered" in slots:  # honest: not what was asked for, and what there is
+            return _reply("not_offered", asked=str(slots["unoffered"]),
+                          services=say_list((s.name for s in catalogue.services), locale))
         return _reply("prices", prices=price_list(catalogue, locale))
     if intent == "services":
         return _reply("services", services=say_list((s.name for s in catalogue.services), locale))
@@ -105,6 +132,20 @@ async def _inform(intent: Intent, slots: Slots, locale: Locale,
     if intent == "thanks":
         return _reply("thanks")
     return _reply("unknown")
+
+
+def _hours(slots: Slots, locale: Locale, ctx: TurnContext) -> ConversationState:
+    """The hours of the day asked about ("mâine", "sâmbătă"), or the whole week's."""
+    if "date" not in slots:
+        return _reply("hours", hours=opening_hours(ctx.catalogue, locale))
+    day = dt.date.fromisoformat(str(slots["date"]))
+    span = hours_on(ctx.catalogue, day)
+    if span is None:
+        return _reply("closed_on", date=say_date(day, locale),
+                      hours=opening_hours(ctx.catalogue, locale))
+    opens, closes = span
+    return _reply("hours_on", date=say_date(day, locale), opens=f"{opens:%H:%M}",
+                  closes=f"{closes:%H:%M}")
 
 
 def _noun(ctx: TurnContext, locale: Locale) -> str:
@@ -153,7 +194,14 @@ async def _appointment(flow: BookingFlow, service: Service, day: dt.date, locale
         flow.pop("time", None)
         return _reply("day_full", service=service.name, date=say_date(day, locale))
     local = [(slot.start.astimezone(ctx.tz), slot) for slot in slots]
-    times = say_list(sorted({f"{start:%H:%M}" for start, _ in local})[:TIMES_OFFERED], locale)
+    if part := PARTS_OF_DAY.get(flow.get("part_of_day") or ""):
+        # Only the part of the day asked for, unless it has nothing free.
+        local = [(start, slot) for start, slot in local
+                 if part[0] <= start.time() < part[1]] or local
+    free_times = sorted({f"{start:%H:%M}" for start, _ in local})
+    times = say_list(free_times[:TIMES_OFFERED], locale)
+    if "time" not in flow and len(free_times) == 1:
+        flow["time"] = free_times[0]  # a class that day: its one time, nothing to ask
     if "time" not in flow:
         return _reply("ask_time", service=service.name, date=say_date(day, locale), times=times)
     wanted = dt.time.fromisoformat(flow["time"])

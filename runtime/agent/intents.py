@@ -19,19 +19,24 @@ INTENTS: tuple[Intent, ...] = ("greeting", "hours", "prices", "services", "avail
 # Checked in this order: the first intent with a matching pattern wins (a reschedule request
 # mentions a booking, a cancellation mentions an appointment: the specific one goes first).
 RULES: tuple[tuple[Intent, str], ...] = (
-    ("handoff", r"\b(om|operator|persoana reala|un coleg|cineva real|uman|human|real person|"
+    ("handoff", r"\b(vorb\w*|speak|talk)\b.*\b(receptia|cineva|someone|manager\w*)\b|"
+                r"\b(om|operator|persoana reala|un coleg|cineva real|uman|human|real person|"
                 r"someone real|a person|staff member|manager|receptie|reception)\b"),
-    ("cancel", r"\b(anul\w*|renunt la programare|cancel\w*)\b"),
+    ("cancel", r"\b(anul\w*|renunt la (programare|rezervare)\w*|cancel\w*)\b"),
     ("reschedule", r"\b(reprogram\w*|mut\w* (programarea|rezervarea|sejurul|cazarea)|"
                    r"schimb\w* (programarea|rezervarea|ora|ziua|data|datele)|reschedul\w*|"
                    r"move (my|the)|change (my|the) (booking|appointment|reservation|class|"
                    r"stay|dates))\b"),
-    ("prices", r"\b(cat costa|cat e|pret\w*|tarif\w*|costa|cost\w*|price\w*|how much|fee)\b"),
-    ("hours", r"\b(orar\w*|programul|program de lucru|deschis\w*|inchide\w*|inchis|"
+    ("prices", r"\b(cat costa|cat e|pret\w*|tarif\w*|costa|cost\w*|price\w*|how much|fee|"
+               r"charge\w*|rates?)\b"),
+    ("hours", r"\b(orar\w*|programul|program de lucru|program sala|deschis\w*|deschid\w*|"
+              r"inchide\w*|inchis|ce program|lucrati|lucreaza|pana la ce ora|pana cand|"
               r"open\w*|clos\w*|hours|what time do you)\b"),
     ("availability", r"\b(liber\w*|disponib\w*|availab\w*|free (slot|time|room)\w*|"
-                     r"ce ore|cand (pot|aveti)|when can|any (slot|room|place)s?)\b"),
-    ("book", r"\b(programare|programez|programa|rezerv\w*|vreau (o|un|sa)|as dori|doresc|"
+                     r"ce ore|cand (pot|aveti)|when can|any (slot|room|place|spot)s?|"
+                     r"(aveti|mai e|e|mai sunt|sunt) (loc|locuri)|spots? left|is there space|"
+                     r"full|ce zile|what days)\b"),
+    ("book", r"\b(programare|programez|programa|rezerv\w*|vreau (o|un|sa)|as dori|as vrea|doresc|"
              r"inscri\w*|book\w*|appointment|reserv\w*|sign me up|i('d| would) like|"
              r"i want|can i (get|have|come))\b"),
     ("services", r"\b(ce servicii|ce oferiti|ce clase|ce camere|servicii|services|"

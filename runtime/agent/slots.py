@@ -17,7 +17,10 @@ WEEKDAYS = {
     "sunday": 6,
 }
 RELATIVE_DAYS = {"azi": 0, "astazi": 0, "today": 0, "tonight": 0, "diseara": 0,
-                 "maine": 1, "tomorrow": 1, "poimaine": 2}
+                 "maine": 1, "tomorrow": 1, "tmrw": 1, "tmr": 1, "tomorow": 1, "poimaine": 2}
+# Holidays customers name instead of a date (month, day).
+HOLIDAYS = {"craciun": (12, 25), "christmas": (12, 25), "revelion": (12, 31),
+            "anul nou": (1, 1), "new year": (1, 1)}
 MONTHS = {
     "ianuarie": 1, "februarie": 2, "martie": 3, "aprilie": 4, "mai": 5, "iunie": 6,
     "iulie": 7, "august": 8, "septembrie": 9, "octombrie": 10, "noiembrie": 11,
@@ -26,11 +29,13 @@ MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
     "oct": 10, "nov": 11, "dec": 12,
 }
-NUMBER_WORDS = {"o": 1, "una": 1, "un": 1, "one": 1, "a": 1, "doua": 2, "two": 2, "trei": 3,
+NUMBER_WORDS = {"o": 1, "una": 1, "un": 1, "one": 1, "a": 1, "doua": 2, "doi": 2, "two": 2,
+                "trei": 3,
                 "three": 3, "patru": 4, "four": 4, "cinci": 5, "five": 5, "sase": 6, "six": 6,
                 "sapte": 7, "seven": 7}
 
 _MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
+DAYS_OF_MONTH = re.compile(rf"\b(\d{{1,2}})\s*-\s*(\d{{1,2}})\s+({_MONTH_NAMES})\b")
 DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\s*(?:-?(?:a|lea))?\s+({_MONTH_NAMES})\b")
 MONTH_DAY = re.compile(rf"\b({_MONTH_NAMES})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b")
 ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
@@ -48,6 +53,26 @@ NAME = re.compile(
     r"(?i:\bmă numesc|\bma numesc|\bnumele meu (?:este|e)|\bmy name is|\bmy name's|"
     r"\bname is|\bsunt|\bI am|\bI'm|\bthis is)\s+" + NAME_WORDS)
 HALF_PAST = re.compile(r"\b(?:si|și) jumatate\b|\bhalf past\b")
+# Parts of the day as customers say them; "buna seara" is a greeting, not an evening.
+PARTS_OF_DAY = (
+    ("morning", re.compile(r"\b(dimineata|dimineaa|morning)\b")),
+    ("afternoon", re.compile(r"\b(dupa[- ]?amiaza|dupa[- ]?masa|afternoon)\b")),
+    ("evening", re.compile(r"(?<!buna )\b(seara|diseara|evening|tonight|tonite)\b")),
+)
+WEEKEND = re.compile(r"\b(?:(weekendul|weekend-ul)\s*(asta|acesta|viitor|urmator)?|"
+                     r"(this|next|the)\s+weekend)\b")
+# A price question's object: what is asked for, when the catalogue has no such service.
+PRICE_OF = re.compile(r"\b(?:cat (?:ar |mai )?costa|cat e|how much (?:is|are|for|does)?|"
+                      r"price (?:of|for)|charge for|rate for)\s+([^?!.,]+)")
+NOT_A_THING = frozenset({
+    "un", "o", "a", "an", "the", "for", "pt", "pentru", "pe", "per", "la", "de", "it", "this",
+    "that", "asta", "aia", "one", "my", "me", "some", "si", "and", "pls", "please", "va", "rog",
+    "cost", "costs", "costa", "night", "noapte", "nopti", "nights", "pret", "price", "prices",
+    "preturi", "tarife", "list", "lista", "tot", "everything", "all"
+})
+PARTY = re.compile(r"\b(\d{1,2}|o|un|una|doua|doi|trei|patru|cinci|sase|one|a|two|three|four|"
+                   r"five|six)\s+(persoane|persoana|people|persons|adulti|adults|copii|copil|"
+                   r"children|child|kids|kid|guests|locuri|spots|places)\b")
 
 
 @dataclass(frozen=True)
@@ -59,6 +84,10 @@ class Slots:
     time: dt.time | None = None
     nights: int | None = None
     name: str | None = None
+    part_of_day: str | None = None  # morning, afternoon or evening
+    date_range: str | None = None  # "start/end", ISO dates
+    party_size: int | None = None
+    unoffered: str | None = None  # what a price question names that is not in the catalogue
 
     def named(self) -> dict[str, object]:
         return {key: value for key, value in self.__dict__.items() if value is not None}
@@ -96,6 +125,11 @@ def _calendar_date(plain: str, today: dt.date) -> dt.date | None:
 
 def _relative_date(plain: str, today: dt.date) -> dt.date | None:
     words = re.findall(r"[a-z]+", plain)
+    if re.search(r"\bseara asta\b", plain):
+        return today
+    for holiday, (month, day) in HOLIDAYS.items():
+        if re.search(rf"\b{holiday}\b", plain):
+            return _next_date(today, month, day)
     if "after" in words and "tomorrow" in words:
         return today + dt.timedelta(days=2)
     for word in words:
@@ -144,6 +178,15 @@ def find_time(text: str) -> dt.time | None:
     return dt.time(hour, minute)
 
 
+def find_stay(text: str, today: dt.date) -> tuple[dt.date, int] | None:
+    """A stay said as days of a month ("5-7 decembrie"): its check-in and nights."""
+    match = DAYS_OF_MONTH.search(strip_diacritics(text.lower()))
+    if match is None or int(match[2]) <= int(match[1]):
+        return None
+    check_in = _next_date(today, MONTHS[match[3]], int(match[1]))
+    return (check_in, int(match[2]) - int(match[1])) if check_in else None
+
+
 def find_nights(text: str) -> int | None:
     plain = strip_diacritics(text.lower())
     match = NIGHTS.search(plain)
@@ -172,6 +215,51 @@ def find_service(text: str, vocabulary: Mapping[str, Iterable[str]]) -> str | No
     return best[1] if best else None
 
 
+def find_part_of_day(text: str) -> str | None:
+    plain = strip_diacritics(text.lower())
+    return next((part for part, pattern in PARTS_OF_DAY if pattern.search(plain)), None)
+
+
+def find_weekend(text: str, today: dt.date) -> tuple[dt.date, dt.date] | None:
+    """Saturday and Sunday of "this weekend" (the coming one) or "next weekend" (a week on)."""
+    match = WEEKEND.search(strip_diacritics(text.lower()))
+    if match is None:
+        return None
+    saturday = today + dt.timedelta(days=(5 - today.weekday()) % 7)
+    if today.weekday() == 6:
+        saturday = today - dt.timedelta(days=1)
+    if match[2] in ("viitor", "urmator") or match[3] == "next":
+        saturday += dt.timedelta(days=7)
+    return saturday, saturday + dt.timedelta(days=1)
+
+
+def find_party_size(text: str) -> int | None:
+    """How many people ("2 adulti si un copil" is 3, "for two people" 2)."""
+    counts = PARTY.findall(strip_diacritics(text.lower()))
+    if not counts:
+        return None
+    return sum(int(n) if n.isdigit() else NUMBER_WORDS.get(n, 2) for n, _ in counts)
+
+
+def find_unoffered(text: str) -> str | None:
+    """What a price question asks about in its own words ("albirea dintilor"), for the
+    honest answer when the catalogue has no service by that name."""
+    match = PRICE_OF.search(strip_diacritics(text.lower()))
+    if match is None:
+        return None
+    words = [w for w in re.findall(r"[a-z]+", match[1]) if w not in NOT_A_THING]
+    return " ".join(words[:3]) or None
+
+
 def extract(text: str, today: dt.date, vocabulary: Mapping[str, Iterable[str]]) -> Slots:
-    return Slots(service=find_service(text, vocabulary), date=find_date(text, today),
-                 time=find_time(text), nights=find_nights(text), name=find_name(text))
+    part, weekend = find_part_of_day(text), find_weekend(text, today)
+    time, stay = find_time(text), find_stay(text, today)
+    if time is not None and time.hour < {"afternoon": 8, "evening": 12}.get(part or "", 0):
+        time = time.replace(hour=time.hour + 12)  # "joi seara la 7" is 19:00
+    service = find_service(text, vocabulary)
+    return Slots(service=service, unoffered=None if service else find_unoffered(text),
+                 date=stay[0] if stay else None if weekend else find_date(text, today),
+                 time=time, nights=stay[1] if stay else find_nights(text),
+                 name=find_name(text), part_of_day=part,
+                 date_range=f"{weekend[0]}/{weekend[1]}" if weekend else None,
+                 party_size=find_party_size(text))

@@ -49,6 +49,7 @@ class BookingFlow(TypedDict, total=False):
     date: str  # ISO date; a stay's check-in
     time: str  # ISO time, tenant-local
     nights: int
+    part_of_day: str  # morning, afternoon or evening: the times offered are in it
 
 
 class Reply(TypedDict):

@@ -16,6 +16,12 @@ TEMPLATES: dict[str, dict[Locale, str]] = {
         "en": "Hello! I am the virtual assistant of {business}. I can help with bookings, prices "
               "and our opening hours. How can I help you?"},
     "hours": {"ro": "Programul nostru: {hours}.", "en": "Our opening hours: {hours}."},
+    "hours_on": {"ro": "{date} suntem deschiși între {opens} și {closes}.",
+                 "en": "On {date} we are open from {opens} to {closes}."},
+    "closed_on": {"ro": "{date} suntem închiși. Programul nostru: {hours}.",
+                  "en": "On {date} we are closed. Our opening hours: {hours}."},
+    "not_offered": {"ro": "Nu oferim {asked}. Vă putem ajuta cu: {services}.",
+                    "en": "We do not offer {asked}. We offer: {services}."},
     "prices": {"ro": "Prețurile noastre: {prices}.", "en": "Our prices: {prices}."},
     "price_of": {"ro": "{service} costă {price}.", "en": "{service} costs {price}."},
     "services": {"ro": "Vă putem ajuta cu: {services}. Doriți o programare?",

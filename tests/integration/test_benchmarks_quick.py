@@ -20,6 +20,7 @@ QUICK = {
     "bench_api.py": ["--requests", "80", "--concurrency", "2"],  # p99 needs 2 per endpoint
     "bench_bookings.py": ["--seconds", "0.3", "--clients", "2"],
     "bench_crypto.py": ["--rows", "20", "--fields", "200"],
+    "bench_eval.py": ["--limit", "5"],
     "bench_knowledge.py": ["--runs", "3", "--entries", "20"],
     "bench_operator.py": ["--single", "1", "--burst", "2"],
     "bench_outbox.py": ["--events", "50", "--rate", "100"],

@@ -168,8 +168,52 @@ async def test_a_full_day_is_forgotten_with_its_time() -> None:
 async def test_an_aside_in_a_booking_is_answered_and_the_booking_kept() -> None:
     flow = BookingFlow(action="book", name=None, service="Consultation")
     update = await plan(state("hours", flow=flow, date=WEDNESDAY.isoformat()))
-    assert reply_of(update)[0] == "hours"
+    assert reply_of(update) == ("hours_on", {"date": "miercuri, 9 decembrie", "opens": "09:00",
+                                             "closes": "17:00"})
     assert "booking" not in update  # the booking in progress stays as it was
+
+
+async def test_hours_asked_for_a_closed_day_say_it_is_closed_and_when_it_opens() -> None:
+    update = await plan(state("hours", date="2026-12-13"))  # a Sunday
+    assert reply_of(update) == ("closed_on", {
+        "date": "duminică, 13 decembrie",
+        "hours": "luni\N{EN DASH}vineri 09:00\N{EN DASH}17:00; sâmbătă 10:00\N{EN DASH}14:00"})
+
+
+async def test_a_service_not_offered_is_said_so_with_what_is_offered() -> None:
+    update = await plan(state("prices", unoffered="albirea dintilor"))
+    assert reply_of(update) == ("not_offered", {"asked": "albirea dintilor",
+                                                "services": "Consultation și Cleaning"})
+
+
+async def test_only_the_part_of_the_day_asked_for_is_offered() -> None:
+    repository = MemoryRepository(CLINIC, slots=[
+        slot(CONSULTATION, DR_ANA, local(WEDNESDAY, hour)) for hour in range(9, 17)])
+    said = state("availability", service="Consultation", date=WEDNESDAY.isoformat(),
+                 part_of_day="afternoon")
+    update = await plan(said, repository)
+    assert reply_of(update)[1]["times"] == "12:00, 13:00, 14:00, 15:00 și 16:00"
+    assert update["booking"]["part_of_day"] == "afternoon"
+
+
+async def test_a_day_with_one_free_time_takes_it_without_asking() -> None:
+    repository = MemoryRepository(CLINIC, slots=[slot(CONSULTATION, DR_ANA, local(WEDNESDAY, 18))])
+    update = await plan(state("book", service="Consultation", date=WEDNESDAY.isoformat()),
+                        repository)
+    assert reply_of(update) == ("ask_name", {"noun": "programarea"})
+    assert update["booking"]["time"] == "18:00"
+
+
+async def test_a_bare_name_answers_the_question_for_a_name() -> None:
+    repository = MemoryRepository(CLINIC, slots=[slot(CONSULTATION, DR_ANA, local(WEDNESDAY, 10))])
+    flow = BookingFlow(action="book", name=None, service="Consultation",
+                       date=WEDNESDAY.isoformat(), time="10:00")
+    said = state("question", "ana pop", flow=flow)
+    said["reply"] = {"key": "ask_name", "params": {"noun": "programarea"}}
+    update = await plan(said, repository)
+    assert reply_of(update)[0] == "propose_book"
+    assert update["pending"] is not None
+    assert update["pending"]["name"] == "Ana Pop"
 
 
 async def test_another_action_starts_afresh_but_keeps_the_name() -> None:

@@ -8,7 +8,14 @@ import datetime as dt
 import pytest
 
 from simptu.runtime.agent.business import DENTAL, HOTEL
-from simptu.runtime.agent.slots import find_date, find_name, find_nights, find_service, find_time
+from simptu.runtime.agent.slots import (
+    extract,
+    find_date,
+    find_name,
+    find_nights,
+    find_service,
+    find_time,
+)
 
 MONDAY = dt.date(2026, 11, 23)
 DENTAL_WORDS = DENTAL.vocabulary(["Consultation", "Cleaning", "Filling"])
@@ -76,3 +83,28 @@ def test_names_are_the_capitalised_words_after_an_introduction(text: str,
 def test_services_are_found_by_their_name_or_the_words_customers_use(
         text: str, vocabulary: dict[str, tuple[str, ...]], expected: str | None) -> None:
     assert find_service(text, vocabulary) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("maine dimineata", {"date": dt.date(2026, 11, 24), "part_of_day": "morning"}),
+    ("Aveți loc mâine după-amiază?", {"date": dt.date(2026, 11, 24), "part_of_day": "afternoon"}),
+    ("joi seara la 7", {"date": dt.date(2026, 11, 26), "part_of_day": "evening",
+                        "time": dt.time(19)}),  # "la 7" in the evening is 19:00
+    ("buna seara", {}),  # a greeting, not an evening
+    ("weekendul asta", {"date_range": "2026-11-28/2026-11-29"}),
+    ("next weekend", {"date_range": "2026-12-05/2026-12-06"}),
+    ("dubla 5-7 decembrie", {"service": "Double room", "date": dt.date(2026, 12, 5),
+                             "nights": 2}),
+    ("de craciun", {"date": dt.date(2026, 12, 25)}),
+    ("2 adulti si un copil", {"party_size": 3}),
+    ("for two people", {"party_size": 2}),
+])
+def test_parts_of_the_day_ranges_holidays_and_party_sizes(text: str,
+                                                          expected: dict[str, object]) -> None:
+    assert extract(text, MONDAY, HOTEL_WORDS).named() == expected
+
+
+def test_a_price_question_about_something_not_offered_names_it() -> None:
+    assert extract("Cât costă albirea dinților?", MONDAY, DENTAL_WORDS).named() == {
+        "unoffered": "albirea dintilor"}
+    assert extract("price list pls", MONDAY, DENTAL_WORDS).named() == {}

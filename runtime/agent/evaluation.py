@@ -1,0 +1,406 @@
+"""How well the agent understands customers, measured on the evaluation set (tests/eval): intent
+accuracy, slot F1 per slot type and conversation task success, per language and business
+type, with a confusion table. Runs the real provider and the real graph over the demo
+catalogues, with the tenant's data in memory (no stack).
+
+    .venv/bin/python -m simptu.runtime.agent.evaluation [--split held_out|tune] [--failures]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import yaml
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+
+from simptu.runtime.agent.business import profile_of
+from simptu.runtime.agent.catalogue import Catalogue
+from simptu.runtime.agent.graph import build_graph
+from simptu.runtime.agent.intents import Embed, Intent, IntentClassifier
+from simptu.runtime.agent.language import Locale
+from simptu.runtime.agent.providers.base import ChatProvider, ProviderContext
+from simptu.runtime.agent.providers.local import LocalProvider
+from simptu.runtime.agent.state import TurnContext
+from simptu.runtime.core.bookings import NotFound
+from simptu.runtime.core.bookings.availability import free_slots
+from simptu.runtime.core.bookings.demo import CATALOGUES
+from simptu.runtime.core.bookings.models import (
+    Booking,
+    BookingRequest,
+    CancelRequest,
+    RescheduleRequest,
+    Resource,
+    Service,
+    Slot,
+)
+from simptu.runtime.core.bookings.schedule import WorkingHours
+from simptu.runtime.core.registry import TenantRecord
+
+Split = Literal["tune", "held_out"]
+EVAL_DIR = Path(__file__).resolve().parents[2] / "tests" / "eval"
+# The day every file of the set is written for (a Tuesday), in the demo tenants' timezone.
+TODAY = dt.date(2026, 12, 1)
+TZ = ZoneInfo("Europe/Bucharest")
+NOW = dt.datetime.combine(TODAY, dt.time(9), TZ)
+SLOT_TYPES = ("service", "date", "date_range", "part_of_day", "time", "nights", "party_size")
+CUSTOMER = uuid.UUID(int=99)
+
+
+def load(split: Split) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The split's messages (each with its `business`) and conversations."""
+    folder = EVAL_DIR / split
+    by_business = yaml.safe_load((folder / "messages.yaml").read_text())
+    messages = [{**message, "business": business}
+                for business, listed in by_business.items() for message in listed]
+    conversations = yaml.safe_load((folder / "conversations.yaml").read_text())
+    return messages, conversations
+
+
+def demo_catalogue(business_type: str) -> Catalogue:
+    """The demo catalogue of a business type, with ids derived from the names."""
+    service_specs, resource_specs = CATALOGUES[business_type]()
+    services = [Service(id=_id(spec.name), **spec.model_dump()) for spec in service_specs]
+    resources = [Resource(id=_id(spec.name), name=spec.name, kind=spec.kind,
+                          capacity=spec.capacity, hours=spec.hours,
+                          service_ids=[_id(name) for name in spec.services])
+                 for spec in resource_specs]
+    return Catalogue(services, resources)
+
+
+def _id(name: str) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"simptu:eval:{name}")
+
+
+@dataclass
+class OpenCalendar:
+    """The tenant's data for one evaluated conversation: every slot the booking engine offers
+    in the opening hours is free (no one else has booked), the customer's bookings are kept
+    in memory, and the FAQ knows nothing."""
+
+    catalogue: Catalogue
+    bookings: dict[uuid.UUID, Booking] = field(default_factory=dict)
+    customer_id: uuid.UUID | None = None
+    handed_off: bool = False
+    changed: Booking | None = None
+
+    async def free_slots(self, service: Service, day: dt.date,
+                         moving: uuid.UUID | None) -> list[Slot]:
+        found = [slot for resource in self._offering(service)
+                 for slot in free_slots(
+                     service, resource.id, resource.capacity, WorkingHours(tuple(resource.hours)),
+                     [], day, day, TZ, NOW)]
+        return sorted(found, key=lambda slot: slot.start)
+
+    async def free_rooms(self, service: Service, check_in: dt.date, nights: int,
+                         moving: uuid.UUID | None) -> list[Slot]:
+        start = dt.datetime.combine(check_in, service.check_in or dt.time(14), TZ)
+        end = dt.datetime.combine(check_in + dt.timedelta(days=nights),
+                                  service.check_out or dt.time(11), TZ)
+        return [Slot(service_id=service.id, resource_id=room.id, start=start, end=end,
+                     places_left=1) for room in self._offering(service)]
+
+    def _offering(self, service: Service) -> list[Resource]:
+        return [r for r in self.catalogue.resources if service.id in r.service_ids]
+
+    async def customer(self) -> uuid.UUID | None:
+        return self.customer_id
+
+    async def become_customer(self, customer_id: uuid.UUID, name: str,
+                              locale: Locale) -> uuid.UUID:
+        self.customer_id = self.customer_id or customer_id
+        return self.customer_id
+
+    async def next_booking(self) -> Booking | None:
+        standing = [b for b in self.bookings.values() if b.status == "booked"]
+        return min(standing, key=lambda b: b.start) if standing else None
+
+    async def faq_answer(self, text: str, locale: Locale) -> str | None:
+        return None
+
+    async def hand_off(self) -> None:
+        self.handed_off = True
+
+    async def book(self, request: BookingRequest, key: str) -> Booking:
+        service = self.catalogue.service(request.service_id)
+        assert service is not None
+        length = (dt.timedelta(days=request.nights) if service.kind == "night"
+                  else dt.timedelta(minutes=service.duration_minutes))
+        return self._keep(Booking(
+            id=uuid.uuid5(uuid.NAMESPACE_URL, key), service_id=request.service_id,
+            resource_id=request.resource_id, customer_id=request.customer_id,
+            start=request.start, end=request.start + length, status="booked", version=1,
+            created_at=NOW, updated_at=NOW))
+
+    async def reschedule(self, request: RescheduleRequest, key: str) -> Booking:
+        old = self._standing(request.booking_id)
+        length = (dt.timedelta(days=request.nights) if request.nights else old.end - old.start)
+        return self._keep(old.model_copy(update={
+            "start": request.start, "end": request.start + length,
+            "resource_id": request.resource_id or old.resource_id}))
+
+    async def cancel(self, request: CancelRequest, key: str) -> Booking:
+        return self._keep(self._standing(request.booking_id).model_copy(
+            update={"status": "cancelled"}))
+
+    def _standing(self, booking_id: uuid.UUID) -> Booking:
+        booking = self.bookings.get(booking_id)
+        if booking is None or booking.status != "booked":
+            raise NotFound(f"no booking {booking_id}")
+        return booking
+
+    def _keep(self, booking: Booking) -> Booking:
+        self.bookings[booking.id] = self.changed = booking
+        return booking
+
+
+# --- messages -----------------------------------------------------------------------------
+
+def expected_slots(message: Mapping[str, Any]) -> dict[str, str]:
+    return {key: str(message[key]) for key in SLOT_TYPES if message.get(key) is not None}
+
+
+async def understood(provider: ChatProvider, message: Mapping[str, Any]
+                     ) -> tuple[Intent, dict[str, str]]:
+    """The intent the agent acts on (the rules', else a booking when a service and a time are
+    named, else the model's guess) and the slots it found, as strings."""
+    business = profile_of(message["business"])
+    catalogue = demo_catalogue(message["business"])
+    context = ProviderContext(
+        business=business, display_name="Demo", today=TODAY,
+        vocabulary=business.vocabulary([s.name for s in catalogue.services]))
+    understanding = await provider.understand(message["text"], message["lang"], context)
+    slots = {key: str(value) for key, value in understanding["slots"].items()
+             if key in SLOT_TYPES}
+    if "time" in slots:  # ISO "10:00:00" as labelled, "10:00"
+        slots["time"] = slots["time"][:5]
+    intent = understanding["intent"]
+    if intent == "question":
+        named_when = "date" in slots or "time" in slots
+        intent = "book" if "service" in slots and named_when else understanding.get(
+            "guess", "question")
+    return intent, slots
+
+
+# --- conversations ------------------------------------------------------------------------
+
+async def converse(provider: ChatProvider, conversation: Mapping[str, Any]
+                   ) -> tuple[bool, str]:
+    """Run the conversation through the graph; whether its outcome is the expected one, and
+    what happened (the last reply's key and the change made)."""
+    business_type = conversation["business"]
+    catalogue = demo_catalogue(business_type)
+    repository = OpenCalendar(catalogue)
+    if booked := conversation.get("booked"):
+        _seed_booking(repository, booked)
+    tenant = TenantRecord.model_validate({
+        "slug": "demo", "status": "Ready", "business_type": business_type,
+        "display_name": "Demo", "schema_name": "tenant_demo", "transit_key": "tenant-demo",
+        "timezone": str(TZ)})
+    graph = build_graph(InMemorySaver())
+    config: RunnableConfig = {"configurable": {"thread_id": "eval"}}
+    values: dict[str, Any] = {}
+    for number, text in enumerate(conversation["turns"]):
+        ctx = TurnContext(tenant=tenant, session_locale=conversation["lang"],
+                          event_id=f"turn-{number}", provider=provider,
+                          business=profile_of(business_type), catalogue=catalogue, tz=TZ,
+                          now=NOW, repository=repository)
+        waiting = (await graph.aget_state(config)).interrupts
+        command: Any = Command(resume={"text": text}) if waiting else {"inbound": {"text": text}}
+        await graph.ainvoke(command, config, context=ctx)
+        values = (await graph.aget_state(config)).values
+    reply = values.get("reply") or {"key": "", "params": {}}
+    return _meets(conversation["outcome"], reply, repository, catalogue)
+
+
+def _seed_booking(repository: OpenCalendar, booked: Mapping[str, Any]) -> None:
+    service = repository.catalogue.service_named(booked["service"])
+    assert service is not None, booked
+    day = dt.date.fromisoformat(str(booked["date"]))
+    if service.kind == "night":
+        start = dt.datetime.combine(day, service.check_in or dt.time(14), TZ)
+        end = start + dt.timedelta(days=int(booked["nights"]))
+    else:
+        start = dt.datetime.combine(day, dt.time.fromisoformat(booked["time"]), TZ)
+        end = start + dt.timedelta(minutes=service.duration_minutes)
+    resource = next(r for r in repository.catalogue.resources if service.id in r.service_ids)
+    booking = Booking(id=uuid.uuid4(), service_id=service.id, resource_id=resource.id,
+                      customer_id=CUSTOMER, start=start, end=end, status="booked", version=1,
+                      created_at=NOW, updated_at=NOW)
+    repository.customer_id = CUSTOMER
+    repository.bookings[booking.id] = booking
+
+
+def _meets(outcome: Mapping[str, Any], reply: Mapping[str, Any], repository: OpenCalendar,
+           catalogue: Catalogue) -> tuple[bool, str]:
+    change = repository.changed
+    said = {"reply": reply["key"]}
+    if change is not None:
+        service = catalogue.service(change.service_id)
+        start = change.start.astimezone(TZ)
+        said |= {"service": service.name if service else "",
+                 "date": start.date().isoformat(), "time": f"{start:%H:%M}",
+                 "nights": str((change.end.astimezone(TZ).date() - start.date()).days)}
+    said["action"] = _action(reply["key"]) or ""
+    wanted = {key: str(value) for key, value in outcome.items()
+              if key not in ("handed_off", "afternoon")}
+    ok = all(said.get(key) == value for key, value in wanted.items())
+    if outcome.get("handed_off"):
+        ok = ok and repository.handed_off
+    if outcome.get("afternoon"):
+        times = str(reply.get("params", {}).get("times", ""))
+        ok = ok and bool(times) and all(t >= "12:00" for t in times.replace(" și ", ", ")
+                                        .replace(" and ", ", ").split(", "))
+    return ok, ", ".join(f"{key}={value}" for key, value in said.items())
+
+
+def _action(reply_key: str) -> str | None:
+    return {"booked": "book", "rescheduled": "reschedule", "cancelled": "cancel"}.get(reply_key)
+
+
+# --- scores -------------------------------------------------------------------------------
+
+@dataclass
+class SlotCounts:
+    hits: int = 0
+    extra: int = 0  # found but not expected, or found wrong
+    missed: int = 0  # expected but not found right
+
+    @property
+    def f1(self) -> float | None:
+        if self.hits + self.extra + self.missed == 0:
+            return None
+        return 2 * self.hits / (2 * self.hits + self.extra + self.missed)
+
+
+@dataclass
+class Report:
+    """The scores of one split; `rows` keeps each message's and conversation's result."""
+
+    intents: list[tuple[dict[str, Any], Intent, dict[str, str]]] = field(default_factory=list)
+    conversations: list[tuple[dict[str, Any], bool, str]] = field(default_factory=list)
+
+    def intent_accuracy(self, group: str | None = None) -> float:
+        rows = [r for r in self.intents if group is None or group in _groups(r[0])]
+        return sum(r[0]["intent"] == r[1] for r in rows) / len(rows) if rows else 0.0
+
+    def slot_counts(self, group: str | None = None) -> dict[str, SlotCounts]:
+        counts = {slot_type: SlotCounts() for slot_type in SLOT_TYPES}
+        for message, _, found in self.intents:
+            if group is not None and group not in _groups(message):
+                continue
+            expected = expected_slots(message)
+            for slot_type in SLOT_TYPES:
+                want, got = expected.get(slot_type), found.get(slot_type)
+                if want is not None and got == want:
+                    counts[slot_type].hits += 1
+                    continue
+                counts[slot_type].missed += want is not None
+                counts[slot_type].extra += got is not None
+        return counts
+
+    def slot_f1(self, group: str | None = None) -> float:
+        """Micro-averaged over every slot type."""
+        total = SlotCounts()
+        for counts in self.slot_counts(group).values():
+            total.hits += counts.hits
+            total.extra += counts.extra
+            total.missed += counts.missed
+        return total.f1 or 0.0
+
+    def task_success(self, group: str | None = None) -> float:
+        rows = [r for r in self.conversations if group is None or group in _groups(r[0])]
+        return sum(r[1] for r in rows) / len(rows) if rows else 0.0
+
+    def confusion(self) -> dict[tuple[str, str], int]:
+        return dict(Counter((message["intent"], intent) for message, intent, _ in self.intents))
+
+
+def _groups(row: Mapping[str, Any]) -> tuple[str, str]:
+    return row["lang"], row["business"]
+
+
+GROUPS = ("ro", "en", "dental-clinic", "gym", "hotel")
+
+
+async def evaluate(split: Split, embed: Embed) -> Report:
+    provider = LocalProvider(IntentClassifier(embed))
+    messages, conversations = load(split)
+    report = Report()
+    for message in messages:
+        intent, slots = await understood(provider, message)
+        report.intents.append((message, intent, slots))
+    for conversation in conversations:
+        ok, said = await converse(provider, conversation)
+        report.conversations.append((conversation, ok, said))
+    return report
+
+
+def tables(report: Report) -> Iterator[str]:
+    """The report as markdown tables: the scores per group, slot F1 per type, confusion."""
+    yield "| group | messages | intent accuracy | slot F1 | conversations | task success |"
+    yield "| --- | ---: | ---: | ---: | ---: | ---: |"
+    for group in (None, *GROUPS):
+        count = sum(1 for r in report.intents if group is None or group in _groups(r[0]))
+        talks = sum(1 for r in report.conversations if group is None or group in _groups(r[0]))
+        yield (f"| {group or 'all'} | {count} | {report.intent_accuracy(group):.1%} | "
+               f"{report.slot_f1(group):.2f} | {talks} | {report.task_success(group):.1%} |")
+    yield ""
+    yield "| slot | expected | found right | found wrong or extra | F1 |"
+    yield "| --- | ---: | ---: | ---: | ---: |"
+    for slot_type, counts in report.slot_counts().items():
+        f1 = "-" if counts.f1 is None else f"{counts.f1:.2f}"
+        yield (f"| {slot_type} | {counts.hits + counts.missed} | {counts.hits} | "
+               f"{counts.extra} | {f1} |")
+    yield ""
+    yield from confusion_table(report.confusion())
+
+
+def confusion_table(confusion: Mapping[tuple[str, str], int]) -> Iterable[str]:
+    """Rows: the labelled intent; columns: what the agent understood."""
+    labels = sorted({label for pair in confusion for label in pair})
+    yield "| expected \\ understood | " + " | ".join(labels) + " |"
+    yield "| --- |" + " ---: |" * len(labels)
+    for expected in labels:
+        cells = [str(confusion.get((expected, got), "")) for got in labels]
+        yield f"| {expected} | " + " | ".join(cells) + " |"
+
+
+def failures(report: Report) -> Iterator[str]:
+    for message, intent, slots in report.intents:
+        want = expected_slots(message)
+        if message["intent"] != intent or any(slots.get(k) != v for k, v in want.items()):
+            yield (f"{message['business']} {message['text']!r}: expected {message['intent']} "
+                   f"{want}, understood {intent} {slots}")
+    for conversation, ok, said in report.conversations:
+        if not ok:
+            yield f"{conversation['business']} {conversation['turns']}: {said}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--split", choices=("held_out", "tune"), default="held_out")
+    parser.add_argument("--failures", action="store_true", help="list what was misunderstood")
+    args = parser.parse_args()
+    from simptu.runtime.core.embeddings import Embedder  # loads torch: only when run
+
+    embedder = Embedder()
+    report = asyncio.run(evaluate(args.split, embedder.embed))
+    print(f"## {args.split}\n")
+    print("\n".join(tables(report)))
+    if args.failures:
+        print("\n" + "\n".join(failures(report)))
+
+
+if __name__ == "__main__":
+    main()
