@@ -19,8 +19,10 @@ from simptu.devstack.services import ALL_SERVICES
 from simptu.devstack.services.base import Context, Service
 from simptu.devstack.services.node import NODE_SERVICES
 from simptu.devstack.settings import DevstackSettings
+from simptu.devstack.toolchain.cache import locked
 from simptu.devstack.toolchain.tools import ALL_TOOLS, HELM, NODE_TOOLS, Tool
 
+BUSY = "  waiting: another `make up` or `make down` of this stack is under way"
 PROBE_INTERVAL = 0.5
 # A process that exits before it is ready is started again this often in all. A fixed port of
 # the stack lies in the kernel's range for outgoing connections, so where the ports cannot be
@@ -81,7 +83,12 @@ class Stack:
         asyncio.run(self.up_async())
 
     async def up_async(self) -> None:
-        """`up` for callers already inside an event loop."""
+        """`up` for callers already inside an event loop. One `up` or `down` of a state folder
+        at a time: two would both start a service, and one copy would run unrecorded."""
+        with locked(self.ctx.settings.state_dir / "stack.lock", BUSY):
+            await self._up()
+
+    async def _up(self) -> None:
         await asyncio.to_thread(self.ensure_tools)
         if not reserve_ports(stack_ports(self.ctx.settings)):
             print("  note: the stack's ports could not be reserved from outgoing connections "
@@ -132,6 +139,10 @@ class Stack:
                 f"{proc.log_tail()}")
 
     def down(self) -> None:
+        with locked(self.ctx.settings.state_dir / "stack.lock", BUSY):
+            self._down()
+
+    def _down(self) -> None:
         for service in reversed(self.stoppable):
             if self.process(service).stop():
                 print(f"  stopped  {service.name}", flush=True)

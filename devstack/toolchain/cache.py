@@ -22,10 +22,16 @@ def spec_digest(files: list[Path], params: str = "") -> str:
 
 
 @contextmanager
-def locked(lock_path: Path) -> Iterator[None]:
+def locked(lock_path: Path, busy: str | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on `lock_path`; print `busy` first if another process has it."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if busy:
+                print(busy, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
         yield
 
 
