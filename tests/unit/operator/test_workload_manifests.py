@@ -136,6 +136,7 @@ def test_on_the_host_network_each_tenant_has_its_own_port_and_pods_are_replaced(
         assert pod["containers"][0]["readinessProbe"]["httpGet"]["port"] == port
         assert objects["Deployment"]["spec"]["strategy"] == {"type": "Recreate"}
         assert objects["Deployment"]["spec"]["replicas"] == 1  # one port, one node
+        assert pod["containers"][0]["startupProbe"]["httpGet"]["port"] == port
         ports.add(port)
     assert len(ports) == 3
 
