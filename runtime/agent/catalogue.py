@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import asyncpg
@@ -21,6 +22,16 @@ from simptu.runtime.core.bookings.models import Resource, Service
 class Catalogue:
     services: list[Service]
     resources: list[Resource]
+    # Catalogue name → its name in a language ("Cleaning" → {"ro": "Detartraj"}); a service
+    # without one is said by its catalogue name in every language.
+    local_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def said(self, service: Service, locale: Locale) -> str:
+        """The service's name in the customer's language."""
+        return self.local_names.get(service.name, {}).get(locale, service.name)
+
+    def said_all(self, locale: Locale) -> list[str]:
+        return [self.said(service, locale) for service in self.services]
 
     def service_named(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)
@@ -32,8 +43,10 @@ class Catalogue:
         return next((r for r in self.resources if r.id == resource_id), None)
 
 
-async def load_catalogue(conn: asyncpg.Connection) -> Catalogue:
-    return Catalogue(await bookings.list_services(conn), await bookings.list_resources(conn))
+async def load_catalogue(conn: asyncpg.Connection,
+                         local_names: Mapping[str, Mapping[str, str]]) -> Catalogue:
+    return Catalogue(await bookings.list_services(conn), await bookings.list_resources(conn),
+                     local_names)
 
 
 def say_price(price: Decimal, currency: str) -> str:
@@ -41,8 +54,8 @@ def say_price(price: Decimal, currency: str) -> str:
 
 
 def price_list(catalogue: Catalogue, locale: Locale) -> str:
-    return say_list((f"{s.name} {say_price(s.price, s.currency)}" for s in catalogue.services),
-                    locale)
+    return say_list((f"{catalogue.said(s, locale)} {say_price(s.price, s.currency)}"
+                     for s in catalogue.services), locale)
 
 
 def _spans(catalogue: Catalogue) -> dict[int, tuple[dt.time, dt.time]]:

@@ -118,14 +118,14 @@ async def _inform(intent: Intent, slots: Slots, locale: Locale,
     if intent == "prices":
         service = catalogue.service_named(str(slots["service"])) if "service" in slots else None
         if service is not None:
-            return _reply("price_of", service=service.name,
+            return _reply("price_of", service=catalogue.said(service, locale),
                           price=say_price(service.price, service.currency))
         if "unoffered" in slots:  # honest: not what was asked for, and what there is
             return _reply("not_offered", asked=str(slots["unoffered"]),
-                          services=say_list((s.name for s in catalogue.services), locale))
+                          services=say_list(catalogue.said_all(locale), locale))
         return _reply("prices", prices=price_list(catalogue, locale))
     if intent == "services":
-        return _reply("services", services=say_list((s.name for s in catalogue.services), locale))
+        return _reply("services", services=say_list(catalogue.said_all(locale), locale))
     if intent == "handoff":
         await ctx.repository.hand_off()
         return _reply("handoff")
@@ -157,10 +157,10 @@ async def _plan_booking(flow: BookingFlow, locale: Locale,
     service = ctx.catalogue.service_named(flow.get("service") or "")
     if service is None:
         return _reply("ask_service",
-                      services=say_list((s.name for s in ctx.catalogue.services), locale))
+                      services=say_list(ctx.catalogue.said_all(locale), locale))
     if "date" not in flow:
         return _reply("ask_check_in" if service.kind == "night" else "ask_date",
-                      service=service.name)
+                      service=ctx.catalogue.said(service, locale))
     day = dt.date.fromisoformat(flow["date"])
     if service.kind == "night":
         slot = await _room(flow, service, day, locale, ctx)
@@ -180,7 +180,7 @@ async def _room(flow: BookingFlow, service: Service, day: dt.date, locale: Local
     flow["nights"] = nights
     rooms = await ctx.repository.free_rooms(service, day, nights, moving.id if moving else None)
     if not rooms:
-        return _reply("no_room", service=service.name, nights=nights,
+        return _reply("no_room", service=ctx.catalogue.said(service, locale), nights=nights,
                       date=say_date(day, locale))
     return _own_first(rooms, moving)[0]
 
@@ -192,7 +192,8 @@ async def _appointment(flow: BookingFlow, service: Service, day: dt.date, locale
     if not slots:
         flow.pop("date", None)
         flow.pop("time", None)
-        return _reply("day_full", service=service.name, date=say_date(day, locale))
+        return _reply("day_full", service=ctx.catalogue.said(service, locale),
+                      date=say_date(day, locale))
     local = [(slot.start.astimezone(ctx.tz), slot) for slot in slots]
     if part := PARTS_OF_DAY.get(flow.get("part_of_day") or ""):
         # Only the part of the day asked for, unless it has nothing free.
@@ -203,7 +204,8 @@ async def _appointment(flow: BookingFlow, service: Service, day: dt.date, locale
     if "time" not in flow and len(free_times) == 1:
         flow["time"] = free_times[0]  # a class that day: its one time, nothing to ask
     if "time" not in flow:
-        return _reply("ask_time", service=service.name, date=say_date(day, locale), times=times)
+        return _reply("ask_time", service=ctx.catalogue.said(service, locale),
+                      date=say_date(day, locale), times=times)
     wanted = dt.time.fromisoformat(flow["time"])
     chosen = _own_first([slot for start, slot in local if start.time() == wanted], moving)
     if not chosen:
@@ -229,7 +231,7 @@ def _propose(action: ChangeAction, service: Service, slot: Slot, flow: BookingFl
     stay = service.kind == "night"
     nights = int(flow.get("nights") or 1)
     params: Params = {
-        "noun": _noun(ctx, locale), "service": service.name,
+        "noun": _noun(ctx, locale), "service": ctx.catalogue.said(service, locale),
         "when": say_date(start.date(), locale) if stay else say_when(start, locale),
         "resource": resource.name if resource else "", "name": flow.get("name") or "",
         "nights": nights}
@@ -259,7 +261,8 @@ async def _plan_cancel(locale: Locale, ctx: TurnContext) -> ConversationState:
     if not isinstance(booking, Booking):
         return booking
     service = ctx.catalogue.service(booking.service_id)
-    params: Params = {"noun": _noun(ctx, locale), "service": service.name if service else "",
+    said = ctx.catalogue.said(service, locale) if service else ""
+    params: Params = {"noun": _noun(ctx, locale), "service": said,
                       "when": say_when(booking.start.astimezone(ctx.tz), locale)}
     pending = PendingChange(
         action="cancel", call_id=f"confirm-{ctx.stable_id('call')}", params=params,
@@ -285,7 +288,7 @@ async def _plan_reschedule(flow: BookingFlow, locale: Locale,
     old = say_date(old_start.date(), locale) if stay else say_when(old_start, locale)
     if "date" not in flow or ("time" not in flow and not stay):
         return _reply("ask_new_check_in" if stay else "ask_new_time", noun=_noun(ctx, locale),
-                      service=service.name, when=old)
+                      service=ctx.catalogue.said(service, locale), when=old)
     day = dt.date.fromisoformat(flow["date"])
     if stay:
         # A moved stay keeps its length unless the customer names another.

@@ -75,7 +75,7 @@ def demo_catalogue(business_type: str) -> Catalogue:
                           capacity=spec.capacity, hours=spec.hours,
                           service_ids=[_id(name) for name in spec.services])
                  for spec in resource_specs]
-    return Catalogue(services, resources)
+    return Catalogue(services, resources, profile_of(business_type).local_names)
 
 
 def _id(name: str) -> uuid.UUID:

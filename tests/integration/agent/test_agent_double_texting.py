@@ -32,7 +32,7 @@ async def test_by_default_both_messages_are_answered_in_order(
 
     greeting, price = await conversation.answer(), await conversation.answer()
     assert "asistentul virtual" in greeting.text
-    assert "Filling costă 400 RON" in price.text
+    assert "Plombă costă 400 RON" in price.text
 
 
 async def test_reject_answers_the_later_message_with_a_request_to_wait(

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from simptu.runtime.agent.business import HOTEL, BusinessProfile
+from simptu.runtime.agent.catalogue import Catalogue
 from simptu.runtime.agent.dialogue import decide
 from simptu.runtime.agent.intents import Intent
 from simptu.runtime.agent.providers.base import Understanding
@@ -293,3 +294,13 @@ async def test_a_moved_stay_keeps_its_nights_unless_others_are_named() -> None:
                         HOTEL)
     assert longer["pending"] is not None
     assert longer["pending"]["nights"] == 4
+
+
+async def test_services_are_named_in_the_customers_language() -> None:
+    repository = MemoryRepository(Catalogue(CLINIC.services, CLINIC.resources,
+                                            {"Cleaning": {"ro": "Detartraj"}}))
+    update = await plan(state("prices"), repository)
+    assert reply_of(update) == ("prices", {"prices": "Consultation 150 RON și Detartraj 250 RON"})
+    english = {**state("prices", service="Cleaning"), "locale": "en"}
+    assert reply_of(await plan(english, repository)) == ("price_of", {"service": "Cleaning",
+                                                                       "price": "250 RON"})
