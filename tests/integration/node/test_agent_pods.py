@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
@@ -71,3 +72,59 @@ def test_the_tenant_is_ready_because_its_agent_pod_is(kube: k8s.ApiClient) -> No
         assert agent["reason"] == "Ready"  # observed, not "Declared"
         assert "1/1 agent replicas ready" in agent["message"]
         _agent_pod(kube, slug)
+
+
+async def _agent_pods(core: k8s.CoreV1Api, namespace: str) -> list[k8s.V1Pod]:
+    try:
+        found = await asyncio.to_thread(core.list_namespaced_pod, namespace,
+                                        label_selector="app.kubernetes.io/name=agent")
+    except k8s.ApiException as error:
+        if error.status == 404:
+            return []
+        raise
+    return list(found.items)
+
+
+async def _until(check: Callable[[], Awaitable[bool]]) -> None:
+    """Polls `check` each second until it holds (the caller's timeout bounds the wait)."""
+    while True:
+        if await check():
+            return
+        await asyncio.sleep(1)
+
+
+async def test_a_new_tenant_gets_an_agent_pod_suspending_removes_it_deleting_leaves_none(
+        kube: k8s.ApiClient, unique: str) -> None:
+    tenants, core = k8s.CustomObjectsApi(kube), k8s.CoreV1Api(kube)
+    slug = f"{unique}-gym"
+    namespace = TenantNames(slug).namespace
+    tenants.create_cluster_custom_object("simptu.io", "v1alpha1", "tenants", {
+        "apiVersion": "simptu.io/v1alpha1", "kind": "Tenant", "metadata": {"name": slug},
+        "spec": {"displayName": "Node test gym", "businessType": "gym",
+                 "deletionPolicy": "Delete"}})
+    try:
+        async def ready() -> bool:
+            return any(any(c.type == "Ready" and c.status == "True"
+                           for c in pod.status.conditions or [])
+                       for pod in await _agent_pods(core, namespace))
+
+        await asyncio.wait_for(_until(ready), 300)
+        tenants.patch_cluster_custom_object("simptu.io", "v1alpha1", "tenants", slug,
+                                            {"spec": {"suspended": True}})
+
+        async def no_pods() -> bool:
+            return not await _agent_pods(core, namespace)
+
+        await asyncio.wait_for(_until(no_pods), 120)
+    finally:
+        tenants.delete_cluster_custom_object("simptu.io", "v1alpha1", "tenants", slug)
+
+    async def namespace_gone() -> bool:
+        try:
+            await asyncio.to_thread(core.read_namespace, namespace)
+        except k8s.ApiException as error:
+            return bool(error.status == 404)
+        return False
+
+    await asyncio.wait_for(_until(namespace_gone), 300)
+    assert await _agent_pods(core, namespace) == []
