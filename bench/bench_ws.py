@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/bench_ws.py [--connections N] [--fanout 100,500,1000] [--events M]
 
-Starts one hub process of its own (`python -m simptu.runtime.ws` on port 4100, its open-files
-limit raised to the hard limit) and measures:
+Starts one hub process of its own (`python -m simptu.runtime.ws` on port 4100, or --port; its
+open-files limit raised to the hard limit) and measures:
 
 - idle connections: N Phoenix sockets (default 50,000, or as many as the hard open-files
   limit lets one process hold), opened by several client processes from loopback source
@@ -179,9 +179,13 @@ def start_hub(env: dict[str, str]) -> subprocess.Popen[bytes]:
                             preexec_fn=raise_open_files, stdout=log, stderr=log)
 
 
-async def wait_ready() -> None:
+async def wait_ready(hub: subprocess.Popen[bytes]) -> None:
     async with httpx.AsyncClient() as http:
         for _ in range(120):
+            if hub.poll() is not None:  # e.g. the port is taken: another hub would answer
+                raise RuntimeError(f"the benchmark's hub exited ({hub.returncode}); see "
+                                   f"bench-ws-hub.log in the stack's run folder, or pick "
+                                   f"another --port than {HUB_PORT}")
             try:
                 if (await http.get(f"http://127.0.0.1:{HUB_PORT}/readyz")).status_code == 200:
                     return
@@ -199,7 +203,8 @@ async def spawn_workers(total: int, processes: int, token: str, topic: str | Non
         if count == 0:
             continue
         workers.append(await asyncio.create_subprocess_exec(
-            sys.executable, __file__, "--worker", "--source", f"127.0.0.{index + 2}",
+            sys.executable, __file__, "--worker", "--port", str(HUB_PORT),
+            "--source", f"127.0.0.{index + 2}",
             "--count", str(count), "--token", token, "--topic", topic or "",
             "--events", str(events), stdout=asyncio.subprocess.PIPE,
             limit=2**24))  # one line carries every latency a worker measured
@@ -312,7 +317,7 @@ async def main(arguments: argparse.Namespace) -> None:
     count = min(arguments.connections, hard - 500)
     hub = start_hub(env)
     try:
-        await wait_ready()
+        await wait_ready(hub)
         if count < arguments.connections:
             print(f"(the hard open-files limit here is {hard:,}: one process holds at most "
                   f"{count:,} sockets, so {count:,} are measured and 50,000 extrapolated)\n")
@@ -348,6 +353,7 @@ def parse() -> argparse.Namespace:
                         default=[100, 500, 1000])
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--port", type=int, default=HUB_PORT, help="the benchmark's own hub")
     # A client process (started by the benchmark itself).
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--source", help=argparse.SUPPRESS)
@@ -359,6 +365,7 @@ def parse() -> argparse.Namespace:
 
 if __name__ == "__main__":
     args = parse()
+    HUB_PORT = args.port
     if args.worker:
         uvloop.run(worker("127.0.0.1", HUB_PORT, args.source, args.count, args.token,
                           args.topic or None, args.events))

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from simptu.devstack.envfile import StackEnv
+from tests.ports import free_port
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
@@ -26,7 +27,7 @@ QUICK = {
     "bench_outbox.py": ["--events", "50", "--rate", "100"],
     "bench_pipeline.py": ["--messages", "3", "--sessions", "1"],
     "bench_ws.py": ["--connections", "40", "--fanout", "5", "--events", "2",
-                    "--processes", "1"],
+                    "--processes", "1", "--port", str(free_port())],
 }
 
 
