@@ -15,8 +15,8 @@ from simptu.runtime.api.dependencies import CipherDep, UnitOfWork, role
 from simptu.runtime.api.problems import ApiProblem, problem_responses
 from simptu.runtime.api.rating_models import Rating, RatingCreate, RatingSummary
 from simptu.runtime.api.routes.bookings import visible_booking
-from simptu.runtime.api.routes.sessions import visible_session
 from simptu.runtime.core import ratings
+from simptu.runtime.core.chat.actions import visible_session
 
 router = APIRouter(prefix="/v1/ratings", tags=["ratings"])
 ERRORS = problem_responses(400, 401, 403, 404, 409, 422, 429, 503)

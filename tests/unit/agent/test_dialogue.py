@@ -301,6 +301,7 @@ async def test_services_are_named_in_the_customers_language() -> None:
                                             {"Cleaning": {"ro": "Detartraj"}}))
     update = await plan(state("prices"), repository)
     assert reply_of(update) == ("prices", {"prices": "Consultation 150 RON și Detartraj 250 RON"})
-    english = {**state("prices", service="Cleaning"), "locale": "en"}
+    english = state("prices", service="Cleaning")
+    english["locale"] = "en"
     assert reply_of(await plan(english, repository)) == ("price_of", {"service": "Cleaning",
                                                                        "price": "250 RON"})
