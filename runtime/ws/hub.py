@@ -15,6 +15,7 @@ from typing import Any
 from simptu.runtime.core.events import CloudEvent
 from simptu.runtime.core.tenancy import TenantNames
 from simptu.runtime.ws.fanout import TopicReader
+from simptu.runtime.ws.first_pushes import FirstPushes
 from simptu.runtime.ws.metrics import DELIVERY, RESUME_REPLAYS
 from simptu.runtime.ws.platform import WsPlatform
 from simptu.runtime.ws.presence import PresenceTracker, State
@@ -37,6 +38,7 @@ class Hub:
         self.platform = platform
         self.replica = replica or replica_name()
         self.subscriptions = Subscriptions()
+        self.first_pushes = FirstPushes(platform.redis, ttl=platform.settings.ws_resume_ttl)
         self.presence = PresenceTracker(platform.redis, self.replica, self._on_presence_diff)
         self.reader = TopicReader(platform.settings.kafka_bootstrap, self._on_event,
                                   self._ready_tenants,
@@ -98,6 +100,9 @@ class Hub:
             return
         payload = {**push.payload, "event_id": offset}
         session_id = push.topic.removeprefix("chat:")
+        if not await self.first_pushes.is_first(event.tenantid, session_id, push.event, payload,
+                                                offset):
+            return  # a reply part an agent restarted mid-reply sent again: already pushed
         await self.platform.session_log.append(event.tenantid, session_id, offset,
                                                {"event": push.event, "payload": payload})
         await self.subscriptions.broadcast(event.tenantid, push.topic, push.event, payload,
