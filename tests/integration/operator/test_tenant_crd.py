@@ -239,7 +239,8 @@ def with_own_channel_identifiers(manifest: Manifest, unique: str) -> Manifest:
     for channel, (field, _) in MANY.items():
         values = (channels.get(channel) or {}).get(field)
         if values:
-            channels[channel][field] = [f"+4{digits}{i}" if channel == "twilio"
+            # Twilio's: Romanian mobile numbers (+40 74x xxx xxx), real as the webhook wants.
+            channels[channel][field] = [f"+4074{digits[-6:].zfill(6)}{i}" if channel == "twilio"
                                         else f"desk{i}@{unique}.example"
                                         for i in range(len(values))]
     return copied
