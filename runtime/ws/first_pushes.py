@@ -1,5 +1,6 @@
-"""Each part of a reply reaches a conversation once: an agent restarted mid-reply publishes its
-`reply_delta`s again (same `message_id` and `seq`, new Kafka offsets), and without this every
+"""Each part of a reply, and each message, reaches a conversation once: an agent restarted
+mid-reply publishes its `reply_delta`s again (same `message_id` and `seq`, new Kafka offsets), the
+outbox relay may publish an event twice after a crash (at-least-once), and without this every
 socket, and the resume log, would get them twice.
 
 The first event (by Kafka offset) to carry a part claims it in Redis; an event with another
@@ -32,12 +33,14 @@ return 0
 
 
 def part_of(event: str, payload: Mapping[str, Any]) -> str | None:
-    """Which part of which reply a push is (`<message_id>:<seq>` of a delta, `<message_id>:reply`
-    of the whole reply); None for pushes that may repeat (typing, function calls)."""
+    """Which part of which message a push is (`<message_id>:<seq>` of a delta,
+    `<message_id>:reply` of a whole reply, `<message_id>:message` of a customer's or staff
+    member's message, which the outbox relay may publish twice after a crash); None for pushes
+    that may repeat (typing, function calls)."""
     if event == "reply_delta":
         return f"{payload['message_id']}:{payload['seq']}"
-    if event == "reply":
-        return f"{payload['message_id']}:reply"
+    if event in ("reply", "message"):
+        return f"{payload['message_id']}:{event}"
     return None
 
 

@@ -18,6 +18,12 @@ def test_a_delta_is_its_message_and_seq_and_the_reply_its_message() -> None:
         "reply_delta", {"message_id": MESSAGE, "seq": 4})
 
 
+def test_a_posted_message_is_its_message_whoever_wrote_it() -> None:
+    posted = {"message_id": MESSAGE, "seq": 4, "author": "staff", "text": "Bună ziua"}
+    assert part_of("message", posted) == f"{MESSAGE}:message"
+    assert part_of("message", posted) != part_of("reply", {"message_id": MESSAGE})
+
+
 def test_typing_and_function_calls_may_repeat() -> None:
     assert part_of("typing", {"typing": True}) is None
     assert part_of("function_call", {"call_id": "c1", "name": "x", "arguments": {}}) is None
