@@ -14,6 +14,8 @@ import httpx
 
 from simptu.runtime.api.settings import ApiSettings
 from simptu.runtime.core import background
+from simptu.runtime.core.chat.actions import Conversations
+from simptu.runtime.core.chat.events import API_SOURCE
 from simptu.runtime.core.housekeeping import keep_house
 from simptu.runtime.core.keycloak_admin import KeycloakAdmin
 from simptu.runtime.core.near_cache import NearCache
@@ -26,6 +28,7 @@ from simptu.runtime.core.wiring import Core, open_core
 @dataclass(frozen=True)
 class ApiPlatform(Core):
     settings: ApiSettings
+    conversations: Conversations
     oidc: OidcVerifier
     guest_limiter: RateLimiter
     request_limiter: SyncedRateLimiter
@@ -68,6 +71,8 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
             stack.push_async_callback(background.stop, chores)  # before the pool closes
         yield ApiPlatform(
             **core.parts(), settings=settings,
+            conversations=Conversations(core.pool, core.keyring, redis, API_SOURCE,
+                                        settings.chat_max_text_chars, near_cache),
             oidc=OidcVerifier(redis, http, audience=settings.token_audience,
                               cache_ttl=settings.api_jwks_cache_ttl,
                               refetch_interval=settings.api_jwks_refetch_interval),

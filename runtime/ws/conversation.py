@@ -14,13 +14,11 @@ from pydantic import BaseModel, Field, ValidationError
 
 from simptu.runtime.core.chat import conversation as contract
 from simptu.runtime.core.chat import events as chat_events
-from simptu.runtime.core.chat.actions import ChatRefused, Conversations
+from simptu.runtime.core.chat.actions import ChatRefused
 from simptu.runtime.core.events import CloudEvent
 from simptu.runtime.core.registry import TenantRecord
 from simptu.runtime.ws.identity import Participant
-from simptu.runtime.ws.platform import WsPlatform
-
-SOURCE = "/simptu/ws"
+from simptu.runtime.ws.platform import SOURCE, WsPlatform
 
 
 class Refused(Exception):
@@ -49,11 +47,6 @@ def parsed(model: type[BaseModel], payload: dict[str, Any]) -> Any:
         raise Refused("invalid-payload", f"{where}: {first['msg']}") from None
 
 
-def conversations(platform: WsPlatform) -> Conversations:
-    return Conversations(platform.pool, platform.keyring, platform.redis, SOURCE,
-                         platform.settings.chat_max_text_chars)
-
-
 @contextmanager
 def refused_as_reply() -> Iterator[None]:
     """A use case's refusal answered as the client's error reply."""
@@ -68,7 +61,7 @@ async def receive_message(platform: WsPlatform, tenant: TenantRecord,
                           payload: dict[str, Any]) -> dict[str, Any]:
     message: ClientMessage = parsed(ClientMessage, payload)
     with refused_as_reply():
-        posted = await conversations(platform).post_message(
+        posted = await platform.conversations.post_message(
             tenant, participant, session_id, message.text, message.client_msg_id)
     return {"message_id": str(posted.message_id), "seq": posted.seq,
             "duplicate": posted.duplicate}

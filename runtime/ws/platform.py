@@ -1,5 +1,6 @@
 """What the hub makes once at start-up and shares between sockets: the core every process
-shares (runtime/core/wiring), and its own token checks and resume log."""
+shares (runtime/core/wiring), the conversations' use cases, its own token checks and resume
+log."""
 
 from __future__ import annotations
 
@@ -9,16 +10,20 @@ from dataclasses import dataclass
 
 import httpx
 
+from simptu.runtime.core.chat.actions import Conversations
 from simptu.runtime.core.oidc import OidcVerifier
 from simptu.runtime.core.wiring import Core, open_core
 from simptu.runtime.ws.identity import Authenticator
 from simptu.runtime.ws.session_log import SessionLog
 from simptu.runtime.ws.settings import WsSettings
 
+SOURCE = "/simptu/ws"  # the hub, as the source of the events it writes
+
 
 @dataclass(frozen=True)
 class WsPlatform(Core):
     settings: WsSettings
+    conversations: Conversations
     authenticator: Authenticator
     session_log: SessionLog
 
@@ -33,6 +38,8 @@ async def open_platform(settings: WsSettings) -> AsyncIterator[WsPlatform]:
         oidc = OidcVerifier(core.redis, http, audience=settings.token_audience)
         yield WsPlatform(
             **core.parts(), settings=settings,
+            conversations=Conversations(core.pool, core.keyring, core.redis, SOURCE,
+                                        settings.chat_max_text_chars),
             authenticator=Authenticator(core.registry, oidc,
                                         settings.guest_token_secret.get_secret_value()),
             session_log=SessionLog(core.redis, core.keyring,

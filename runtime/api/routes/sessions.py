@@ -38,7 +38,7 @@ from simptu.runtime.api.pagination import (
 from simptu.runtime.api.problems import ApiProblem, problem_responses
 from simptu.runtime.core.chat import events as chat_events
 from simptu.runtime.core.chat import store as chat_store
-from simptu.runtime.core.chat.actions import Conversations, visible_session
+from simptu.runtime.core.chat.actions import visible_session
 
 router = APIRouter(prefix="/v1/chat/sessions", tags=["chat"])
 ERRORS = problem_responses(400, 401, 403, 404, 409, 422, 429, 503)
@@ -113,13 +113,6 @@ async def message_history(request: Request, session_id: uuid.UUID, caller: ChatC
     return Response(body, media_type="application/json")
 
 
-def conversations(request: Request) -> Conversations:
-    platform = platform_of(request)
-    return Conversations(platform.pool, platform.keyring, platform.redis,
-                         chat_events.API_SOURCE, platform.settings.chat_max_text_chars,
-                         platform.near_cache)
-
-
 @router.post("/{session_id}/messages", status_code=201, response_model=ChatMessage,
              responses=ERRORS)
 async def post_message(request: Request, response: Response, session_id: uuid.UUID,
@@ -127,8 +120,9 @@ async def post_message(request: Request, response: Response, session_id: uuid.UU
                        tenant: TenantDep) -> ChatMessage:
     """Store the message sealed, queue it for the agent and push it to the conversation's
     sockets. A repeated `client_msg_id` answers 200 with the first message."""
-    posted = await conversations(request).post_message(tenant, caller, session_id, body.text,
-                                                       body.client_msg_id)
+    conversations = platform_of(request).conversations
+    posted = await conversations.post_message(tenant, caller, session_id, body.text,
+                                              body.client_msg_id)
     if posted.duplicate:
         response.status_code = 200
     return ChatMessage(id=posted.message_id, session_id=session_id, seq=posted.seq,
@@ -138,7 +132,7 @@ async def post_message(request: Request, response: Response, session_id: uuid.UU
 @router.post("/{session_id}/close", response_model=ChatSession, responses=ERRORS)
 async def close_session(request: Request, session_id: uuid.UUID, caller: ChatCaller,
                         tenant: TenantDep) -> ChatSession:
-    row = await conversations(request).close(tenant, caller, session_id)
+    row = await platform_of(request).conversations.close(tenant, caller, session_id)
     return ChatSession.model_validate(dict(row))
 
 
@@ -146,7 +140,7 @@ async def close_session(request: Request, session_id: uuid.UUID, caller: ChatCal
 async def hand_off(request: Request, session_id: uuid.UUID, body: Handoff, caller: ChatCaller,
                    tenant: TenantDep) -> ChatSession:
     """A person of the tenant's staff takes over from the agent, which stays quiet."""
-    row = await conversations(request).hand_off(tenant, caller, session_id, body.note)
+    row = await platform_of(request).conversations.hand_off(tenant, caller, session_id, body.note)
     return ChatSession.model_validate(dict(row))
 
 
@@ -154,5 +148,5 @@ async def hand_off(request: Request, session_id: uuid.UUID, body: Handoff, calle
 async def hand_back(request: Request, session_id: uuid.UUID, caller: ChatCaller,
                     tenant: TenantDep) -> ChatSession:
     """Staff give the conversation back to the assistant, which answers the next message."""
-    row = await conversations(request).hand_back(tenant, caller, session_id)
+    row = await platform_of(request).conversations.hand_back(tenant, caller, session_id)
     return ChatSession.model_validate(dict(row))
