@@ -15,6 +15,7 @@ import secrets
 import asyncpg
 import structlog
 
+from simptu.runtime.core.chat import conversation as contract
 from simptu.runtime.core.events import CloudEvent, enqueue
 from simptu.runtime.core.registry import TenantRecord
 
@@ -30,14 +31,14 @@ async def message_received(conn: asyncpg.Connection, tenant: TenantRecord,
                            session: asyncpg.Record, message: asyncpg.Record,
                            sealed_body: bytes, *, source: str = API_SOURCE,
                            client_msg_id: str | None = None) -> None:
+    received = contract.MessageReceived(
+        session_id=session["id"], message_id=message["id"], seq=message["seq"],
+        author=message["author"], channel=session["channel"], locale=session["locale"],
+        body_sealed=base64.b64encode(sealed_body).decode(), client_msg_id=client_msg_id)
     event = CloudEvent(
-        source=source, type="io.simptu.chat.message.received", tenantid=tenant.slug,
+        source=source, type=contract.MESSAGE_RECEIVED, tenantid=tenant.slug,
         subject=str(session["id"]), traceparent=current_traceparent(),
-        data={"session_id": str(session["id"]), "message_id": str(message["id"]),
-              "seq": message["seq"], "author": message["author"],
-              "channel": session["channel"], "locale": session["locale"],
-              "body_sealed": base64.b64encode(sealed_body).decode(),
-              "client_msg_id": client_msg_id})
+        data=received.model_dump(mode="json"))
     await enqueue(conn, event, tenant.names.topic("inbound"), str(session["id"]))
 
 
