@@ -1,4 +1,4 @@
-"""/healthz, /readyz and /metrics of the worker, served on `SIMPTU_AGENT_PORT`."""
+"""/healthz, /readyz and /metrics of a worker process (the agent, the channel senders)."""
 
 from __future__ import annotations
 
