@@ -8,9 +8,9 @@ import asyncio
 import contextlib
 import signal
 
-from simptu.runtime.core.health_server import health_server
 from simptu.runtime.agent.settings import AgentSettings
 from simptu.runtime.agent.worker import AgentWorker
+from simptu.runtime.core.health_server import health_server
 from simptu.runtime.core.logs import configure_json_logging
 
 
