@@ -1,0 +1,286 @@
+"""The Graph API stand-in keeps Meta's contract: tokens (190), payload limits (100), the 24-hour
+window (131047, #10, HUMAN_AGENT for 7 days), queued faults, and signed status webhooks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from simptu.devstack.standins.meta_graph import RunningStandin, StandinConfig, serve, serving
+from simptu.devstack.standins.meta_payloads import sign
+
+WA, PAGE, IG = "104857600999001", "112233445599001", "17841400999001"
+TOKENS = {WA: "wa-token", PAGE: "page-token", IG: "ig-token"}
+SECRETS = {WA: "wa-app-secret", PAGE: "page-app-secret", IG: "ig-app-secret"}
+CUSTOMER, PSID = "40722123456", "6543210987654321"
+
+
+@dataclass
+class Receiver:
+    """An HTTP endpoint standing where the API's webhook would: it keeps the raw bodies and
+    their signatures, answering 500 to the first `failures` deliveries."""
+
+    failures: int = 0
+    received: list[tuple[bytes, str]] = field(default_factory=list)
+    refused: int = 0
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def webhook(self, request: Request) -> Response:
+        if self.refused < self.failures:
+            self.refused += 1
+            return Response(status_code=500)
+        self.received.append((await request.body(), request.headers["x-hub-signature-256"]))
+        self.arrived.set()
+        return Response("EVENT_RECEIVED")
+
+    def statuses(self) -> list[dict[str, Any]]:
+        return [json.loads(body)["entry"][0]["changes"][0]["value"]["statuses"][0]
+                for body, _ in self.received]
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
+    hook = Receiver()
+    app = Starlette(routes=[Route("/v1/webhooks/meta", hook.webhook, methods=["POST"])])
+    async with serving(app) as url:
+        yield hook, f"{url}/v1/webhooks/meta"
+
+
+@pytest.fixture
+async def graph(receiver: tuple[Receiver, str]) -> AsyncIterator[RunningStandin]:
+    config = StandinConfig(webhook_url=receiver[1], status_delay=0, webhook_backoff=0.01)
+    async with serve(config) as running, httpx.AsyncClient(base_url=running.url) as http:
+        for object_id, kind in ((WA, "whatsapp"), (PAGE, "messenger"), (IG, "instagram")):
+            answer = await http.post("/_standin/objects", json={
+                "object_id": object_id, "kind": kind, "access_token": TOKENS[object_id],
+                "app_secret": SECRETS[object_id]})
+            assert answer.status_code == 200
+        yield running
+
+
+async def post(graph: RunningStandin, target: str, body: dict[str, Any],
+               token: str | None = None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token or TOKENS.get(target, '')}"}
+    async with httpx.AsyncClient(base_url=graph.url) as http:
+        return await http.post(f"/v24.0/{target}/messages", json=body, headers=headers)
+
+
+async def control(graph: RunningStandin, path: str, body: Any) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=graph.url) as http:
+        return await http.post(f"/_standin/{path}", json=body)
+
+
+def whatsapp_text(text: str, to: str = CUSTOMER) -> dict[str, Any]:
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
+            "type": "text", "text": {"body": text}}
+
+
+def whatsapp_template(to: str = CUSTOMER) -> dict[str, Any]:
+    return {"messaging_product": "whatsapp", "to": to, "type": "template", "template": {
+        "name": "booking_reminder", "language": {"code": "ro"}, "components": [
+            {"type": "body", "parameters": [{"type": "text", "text": "mâine, 10:00"}]}]}}
+
+
+def messenger_text(text: str, recipient: str = PSID, **extra: str) -> dict[str, Any]:
+    return {"recipient": {"id": recipient}, "messaging_type": "RESPONSE",
+            "message": {"text": text}, **extra}
+
+
+def ago(**delta: float) -> str:
+    return (datetime.now(UTC) - timedelta(**delta)).isoformat()
+
+
+async def test_a_whatsapp_text_gets_the_documented_answer_and_is_recorded(
+        graph: RunningStandin) -> None:
+    first = await post(graph, WA, whatsapp_text("Bună ziua! Vă așteptăm mâine 🦷"))
+    second = await post(graph, WA, whatsapp_text("La revedere"))
+
+    assert first.status_code == 200
+    body = first.json()
+    assert body["messaging_product"] == "whatsapp"
+    assert body["contacts"] == [{"input": CUSTOMER, "wa_id": CUSTOMER}]
+    assert body["messages"][0]["id"].startswith("wamid.")
+    assert body["messages"][0]["id"] != second.json()["messages"][0]["id"]
+    async with httpx.AsyncClient(base_url=graph.url) as http:
+        calls = (await http.get("/_standin/calls", params={"object_id": WA})).json()["calls"]
+    assert [c["body"]["text"]["body"] for c in calls] == ["Bună ziua! Vă așteptăm mâine 🦷",
+                                                         "La revedere"]
+    assert calls[0]["auth_ok"] is True
+    assert calls[0]["headers"]["authorization"] == "Bearer <redacted>"
+    assert calls[0]["path"] == f"/v24.0/{WA}/messages"
+    assert calls[0]["answer"] == body
+
+
+async def test_a_wrong_or_missing_token_is_refused_with_190(graph: RunningStandin) -> None:
+    wrong = await post(graph, WA, whatsapp_text("hi"), token=TOKENS[PAGE])
+    async with httpx.AsyncClient(base_url=graph.url) as http:
+        missing = await http.post(f"/v24.0/{PAGE}/messages", json=messenger_text("hi"))
+    unknown_me = await post(graph, "me", messenger_text("hi"), token="not-a-token")
+
+    for answer in (wrong, missing, unknown_me):
+        assert answer.status_code == 401
+        error = answer.json()["error"]
+        assert (error["type"], error["code"]) == ("OAuthException", 190)
+        assert error["fbtrace_id"]
+    assert [call["auth_ok"] for call in graph.state.calls] == [False, False, False]
+
+
+async def test_a_page_id_no_one_registered_is_refused(graph: RunningStandin) -> None:
+    answer = await post(graph, "999999999999999", messenger_text("hi"), token=TOKENS[PAGE])
+    assert answer.status_code == 400
+    assert (answer.json()["error"]["code"], answer.json()["error"]["error_subcode"]) == (100, 33)
+
+
+async def test_invalid_payloads_get_code_100(graph: RunningStandin) -> None:
+    no_product = {key: value for key, value in whatsapp_text("hi").items()
+                  if key != "messaging_product"}
+    refused = [
+        await post(graph, WA, no_product),
+        await post(graph, WA, {**whatsapp_text(""), "to": "not a number"}),
+        await post(graph, WA, whatsapp_text("a" * 4097)),
+        await post(graph, WA, {**whatsapp_text("hi"), "type": "sticker"}),
+        await post(graph, PAGE, messenger_text("a" * 2000)),
+        await post(graph, PAGE, {"recipient": {"id": PSID}, "message": {"text": "no type"}}),
+        await post(graph, PAGE, messenger_text("hi", messaging_type="MESSAGE_TAG",
+                                               tag="ACCOUNT_UPDATE")),
+        await post(graph, IG, messenger_text("ă" * 501)),  # 1002 bytes
+    ]
+    accepted = [
+        await post(graph, WA, whatsapp_text("a" * 4096)),
+        await post(graph, PAGE, messenger_text("a" * 1999)),
+        await post(graph, IG, messenger_text("ă" * 500)),  # 1000 bytes
+    ]
+
+    assert [(a.status_code, a.json()["error"]["code"]) for a in refused] == [(400, 100)] * 8
+    assert [a.status_code for a in accepted] == [200] * 3
+
+
+async def test_whatsapp_free_form_is_refused_24_hours_after_the_customer_wrote(
+        graph: RunningStandin) -> None:
+    late, recent = "40722000001", "40722000002"
+    await control(graph, "inbound", [
+        {"object_id": WA, "customer_id": late, "at": ago(hours=24, minutes=1)},
+        {"object_id": WA, "customer_id": recent, "at": ago(hours=23, minutes=59)}])
+
+    closed = await post(graph, WA, whatsapp_text("Mai aveți nevoie?", to=late))
+    template = await post(graph, WA, whatsapp_template(to=late))
+    open_ = await post(graph, WA, whatsapp_text("Da, vă aștept", to=recent))
+    never_told = await post(graph, WA, whatsapp_text("Salut", to="40722000003"))
+
+    assert closed.status_code == 400
+    assert closed.json()["error"]["code"] == 131047
+    assert closed.json()["error"]["error_data"]["messaging_product"] == "whatsapp"
+    assert template.status_code == 200
+    assert template.json()["messages"][0]["message_status"] == "accepted"
+    assert (open_.status_code, never_told.status_code) == (200, 200)
+
+
+async def test_messenger_and_instagram_refuse_outside_24_hours_unless_a_human_agent_within_7_days(
+        graph: RunningStandin) -> None:
+    await control(graph, "inbound", [
+        {"object_id": PAGE, "customer_id": PSID, "at": ago(days=2)},
+        {"object_id": IG, "customer_id": PSID, "at": ago(days=7, minutes=1)}])
+    human = {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
+
+    bot_on_page = await post(graph, PAGE, messenger_text("Bot reply"))
+    staff_on_page = await post(graph, PAGE, messenger_text("Staff reply", **human))
+    bot_on_me = await post(graph, "me", messenger_text("Bot reply"), token=TOKENS[PAGE])
+    staff_on_ig = await post(graph, "me", messenger_text("Staff reply", **human),
+                             token=TOKENS[IG])
+
+    for refused in (bot_on_page, bot_on_me, staff_on_ig):
+        assert refused.status_code == 400
+        assert refused.json()["error"]["code"] == 10
+        assert refused.json()["error"]["message"].startswith(
+            "(#10) This message is sent outside of allowed window")
+    assert staff_on_page.status_code == 200
+    assert staff_on_page.json()["recipient_id"] == PSID
+    assert staff_on_page.json()["message_id"].startswith("m_")
+    assert graph.state.calls[-1]["object_id"] == IG  # /me resolved from the token
+
+
+async def test_queued_faults_answer_the_next_matching_sends_once_each(
+        graph: RunningStandin) -> None:
+    other = "40722000009"
+    queued = await control(graph, "faults", [
+        {"object_id": WA, "recipient": CUSTOMER, "status": 429, "code": 130429,
+         "message": "(#130429) Rate limit hit"},
+        {"object_id": WA, "status": 500, "code": 2, "message": "Service temporarily unavailable"},
+    ])
+    assert queued.json() == {"accepted": 2}
+
+    answers = [await post(graph, WA, whatsapp_text("1", to=other)),
+               await post(graph, WA, whatsapp_text("2")),
+               await post(graph, WA, whatsapp_text("3")),
+               await post(graph, PAGE, messenger_text("4"))]
+
+    assert [(a.status_code, a.json().get("error", {}).get("code")) for a in answers] == [
+        (500, 2), (429, 130429), (200, None), (200, None)]
+
+
+async def test_whatsapp_statuses_are_posted_in_order_and_signed_with_the_app_secret(
+        graph: RunningStandin, receiver: tuple[Receiver, str]) -> None:
+    hook = receiver[0]
+    hook.failures = 1  # the first delivery is answered 500: it comes again
+
+    answer = await post(graph, WA, whatsapp_text("Confirmat: mâine la 10:00 ✅"))
+    await graph.state.settled()
+
+    wamid = answer.json()["messages"][0]["id"]
+    assert [(s["id"], s["status"], s["recipient_id"]) for s in hook.statuses()] == [
+        (wamid, "sent", CUSTOMER), (wamid, "delivered", CUSTOMER), (wamid, "read", CUSTOMER)]
+    for body, signature in hook.received:
+        assert signature == sign(SECRETS[WA], body)
+        envelope = json.loads(body)
+        assert envelope["object"] == "whatsapp_business_account"
+        assert envelope["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] == WA
+    first = graph.state.deliveries[0]
+    assert [attempt["status"] for attempt in first["attempts"]] == [500, 200]
+
+
+async def test_a_fault_as_status_is_accepted_then_reported_failed(
+        graph: RunningStandin, receiver: tuple[Receiver, str]) -> None:
+    await control(graph, "faults", {"object_id": WA, "code": 131047, "as_status": True,
+                                    "message": "Re-engagement message"})
+
+    answer = await post(graph, WA, whatsapp_text("Prea târziu"))
+    await graph.state.settled()
+
+    assert answer.status_code == 200
+    [status] = receiver[0].statuses()
+    assert (status["status"], status["id"]) == ("failed", answer.json()["messages"][0]["id"])
+    assert status["errors"][0]["code"] == 131047
+    assert status["errors"][0]["title"] == "Re-engagement message"
+
+
+async def test_status_webhooks_can_be_turned_off_per_object(
+        graph: RunningStandin, receiver: tuple[Receiver, str]) -> None:
+    quiet = "104857600999002"
+    await control(graph, "objects", {"object_id": quiet, "kind": "whatsapp",
+                                     "access_token": "quiet-token", "app_secret": "s",
+                                     "status_webhooks": False})
+
+    answer = await post(graph, quiet, whatsapp_text("hi"), token="quiet-token")
+    await graph.state.settled()
+
+    assert answer.status_code == 200
+    assert receiver[0].received == []
+
+
+async def test_control_endpoints_refuse_what_they_cannot_read(graph: RunningStandin) -> None:
+    bad_kind = await control(graph, "objects", {"object_id": "1", "kind": "telegram",
+                                                "access_token": "t", "app_secret": "s"})
+    bad_fault = await control(graph, "faults", {"status": 429})
+    assert (bad_kind.status_code, bad_fault.status_code) == (422, 422)
+    assert graph.state.faults == []
