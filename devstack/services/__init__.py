@@ -6,10 +6,12 @@ Adding a component to `make up` is one line in `ALL_SERVICES`.
 from simptu.devstack.services.agent import Agent
 from simptu.devstack.services.api import Api
 from simptu.devstack.services.base import Service
+from simptu.devstack.services.channels import ChannelSenders
 from simptu.devstack.services.etcd import Etcd
 from simptu.devstack.services.kafka import Kafka
 from simptu.devstack.services.keycloak import Keycloak
 from simptu.devstack.services.kube import KubeApiserver, KubeControllerManager
+from simptu.devstack.services.meta_graph import MetaGraph
 from simptu.devstack.services.openbao import OpenBao
 from simptu.devstack.services.operator import Operator
 from simptu.devstack.services.pgbouncer import PgBouncer
@@ -22,6 +24,7 @@ ALL_SERVICES: tuple[Service, ...] = (
     Postgres(),
     PgBouncer(),
     Redis(),
+    MetaGraph(),
     Kafka(),
     Etcd(),
     OpenBao(),
@@ -33,4 +36,5 @@ ALL_SERVICES: tuple[Service, ...] = (
     Api(),
     WsHub(),
     Agent(),
+    ChannelSenders(),
 )
