@@ -42,6 +42,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from simptu.devstack.settings import DevstackSettings
 from simptu.devstack.standins.meta_payloads import (
     Payload,
     new_mid,
@@ -542,7 +543,7 @@ def main(argv: list[str] | None = None) -> None:
         description="Serve the local stand-in of Meta's Graph API (WhatsApp Cloud API, "
         "Messenger and Instagram sends) with its /_standin/ control endpoints.")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=58102)
+    parser.add_argument("--port", type=int, default=DevstackSettings().meta_graph_port)
     parser.add_argument("--webhook-url", help="where WhatsApp status webhooks are posted")
     parser.add_argument("--no-status-webhooks", action="store_true",
                         help="post no status webhooks at all")
