@@ -3,8 +3,8 @@ window (131047, #10, HUMAN_AGENT for 7 days), queued faults, and signed status w
 
 from __future__ import annotations
 
-import asyncio
 import json
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,58 +20,93 @@ from starlette.routing import Route
 from simptu.devstack.standins.meta_graph import RunningStandin, StandinConfig, serve, serving
 from simptu.devstack.standins.meta_payloads import sign
 
-WA, PAGE, IG = "104857600999001", "112233445599001", "17841400999001"
-TOKENS = {WA: "wa-token", PAGE: "page-token", IG: "ig-token"}
-SECRETS = {WA: "wa-app-secret", PAGE: "page-app-secret", IG: "ig-app-secret"}
 CUSTOMER, PSID = "40722123456", "6543210987654321"
 
 
 @dataclass
 class Receiver:
     """An HTTP endpoint standing where the API's webhook would: it keeps the raw bodies and
-    their signatures, answering 500 to the first `failures` deliveries."""
+    their signatures, answering 500 to the first `failures[phone_number_id]` deliveries."""
 
-    failures: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
     received: list[tuple[bytes, str]] = field(default_factory=list)
-    refused: int = 0
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def webhook(self, request: Request) -> Response:
-        if self.refused < self.failures:
-            self.refused += 1
+        body = await request.body()
+        object_id = json.loads(body)["entry"][0]["changes"][0]["value"]["metadata"][
+            "phone_number_id"]
+        if self.failures.get(object_id, 0) > 0:
+            self.failures[object_id] -= 1
             return Response(status_code=500)
-        self.received.append((await request.body(), request.headers["x-hub-signature-256"]))
-        self.arrived.set()
+        self.received.append((body, request.headers["x-hub-signature-256"]))
         return Response("EVENT_RECEIVED")
 
-    def statuses(self) -> list[dict[str, Any]]:
+    def deliveries(self, object_id: str) -> list[tuple[bytes, str]]:
+        return [(body, signature) for body, signature in self.received
+                if json.loads(body)["entry"][0]["changes"][0]["value"]["metadata"][
+                    "phone_number_id"] == object_id]
+
+    def statuses(self, object_id: str) -> list[dict[str, Any]]:
         return [json.loads(body)["entry"][0]["changes"][0]["value"]["statuses"][0]
-                for body, _ in self.received]
+                for body, _ in self.deliveries(object_id)]
 
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
+@dataclass(frozen=True)
+class Servers:
+    graph: RunningStandin
+    receiver: Receiver
+
+
+@pytest.fixture(scope="session")
+async def servers() -> AsyncIterator[Servers]:
+    """One stand-in and one receiver for the module; each test registers objects of its own,
+    as tests do on the stack's shared stand-in."""
     hook = Receiver()
     app = Starlette(routes=[Route("/v1/webhooks/meta", hook.webhook, methods=["POST"])])
     async with serving(app) as url:
-        yield hook, f"{url}/v1/webhooks/meta"
+        config = StandinConfig(webhook_url=f"{url}/v1/webhooks/meta", status_delay=0,
+                               webhook_backoff=0.01)
+        async with serve(config) as graph:
+            yield Servers(graph, hook)
+
+
+@dataclass(frozen=True)
+class Objects:
+    """A WhatsApp number, a Page and an Instagram account registered for one test."""
+
+    wa: str
+    page: str
+    ig: str
+
+    @staticmethod
+    def token(object_id: str) -> str:
+        return f"{object_id}-token"
+
+    @staticmethod
+    def secret(object_id: str) -> str:
+        return f"{object_id}-app-secret"
 
 
 @pytest.fixture
-async def graph(receiver: tuple[Receiver, str]) -> AsyncIterator[RunningStandin]:
-    config = StandinConfig(webhook_url=receiver[1], status_delay=0, webhook_backoff=0.01)
-    async with serve(config) as running, httpx.AsyncClient(base_url=running.url) as http:
-        for object_id, kind in ((WA, "whatsapp"), (PAGE, "messenger"), (IG, "instagram")):
-            answer = await http.post("/_standin/objects", json={
-                "object_id": object_id, "kind": kind, "access_token": TOKENS[object_id],
-                "app_secret": SECRETS[object_id]})
-            assert answer.status_code == 200
-        yield running
+async def objects(servers: Servers) -> Objects:
+    made = Objects(*(str(secrets.randbelow(10**14) + 10**14) for _ in range(3)))
+    for object_id, kind in ((made.wa, "whatsapp"), (made.page, "messenger"),
+                            (made.ig, "instagram")):
+        answer = await control(servers.graph, "objects", {
+            "object_id": object_id, "kind": kind, "access_token": Objects.token(object_id),
+            "app_secret": Objects.secret(object_id)})
+        assert answer.status_code == 200
+    return made
+
+
+@pytest.fixture
+def graph(servers: Servers) -> RunningStandin:
+    return servers.graph
 
 
 async def post(graph: RunningStandin, target: str, body: dict[str, Any],
                token: str | None = None) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {token or TOKENS.get(target, '')}"}
+    headers = {"Authorization": f"Bearer {token or Objects.token(target)}"}
     async with httpx.AsyncClient(base_url=graph.url) as http:
         return await http.post(f"/v24.0/{target}/messages", json=body, headers=headers)
 
@@ -102,9 +137,9 @@ def ago(**delta: float) -> str:
 
 
 async def test_a_whatsapp_text_gets_the_documented_answer_and_is_recorded(
-        graph: RunningStandin) -> None:
-    first = await post(graph, WA, whatsapp_text("Bună ziua! Vă așteptăm mâine 🦷"))
-    second = await post(graph, WA, whatsapp_text("La revedere"))
+        graph: RunningStandin, objects: Objects) -> None:
+    first = await post(graph, objects.wa, whatsapp_text("Bună ziua! Vă așteptăm mâine 🦷"))
+    second = await post(graph, objects.wa, whatsapp_text("La revedere"))
 
     assert first.status_code == 200
     body = first.json()
@@ -113,19 +148,21 @@ async def test_a_whatsapp_text_gets_the_documented_answer_and_is_recorded(
     assert body["messages"][0]["id"].startswith("wamid.")
     assert body["messages"][0]["id"] != second.json()["messages"][0]["id"]
     async with httpx.AsyncClient(base_url=graph.url) as http:
-        calls = (await http.get("/_standin/calls", params={"object_id": WA})).json()["calls"]
+        calls = (await http.get("/_standin/calls",
+                                params={"object_id": objects.wa})).json()["calls"]
     assert [c["body"]["text"]["body"] for c in calls] == ["Bună ziua! Vă așteptăm mâine 🦷",
                                                          "La revedere"]
     assert calls[0]["auth_ok"] is True
     assert calls[0]["headers"]["authorization"] == "Bearer <redacted>"
-    assert calls[0]["path"] == f"/v24.0/{WA}/messages"
+    assert calls[0]["path"] == f"/v24.0/{objects.wa}/messages"
     assert calls[0]["answer"] == body
 
 
-async def test_a_wrong_or_missing_token_is_refused_with_190(graph: RunningStandin) -> None:
-    wrong = await post(graph, WA, whatsapp_text("hi"), token=TOKENS[PAGE])
+async def test_a_wrong_or_missing_token_is_refused_with_190(
+        graph: RunningStandin, objects: Objects) -> None:
+    wrong = await post(graph, objects.wa, whatsapp_text("hi"), token=Objects.token(objects.page))
     async with httpx.AsyncClient(base_url=graph.url) as http:
-        missing = await http.post(f"/v24.0/{PAGE}/messages", json=messenger_text("hi"))
+        missing = await http.post(f"/v24.0/{objects.ig}/messages", json=messenger_text("hi"))
     unknown_me = await post(graph, "me", messenger_text("hi"), token="not-a-token")
 
     for answer in (wrong, missing, unknown_me):
@@ -133,33 +170,37 @@ async def test_a_wrong_or_missing_token_is_refused_with_190(graph: RunningStandi
         error = answer.json()["error"]
         assert (error["type"], error["code"]) == ("OAuthException", 190)
         assert error["fbtrace_id"]
-    assert [call["auth_ok"] for call in graph.state.calls] == [False, False, False]
+    mine = [call for call in graph.state.calls if call["object_id"] in (objects.wa, objects.ig)]
+    assert [call["auth_ok"] for call in mine] == [False, False]
 
 
-async def test_a_page_id_no_one_registered_is_refused(graph: RunningStandin) -> None:
-    answer = await post(graph, "999999999999999", messenger_text("hi"), token=TOKENS[PAGE])
+async def test_a_page_id_no_one_registered_is_refused(
+        graph: RunningStandin, objects: Objects) -> None:
+    answer = await post(graph, "999999999999999", messenger_text("hi"),
+                        token=Objects.token(objects.page))
     assert answer.status_code == 400
     assert (answer.json()["error"]["code"], answer.json()["error"]["error_subcode"]) == (100, 33)
 
 
-async def test_invalid_payloads_get_code_100(graph: RunningStandin) -> None:
+async def test_invalid_payloads_get_code_100(graph: RunningStandin, objects: Objects) -> None:
+    wa, page, ig = objects.wa, objects.page, objects.ig
     no_product = {key: value for key, value in whatsapp_text("hi").items()
                   if key != "messaging_product"}
     refused = [
-        await post(graph, WA, no_product),
-        await post(graph, WA, {**whatsapp_text(""), "to": "not a number"}),
-        await post(graph, WA, whatsapp_text("a" * 4097)),
-        await post(graph, WA, {**whatsapp_text("hi"), "type": "sticker"}),
-        await post(graph, PAGE, messenger_text("a" * 2000)),
-        await post(graph, PAGE, {"recipient": {"id": PSID}, "message": {"text": "no type"}}),
-        await post(graph, PAGE, messenger_text("hi", messaging_type="MESSAGE_TAG",
+        await post(graph, wa, no_product),
+        await post(graph, wa, {**whatsapp_text(""), "to": "not a number"}),
+        await post(graph, wa, whatsapp_text("a" * 4097)),
+        await post(graph, wa, {**whatsapp_text("hi"), "type": "sticker"}),
+        await post(graph, page, messenger_text("a" * 2000)),
+        await post(graph, page, {"recipient": {"id": PSID}, "message": {"text": "no type"}}),
+        await post(graph, page, messenger_text("hi", messaging_type="MESSAGE_TAG",
                                                tag="ACCOUNT_UPDATE")),
-        await post(graph, IG, messenger_text("ă" * 501)),  # 1002 bytes
+        await post(graph, ig, messenger_text("ă" * 501)),  # 1002 bytes
     ]
     accepted = [
-        await post(graph, WA, whatsapp_text("a" * 4096)),
-        await post(graph, PAGE, messenger_text("a" * 1999)),
-        await post(graph, IG, messenger_text("ă" * 500)),  # 1000 bytes
+        await post(graph, wa, whatsapp_text("a" * 4096)),
+        await post(graph, page, messenger_text("a" * 1999)),
+        await post(graph, ig, messenger_text("ă" * 500)),  # 1000 bytes
     ]
 
     assert [(a.status_code, a.json()["error"]["code"]) for a in refused] == [(400, 100)] * 8
@@ -167,16 +208,16 @@ async def test_invalid_payloads_get_code_100(graph: RunningStandin) -> None:
 
 
 async def test_whatsapp_free_form_is_refused_24_hours_after_the_customer_wrote(
-        graph: RunningStandin) -> None:
+        graph: RunningStandin, objects: Objects) -> None:
     late, recent = "40722000001", "40722000002"
     await control(graph, "inbound", [
-        {"object_id": WA, "customer_id": late, "at": ago(hours=24, minutes=1)},
-        {"object_id": WA, "customer_id": recent, "at": ago(hours=23, minutes=59)}])
+        {"object_id": objects.wa, "customer_id": late, "at": ago(hours=24, minutes=1)},
+        {"object_id": objects.wa, "customer_id": recent, "at": ago(hours=23, minutes=59)}])
 
-    closed = await post(graph, WA, whatsapp_text("Mai aveți nevoie?", to=late))
-    template = await post(graph, WA, whatsapp_template(to=late))
-    open_ = await post(graph, WA, whatsapp_text("Da, vă aștept", to=recent))
-    never_told = await post(graph, WA, whatsapp_text("Salut", to="40722000003"))
+    closed = await post(graph, objects.wa, whatsapp_text("Mai aveți nevoie?", to=late))
+    template = await post(graph, objects.wa, whatsapp_template(to=late))
+    open_ = await post(graph, objects.wa, whatsapp_text("Da, vă aștept", to=recent))
+    never_told = await post(graph, objects.wa, whatsapp_text("Salut", to="40722000003"))
 
     assert closed.status_code == 400
     assert closed.json()["error"]["code"] == 131047
@@ -187,17 +228,17 @@ async def test_whatsapp_free_form_is_refused_24_hours_after_the_customer_wrote(
 
 
 async def test_messenger_and_instagram_refuse_outside_24_hours_unless_a_human_agent_within_7_days(
-        graph: RunningStandin) -> None:
+        graph: RunningStandin, objects: Objects) -> None:
     await control(graph, "inbound", [
-        {"object_id": PAGE, "customer_id": PSID, "at": ago(days=2)},
-        {"object_id": IG, "customer_id": PSID, "at": ago(days=7, minutes=1)}])
+        {"object_id": objects.page, "customer_id": PSID, "at": ago(days=2)},
+        {"object_id": objects.ig, "customer_id": PSID, "at": ago(days=7, minutes=1)}])
     human = {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
+    page_token, ig_token = Objects.token(objects.page), Objects.token(objects.ig)
 
-    bot_on_page = await post(graph, PAGE, messenger_text("Bot reply"))
-    staff_on_page = await post(graph, PAGE, messenger_text("Staff reply", **human))
-    bot_on_me = await post(graph, "me", messenger_text("Bot reply"), token=TOKENS[PAGE])
-    staff_on_ig = await post(graph, "me", messenger_text("Staff reply", **human),
-                             token=TOKENS[IG])
+    bot_on_page = await post(graph, objects.page, messenger_text("Bot reply"))
+    staff_on_page = await post(graph, objects.page, messenger_text("Staff reply", **human))
+    bot_on_me = await post(graph, "me", messenger_text("Bot reply"), token=page_token)
+    staff_on_ig = await post(graph, "me", messenger_text("Staff reply", **human), token=ig_token)
 
     for refused in (bot_on_page, bot_on_me, staff_on_ig):
         assert refused.status_code == 400
@@ -207,80 +248,81 @@ async def test_messenger_and_instagram_refuse_outside_24_hours_unless_a_human_ag
     assert staff_on_page.status_code == 200
     assert staff_on_page.json()["recipient_id"] == PSID
     assert staff_on_page.json()["message_id"].startswith("m_")
-    assert graph.state.calls[-1]["object_id"] == IG  # /me resolved from the token
+    on_ig = [call for call in graph.state.calls if call["object_id"] == objects.ig]
+    assert [call["path"] for call in on_ig] == ["/v24.0/me/messages"]  # resolved by its token
 
 
 async def test_queued_faults_answer_the_next_matching_sends_once_each(
-        graph: RunningStandin) -> None:
+        graph: RunningStandin, objects: Objects) -> None:
     other = "40722000009"
     queued = await control(graph, "faults", [
-        {"object_id": WA, "recipient": CUSTOMER, "status": 429, "code": 130429,
+        {"object_id": objects.wa, "recipient": CUSTOMER, "status": 429, "code": 130429,
          "message": "(#130429) Rate limit hit"},
-        {"object_id": WA, "status": 500, "code": 2, "message": "Service temporarily unavailable"},
+        {"object_id": objects.wa, "status": 500, "code": 2,
+         "message": "Service temporarily unavailable"},
     ])
     assert queued.json() == {"accepted": 2}
 
-    answers = [await post(graph, WA, whatsapp_text("1", to=other)),
-               await post(graph, WA, whatsapp_text("2")),
-               await post(graph, WA, whatsapp_text("3")),
-               await post(graph, PAGE, messenger_text("4"))]
+    answers = [await post(graph, objects.wa, whatsapp_text("1", to=other)),
+               await post(graph, objects.wa, whatsapp_text("2")),
+               await post(graph, objects.wa, whatsapp_text("3")),
+               await post(graph, objects.page, messenger_text("4"))]
 
     assert [(a.status_code, a.json().get("error", {}).get("code")) for a in answers] == [
         (500, 2), (429, 130429), (200, None), (200, None)]
 
 
 async def test_whatsapp_statuses_are_posted_in_order_and_signed_with_the_app_secret(
-        graph: RunningStandin, receiver: tuple[Receiver, str]) -> None:
-    hook = receiver[0]
-    hook.failures = 1  # the first delivery is answered 500: it comes again
+        servers: Servers, objects: Objects) -> None:
+    servers.receiver.failures[objects.wa] = 1  # the first delivery gets 500: it comes again
 
-    answer = await post(graph, WA, whatsapp_text("Confirmat: mâine la 10:00 ✅"))
-    await graph.state.settled()
+    answer = await post(servers.graph, objects.wa, whatsapp_text("Confirmat: mâine 10:00 ✅"))
+    await servers.graph.state.settled()
 
     wamid = answer.json()["messages"][0]["id"]
-    assert [(s["id"], s["status"], s["recipient_id"]) for s in hook.statuses()] == [
+    statuses = servers.receiver.statuses(objects.wa)
+    assert [(s["id"], s["status"], s["recipient_id"]) for s in statuses] == [
         (wamid, "sent", CUSTOMER), (wamid, "delivered", CUSTOMER), (wamid, "read", CUSTOMER)]
-    for body, signature in hook.received:
-        assert signature == sign(SECRETS[WA], body)
-        envelope = json.loads(body)
-        assert envelope["object"] == "whatsapp_business_account"
-        assert envelope["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] == WA
-    first = graph.state.deliveries[0]
+    for body, signature in servers.receiver.deliveries(objects.wa):
+        assert signature == sign(Objects.secret(objects.wa), body)
+        assert json.loads(body)["object"] == "whatsapp_business_account"
+    first = next(d for d in servers.graph.state.deliveries if d["object_id"] == objects.wa)
     assert [attempt["status"] for attempt in first["attempts"]] == [500, 200]
 
 
 async def test_a_fault_as_status_is_accepted_then_reported_failed(
-        graph: RunningStandin, receiver: tuple[Receiver, str]) -> None:
-    await control(graph, "faults", {"object_id": WA, "code": 131047, "as_status": True,
-                                    "message": "Re-engagement message"})
+        servers: Servers, objects: Objects) -> None:
+    await control(servers.graph, "faults", {"object_id": objects.wa, "code": 131047,
+                                            "as_status": True, "message": "Re-engagement message"})
 
-    answer = await post(graph, WA, whatsapp_text("Prea târziu"))
-    await graph.state.settled()
+    answer = await post(servers.graph, objects.wa, whatsapp_text("Prea târziu"))
+    await servers.graph.state.settled()
 
     assert answer.status_code == 200
-    [status] = receiver[0].statuses()
+    [status] = servers.receiver.statuses(objects.wa)
     assert (status["status"], status["id"]) == ("failed", answer.json()["messages"][0]["id"])
     assert status["errors"][0]["code"] == 131047
     assert status["errors"][0]["title"] == "Re-engagement message"
 
 
-async def test_status_webhooks_can_be_turned_off_per_object(
-        graph: RunningStandin, receiver: tuple[Receiver, str]) -> None:
+async def test_status_webhooks_can_be_turned_off_per_object(servers: Servers) -> None:
     quiet = "104857600999002"
-    await control(graph, "objects", {"object_id": quiet, "kind": "whatsapp",
-                                     "access_token": "quiet-token", "app_secret": "s",
-                                     "status_webhooks": False})
+    await control(servers.graph, "objects", {
+        "object_id": quiet, "kind": "whatsapp", "access_token": "quiet-token",
+        "app_secret": "s", "status_webhooks": False})
 
-    answer = await post(graph, quiet, whatsapp_text("hi"), token="quiet-token")
-    await graph.state.settled()
+    answer = await post(servers.graph, quiet, whatsapp_text("hi"), token="quiet-token")
+    await servers.graph.state.settled()
 
     assert answer.status_code == 200
-    assert receiver[0].received == []
+    assert servers.receiver.deliveries(quiet) == []
 
 
 async def test_control_endpoints_refuse_what_they_cannot_read(graph: RunningStandin) -> None:
+    faults_before = list(graph.state.faults)
     bad_kind = await control(graph, "objects", {"object_id": "1", "kind": "telegram",
                                                 "access_token": "t", "app_secret": "s"})
     bad_fault = await control(graph, "faults", {"status": 429})
     assert (bad_kind.status_code, bad_fault.status_code) == (422, 422)
-    assert graph.state.faults == []
+    assert "1" not in graph.state.objects
+    assert graph.state.faults == faults_before
