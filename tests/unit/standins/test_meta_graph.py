@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from simptu.devstack.standins.meta_control import MetaGraphControl
 from simptu.devstack.standins.meta_graph import RunningStandin, StandinConfig, serve, serving
 from simptu.devstack.standins.meta_payloads import sign
 
@@ -255,21 +256,22 @@ async def test_messenger_and_instagram_refuse_outside_24_hours_unless_a_human_ag
 async def test_queued_faults_answer_the_next_matching_sends_once_each(
         graph: RunningStandin, objects: Objects) -> None:
     other = "40722000009"
-    queued = await control(graph, "faults", [
-        {"object_id": objects.wa, "recipient": CUSTOMER, "status": 429, "code": 130429,
-         "message": "(#130429) Rate limit hit"},
-        {"object_id": objects.wa, "status": 500, "code": 2,
-         "message": "Service temporarily unavailable"},
-    ])
-    assert queued.json() == {"accepted": 2}
+    async with httpx.AsyncClient() as http:
+        standin = MetaGraphControl(http, graph.url)
+        await standin.fault(130429, status=429, message="(#130429) Rate limit hit",
+                            object_id=objects.wa, recipient=CUSTOMER)
+        await standin.fault(2, status=500, message="Service temporarily unavailable",
+                            object_id=objects.wa)
 
-    answers = [await post(graph, objects.wa, whatsapp_text("1", to=other)),
-               await post(graph, objects.wa, whatsapp_text("2")),
-               await post(graph, objects.wa, whatsapp_text("3")),
-               await post(graph, objects.page, messenger_text("4"))]
+        answers = [await post(graph, objects.wa, whatsapp_text("1", to=other)),
+                   await post(graph, objects.wa, whatsapp_text("2")),
+                   await post(graph, objects.wa, whatsapp_text("3")),
+                   await post(graph, objects.page, messenger_text("4"))]
+        to_customer = await standin.wait_for_calls(2, object_id=objects.wa, recipient=CUSTOMER)
 
     assert [(a.status_code, a.json().get("error", {}).get("code")) for a in answers] == [
         (500, 2), (429, 130429), (200, None), (200, None)]
+    assert [call["status"] for call in to_customer] == [429, 200]
 
 
 async def test_whatsapp_statuses_are_posted_in_order_and_signed_with_the_app_secret(
