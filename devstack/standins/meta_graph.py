@@ -25,11 +25,12 @@ import argparse
 import asyncio
 import contextlib
 import hmac
+import itertools
 import json
 import logging
 import secrets
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -107,6 +108,8 @@ class StandinConfig(BaseModel):
     webhook_attempts: int = 4
     webhook_backoff: float = 0.2  # seconds, doubled after each failed attempt
     webhook_timeout: float = 5.0
+    # The newest sends and status webhooks kept for /_standin/calls and /_standin/webhooks.
+    max_records: int = 20_000
 
 
 class GraphError(Exception):
@@ -165,7 +168,14 @@ class MetaGraphState:
     calls: list[Payload] = field(default_factory=list)
     deliveries: list[Payload] = field(default_factory=list)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    sequence: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     http: httpx.AsyncClient | None = None
+
+    def keep(self, records: list[Payload], record: Payload) -> None:
+        """Append, forgetting the oldest beyond `max_records` (a long-running stack's memory)."""
+        records.append(record)
+        if len(records) > self.config.max_records:
+            del records[:len(records) - self.config.max_records]
 
     def register(self, obj: MetaObject) -> None:
         self.objects[obj.object_id] = obj
@@ -339,7 +349,7 @@ async def deliver(state: MetaGraphState, obj: MetaObject, url: str, payload: Pay
     record: Payload = {"object_id": obj.object_id, "recipient": recipient, "url": url,
                        "payload": payload, "signature": headers["X-Hub-Signature-256"],
                        "attempts": [], "delivered": False}
-    state.deliveries.append(record)
+    state.keep(state.deliveries, record)
     if state.http is None:
         state.http = httpx.AsyncClient(timeout=state.config.webhook_timeout)
     for attempt in range(state.config.webhook_attempts):
@@ -417,7 +427,7 @@ def create_app(state: MetaGraphState) -> Starlette:
         token = bearer(request)
         obj, send, answer, status = answer_send(state, request.path_params["target"], token,
                                                 body)
-        record = {"seq": len(state.calls) + 1, "at": datetime.now(UTC).isoformat(),
+        record = {"seq": next(state.sequence), "at": datetime.now(UTC).isoformat(),
                   "method": request.method, "path": request.url.path,
                   "object_id": obj.object_id if obj else request.path_params["target"],
                   "kind": obj.kind if obj else None,
@@ -426,7 +436,7 @@ def create_app(state: MetaGraphState) -> Starlette:
                                                                          token)),
                   "body": body if body is not None else raw.decode(errors="replace"),
                   "status": status, "answer": answer}
-        state.calls.append(record)
+        state.keep(state.calls, record)
         log.info(json.dumps({"msg": "send", "object_id": record["object_id"],
                              "kind": record["kind"], "recipient": record["recipient"],
                              "status": status, "text": send.text if send else None,

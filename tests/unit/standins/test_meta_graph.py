@@ -18,7 +18,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from simptu.devstack.standins.meta_control import MetaGraphControl
-from simptu.devstack.standins.meta_graph import RunningStandin, StandinConfig, serve, serving
+from simptu.devstack.standins.meta_graph import (
+    MetaGraphState,
+    RunningStandin,
+    StandinConfig,
+    serve,
+    serving,
+)
 from simptu.devstack.standins.meta_payloads import sign
 
 CUSTOMER, PSID = "40722123456", "6543210987654321"
@@ -328,3 +334,10 @@ async def test_control_endpoints_refuse_what_they_cannot_read(graph: RunningStan
     assert (bad_kind.status_code, bad_fault.status_code) == (422, 422)
     assert "1" not in graph.state.objects
     assert graph.state.faults == faults_before
+
+
+def test_only_the_newest_records_are_kept() -> None:
+    state = MetaGraphState(config=StandinConfig(max_records=2))
+    for seq in range(3):
+        state.keep(state.calls, {"seq": seq})
+    assert [record["seq"] for record in state.calls] == [1, 2]
