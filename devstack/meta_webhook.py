@@ -1,6 +1,7 @@
 """Post a customer's message to the API as Meta would: the documented webhook envelope of
 WhatsApp, Messenger or Instagram for a demo tenant's channel, with a fresh message id, signed
-with the channel's app secret (X-Hub-Signature-256); prints the API's answer.
+with the channel's app secret (X-Hub-Signature-256); prints the API's answer and tells the
+Graph API stand-in that the customer wrote (its 24-hour window).
 
   python -m simptu.devstack.meta_webhook whatsapp --tenant zambet-dental-cluj \\
       --from 40722123456 "Bună ziua, aveți loc mâine?"
@@ -62,6 +63,15 @@ def build(channel: str, object_id: str, sender: str, text: str, name: str,
     return instagram_message(object_id, sender, text)
 
 
+def tell_the_standin(settings: DevstackSettings, object_id: str, customer: str) -> None:
+    """Meta knows when a customer last wrote (the 24-hour window); the stand-in is told."""
+    standin = f"http://{settings.host}:{settings.meta_graph_port}/_standin/inbound"
+    try:
+        httpx.post(standin, json={"object_id": object_id, "customer_id": customer}, timeout=5)
+    except httpx.HTTPError as error:
+        print(f"note: the Graph API stand-in was not told ({standin}: {error})", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     settings = DevstackSettings()
@@ -85,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: POST {url}: {type(error).__name__}: {error} (is `make up` running?)",
               file=sys.stderr)
         return 1
+    tell_the_standin(settings, found.object_id, args.sender)
     print(f"POST {url} -> {answer.status_code} {answer.reason_phrase}")
     if answer.text:
         print(answer.text)

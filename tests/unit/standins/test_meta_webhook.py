@@ -3,11 +3,20 @@ envelope exactly as Meta does: over the bytes sent, which re-serialising would c
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
 from simptu.devstack.demo_channels import demo_channel, demo_channel_secret, demo_channels
+from simptu.devstack.meta_webhook import main
+from simptu.devstack.standins.meta_graph import serve, serving
 from simptu.devstack.standins.meta_payloads import (
     encode,
     instagram_echo,
@@ -70,3 +79,30 @@ def test_payloads_follow_the_documented_shapes() -> None:
     assert event["message"]["is_echo"] is True
     assert event["sender"]["id"] == "17841400000000001"
     assert b"\\/" in encode({"url": "https://x"})
+
+
+async def test_meta_webhook_posts_signed_and_tells_the_standin_the_customer_wrote(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    received: list[tuple[bytes, str]] = []
+
+    async def webhook(request: Request) -> Response:
+        received.append((await request.body(), request.headers["x-hub-signature-256"]))
+        return Response("EVENT_RECEIVED")
+
+    api = Starlette(routes=[Route("/v1/webhooks/meta", webhook, methods=["POST"])])
+    async with serving(api) as api_url, serve() as graph:
+        monkeypatch.setenv("SIMPTU_META_GRAPH_PORT", graph.url.rsplit(":", 1)[1])
+        code = await asyncio.to_thread(main, [
+            "whatsapp", "--tenant", "zambet-dental-cluj", "--from", "40722123456",
+            "--url", f"{api_url}/v1/webhooks/meta", "Aveți program sâmbătă?"])
+
+    number = demo_channel("zambet-dental-cluj", "whatsapp")
+    [(body, signature)] = received
+    assert code == 0
+    assert "-> 200 OK" in capsys.readouterr().out
+    assert signature == sign(number.app_secret, body)
+    value = json.loads(body)["entry"][0]["changes"][0]["value"]
+    assert value["metadata"]["phone_number_id"] == number.object_id
+    assert value["messages"][0]["from"] == "40722123456"
+    assert value["messages"][0]["text"]["body"] == "Aveți program sâmbătă?"
+    assert (number.object_id, "40722123456") in graph.state.last_inbound
