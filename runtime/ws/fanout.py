@@ -1,9 +1,11 @@
 """Every replica reads the `outbound` and `events` topics of every Ready tenant of the registry
 (no consumer group: each replica needs every event, not a share of them) and hands each event
-with its offset to the hub. Topics present at start are read from their end; a tenant that
-becomes Ready later is read from just before the hub last looked, so its first events are not
-missed. Only Ready tenants' topics: a fetch names every assigned partition, and its cost grows
-with them."""
+with its offset to the hub. An `outbound` partition is read on from where the hubs had got to
+(read_positions: what was published while no hub ran still reaches the resume log), but from
+no further back than `catch_up_window` seconds; other partitions at start are read from their
+end, and a tenant that becomes Ready later from just before the hub last looked, so its first
+events are not missed. Only Ready tenants' topics: a fetch names every assigned partition, and
+its cost grows with them."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from aiokafka.errors import KafkaError
 
 from simptu.runtime.core.events import CloudEvent
 from simptu.runtime.core.events.consumer import RejectedRecord, event_of
+from simptu.runtime.ws.read_positions import ReadPositions
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +35,13 @@ class TopicReader:
     """`task = create_task(reader.run())`; `await reader.ready.wait()` until it reads."""
 
     def __init__(self, bootstrap: str, handle: EventHandler, tenants: ReadyTenants, *,
-                 refresh_interval: float, client_id: str = "simptu-ws") -> None:
+                 refresh_interval: float, client_id: str = "simptu-ws",
+                 positions: ReadPositions | None = None, catch_up_window: float = 0.0) -> None:
         self.handle = handle
         self.tenants = tenants
         self.refresh_interval = refresh_interval
+        self.positions = positions
+        self.catch_up_window = catch_up_window
         self.ready = asyncio.Event()
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap, group_id=None, client_id=client_id,
@@ -75,6 +81,8 @@ class TopicReader:
                 for tp, records in batch.items():
                     for record in records:
                         await self._deliver(tp, record)
+                await self._record({tp: records[-1].offset + 1 for tp, records in batch.items()
+                                    if records})
         finally:
             await self._consumer.stop()
 
@@ -105,12 +113,59 @@ class TopicReader:
         for tp, offset in kept.items():
             self._consumer.seek(tp, offset)
         fresh = wanted - self._assigned
-        if fresh and first:
-            await self._consumer.seek_to_end(*fresh)
-        elif fresh:
-            await self._catch_up(fresh, looked_at - CATCH_UP_MARGIN)
+        if fresh:
+            await self._start(fresh, first=first, since=looked_at - CATCH_UP_MARGIN)
         self._assigned = wanted
         log.info("reading %d partitions of %d tenants' topics", len(wanted), len(names) // 2)
+
+    async def _start(self, fresh: set[TopicPartition], *, first: bool, since: float) -> None:
+        """Position newly assigned partitions: an outbound one where the hubs had got to,
+        else at the end (at start) or at the first event since `since` (a new tenant)."""
+        outbound = {tp for tp in fresh if tp.topic.endswith(".outbound")}
+        recorded: dict[TopicPartition, int] = {}
+        if self.positions is not None and outbound:
+            try:
+                recorded = await self.positions.of(outbound)
+            except Exception:  # Redis is away: start as a hub that recorded nothing
+                log.exception("could not read where the hubs had got to")
+        if recorded:
+            await self._resume(recorded)
+        rest = fresh - recorded.keys()
+        if rest and first:
+            await self._consumer.seek_to_end(*rest)
+        elif rest:
+            await self._catch_up(rest, since)
+        # A partition met for the first time has a position from now on, so a restart finds it.
+        await self._record({tp: await self._consumer.position(tp)
+                            for tp in outbound - recorded.keys()})
+
+    async def _resume(self, recorded: dict[TopicPartition, int]) -> None:
+        """Start at the recorded positions, but at no event older than the catch-up window
+        (a hub down for a week does not replay it), within what the partitions still hold."""
+        partitions = list(recorded)
+        oldest = await self._consumer.offsets_for_times(
+            {tp: int((time.time() - self.catch_up_window) * 1000) for tp in partitions})
+        ends = await self._consumer.end_offsets(partitions)
+        begins = await self._consumer.beginning_offsets(partitions)
+        behind = 0
+        for tp, at in recorded.items():
+            window = oldest.get(tp)
+            start = ends[tp] if window is None else min(max(at, window.offset, begins[tp]),
+                                                        ends[tp])
+            self._consumer.seek(tp, start)
+            behind += ends[tp] - start
+        log.info("catching up %d events of %d outbound partitions", behind, len(recorded))
+
+    async def _record(self, positions: dict[TopicPartition, int]) -> None:
+        """Raise the hubs' positions of outbound partitions; a Redis error is logged and the
+        next batch records again (a restart then reads a little more, claimed once)."""
+        outbound = {tp: at for tp, at in positions.items() if tp.topic.endswith(".outbound")}
+        if self.positions is None or not outbound:
+            return
+        try:
+            await self.positions.raise_to(outbound)
+        except Exception:
+            log.warning("could not record where the hub has read to", exc_info=True)
 
     async def _catch_up(self, partitions: set[TopicPartition], since: float) -> None:
         """Start new partitions at their first event since `since` (or their end)."""

@@ -20,6 +20,7 @@ from simptu.runtime.ws.metrics import DELIVERY, RESUME_REPLAYS
 from simptu.runtime.ws.platform import WsPlatform
 from simptu.runtime.ws.presence import PresenceTracker, State
 from simptu.runtime.ws.pushes import chat_push, inbox_push, message_to_staff
+from simptu.runtime.ws.read_positions import ReadPositions
 from simptu.runtime.ws.subscriptions import Subscription, Subscriptions
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,11 @@ class Hub:
         self.reader = TopicReader(platform.settings.kafka_bootstrap, self._on_event,
                                   self._ready_tenants,
                                   refresh_interval=platform.settings.ws_topic_refresh_interval,
-                                  client_id=f"simptu-ws-{self.replica}")
+                                  client_id=f"simptu-ws-{self.replica}",
+                                  positions=ReadPositions(platform.redis),
+                                  # Older events are past the resume log's life: no one
+                                  # can resume to them.
+                                  catch_up_window=platform.settings.ws_resume_ttl)
         self._reading: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Hub:
