@@ -18,8 +18,6 @@ class BusinessProfile:
     synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     by_the_night: bool = False
     instructions: str = ""
-    # The demo catalogues' names in the customers' languages (catalogue name → locale → name).
-    local_names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def vocabulary(self, catalogue: list[str]) -> dict[str, tuple[str, ...]]:
         """Every service of the tenant's catalogue with the words for it this profile knows."""
@@ -33,9 +31,7 @@ DENTAL = BusinessProfile(
               "Cleaning": ("detartraj", "detartrare", "curatare", "igienizare", "scale and polish",
                            "scaling", "cleaning", "hygiene"),
               "Filling": ("plomba", "obturatie", "carie", "cavity", "filling")},
-    instructions="You are the receptionist of a dental clinic: appointments with dentists.",
-    local_names={"Consultation": {"ro": "Consultație"}, "Cleaning": {"ro": "Detartraj"},
-                 "Filling": {"ro": "Plombă"}})
+    instructions="You are the receptionist of a dental clinic: appointments with dentists.")
 GYM = BusinessProfile(
     "gym", {"ro": "rezervarea", "en": "booking"},
     synonyms={"Yoga": ("yoga",),
@@ -43,16 +39,13 @@ GYM = BusinessProfile(
               "Personal training": ("antrenament personal", "antrenamentul personal",
                                     "antrenor personal", "antrenor", "antrenorul",
                                     "personal trainer", "pt session", "coach")},
-    instructions="You are the front desk of a gym: places in classes and personal training.",
-    local_names={"Personal training": {"ro": "Antrenament personal"}})
+    instructions="You are the front desk of a gym: places in classes and personal training.")
 HOTEL = BusinessProfile(
     "hotel", {"ro": "rezervarea", "en": "reservation"},
     synonyms={"Double room": ("camera dubla", "camera", "double", "dubla", "room"),
               "Family suite": ("apartament", "suita", "family", "familie", "suite")},
     by_the_night=True,
-    instructions="You are the reception of a hotel: room reservations by the night.",
-    local_names={"Double room": {"ro": "Cameră dublă"},
-                 "Family suite": {"ro": "Apartament de familie"}})
+    instructions="You are the reception of a hotel: room reservations by the night.")
 
 PROFILES = {profile.business_type: profile for profile in (DENTAL, GYM, HOTEL)}
 

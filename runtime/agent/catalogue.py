@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 import asyncpg
@@ -22,13 +22,16 @@ from simptu.runtime.core.bookings.models import Resource, Service
 class Catalogue:
     services: list[Service]
     resources: list[Resource]
-    # Catalogue name → its name in a language ("Cleaning" → {"ro": "Detartraj"}); a service
-    # without one is said by its catalogue name in every language.
-    local_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def said(self, service: Service, locale: Locale) -> str:
-        """The service's name in the customer's language."""
-        return self.local_names.get(service.name, {}).get(locale, service.name)
+        """The service's name in the customer's language (its catalogue name when the tenant
+        gave it none in that language)."""
+        return service.name_in(locale)
+
+    def vocabulary(self, synonyms: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        """Every service with the words customers use for it: its names in the tenant's
+        languages and the business type's `synonyms`."""
+        return {s.name: (*s.names.values(), *synonyms.get(s.name, ())) for s in self.services}
 
     def said_all(self, locale: Locale) -> list[str]:
         return [self.said(service, locale) for service in self.services]
@@ -43,10 +46,8 @@ class Catalogue:
         return next((r for r in self.resources if r.id == resource_id), None)
 
 
-async def load_catalogue(conn: asyncpg.Connection,
-                         local_names: Mapping[str, Mapping[str, str]]) -> Catalogue:
-    return Catalogue(await bookings.list_services(conn), await bookings.list_resources(conn),
-                     local_names)
+async def load_catalogue(conn: asyncpg.Connection) -> Catalogue:
+    return Catalogue(await bookings.list_services(conn), await bookings.list_resources(conn))
 
 
 def say_price(price: Decimal, currency: str) -> str:

@@ -75,7 +75,7 @@ def demo_catalogue(business_type: str) -> Catalogue:
                           capacity=spec.capacity, hours=spec.hours,
                           service_ids=[_id(name) for name in spec.services])
                  for spec in resource_specs]
-    return Catalogue(services, resources, profile_of(business_type).local_names)
+    return Catalogue(services, resources)
 
 
 def _id(name: str) -> uuid.UUID:
@@ -178,7 +178,7 @@ async def understood(provider: ChatProvider, message: Mapping[str, Any]
     catalogue = demo_catalogue(message["business"])
     context = ProviderContext(
         business=business, display_name="Demo", today=TODAY,
-        vocabulary=business.vocabulary([s.name for s in catalogue.services]))
+        vocabulary=catalogue.vocabulary(business.synonyms))
     understanding = await provider.understand(message["text"], message["lang"], context)
     slots = {key: str(value) for key, value in understanding["slots"].items()
              if key in SLOT_TYPES}

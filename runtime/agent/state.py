@@ -133,7 +133,7 @@ class TurnContext:
         return ProviderContext(
             business=self.business, display_name=self.tenant.display_name or self.tenant.slug,
             today=self.today, transcript=transcript,
-            vocabulary=self.business.vocabulary([s.name for s in self.catalogue.services]))
+            vocabulary=self.catalogue.vocabulary(self.business.synonyms))
 
     def stable_id(self, purpose: str) -> uuid.UUID:
         """An id that is the same every time this event is handled (a redelivery replays the

@@ -45,7 +45,7 @@ class ServedTenant:
     async def catalogue(self, conn: asyncpg.Connection) -> Catalogue:
         now = time.monotonic()
         if self._catalogue is None or now - self._catalogue[0] > CATALOGUE_SECONDS:
-            self._catalogue = (now, await load_catalogue(conn, self.business.local_names))
+            self._catalogue = (now, await load_catalogue(conn))
         return self._catalogue[1]
 
 

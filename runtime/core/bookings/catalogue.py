@@ -23,8 +23,10 @@ from simptu.runtime.core.bookings.models import (
 
 # The API's cached reads of the catalogue (services, resources): every write invalidates them.
 CACHE_COLLECTION = "catalogue"
-SERVICE_COLUMNS = ("id, name, description, kind, duration_minutes, buffer_minutes, price, "
-                   "currency, check_in, check_out")
+SERVICE_COLUMNS = ("id, name, description, names, descriptions, kind, duration_minutes, "
+                   "buffer_minutes, price, currency, check_in, check_out")
+# Columns held as jsonb (asyncpg reads and writes jsonb as text).
+JSON_COLUMNS = ("names", "descriptions")
 RESOURCE_QUERY = """
     SELECT r.id, r.name, r.kind, r.capacity,
            coalesce(array_agg(rs.service_id ORDER BY rs.service_id)
@@ -41,7 +43,14 @@ RESOURCE_QUERY = """
 
 
 def _service(row: asyncpg.Record) -> Service:
-    return Service.model_validate(dict(row))
+    return Service.model_validate(
+        dict(row) | {column: json.loads(row[column]) for column in JSON_COLUMNS})
+
+
+def _service_values(spec: ServiceSpec) -> dict[str, Any]:
+    """`spec` as column values, the jsonb ones as JSON text."""
+    values: dict[str, Any] = spec.model_dump()
+    return values | {column: json.dumps(values[column]) for column in JSON_COLUMNS}
 
 
 def _resource(row: asyncpg.Record) -> Resource:
@@ -88,7 +97,7 @@ async def resources_offering(conn: asyncpg.Connection, service: Service,
 
 async def save_service(conn: asyncpg.Connection, spec: ServiceSpec) -> Service:
     """Create the service named `spec.name`, or update it to match `spec`."""
-    values: dict[str, Any] = spec.model_dump()
+    values = _service_values(spec)
     columns = list(values)
     updates = ", ".join(f"{column} = excluded.{column}" for column in columns if column != "name")
     row = await conn.fetchrow(
@@ -141,7 +150,7 @@ async def update_service(conn: asyncpg.Connection, service_id: uuid.UUID,
                          spec: ServiceSpec) -> Service:
     """Change service `service_id` to match `spec`, its name included. Existing bookings keep
     the times they were booked with."""
-    values: dict[str, Any] = spec.model_dump()
+    values = _service_values(spec)
     assignments = ", ".join(f"{column} = ${n}" for n, column in enumerate(values, start=2))
     async with _name_taken_in_words(conn, "service", spec.name):
         row = await conn.fetchrow(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TypedDict
 
 import asyncpg
 
@@ -27,10 +28,13 @@ def _hours(weekdays: tuple[int, ...], opens: str, closes: str) -> list[OpeningHo
 def _dental_clinic() -> tuple[list[ServiceSpec], list[ResourceSpec]]:
     services = [
         ServiceSpec(name="Consultation", description="Check-up and treatment plan",
+                    **_said("Consultație", "Consultație și plan de tratament"),
                     duration_minutes=30, buffer_minutes=0, price=Decimal(150), currency="RON"),
         ServiceSpec(name="Cleaning", description="Scaling and polishing",
+                    **_said("Detartraj", "Detartraj și periaj profesional"),
                     duration_minutes=45, buffer_minutes=15, price=Decimal(250), currency="RON"),
         ServiceSpec(name="Filling", description="Composite filling, one tooth",
+                    **_said("Plombă", "Obturație din compozit, un dinte"),
                     duration_minutes=60, buffer_minutes=15, price=Decimal(400), currency="RON"),
     ]
     everything = [service.name for service in services]
@@ -47,10 +51,13 @@ def _dental_clinic() -> tuple[list[ServiceSpec], list[ResourceSpec]]:
 def _gym() -> tuple[list[ServiceSpec], list[ResourceSpec]]:
     services = [
         ServiceSpec(name="Yoga", description="Vinyasa flow, all levels",
+                    **_said("Yoga", "Vinyasa flow, pentru toate nivelurile"),
                     duration_minutes=60, price=Decimal(40), currency="RON"),
         ServiceSpec(name="Spinning", description="High-intensity indoor cycling",
+                    **_said("Spinning", "Ciclism indoor de intensitate mare"),
                     duration_minutes=45, price=Decimal(35), currency="RON"),
         ServiceSpec(name="Personal training", description="One to one with a coach",
+                    **_said("Antrenament personal", "Unu la unu cu un antrenor"),
                     duration_minutes=60, price=Decimal(120), currency="RON"),
     ]
     resources = [
@@ -66,8 +73,10 @@ def _gym() -> tuple[list[ServiceSpec], list[ResourceSpec]]:
 
 
 def _hotel() -> tuple[list[ServiceSpec], list[ResourceSpec]]:
-    services = [_night("Double room", "Queen bed, breakfast included", 450),
-                _night("Family suite", "Two rooms, up to four guests", 800)]
+    services = [_night("Double room", "Queen bed, breakfast included", 450,
+                       _said("Cameră dublă", "Pat queen, mic dejun inclus")),
+                _night("Family suite", "Two rooms, up to four guests", 800,
+                       _said("Apartament de familie", "Două camere, până la patru oaspeți"))]
     rooms = [ResourceSpec(name=f"Room {number}", kind="room", services=["Double room"],
                           hours=_hours(EVERY_DAY, "00:00", "23:59")) for number in (101, 102, 103)]
     suites = [ResourceSpec(name="Suite 201", kind="room", services=["Family suite"],
@@ -75,11 +84,22 @@ def _hotel() -> tuple[list[ServiceSpec], list[ResourceSpec]]:
     return services, rooms + suites
 
 
-def _night(name: str, description: str, price: int) -> ServiceSpec:
+def _night(name: str, description: str, price: int, said: SaidInRomanian) -> ServiceSpec:
     """A hotel night: check-in at 14:00, check-out at 11:00 on a later day."""
-    return ServiceSpec(name=name, description=description, kind="night", duration_minutes=1440,
-                       price=Decimal(price), currency="RON", check_in=dt.time(14),
-                       check_out=dt.time(11))
+    return ServiceSpec(name=name, description=description, **said, kind="night",
+                       duration_minutes=1440, price=Decimal(price), currency="RON",
+                       check_in=dt.time(14), check_out=dt.time(11))
+
+
+class SaidInRomanian(TypedDict):
+    names: dict[str, str]
+    descriptions: dict[str, str]
+
+
+def _said(romanian_name: str, romanian_description: str) -> SaidInRomanian:
+    """A demo service's Romanian name and description (the catalogue's own are English)."""
+    return SaidInRomanian(names={"ro": romanian_name},
+                          descriptions={"ro": romanian_description})
 
 
 CATALOGUES = {"dental-clinic": _dental_clinic, "gym": _gym, "hotel": _hotel}

@@ -6,9 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 ServiceKind = Literal["appointment", "night"]
 ResourceKind = Literal["staff", "room", "class"]
@@ -16,6 +23,10 @@ BookingStatus = Literal["booked", "cancelled", "completed"]
 
 # A stay longer than this is not a hotel booking but a lease.
 MAX_NIGHTS = 60
+# A service's texts in the customers' languages: a two-letter locale → its name or description.
+LocaleKey = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+LocalNames = dict[LocaleKey, Annotated[str, StringConstraints(min_length=1, max_length=200)]]
+LocalDescriptions = dict[LocaleKey, Annotated[str, StringConstraints(max_length=2000)]]
 
 
 class Frozen(BaseModel):
@@ -23,11 +34,15 @@ class Frozen(BaseModel):
 
 
 class Service(Frozen):
-    """Something the business sells: an appointment of a fixed length, or a hotel night."""
+    """Something the business sells: an appointment of a fixed length, or a hotel night.
+    `names` and `descriptions` say it in the customers' languages; `name` is its name in the
+    catalogue (and in any language `names` leaves out)."""
 
     id: uuid.UUID
     name: str
     description: str = ""
+    names: LocalNames = Field(default_factory=dict)
+    descriptions: LocalDescriptions = Field(default_factory=dict)
     kind: ServiceKind = "appointment"
     duration_minutes: int
     buffer_minutes: int = 0
@@ -35,6 +50,10 @@ class Service(Frozen):
     currency: str
     check_in: dt.time | None = None
     check_out: dt.time | None = None
+
+    def name_in(self, locale: str) -> str:
+        """The service's name in `locale`, or its catalogue name when it has none there."""
+        return self.names.get(locale, self.name)
 
 
 class OpeningHours(Frozen):
@@ -118,6 +137,8 @@ class ServiceSpec(Frozen):
 
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
+    names: LocalNames = Field(default_factory=dict)
+    descriptions: LocalDescriptions = Field(default_factory=dict)
     kind: ServiceKind = "appointment"
     duration_minutes: int = Field(ge=1, le=1440)
     buffer_minutes: int = Field(default=0, ge=0, le=1440)

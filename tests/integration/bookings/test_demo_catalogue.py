@@ -87,3 +87,15 @@ async def test_make_up_leaves_every_demo_tenant_with_its_catalogue(
         async with TenantUnitOfWork(db, TenantNames(slug)) as conn:
             assert await list_services(conn), f"{slug} has no demo services"
             assert await list_resources(conn), f"{slug} has no demo resources"
+
+
+async def test_demo_services_are_named_in_romanian_and_english(
+    db: asyncpg.Pool, make_tenant: MakeTenant,
+) -> None:
+    tenant = await make_tenant(business_type="dental-clinic")
+    async with TenantUnitOfWork(db, tenant) as conn:
+        await seed_demo_catalogue(conn, "dental-clinic")
+        cleaning = next(s for s in await list_services(conn) if s.name == "Cleaning")
+    assert cleaning.names == {"ro": "Detartraj"}
+    assert cleaning.descriptions == {"ro": "Detartraj și periaj profesional"}
+    assert (cleaning.name_in("ro"), cleaning.name_in("en")) == ("Detartraj", "Cleaning")

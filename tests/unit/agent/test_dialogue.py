@@ -297,8 +297,9 @@ async def test_a_moved_stay_keeps_its_nights_unless_others_are_named() -> None:
 
 
 async def test_services_are_named_in_the_customers_language() -> None:
-    repository = MemoryRepository(Catalogue(CLINIC.services, CLINIC.resources,
-                                            {"Cleaning": {"ro": "Detartraj"}}))
+    named = [s.model_copy(update={"names": {"ro": "Detartraj"}}) if s.name == "Cleaning" else s
+             for s in CLINIC.services]
+    repository = MemoryRepository(Catalogue(named, CLINIC.resources))
     update = await plan(state("prices"), repository)
     assert reply_of(update) == ("prices", {"prices": "Consultation 150 RON și Detartraj 250 RON"})
     english = state("prices", service="Cleaning")
