@@ -43,6 +43,8 @@ class DevstackSettings(BaseSettings):
     relay_metrics_port: int = 58091
     agent_port: int = 8090
     ws_port: int = 4000
+    # The channel senders' health and metrics (runtime/channels).
+    channels_port: int = 58094
     # The stand-in of Meta's Graph API (devstack/standins/meta_graph.py).
     meta_graph_port: int = 58102
     kube_scheduler_port: int = 56459

@@ -23,6 +23,7 @@ from simptu.devstack.settings import REPO_ROOT
 from simptu.operator.settings import OperatorSettings
 from simptu.runtime.agent.settings import AgentSettings
 from simptu.runtime.api.settings import ApiSettings
+from simptu.runtime.channels.settings import ChannelSettings
 from simptu.runtime.core.events.settings import OutboxRelaySettings
 from simptu.runtime.core.settings import CoreSettings
 from simptu.runtime.ws.settings import WsSettings
@@ -31,7 +32,7 @@ from simptu.runtime.ws.settings import WsSettings
 COMPONENTS: tuple[tuple[str, type[BaseSettings]], ...] = (
     ("every process", CoreSettings), ("API", ApiSettings), ("WS hub", WsSettings),
     ("agent worker", AgentSettings), ("outbox relay", OutboxRelaySettings),
-    ("operator", OperatorSettings))
+    ("operator", OperatorSettings), ("channel senders", ChannelSettings))
 BEGIN = "<!-- settings table: python -m simptu.devstack.settings_table --write -->"
 END = "<!-- end of settings table -->"
 README = REPO_ROOT / "README.md"

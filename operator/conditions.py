@@ -7,7 +7,8 @@ import datetime as dt
 from typing import Any, Literal
 
 # Each provisioned system has one condition; Ready summarises them.
-PARTS = ("DatabaseReady", "EncryptionReady", "TopicsReady", "AuthReady", "AgentReady")
+PARTS = ("DatabaseReady", "EncryptionReady", "TopicsReady", "AuthReady", "AgentReady",
+         "ChannelsReady")
 Status = Literal["True", "False", "Unknown"]
 
 

@@ -19,6 +19,7 @@ from simptu.operator.kafka import TopicBackend
 from simptu.operator.keycloak import KeycloakAdmin
 from simptu.operator.kube_objects import KubeObjects
 from simptu.operator.settings import OperatorSettings
+from simptu.runtime.core.channels.routing import RegistryIndex
 from simptu.runtime.core.migrations import migrate_platform
 from simptu.runtime.core.wiring import Core, open_core
 
@@ -31,6 +32,7 @@ class Platform(Core):
     kube: k8s.ApiClient
     objects: KubeObjects
     topics: TopicBackend
+    registry_index: RegistryIndex
     reconciling: asyncio.Semaphore
     drift_checking: asyncio.Semaphore
 
@@ -60,6 +62,7 @@ async def open_platform(settings: OperatorSettings) -> AsyncIterator[Platform]:
                                 strimzi_cluster=settings.strimzi_cluster,
                                 strimzi_namespace=settings.strimzi_namespace,
                                 strimzi_api_version=settings.strimzi_api_version),
+            registry_index=RegistryIndex(core.keystore, creates_key=True),
             reconciling=asyncio.Semaphore(settings.operator_max_concurrent_reconciles),
             drift_checking=asyncio.Semaphore(settings.operator_max_concurrent_drift_checks))
 

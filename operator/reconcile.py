@@ -20,13 +20,22 @@ import hvac
 from aiokafka.errors import KafkaError
 from kubernetes import client as k8s
 
-from simptu.operator import conditions, kafka, keycloak, postgres, spec_rules, vault, workloads
+from simptu.operator import (
+    channels,
+    conditions,
+    kafka,
+    keycloak,
+    postgres,
+    spec_rules,
+    vault,
+    workloads,
+)
 from simptu.operator.metrics import RECONCILE_SECONDS, RECONCILES, STEP_SECONDS
 from simptu.operator.platform import Platform
 from simptu.operator.tenant_spec import TenantSpec
 from simptu.runtime.core.crypto import CryptoError, TenantShredded
 from simptu.runtime.core.events.topics import TopicError
-from simptu.runtime.core.registry import TenantRecord, upsert_tenant
+from simptu.runtime.core.registry import TenantRecord, set_tenant_channels, upsert_tenant
 from simptu.runtime.core.tenancy import TenantNames
 
 log = logging.getLogger(__name__)
@@ -65,6 +74,8 @@ class Run:
     generation: int
     conditions: list[dict[str, Any]]
     provisioned: dict[str, Any] = field(default_factory=dict)
+    # The channel identifiers the registry gets once the tenant is routable.
+    channel_identifiers: list[channels.Identifier] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     permanent: bool = False
 
@@ -116,6 +127,7 @@ async def _reconcile(platform: Platform, body: dict[str, Any]) -> Outcome:
     await run.step("TopicsReady", lambda: _topics(run))
     await run.step("AuthReady", lambda: _auth(run))
     await run.step("AgentReady", lambda: _agent(run))
+    await run.step("ChannelsReady", lambda: _channels(run))
     if not run.failed:
         await run.step("Routable", lambda: _registry(run))
     outcome = _outcome(run)
@@ -187,6 +199,14 @@ async def _agent(run: Run) -> Finding:
                    "here, one local worker serves every tenant)", reason="Declared")
 
 
+async def _channels(run: Run) -> Finding:
+    p = run.platform
+    found = await channels.provision(p.pool, p.keyring, p.objects, p.registry_index, run.tenant,
+                                     run.body["spec"].get("channels") or {})
+    run.channel_identifiers = found.identifiers
+    return Finding(found.problem, found.detail)
+
+
 async def _being_deleted(run: Run) -> bool:
     """Whether the Tenant is gone or going now (this reconcile may have started before)."""
     live = await run.platform.objects.get({"apiVersion": "simptu.io/v1alpha1", "kind": "Tenant",
@@ -208,6 +228,8 @@ async def _registry(run: Run) -> Finding:
         agent=spec.agent.registered())
     async with p.pool.acquire() as conn:
         await upsert_tenant(conn, p.redis, record)
+        await set_tenant_channels(conn, run.tenant.slug,
+                                  channels.registry_rows(run.channel_identifiers))
     return Finding(None, f"registered as {record.status}: runtimes route to it")
 
 

@@ -14,6 +14,7 @@ import hvac
 import yaml
 
 from simptu.devstack import pki
+from simptu.devstack.demo_channels import TOKEN_KEYS, demo_channel_secret
 from simptu.devstack.envfile import read_env_file
 from simptu.devstack.images import PLATFORM_IMAGE
 from simptu.devstack.processes import Launch
@@ -130,13 +131,18 @@ class Operator(Service):
         tenant = yaml.safe_load(example.read_text())
         namespace = f"tenant-{tenant['metadata']['name']}"
         spec = tenant["spec"]
-        references = [spec.get("agent", {}).get("credentialsSecretRef")] + [
-            channel.get("secretRef") for channel in spec.get("channels", {}).values()]
-        for reference in filter(None, references):
+        references = [("agent", spec.get("agent", {}).get("credentialsSecretRef"))] + [
+            (name, channel.get("secretRef")) for name, channel in spec.get("channels", {}).items()]
+        for owner, reference in references:
+            if not reference:
+                continue
+            # Meta's channels get the credentials the Graph API stand-in knows them by.
+            values = (demo_channel_secret(tenant["metadata"]["name"], owner)
+                      if owner in TOKEN_KEYS else
+                      {reference.get("key", "credentials"): "demo-not-a-real-credential"})
             secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {
                 "name": reference["name"], "namespace": namespace,
-                "labels": {"simptu.io/demo": "true"}},
-                "stringData": {reference.get("key", "credentials"): "demo-not-a-real-credential"}}
+                "labels": {"simptu.io/demo": "true"}}, "stringData": values}
             self._kubectl(ctx, "apply", "-f", "-", stdin=json.dumps(secret))
         return str(tenant["metadata"]["name"])
 

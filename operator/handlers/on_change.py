@@ -12,7 +12,7 @@ from simptu.operator.metrics import TENANTS_BY_PHASE
 from simptu.operator.reconcile import reconcile
 
 
-async def _converge(body: kopf.Body, memo: kopf.Memo, name: str, drift: bool = False) -> None:
+async def converge_tenant(body: kopf.Body, memo: kopf.Memo, name: str, drift: bool = False) -> None:
     outcome = await reconcile(memo.platform, dict(body), drift=drift)
     await write_status(memo.platform.kube, name, outcome.status)
     memo.phases[name] = outcome.status["phase"]
@@ -29,7 +29,7 @@ async def _converge(body: kopf.Body, memo: kopf.Memo, name: str, drift: bool = F
 @kopf.on.create(GROUP, VERSION, PLURAL, retries=30, backoff=10, timeout=3600)
 @kopf.on.update(GROUP, VERSION, PLURAL, retries=30, backoff=10, timeout=3600)
 async def converge(body: kopf.Body, memo: kopf.Memo, name: str, **_: Any) -> None:
-    await _converge(body, memo, name)
+    await converge_tenant(body, memo, name)
 
 
 def register_drift_timer(interval: float) -> None:
@@ -42,4 +42,4 @@ async def repair_drift(body: kopf.Body, memo: kopf.Memo, name: str, **_: Any) ->
     """Level-based repair: whatever was removed or changed by hand is put back."""
     # A failure is reported in status and Events already; the next tick tries again.
     with contextlib.suppress(kopf.TemporaryError):
-        await _converge(body, memo, name, drift=True)
+        await converge_tenant(body, memo, name, drift=True)

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 import httpx
 
 from simptu.runtime.api.settings import ApiSettings
+from simptu.runtime.channels.meta.webhook import MetaWebhook
 from simptu.runtime.core import background
+from simptu.runtime.core.channels.accounts import ChannelAccounts
+from simptu.runtime.core.channels.routing import RegistryIndex
 from simptu.runtime.core.chat.actions import Conversations
 from simptu.runtime.core.chat.events import API_SOURCE
 from simptu.runtime.core.housekeeping import keep_house
@@ -37,6 +40,7 @@ class ApiPlatform(Core):
     access_code_limiter: RateLimiter
     # None when no realm secret key is set: invitations cannot be accepted then.
     keycloak: KeycloakAdmin | None
+    meta_webhook: MetaWebhook
 
 
 @asynccontextmanager
@@ -69,10 +73,10 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
             chores = asyncio.create_task(keep_house(core.pool,
                                                     settings.api_housekeeping_interval))
             stack.push_async_callback(background.stop, chores)  # before the pool closes
+        conversations = Conversations(core.pool, core.keyring, redis, API_SOURCE,
+                                      settings.chat_max_text_chars, near_cache)
         yield ApiPlatform(
-            **core.parts(), settings=settings,
-            conversations=Conversations(core.pool, core.keyring, redis, API_SOURCE,
-                                        settings.chat_max_text_chars, near_cache),
+            **core.parts(), settings=settings, conversations=conversations,
             oidc=OidcVerifier(redis, http, audience=settings.token_audience,
                               cache_ttl=settings.api_jwks_cache_ttl,
                               refetch_interval=settings.api_jwks_refetch_interval),
@@ -82,4 +86,9 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
             access_code_limiter=RateLimiter(redis, "access-code",
                                             settings.api_access_code_rate_limit,
                                             settings.api_access_code_rate_window),
-            keycloak=keycloak)
+            keycloak=keycloak,
+            meta_webhook=MetaWebhook(
+                core.registry, RegistryIndex(core.keystore),
+                ChannelAccounts(core.pool, core.keyring, settings.channel_credentials_ttl),
+                conversations, settings.meta_app_secret.get_secret_value(),
+                settings.meta_verify_token.get_secret_value()))

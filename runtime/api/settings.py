@@ -60,3 +60,12 @@ class ApiSettings(EdgeSettings):
     api_access_token_ttl: int = Field(default=1800, ge=60, le=86_400)
     api_access_code_rate_limit: int = Field(default=10, ge=1)
     api_access_code_rate_window: float = Field(default=300.0, gt=0)
+    # The platform's own Meta app, for tenants connected through it (a tenant with its own app
+    # has its app secret and verify token in its channel Secret): checks webhook signatures
+    # and answers Meta's subscription handshake.
+    meta_app_secret: SecretStr = SecretStr("")
+    # The verify token Meta's subscription handshake of the platform's app must present.
+    meta_verify_token: SecretStr = SecretStr("")
+    # How long a process keeps a tenant's channel credentials before reading them again (a
+    # rotated Secret takes effect within it; at once where a signature check fails).
+    channel_credentials_ttl: float = Field(default=30.0, ge=0, le=3600)

@@ -73,6 +73,9 @@ class KeyStore(Protocol):
 
     async def key_info(self, name: str) -> TransitKeyInfo: ...
 
+    async def hmac(self, name: str, data: bytes) -> bytes:
+        """HMAC-SHA256 of `data` under the key's first version (stable across rotations)."""
+
     async def destroy_key(self, name: str) -> None:
         """Delete `name` for good (idempotent)."""
 
@@ -172,6 +175,12 @@ class OpenBaoTransit:
         data = (await self._call("read_key", name, self._transit.read_key))["data"]
         return TransitKeyInfo(name, int(data["latest_version"]),
                               int(data["min_decryption_version"]))
+
+    async def hmac(self, name: str, data: bytes) -> bytes:
+        answer = await self._call("hmac", name, self._transit.generate_hmac,
+                                  hash_input=base64.b64encode(data).decode(), key_version=1,
+                                  algorithm="sha2-256")
+        return base64.b64decode(answer["data"]["hmac"].rsplit(":", 1)[1])
 
     async def destroy_key(self, name: str) -> None:
         try:

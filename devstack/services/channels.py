@@ -1,0 +1,25 @@
+"""The channel senders (`python -m simptu.runtime.channels sender`) as a local process: they
+deliver replies in WhatsApp, Messenger and Instagram conversations to the Graph API stand-in
+(`SIMPTU_META_GRAPH_URL` of the stack's env file), for every Ready tenant, tests' included:
+the tests post webhooks and read what the stand-in received."""
+
+from __future__ import annotations
+
+from simptu.devstack.services.base import Context, PlatformProcess
+
+
+class ChannelSenders(PlatformProcess):
+    name = "channels"
+    needs = ("postgres", "kafka", "openbao", "operator", "relay", "meta-graph")
+    module = "simptu.runtime.channels"
+    args = ("sender",)
+
+    def url(self, ctx: Context) -> str:
+        return f"http://{ctx.settings.host}:{ctx.settings.channels_port}"
+
+    def own_env(self, ctx: Context) -> dict[str, str]:
+        return {"SIMPTU_CHANNELS_PORT": str(ctx.settings.channels_port),
+                "SIMPTU_CHANNELS_HOST": ctx.settings.host}
+
+    def endpoint(self, ctx: Context) -> str:
+        return self.url(ctx)

@@ -1,0 +1,3 @@
+from simptu.runtime.channels.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,65 @@
+"""`python -m simptu.runtime.channels sender [--tenant SLUG]`: run the channel senders until
+SIGTERM/SIGINT (settings from `SIMPTU_*`, `SIMPTU_CHANNELS_*` and `SIMPTU_META_*`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+
+import httpx
+
+from simptu.runtime.channels.meta.graph import GraphClient
+from simptu.runtime.channels.sender import ChannelSender
+from simptu.runtime.channels.settings import ChannelSettings
+from simptu.runtime.core.channels.accounts import ChannelAccounts
+from simptu.runtime.core.events.tenant_topics import TenantTopics
+from simptu.runtime.core.health_server import health_server
+from simptu.runtime.core.logs import configure_json_logging
+from simptu.runtime.core.wiring import open_core
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m simptu.runtime.channels",
+        description="Channel senders: deliver the agent's replies and staff messages of "
+        "WhatsApp, Messenger and Instagram conversations through Meta's Graph API "
+        "(SIMPTU_META_GRAPH_URL), reading the tenants' outbound topics.")
+    parser.add_argument("command", choices=["sender"], help="what to run")
+    parser.add_argument("--tenant", metavar="SLUG", default=None,
+                        help="serve this tenant only (default: $SIMPTU_CHANNELS_TENANT, "
+                        "or every Ready tenant when that is empty)")
+    return parser
+
+
+async def serve(settings: ChannelSettings, tenant: str | None) -> int:
+    topics = TenantTopics(settings.kafka_bootstrap, settings.channels_group_id,
+                          "simptu-channels", "outbound",
+                          settings.channels_tenant_refresh_seconds, tenant=tenant)
+    server = health_server(lambda: topics.ready, settings.channels_host, settings.channels_port)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, topics.stop)
+    health = asyncio.create_task(server.serve())
+    try:
+        async with open_core(settings, client_id="simptu-channels", publishes=False) as core, \
+                httpx.AsyncClient(timeout=settings.channels_send_timeout) as http:
+            sender = ChannelSender(
+                core.pool, core.keyring,
+                ChannelAccounts(core.pool, core.keyring, settings.channel_credentials_ttl),
+                GraphClient(http, settings.meta_graph_url, settings.meta_graph_version),
+                settings.channels_throttle_attempts, settings.channels_throttle_backoff)
+            await topics.consume(core.pool, sender.handle)
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await health
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = ChannelSettings()  # type: ignore[call-arg]  # read from the environment
+    configure_json_logging(settings.channels_log_level)
+    return asyncio.run(serve(settings, args.tenant or settings.channels_tenant or None))

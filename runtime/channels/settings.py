@@ -1,0 +1,33 @@
+"""Settings of the channel senders (`SIMPTU_CHANNELS_*`, `SIMPTU_META_*` and the shared ones)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from simptu.runtime.core.settings import CoreSettings
+
+
+class ChannelSettings(CoreSettings):
+    # Where the senders serve /healthz, /readyz and /metrics.
+    channels_host: str = "127.0.0.1"
+    channels_port: int = 58094
+    # The consumer group of every sender replica: each reply is sent by one of them.
+    channels_group_id: str = "simptu-channel-senders"
+    # A tenant's own senders (its pods) serve only it; empty: every Ready tenant (local).
+    channels_tenant: str = ""
+    # How often the set of Ready tenants is read again (a new tenant's topics are joined).
+    channels_tenant_refresh_seconds: float = Field(default=5.0, gt=0)
+    # Each call to a provider gives up after this many seconds.
+    channels_send_timeout: float = Field(default=10.0, gt=0, le=120)
+    # Sends the provider throttles are tried this many times (with backoff) before the event
+    # is put back, to be tried again later.
+    channels_throttle_attempts: int = Field(default=4, ge=1, le=20)
+    # Seconds before the first retry of a throttled send; doubled for each next one.
+    channels_throttle_backoff: float = Field(default=1.0, gt=0, le=60)
+    # How long a process keeps a tenant's channel credentials before reading them again.
+    channel_credentials_ttl: float = Field(default=30.0, ge=0, le=3600)
+    # Level of the senders' JSON logs.
+    channels_log_level: str = "INFO"
+    # Meta's Graph API: its base URL (a stand-in's locally) and the pinned version.
+    meta_graph_url: str = "https://graph.facebook.com"
+    meta_graph_version: str = "v24.0"
