@@ -23,6 +23,7 @@ QUICK = {
     "bench_bookings.py": ["--seconds", "0.3", "--clients", "2"],
     "bench_crypto.py": ["--rows", "20", "--fields", "200"],
     "bench_eval.py": ["--limit", "5"],
+    "bench_faults.py": ["--conversations", "1", "--faults", "hub"],
     "bench_knowledge.py": ["--runs", "3", "--entries", "20"],
     "bench_node.py": ["--tenants", "1"],
     "bench_operator.py": ["--single", "1", "--burst", "2"],

@@ -1,0 +1,83 @@
+"""Faults under load: a private platform of the stack's code (its own Redis, API, WS hub and
+agent worker for a tenant of its own, tests/faults/runtimes.py), N phoenix.js conversations
+(tests/faults/load.py), and each fault injected at its moment (tests/faults/scenarios.py):
+the hub or the agent killed (SIGKILL) after a reply's first delta, the API killed, the hub's
+and API's Redis killed. Prints one row per fault: messages accepted and answered, what the
+ledger found lost or doubled, the refusals clients saw, how long the killed process took to
+be ready again and how long from the kill to the first reply a client got.
+
+    python bench/bench_faults.py [--conversations 4] [--trials 1] [--faults hub,agent,api,redis]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from collections import Counter
+from pathlib import Path
+
+import uvloop
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the load driver is in tests/
+
+from simptu.devstack.envfile import StackEnv
+from simptu.devstack.settings import DevstackSettings
+from tests.faults.load import Load
+from tests.faults.runtimes import WEB_ORIGIN, private_platform
+from tests.faults.scenarios import SCENARIOS, Outcome
+from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
+
+
+async def trial(stack: StackEnv, fault: str, conversations: int) -> Outcome:
+    async with private_platform(stack) as platform:
+        phoenix = await PhoenixDriver.start(node_client_dir())
+        try:
+            load = Load(phoenix, platform.api_url, platform.ws_url, platform.tenant.slug,
+                        WEB_ORIGIN)
+            await load.open(conversations)
+            return await SCENARIOS[fault](platform, load)
+        finally:
+            await phoenix.close()
+
+
+def row(fault: str, outcomes: list[Outcome]) -> str:
+    accepted = sum(o.ledger.accepted for o in outcomes)
+    answered = sum(o.ledger.answered for o in outcomes)
+    problems = [p for o in outcomes for p in o.ledger.problems]
+    refusals: Counter[str] = Counter()
+    for outcome in outcomes:
+        refusals.update(outcome.ledger.refusals)
+    refused = ", ".join(f"{reason}: {n}" for reason, n in refusals.items()) or "none"
+    restart = statistics.median(o.restart_seconds for o in outcomes)
+    heal = [o.heal_seconds for o in outcomes]
+    return (f"| {outcomes[0].fault} | {len(outcomes)} | {accepted} | {accepted - answered} | "
+            f"{len(problems)} | {refused} | {restart:.1f} | {statistics.median(heal):.1f} | "
+            f"{max(heal):.1f} |")
+
+
+async def main(conversations: int, trials: int, faults: list[str]) -> None:
+    stack = StackEnv.load(DevstackSettings().env_file)
+    print(f"{trials} trial(s) of each fault, {conversations} conversations each ...", flush=True)
+    rows = []
+    for fault in faults:
+        outcomes = [await trial(stack, fault, conversations) for _ in range(trials)]
+        for outcome in outcomes:
+            for problem in outcome.ledger.problems:
+                print(f"  {fault}: {problem}", flush=True)
+        rows.append(row(fault, outcomes))
+    print("| fault | trials | messages accepted | unanswered | ledger problems (lost, doubled, "
+          "gaps) | refusals clients saw | restart s (median) | kill → first reply s (median) "
+          "| (max) |\n| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=4,
+                        help="conversations side by side")
+    parser.add_argument("--trials", type=int, default=1, help="runs of each fault")
+    parser.add_argument("--faults", default=",".join(SCENARIOS),
+                        help=f"comma-separated, of {', '.join(SCENARIOS)}")
+    arguments = parser.parse_args()
+    uvloop.run(main(arguments.conversations, arguments.trials, arguments.faults.split(",")))

@@ -1,0 +1,36 @@
+"""Fixtures of the fault tests: one private platform (Redis, API, hub, agent worker of a tenant
+of its own) for the module, and a load of phoenix.js conversations on it per test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from simptu.devstack.envfile import StackEnv
+from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
+
+from .load import Load
+from .runtimes import WEB_ORIGIN, PrivatePlatform, private_platform
+
+CONVERSATIONS = 4
+
+
+@pytest.fixture(scope="module")
+async def platform(stack: StackEnv) -> AsyncIterator[PrivatePlatform]:
+    async with private_platform(stack) as made:
+        yield made
+
+
+@pytest.fixture
+async def load(platform: PrivatePlatform) -> AsyncIterator[Load]:
+    """CONVERSATIONS conversations on the private platform, everything running at the start."""
+    await platform.ensure_running()
+    phoenix = await PhoenixDriver.start(node_client_dir())
+    try:
+        made = Load(phoenix, platform.api_url, platform.ws_url, platform.tenant.slug,
+                    WEB_ORIGIN)
+        await made.open(CONVERSATIONS)
+        yield made
+    finally:
+        await phoenix.close()

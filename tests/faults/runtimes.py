@@ -1,0 +1,211 @@
+"""Private instances of the platform for fault tests and the fault bench: the same code as the
+stack's runtimes (`python -m simptu.runtime.api|ws|agent`), on the stack's env file but on
+ports of their own and with a Redis of their own, serving one tenant of their own. Killing them
+(SIGKILL) touches nothing the stack or other tests use: the stack's agent leaves test tenants
+to their own workers, and the stack's hub, which reads every Ready tenant's topics, writes its
+resume log and claims to the stack's Redis, not to the private one."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+import redis.asyncio as aioredis
+
+from simptu.devstack.envfile import StackEnv
+from simptu.runtime.core.crypto import OpenBaoTransit
+from simptu.runtime.core.redis_client import connect_redis
+from simptu.runtime.core.registry import TenantAgent, TenantRegistry, upsert_tenant
+from simptu.runtime.core.settings import CoreSettings
+from tests.integration.agent.conftest import AgentTenant, provision, unprovision
+from tests.ports import free_port
+
+START_TIMEOUT = 90.0  # bound on a runtime's start (the agent loads its model first)
+WEB_ORIGIN = "https://faults.simptu.test"
+
+
+@dataclass
+class Runtime:
+    """One process, started again with the same command after a kill."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    ready_url: str  # /readyz of a runtime, or the URL of a Redis that must answer PING
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+
+    def launch(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(self.argv, env=self.env, stdout=out,
+                                            stderr=subprocess.STDOUT)
+        self.started_at = time.monotonic()
+
+    async def start(self) -> float:
+        """Launch and wait until ready; the seconds it took."""
+        self.launch()
+        await self.ready()
+        return time.monotonic() - self.started_at
+
+    async def ready(self) -> None:
+        assert self.process is not None
+        async with asyncio.timeout(START_TIMEOUT), httpx.AsyncClient(timeout=2) as http:
+            while True:
+                if self.process.poll() is not None:
+                    raise AssertionError(f"{self.name} exited at start; see {self.log}")
+                if self.ready_url.startswith("redis://"):
+                    await redis_answers(self.ready_url)
+                    return
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get(self.ready_url)).status_code == 200:
+                        return
+                await asyncio.sleep(0.1)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown, no offsets committed, no group left."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@dataclass
+class PrivatePlatform:
+    """A Redis, an API, a hub and an agent worker of one private tenant."""
+
+    tenant: AgentTenant
+    folder: Path
+    redis_port: int
+    api_port: int
+    ws_port: int
+    agent_port: int
+    runtimes: dict[str, Runtime] = field(default_factory=dict)
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.ws_port}/socket"
+
+    def __getitem__(self, name: str) -> Runtime:
+        return self.runtimes[name]
+
+    async def ensure_running(self) -> None:
+        """Start whatever a fault left stopped (in dependency order)."""
+        for runtime in self.runtimes.values():
+            if not runtime.running:
+                await runtime.start()
+
+    def stop(self) -> None:
+        for runtime in reversed(list(self.runtimes.values())):
+            runtime.stop()
+
+
+def _runtimes(stack: StackEnv, platform: PrivatePlatform, group: str) -> dict[str, Runtime]:
+    env = {**os.environ, **stack.values, "SIMPTU_REDIS_URL": platform.redis_url,
+           "SIMPTU_API_PORT": str(platform.api_port), "SIMPTU_WS_PORT": str(platform.ws_port),
+           "SIMPTU_API_GUEST_RATE_LIMIT": "10000", "SIMPTU_AGENT_GROUP_ID": group,
+           "SIMPTU_AGENT_TENANT_REFRESH_SECONDS": "1"}
+    python = sys.executable
+    folder = platform.folder
+    return {
+        "redis": Runtime("redis", [
+            "/usr/bin/redis-server", "--bind", "127.0.0.1", "--port", str(platform.redis_port),
+            "--dir", str(folder), "--appendonly", "yes", "--appendfsync", "always",
+            "--save", ""], env, platform.redis_url, folder / "redis.log"),
+        "api": Runtime("api", [python, "-m", "simptu.runtime.api"], env,
+                       f"{platform.api_url}/readyz", folder / "api.log"),
+        "ws": Runtime("ws", [python, "-m", "simptu.runtime.ws"], env,
+                      f"http://127.0.0.1:{platform.ws_port}/readyz", folder / "ws.log"),
+        "agent": Runtime("agent", [python, "-m", "simptu.runtime.agent", "--tenant",
+                                   platform.tenant.slug, "--port", str(platform.agent_port)],
+                         env, f"http://127.0.0.1:{platform.agent_port}/readyz",
+                         folder / "agent.log"),
+    }
+
+
+async def redis_answers(url: str) -> None:
+    client = connect_redis(url)
+    try:
+        async with asyncio.timeout(START_TIMEOUT):
+            while True:
+                with contextlib.suppress(aioredis.RedisError, OSError):
+                    await client.ping()
+                    return
+                await asyncio.sleep(0.05)
+    finally:
+        await client.aclose()
+
+
+def settings_of(stack: StackEnv) -> CoreSettings:
+    """The runtimes' settings for the local stack (as tests/conftest.py's `core_settings`)."""
+    return CoreSettings.model_validate(
+        {key.removeprefix("SIMPTU_").lower(): value for key, value in stack.values.items()}
+        | {"bao_addr": stack["BAO_ADDR"], "bao_token": stack["BAO_TOKEN"]})
+
+
+@contextlib.asynccontextmanager
+async def private_platform(stack: StackEnv) -> AsyncIterator[PrivatePlatform]:
+    """A dental clinic of its own (`t<hex>-faults`: the stack's agent leaves it alone) with
+    its own runtimes; all removed afterwards."""
+    pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
+    redis = connect_redis(stack.redis_url)
+    try:
+        async with _platform(stack, pool, redis, settings_of(stack)) as platform:
+            yield platform
+    finally:
+        await redis.aclose()
+        await pool.close()
+
+
+@contextlib.asynccontextmanager
+async def _platform(stack: StackEnv, db: asyncpg.Pool, redis: aioredis.Redis,
+                    settings: CoreSettings) -> AsyncIterator[PrivatePlatform]:
+    unique = f"t{uuid.uuid4().hex[:10]}"
+    transit = OpenBaoTransit.from_settings(settings)
+    async with db.acquire() as conn:
+        tenant = await provision(conn, redis, transit, settings.kafka_bootstrap,
+                                 f"{unique}-faults", "dental-clinic", TenantAgent())
+        record = await TenantRegistry(db, redis).require_ready(tenant.slug)
+        await upsert_tenant(conn, redis, record.model_copy(update={"web_origins": [WEB_ORIGIN]}))
+    with tempfile.TemporaryDirectory(prefix="simptu-faults-") as folder:
+        platform = PrivatePlatform(tenant, Path(folder), free_port(), free_port(), free_port(),
+                                   free_port())
+        platform.runtimes = _runtimes(stack, platform, f"{unique}-agent")
+        try:
+            await platform.ensure_running()
+            yield platform
+        finally:
+            platform.stop()
+            async with db.acquire() as conn:
+                await unprovision(conn, redis, transit, settings.kafka_bootstrap, tenant)

@@ -1,0 +1,121 @@
+"""Each fault, injected at a well-defined moment while the load runs, and what it cost: the
+tests assert the ledger is clean, `bench/bench_faults.py` prints the same runs as a table."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+
+from .load import Ledger, Load, Sent
+from .runtimes import PrivatePlatform
+
+READY_TIMEOUT = 30.0  # bound on /readyz reaching the expected answer
+REDIS_DOWN = 3.0  # how long Redis stays down
+
+
+@dataclass
+class Outcome:
+    fault: str
+    ledger: Ledger
+    restart_seconds: float  # from launching the killed process to its /readyz answering 200
+    heal_seconds: float  # from the kill to the first reply a client got after it
+
+
+def _first_answer_after(batches: list[list[Sent]], killed: float) -> float:
+    answered = [sent.answered_at for batch in batches for sent in batch
+                if sent.answered_at is not None and sent.answered_at > killed]
+    return min(answered, default=float("inf")) - killed
+
+
+async def killed_mid_reply(platform: PrivatePlatform, load: Load, name: str) -> Outcome:
+    """A runtime on the reply's path (`ws`, `agent`) killed after a reply's first delta
+    reached a client, and started again; the clients stay connected or reconnect and resume."""
+    await load.round()
+    batch = await load.post()
+    await load.accepted(batch)
+    await load.first_delta(batch)
+    killed = time.monotonic()
+    platform[name].kill()
+    restart = await platform[name].start()
+    await load.answered(batch)
+    after = await load.round()
+    return Outcome(f"{name} killed mid-reply", await load.check(), restart,
+                   _first_answer_after([batch, after], killed))
+
+
+async def api_killed(platform: PrivatePlatform, load: Load) -> Outcome:
+    """The API killed: a REST call is refused at once (the caller retries), the chat goes on
+    through the hub; the API starts again and its history holds everything."""
+    await load.round()
+    killed = time.monotonic()
+    platform["api"].kill()
+    refused = await _refused(platform.api_url)
+    during = await load.round()
+    restart = await platform["api"].start()
+    ledger = await load.check()
+    ledger.refusals[f"REST: {refused}"] += 1
+    return Outcome("api killed", ledger, restart, _first_answer_after([during], killed))
+
+
+async def _refused(url: str) -> str:
+    """How a REST call is refused while the API is down (the caller retries on it)."""
+    async with httpx.AsyncClient(base_url=url, timeout=5) as api:
+        try:
+            answer = await api.get("/readyz")
+        except httpx.ConnectError:
+            return "connection refused"
+    return f"answered {answer.status_code}"
+
+
+async def readiness(url: str) -> int:
+    async with httpx.AsyncClient(timeout=10) as http:
+        return (await http.get(url)).status_code
+
+
+async def until_ready_is(platform: PrivatePlatform, names: list[str], status: int) -> None:
+    """Until every named runtime's /readyz answers `status` (bounded)."""
+    async with asyncio.timeout(READY_TIMEOUT):
+        for name in names:
+            while True:
+                if await readiness(platform[name].ready_url) == status:
+                    break
+                await asyncio.sleep(0.2)
+
+
+async def redis_killed(platform: PrivatePlatform, load: Load) -> Outcome:
+    """The hub's and the API's Redis killed after a reply's first delta: both say they are not
+    ready while it is down; the rest of the reply, streamed meanwhile, reaches the clients
+    once Redis is back (its append-only file kept the resume log and the claims)."""
+    await load.round()
+    batch = await load.post()
+    await load.accepted(batch)
+    await load.first_delta(batch)
+    killed = time.monotonic()
+    platform["redis"].kill()
+    await until_ready_is(platform, ["ws", "api"], 503)
+    await asyncio.sleep(REDIS_DOWN)  # the agent streams on meanwhile
+    restart = await platform["redis"].start()
+    await until_ready_is(platform, ["ws", "api"], 200)
+    await load.answered(batch)
+    after = await load.round()
+    return Outcome("redis (of the hub and API) killed mid-reply", await load.check(), restart,
+                   _first_answer_after([batch, after], killed))
+
+
+Scenario = Callable[[PrivatePlatform, Load], Awaitable[Outcome]]
+
+
+async def hub_killed(platform: PrivatePlatform, load: Load) -> Outcome:
+    return await killed_mid_reply(platform, load, "ws")
+
+
+async def agent_killed(platform: PrivatePlatform, load: Load) -> Outcome:
+    return await killed_mid_reply(platform, load, "agent")
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "hub": hub_killed, "agent": agent_killed, "api": api_killed, "redis": redis_killed}
