@@ -42,7 +42,7 @@ GYM = BusinessProfile(
     instructions="You are the front desk of a gym: places in classes and personal training.")
 HOTEL = BusinessProfile(
     "hotel", {"ro": "rezervarea", "en": "reservation"},
-    synonyms={"Double room": ("camera dubla", "camera", "double", "dubla", "room"),
+    synonyms={"Double room": ("camera dubla", "double", "dubla"),
               "Family suite": ("apartament", "suita", "family", "familie", "suite")},
     by_the_night=True,
     instructions="You are the reception of a hotel: room reservations by the night.")

@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import asyncpg
@@ -16,12 +16,18 @@ from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.templates import WEEKDAY_NAMES, say_list
 from simptu.runtime.core import bookings
 from simptu.runtime.core.bookings.models import Resource, Service
+from simptu.runtime.core.bookings.schedule import load_working_hours
+
+# How far ahead the agent knows the days the business (or one resource) is closed.
+CLOSED_DAYS_AHEAD = dt.timedelta(days=366)
 
 
 @dataclass(frozen=True)
 class Catalogue:
     services: list[Service]
     resources: list[Resource]
+    # Per resource, the days it is closed although its weekly hours say open (a holiday).
+    closed_days: Mapping[uuid.UUID, frozenset[dt.date]] = field(default_factory=dict)
 
     def said(self, service: Service, locale: Locale) -> str:
         """The service's name in the customer's language (its catalogue name when the tenant
@@ -46,8 +52,11 @@ class Catalogue:
         return next((r for r in self.resources if r.id == resource_id), None)
 
 
-async def load_catalogue(conn: asyncpg.Connection) -> Catalogue:
-    return Catalogue(await bookings.list_services(conn), await bookings.list_resources(conn))
+async def load_catalogue(conn: asyncpg.Connection, today: dt.date) -> Catalogue:
+    resources = await bookings.list_resources(conn)
+    working = await load_working_hours(conn, resources, today, today + CLOSED_DAYS_AHEAD)
+    return Catalogue(await bookings.list_services(conn), resources,
+                     {resource_id: hours.closed_days for resource_id, hours in working.items()})
 
 
 def say_price(price: Decimal, currency: str) -> str:
@@ -59,10 +68,13 @@ def price_list(catalogue: Catalogue, locale: Locale) -> str:
                      for s in catalogue.services), locale)
 
 
-def _spans(catalogue: Catalogue) -> dict[int, tuple[dt.time, dt.time]]:
-    """Per ISO weekday, the first resource's opening and the last one's closing."""
+def _spans(catalogue: Catalogue, on: dt.date | None = None) -> dict[int, tuple[dt.time, dt.time]]:
+    """Per ISO weekday, the first resource's opening and the last one's closing; with `on`,
+    of the resources not closed that day."""
     spans: dict[int, tuple[dt.time, dt.time]] = {}
     for resource in catalogue.resources:
+        if on is not None and on in catalogue.closed_days.get(resource.id, frozenset()):
+            continue
         for hours in resource.hours:
             opens, closes = spans.get(hours.weekday, (hours.opens, hours.closes))
             spans[hours.weekday] = (min(opens, hours.opens), max(closes, hours.closes))
@@ -70,8 +82,9 @@ def _spans(catalogue: Catalogue) -> dict[int, tuple[dt.time, dt.time]]:
 
 
 def hours_on(catalogue: Catalogue, day: dt.date) -> tuple[dt.time, dt.time] | None:
-    """When the business opens and closes on `day`; None when it is closed."""
-    return _spans(catalogue).get(day.isoweekday())
+    """When the business opens and closes on `day`; None when it is closed (every day of
+    that weekday, or that day only: a holiday)."""
+    return _spans(catalogue, day).get(day.isoweekday())
 
 
 def opening_hours(catalogue: Catalogue, locale: Locale) -> str:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 
 from simptu.runtime.agent.catalogue import hours_on, opening_hours, price_list, say_price
-from simptu.runtime.agent.intents import Intent
+from simptu.runtime.agent.intents import Intent, named_request
 from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.state import (
     BookingFlow,
@@ -51,11 +51,12 @@ async def decide(state: ConversationState, ctx: TurnContext) -> ConversationStat
     if intent == "question" and flow.get("action") and "name" not in slots:
         slots = {**slots, **_bare_name(state)}
     continues_booking = bool(flow.get("action") and slots)
-    if intent == "question" and "service" in slots and ("date" in slots or "time" in slots):
-        intent = "book"  # "yoga miercuri la 18": a service and when is a booking request
+    inbound = state.get("inbound")
+    if intent == "question":
+        # "yoga miercuri la 18": a service and when is a booking request, not a FAQ question.
+        intent = named_request(inbound["text"] if inbound else "", slots) or intent
     if intent == "question" and not continues_booking:
         # What no rule recognised: the tenant's FAQ first, then the model's best guess.
-        inbound = state.get("inbound")
         answer = await ctx.repository.faq_answer(inbound["text"] if inbound else "", locale)
         if answer is not None:
             return _reply("answer", answer=answer)

@@ -27,7 +27,13 @@ from langgraph.types import Command
 from simptu.runtime.agent.business import profile_of
 from simptu.runtime.agent.catalogue import Catalogue
 from simptu.runtime.agent.graph import build_graph
-from simptu.runtime.agent.intents import Embed, Intent, IntentClassifier
+from simptu.runtime.agent.intents import (
+    Embed,
+    Intent,
+    IntentClassifier,
+    classify_by_rules,
+    named_request,
+)
 from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.providers.base import ChatProvider, ProviderContext
 from simptu.runtime.agent.providers.local import LocalProvider
@@ -186,9 +192,7 @@ async def understood(provider: ChatProvider, message: Mapping[str, Any]
         slots["time"] = slots["time"][:5]
     intent = understanding["intent"]
     if intent == "question":
-        named_when = "date" in slots or "time" in slots
-        intent = "book" if "service" in slots and named_when else understanding.get(
-            "guess", "question")
+        intent = named_request(message["text"], slots) or understanding.get("guess", "question")
     return intent, slots
 
 
@@ -322,6 +326,14 @@ class Report:
         rows = [r for r in self.conversations if group is None or group in _groups(r[0])]
         return sum(r[1] for r in rows) / len(rows) if rows else 0.0
 
+    def faq_first(self) -> list[dict[str, Any]]:
+        """Messages with a clear intent (not a FAQ question) that the local model's rules do
+        not recognise: the agent searches the tenant's FAQ with them before acting, so a FAQ
+        answer could beat what they ask."""
+        return [message for message, _, slots in self.intents
+                if message["intent"] != "question" and classify_by_rules(message["text"]) is None
+                and named_request(message["text"], slots) is None]
+
     def confusion(self) -> dict[tuple[str, str], int]:
         return dict(Counter((message["intent"], intent) for message, intent, _ in self.intents))
 
@@ -363,6 +375,10 @@ def tables(report: Report) -> Iterator[str]:
         yield (f"| {slot_type} | {counts.hits + counts.missed} | {counts.hits} | "
                f"{counts.extra} | {f1} |")
     yield ""
+    exposed = report.faq_first()
+    yield (f"Clear intents the FAQ is searched with first: {len(exposed)} of "
+           f"{sum(m['intent'] != 'question' for m, _, _ in report.intents)}")
+    yield ""
     yield from confusion_table(report.confusion())
 
 
@@ -382,6 +398,8 @@ def failures(report: Report) -> Iterator[str]:
         if message["intent"] != intent or any(slots.get(k) != v for k, v in want.items()):
             yield (f"{message['business']} {message['text']!r}: expected {message['intent']} "
                    f"{want}, understood {intent} {slots}")
+    for message in report.faq_first():
+        yield f"{message['business']} {message['text']!r}: searched in the FAQ first"
     for conversation, ok, said in report.conversations:
         if not ok:
             yield f"{conversation['business']} {conversation['turns']}: {said}"

@@ -5,10 +5,13 @@ example sentences of each intent for what the rules do not recognise."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Literal
 
-from simptu.runtime.agent.language import strip_diacritics
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+from simptu.runtime.agent.language import ENGLISH_WORDS, ROMANIAN_WORDS, strip_diacritics
 
 Intent = Literal["greeting", "hours", "prices", "services", "availability", "book",
                  "reschedule", "cancel", "handoff", "yes", "no", "thanks", "question"]
@@ -35,7 +38,7 @@ RULES: tuple[tuple[Intent, str], ...] = (
     ("availability", r"\b(liber\w*|disponib\w*|availab\w*|free (slot|time|room)\w*|"
                      r"ce ore|cand (pot|aveti)|when can|any (slot|room|place|spot)s?|"
                      r"(aveti|mai e|e|mai sunt|sunt) (loc|locuri)|spots? left|is there space|"
-                     r"full|ce zile|what days)\b"),
+                     r"full|ce zile|what days|is\b[\w ]*\bfree)\b"),
     ("book", r"\b(programare|programez|programa|rezerv\w*|vreau (o|un|sa)|as dori|as vrea|doresc|"
              r"inscri\w*|book\w*|appointment|reserv\w*|sign me up|i('d| would) like|"
              r"i want|can i (get|have|come))\b"),
@@ -69,12 +72,50 @@ MIN_SIMILARITY = 0.45
 Embed = Callable[[Sequence[str]], Awaitable[list[list[float]]]]
 
 
+# The rules' own words ("programare", "cancel", stems such as "disponib"): a misspelt word of a
+# message is read as the nearest of them (rapidfuzz's normalised Indel similarity, 0-100).
+KEYWORDS = tuple(sorted({word for _, pattern in RULES for word in re.findall(r"[a-z]{4,}",
+                                                                              pattern)}))
+# Words taken as written: the rules' words and the common words of both languages.
+KNOWN_WORDS = frozenset(KEYWORDS) | {strip_diacritics(word)
+                                     for word in ROMANIAN_WORDS | ENGLISH_WORDS}
+# Damerau-Levenshtein similarity (a swap of two letters is one edit): "programre" →
+# "programare" 0.9, "cancle" → "cancel" 0.83, "prise" → "price" 0.8; "hurts" is 0.6 from
+# "hours". Shorter words are left alone: one letter changes too much of them.
+TYPO_SIMILARITY = 0.79  # 0.8 and a float's rounding
+TYPO_MIN_LETTERS = 5
+KEYWORDS_AS_PREFIXES = tuple(word for word in KEYWORDS if len(word) >= TYPO_MIN_LETTERS)
+
+
 def classify_by_rules(text: str) -> Intent | None:
-    plain = strip_diacritics(text.lower())
-    for intent, pattern in RULES:
-        if re.search(pattern, plain):
-            return intent
-    return None
+    """The intent of the first rule that matches the message, its misspelt words corrected."""
+    plain = correct_typos(strip_diacritics(text.lower()))
+    return next((intent for intent, pattern in RULES if re.search(pattern, plain)), None)
+
+
+def correct_typos(plain: str) -> str:
+    """`plain` (lowercase, no diacritics) with each unknown word of five letters or more
+    replaced by the rules' word nearest to it, when one is near enough."""
+    def nearest(match: re.Match[str]) -> str:
+        word = match[0]
+        # A rule's stem begins it ("reprogramez"): a form of that word, not a typo.
+        if (len(word) < TYPO_MIN_LETTERS or word in KNOWN_WORDS
+                or word.startswith(KEYWORDS_AS_PREFIXES)):
+            return word
+        found = process.extractOne(word, KEYWORDS,
+                                   scorer=DamerauLevenshtein.normalized_similarity,
+                                   score_cutoff=TYPO_SIMILARITY)
+        return found[0] if found else word
+
+    return re.sub(r"[a-z]+", nearest, plain)
+
+
+def named_request(text: str, slots: Mapping[str, object]) -> Intent | None:
+    """What a message without a rule's words asks when it names a service and when: whether
+    it is free ("spinning miercuri?"), or to book it ("yoga miercuri la 18")."""
+    if "service" not in slots or not ("date" in slots or "time" in slots):
+        return None
+    return "availability" if text.rstrip().endswith("?") else "book"
 
 
 def answer_to_question(text: str) -> Literal["yes", "no"] | None:

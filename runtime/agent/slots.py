@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+
+from rapidfuzz.distance import DamerauLevenshtein
 
 from simptu.runtime.agent.language import strip_diacritics
 
@@ -55,7 +57,7 @@ NAME = re.compile(
 HALF_PAST = re.compile(r"\b(?:si|și) jumatate\b|\bhalf past\b")
 # Parts of the day as customers say them; "buna seara" is a greeting, not an evening.
 PARTS_OF_DAY = (
-    ("morning", re.compile(r"\b(dimineata|dimineaa|morning)\b")),
+    ("morning", re.compile(r"(?<!buna )(?<!good )\b(dimineata|dimineaa|morning)\b")),
     ("afternoon", re.compile(r"\b(dupa[- ]?amiaza|dupa[- ]?masa|afternoon)\b")),
     ("evening", re.compile(r"(?<!buna )\b(seara|diseara|evening|tonight|tonite)\b")),
 )
@@ -70,6 +72,10 @@ NOT_A_THING = frozenset({
     "cost", "costs", "costa", "night", "noapte", "nopti", "nights", "pret", "price", "prices",
     "preturi", "tarife", "list", "lista", "tot", "everything", "all"
 })
+# A misspelt service: "detartrj" is 0.89 from "detartraj", "spining" 0.88 from "spinning";
+# words shorter than this are too easily near another ("camere" is not a misspelt "camera").
+MISSPELT_SIMILARITY = 0.8
+MISSPELT_MIN_LETTERS = 7
 PARTY = re.compile(r"\b(\d{1,2}|o|un|una|doua|doi|trei|patru|cinci|sase|one|a|two|three|four|"
                    r"five|six)\s+(persoane|persoana|people|persons|adulti|adults|copii|copil|"
                    r"children|child|kids|kid|guests|locuri|spots|places)\b")
@@ -204,14 +210,41 @@ def find_name(text: str) -> str | None:
 
 def find_service(text: str, vocabulary: Mapping[str, Iterable[str]]) -> str | None:
     """The service a message names: `vocabulary` maps each catalogue name to the words
-    customers use for it (any language, without diacritics); the longest match wins."""
-    plain = " " + re.sub(r"[^a-z0-9]+", " ", strip_diacritics(text.lower())) + " "
+    customers use for it (any language, without diacritics); the longest match wins, and
+    without one, the word nearest to a misspelt one ("detartrj", "consultaite")."""
+    plain = _words_of(text)
     best: tuple[int, str] | None = None
+    for service, needle in _needles(vocabulary):
+        if f" {needle} " in f" {plain} " and (best is None or len(needle) > best[0]):
+            best = (len(needle), service)
+    return best[1] if best else _misspelt_service(plain.split(), vocabulary)
+
+
+def _words_of(text: str) -> str:
+    """`text` as lowercase words without diacritics, separated by one space."""
+    return re.sub(r"[^a-z0-9]+", " ", strip_diacritics(text.lower())).strip()
+
+
+def _needles(vocabulary: Mapping[str, Iterable[str]]) -> Iterator[tuple[str, str]]:
     for service, words in vocabulary.items():
         for word in (service, *words):
-            needle = " " + re.sub(r"[^a-z0-9]+", " ", strip_diacritics(word.lower())).strip()
-            if needle.strip() and needle + " " in plain and (best is None or len(needle) > best[0]):
-                best = (len(needle), service)
+            if needle := _words_of(word):
+                yield service, needle
+
+
+def _misspelt_service(words: list[str], vocabulary: Mapping[str, Iterable[str]]) -> str | None:
+    """The service whose word (of seven letters or more) is nearest to as many words of the
+    message, within one or two typing errors (rapidfuzz's Damerau-Levenshtein)."""
+    best: tuple[float, str] | None = None
+    for service, needle in _needles(vocabulary):
+        size = needle.count(" ") + 1
+        if len(needle) < MISSPELT_MIN_LETTERS:
+            continue
+        for start in range(len(words) - size + 1):
+            said = " ".join(words[start:start + size])
+            score = DamerauLevenshtein.normalized_similarity(said, needle)
+            if score >= MISSPELT_SIMILARITY and (best is None or score > best[0]):
+                best = (score, service)
     return best[1] if best else None
 
 

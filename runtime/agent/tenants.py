@@ -5,6 +5,7 @@ seconds (every turn reads it; staff change it rarely)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,10 +43,10 @@ class ServedTenant:
     graph: CompiledStateGraph[ConversationState, TurnContext, Any, Any]
     _catalogue: tuple[float, Catalogue] | None = field(default=None, repr=False)
 
-    async def catalogue(self, conn: asyncpg.Connection) -> Catalogue:
+    async def catalogue(self, conn: asyncpg.Connection, today: dt.date) -> Catalogue:
         now = time.monotonic()
         if self._catalogue is None or now - self._catalogue[0] > CATALOGUE_SECONDS:
-            self._catalogue = (now, await load_catalogue(conn))
+            self._catalogue = (now, await load_catalogue(conn, today))
         return self._catalogue[1]
 
 

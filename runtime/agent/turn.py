@@ -112,7 +112,8 @@ class Turns:
         tz = ZoneInfo(tenant.timezone)
         ctx = TurnContext(tenant=tenant, session_locale=_locale_of(session), event_id=event.id,
                           provider=served.provider, business=served.business,
-                          catalogue=await served.catalogue(conn), tz=tz,
+                          catalogue=await served.catalogue(conn, dt.datetime.now(tz).date()),
+                          tz=tz,
                           now=dt.datetime.now(dt.UTC),
                           repository=TenantRepository(conn, cipher, tenant, session, tz,
                                                       self.embedder))

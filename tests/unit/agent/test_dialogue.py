@@ -181,6 +181,18 @@ async def test_hours_asked_for_a_closed_day_say_it_is_closed_and_when_it_opens()
         "hours": "luni\N{EN DASH}vineri 09:00\N{EN DASH}17:00; sâmbătă 10:00\N{EN DASH}14:00"})
 
 
+async def test_hours_asked_for_a_holiday_say_it_is_closed() -> None:
+    christmas = dt.date(2026, 12, 25)  # a Friday
+    closed = Catalogue(CLINIC.services, CLINIC.resources,
+                       {DR_ANA.id: frozenset({christmas}), DR_RADU.id: frozenset({christmas})})
+    update = await plan(state("hours", date=christmas.isoformat()), MemoryRepository(closed))
+    assert reply_of(update)[0] == "closed_on"
+    assert reply_of(update)[1]["date"] == "vineri, 25 decembrie"
+    open_day = await plan(state("hours", date="2026-12-18"), MemoryRepository(closed))
+    assert reply_of(open_day) == ("hours_on", {"date": "vineri, 18 decembrie", "opens": "09:00",
+                                               "closes": "17:00"})
+
+
 async def test_a_service_not_offered_is_said_so_with_what_is_offered() -> None:
     update = await plan(state("prices", unoffered="albirea dintilor"))
     assert reply_of(update) == ("not_offered", {"asked": "albirea dintilor",

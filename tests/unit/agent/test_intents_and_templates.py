@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from simptu.runtime.agent.intents import answer_to_question, classify_by_rules
+from simptu.runtime.agent.intents import answer_to_question, classify_by_rules, named_request
 from simptu.runtime.agent.templates import TEMPLATES, pieces, render, say_date, say_when
 
 
@@ -29,6 +29,29 @@ def test_rules_recognise_what_customers_ask_in_both_languages(text: str, intent:
 
 def test_what_no_rule_knows_is_left_to_the_model_and_the_faq() -> None:
     assert classify_by_rules("Aveți parcare?") is None
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("cancle my apointment", "cancel"), ("vreau sa vorbesc cu receptioa", "handoff"),
+    ("can i reschedlue", "reschedule"), ("whats the prise", "prices"),
+])
+def test_a_misspelt_rule_word_is_read_as_the_word(text: str, intent: str) -> None:
+    assert classify_by_rules(text) == intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("i want an appointment, my tooth hurts", "book"),  # "hurts" is not "hours"
+    ("pot sa reprogramez pe luni", "reschedule"),  # a form of "reprogram", not "programez"
+])
+def test_real_words_are_not_corrected_into_another_intent(text: str, intent: str) -> None:
+    assert classify_by_rules(text) == intent
+
+
+def test_a_service_and_a_day_ask_whether_it_is_free_or_book_it() -> None:
+    named = {"service": "Yoga", "date": "2026-12-02"}
+    assert named_request("yoga miercuri?", named) == "availability"
+    assert named_request("yoga miercuri la 18", {**named, "time": "18:00"}) == "book"
+    assert named_request("miercuri?", {"date": "2026-12-02"}) is None
 
 
 @pytest.mark.parametrize(("text", "said"), [

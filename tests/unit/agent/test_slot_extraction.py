@@ -79,6 +79,11 @@ def test_names_are_the_capitalised_words_after_an_introduction(text: str,
     ("o cameră dublă", HOTEL_WORDS, "Double room"),
     ("the family suite please", HOTEL_WORDS, "Family suite"),
     ("aveți parcare?", DENTAL_WORDS, None),
+    ("vreau un detartrj joi", DENTAL_WORDS, "Cleaning"),  # misspelt
+    ("o consultaite maine", DENTAL_WORDS, "Consultation"),
+    ("apartamnet de familie", HOTEL_WORDS, "Family suite"),
+    ("ce camere aveti", HOTEL_WORDS, None),  # a room, not which one
+    ("cat costa o camera single", HOTEL_WORDS, None),
 ])
 def test_services_are_found_by_their_name_or_the_words_customers_use(
         text: str, vocabulary: dict[str, tuple[str, ...]], expected: str | None) -> None:
