@@ -26,7 +26,6 @@ from simptu.runtime.api.routes import (
     meta_webhooks,
     ratings,
     sessions,
-    widget,
 )
 from simptu.runtime.api.settings import ApiSettings
 
@@ -56,7 +55,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(access_codes.router)
     app.include_router(ratings.router)
     app.include_router(admin.router)
-    app.include_router(widget.router)
     app.include_router(meta_webhooks.router)
     describe_wall_clock_times(app)
     # Added last = outermost: the trace id is bound before anything else runs.
