@@ -13,6 +13,7 @@ import asyncpg
 
 from simptu.operator.kube_objects import KubeObjects
 from simptu.runtime.core.channels import accounts
+from simptu.runtime.core.channels.faults import clear_fault, faults_of
 from simptu.runtime.core.channels.routing import META_VERIFY, RegistryIndex
 from simptu.runtime.core.crypto import KeyRing
 from simptu.runtime.core.database import TenantUnitOfWork
@@ -89,7 +90,10 @@ async def provision(pool: asyncpg.Pool, keyring: KeyRing, objects: KubeObjects,
                        **{key: values[key] for key in OTHER_KEYS if values.get(key)}}
         account = accounts.ChannelAccount(name, str(spec[id_field]), credentials)
         async with TenantUnitOfWork(pool, tenant) as conn:
-            await accounts.save_account(conn, keyring.cipher(tenant, conn), account, version)
+            changed = await accounts.save_account(conn, keyring.cipher(tenant, conn), account,
+                                                  version)
+        if changed:  # new credentials: an old refusal of the token no longer applies
+            await clear_fault(pool, tenant.slug, name)
         identifiers.append(Identifier(name, account.account_id,
                                       await index.of(name, account.account_id)))
         if "verifyToken" in credentials:
@@ -98,6 +102,8 @@ async def provision(pool: asyncpg.Pool, keyring: KeyRing, objects: KubeObjects,
     async with TenantUnitOfWork(pool, tenant) as conn:
         await accounts.keep_only(conn, list(configured))
     problems += await _clashes(pool, tenant, identifiers)
+    problems += [fault.described() for fault in await faults_of(pool, tenant.slug)
+                 if fault.channel in configured]
     detail = (", ".join(sorted(configured)) + " connected" if configured
               else "no messaging channels")
     return Provisioned("; ".join(problems) or None, identifiers, detail)

@@ -7,8 +7,7 @@ import datetime as dt
 from typing import Any, Literal
 
 # Each provisioned system has one condition; Ready summarises them.
-PARTS = ("DatabaseReady", "EncryptionReady", "TopicsReady", "AuthReady", "AgentReady",
-         "ChannelsReady")
+PARTS = ("DatabaseReady", "EncryptionReady", "TopicsReady", "AuthReady", "AgentReady")
 Status = Literal["True", "False", "Unknown"]
 
 

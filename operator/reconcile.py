@@ -85,8 +85,17 @@ class Run:
         if not ok:
             self.failed.append(part)
 
-    async def step(self, part: str, action: Callable[[], Awaitable[Finding]]) -> None:
-        """Run `action`: it ensures its system, checks it and says what it found."""
+    async def step(self, part: str, action: Callable[[], Awaitable[Finding]],
+                   blocking: bool = True) -> None:
+        """Run `action`: it ensures its system, checks it and says what it found. A problem
+        of a part that is not `blocking` is reported but leaves the tenant Ready (a messaging
+        channel's fault must not take the web chat and every other channel away)."""
+        failed = list(self.failed)
+        await self._step(part, action)
+        if not blocking:
+            self.failed = failed
+
+    async def _step(self, part: str, action: Callable[[], Awaitable[Finding]]) -> None:
         try:
             with STEP_SECONDS.labels(step=part).time():
                 finding = await action()
@@ -127,7 +136,7 @@ async def _reconcile(platform: Platform, body: dict[str, Any]) -> Outcome:
     await run.step("TopicsReady", lambda: _topics(run))
     await run.step("AuthReady", lambda: _auth(run))
     await run.step("AgentReady", lambda: _agent(run))
-    await run.step("ChannelsReady", lambda: _channels(run))
+    await run.step("ChannelsReady", lambda: _channels(run), blocking=False)
     if not run.failed:
         await run.step("Routable", lambda: _registry(run))
     outcome = _outcome(run)

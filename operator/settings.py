@@ -40,6 +40,9 @@ class OperatorSettings(CoreSettings):
     operator_agent_readiness: Literal["available", "declared"] = "available"
     # How often every tenant is compared with what it should be, and repaired (seconds).
     operator_drift_check_interval: float = 300.0
+    # How often the channel senders' new faults (a refused access token) are looked for, to
+    # report them in the Tenant's ChannelsReady condition (seconds).
+    operator_channel_fault_interval: float = 5.0
     # Where /healthz, /readyz and /metrics listen.
     operator_port: int = 8081
     # Among peers the highest priority reconciles; the others pause until it is gone.

@@ -8,11 +8,10 @@ import asyncio
 import subprocess
 import sys
 
-import yaml
-
 from simptu.devstack.envfile import read_env_file
 from simptu.devstack.services.base import Context, NotReady, PlatformProcess
-from simptu.devstack.services.operator import EXAMPLES
+from simptu.devstack.services.operator import demo_slugs
+from simptu.devstack.toolchain.web import WIDGET
 
 DEMO_TENANT = "zambet-dental-cluj"
 
@@ -30,6 +29,15 @@ def migrate(ctx: Context) -> None:
         print(f"  warning  api: {error.removeprefix('error: ')}", flush=True)
 
 
+def link_widget(ctx: Context) -> None:
+    """.devstack/widget: a link to the widget's current build (in the tool cache)."""
+    link = ctx.settings.state_dir / "widget"
+    staged = link.with_name("widget.new")
+    staged.unlink(missing_ok=True)
+    staged.symlink_to(WIDGET.dist(ctx.settings.tools_cache))
+    staged.replace(link)
+
+
 class Api(PlatformProcess):
     name = "api"
     module = "simptu.runtime.api"
@@ -41,17 +49,21 @@ class Api(PlatformProcess):
     def prepare(self, ctx: Context) -> None:
         """Migrations first, as a deployment runs them before the new API version starts."""
         migrate(ctx)
+        link_widget(ctx)
 
     def own_env(self, ctx: Context) -> dict[str, str]:
-        return {"SIMPTU_API_HOST": ctx.settings.host}
+        return {"SIMPTU_API_HOST": ctx.settings.host,
+                "SIMPTU_API_WIDGET_DIR": str(ctx.settings.state_dir / "widget"),
+                "SIMPTU_API_WIDGET_WS_URL": f"ws://{ctx.settings.host}:{ctx.settings.ws_port}/socket",
+                "SIMPTU_API_DEMO_PAGES": "true"}
 
     async def configure(self, ctx: Context) -> None:
         """Seed each demo tenant's catalogue and FAQ, so availability can be asked at once.
         Seeding again updates them in place, so every `make up` may do it; migrations run
         first, as the API may have been started by an older checkout."""
         await asyncio.to_thread(migrate, ctx)
-        slugs = [yaml.safe_load(example.read_text())["metadata"]["name"]
-                 for example in sorted(EXAMPLES.glob("*.yaml"))]
+        link_widget(ctx)  # a running API serves a new build of the widget at once
+        slugs = demo_slugs()
         done = await asyncio.to_thread(
             subprocess.run, [sys.executable, "-m", "simptu.runtime", "seed-demo-catalogue",
                              *slugs], env=read_env_file(ctx.settings.env_file),
@@ -75,4 +87,6 @@ class Api(PlatformProcess):
             f"  TOKEN=$(curl -s -d grant_type=password -d client_id=simptu-web -d username=staff "
             f"-d password=demo {keycloak}/realms/{DEMO_TENANT}/protocol/openid-connect/token "
             "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')\n"
-            f"  curl -s -H \"Authorization: Bearer $TOKEN\" {self.url(ctx)}/v1/me")
+            f"  curl -s -H \"Authorization: Bearer $TOKEN\" {self.url(ctx)}/v1/me\n"
+            "The chat widget on each demo tenant's demo page, in a browser:\n"
+            + "\n".join(f"  {self.url(ctx)}/demo/{slug}" for slug in demo_slugs()))

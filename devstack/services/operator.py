@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import hvac
@@ -45,6 +46,24 @@ LOCAL_SETTINGS = {"SIMPTU_OPERATOR_AGENT_READINESS": "declared",
 NODE_SETTINGS = {"SIMPTU_OPERATOR_AGENT_READINESS": "available",
                  "SIMPTU_OPERATOR_AGENT_IMAGE": PLATFORM_IMAGE,
                  "SIMPTU_OPERATOR_AGENT_HOST_NETWORK": "true"}
+
+
+def demo_slugs() -> list[str]:
+    """The demo tenants' names (examples/tenants/), in file order."""
+    return [yaml.safe_load(example.read_text())["metadata"]["name"]
+            for example in sorted(EXAMPLES.glob("*.yaml"))]
+
+
+def demo_manifest(example: Path, ctx: Context) -> dict[str, Any]:
+    """A demo tenant as `make up` applies it: its web origins also allow the API's own origin,
+    where the demo page (`/demo/<slug>`) embeds the widget as the tenant's site would."""
+    tenant: dict[str, Any] = yaml.safe_load(example.read_text())
+    web = tenant["spec"].setdefault("channels", {}).setdefault("web", {})
+    demo_origin = f"http://{ctx.settings.host}:{ctx.settings.api_port}"
+    web["allowedOrigins"] = [*web.get("allowedOrigins", []), demo_origin]
+    return tenant
+
+
 PEERING = {"apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering",
            "metadata": {"name": "simptu-operator"}}
 
@@ -112,7 +131,9 @@ class Operator(Service):
 
     async def configure(self, ctx: Context) -> None:
         """Apply the demo tenants and wait until each is Ready."""
-        await asyncio.to_thread(self._kubectl, ctx, "apply", "-f", str(EXAMPLES))
+        for example in sorted(EXAMPLES.glob("*.yaml")):
+            await asyncio.to_thread(self._kubectl, ctx, "apply", "-f", "-",
+                                    stdin=json.dumps(demo_manifest(example, ctx)))
         demo = []
         for example in sorted(EXAMPLES.glob("*.yaml")):
             demo.append(await asyncio.to_thread(self._demo_secrets, ctx, example))

@@ -15,6 +15,7 @@ from typing import Protocol
 from simptu.devstack.images import PLATFORM_IMAGE_TOOL
 from simptu.devstack.toolchain.cache import ensure_cached, spec_digest
 from simptu.devstack.toolchain.progress import BuildFailed, run_logged
+from simptu.devstack.toolchain.web import WIDGET
 
 SPECS = Path(__file__).resolve().parent
 
@@ -219,7 +220,7 @@ KEYCLOAK = KeycloakDist(
                    "--cache=local"),
 )
 
-ALL_TOOLS: tuple[Tool, ...] = (DEBIAN, KAFKA, KEYCLOAK, ETCD, OPENBAO, KUBE, HELM)
+ALL_TOOLS: tuple[Tool, ...] = (DEBIAN, KAFKA, KEYCLOAK, ETCD, OPENBAO, KUBE, HELM, WIDGET)
 # Built by `tools kube-node`, and by `up` when the stack runs a node (SIMPTU_NODE=1).
 NODE_DEBIAN = DebianPackages(
     name="debian-node", version="bookworm",
@@ -228,6 +229,9 @@ NODE_DEBIAN = DebianPackages(
               "/bin/busybox": "busybox-static", "/usr/bin/gcc": "gcc",
               "/usr/lib/x86_64-linux-gnu/libc.a": "libc6-dev"},
 )
+# The browser of the browser tests (tests/e2e/web), installed by them when missing.
+CHROMIUM = DebianPackages(name="chromium", version="bookworm",
+                          binaries={"/usr/bin/chromium": "chromium"})
 NODE_TOOLS: tuple[Tool, ...] = (NODE_DEBIAN, KUBE_NODE, PLATFORM_IMAGE_TOOL)
 
 

@@ -25,6 +25,17 @@ async def converge_tenant(body: kopf.Body, memo: kopf.Memo, name: str, drift: bo
         raise kopf.TemporaryError(outcome.status["lastError"], delay=10)
 
 
+async def converge_named(memo: kopf.Memo, slug: str) -> None:
+    """Converge a tenant now, outside its own handlers (a changed Secret, a channel fault);
+    a failure is in its status already, and its own handlers retry."""
+    tenant = await memo.platform.objects.get({"apiVersion": f"{GROUP}/{VERSION}",
+                                              "kind": "Tenant", "metadata": {"name": slug}})
+    if tenant is None or tenant["metadata"].get("deletionTimestamp"):
+        return
+    with contextlib.suppress(kopf.TemporaryError, kopf.PermanentError):
+        await converge_tenant(kopf.Body(tenant), memo, slug, drift=True)
+
+
 @kopf.on.resume(GROUP, VERSION, PLURAL, retries=30, backoff=10, timeout=3600)
 @kopf.on.create(GROUP, VERSION, PLURAL, retries=30, backoff=10, timeout=3600)
 @kopf.on.update(GROUP, VERSION, PLURAL, retries=30, backoff=10, timeout=3600)

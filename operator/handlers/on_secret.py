@@ -3,12 +3,11 @@ namespace, the tenant is converged again (its credentials copied, its identifier
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import kopf
 
-from simptu.operator.handlers.on_change import converge_tenant
+from simptu.operator.handlers.on_change import converge_named
 from simptu.operator.handlers.resource import GROUP, VERSION
 from simptu.operator.tenant_spec import TenantSpec
 
@@ -29,10 +28,5 @@ async def secret_changed(type: str | None, name: str, namespace: str | None,
     slug = namespace.removeprefix(NAMESPACE_PREFIX)
     tenant = await memo.platform.objects.get({"apiVersion": f"{GROUP}/{VERSION}",
                                               "kind": "Tenant", "metadata": {"name": slug}})
-    if tenant is None or tenant["metadata"].get("deletionTimestamp"):
-        return
-    if name not in TenantSpec.model_validate(tenant["spec"]).secret_names():
-        return
-    # A failure is in the Tenant's status already; its own handlers retry.
-    with contextlib.suppress(kopf.TemporaryError, kopf.PermanentError):
-        await converge_tenant(kopf.Body(tenant), memo, slug, drift=True)
+    if tenant is not None and name in TenantSpec.model_validate(tenant["spec"]).secret_names():
+        await converge_named(memo, slug)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import AsyncExitStack
 from typing import Any
 
 import kopf
 
+from simptu.operator import channel_faults
 from simptu.operator.handlers import on_admission, on_change
 from simptu.operator.health import start_health_server
 from simptu.operator.platform import open_platform
 from simptu.operator.settings import OperatorSettings
+from simptu.runtime.core import background
 
 # Handlers registered from settings, once per process (Kopf's registry is the process's).
 _registered_from_settings: list[bool] = []
@@ -41,6 +44,10 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
     platform = await memo.closing.enter_async_context(open_platform(operator_settings))
     memo.platform = platform
     memo.phases = {}
+    faults = asyncio.create_task(channel_faults.watch(
+        platform.pool, lambda slug: on_change.converge_named(memo, slug),
+        operator_settings.operator_channel_fault_interval))
+    memo.closing.push_async_callback(background.stop, faults)
 
     async def ready() -> bool:
         return bool(await platform.pool.fetchval("SELECT 1"))

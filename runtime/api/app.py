@@ -18,6 +18,7 @@ from simptu.runtime.api.routes import (
     admin,
     bookings,
     catalogue,
+    deliveries,
     guest,
     health,
     invitations,
@@ -56,6 +57,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(ratings.router)
     app.include_router(admin.router)
     app.include_router(meta_webhooks.router)
+    app.include_router(deliveries.router)
     describe_wall_clock_times(app)
     # Added last = outermost: the trace id is bound before anything else runs.
     app.add_middleware(TenantCors)

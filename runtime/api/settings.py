@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 
 from simptu.runtime.core.settings import EdgeSettings
@@ -60,6 +62,14 @@ class ApiSettings(EdgeSettings):
     api_access_token_ttl: int = Field(default=1800, ge=60, le=86_400)
     api_access_code_rate_limit: int = Field(default=10, ge=1)
     api_access_code_rate_window: float = Field(default=300.0, gt=0)
+    # The chat widget's build (web/widget's dist/, `make up` builds it into the tool cache),
+    # served at /widget/; unset: no widget.
+    api_widget_dir: Path | None = None
+    # The hub's socket URL the demo pages give the widget (data-ws); empty: the widget's
+    # default, /socket on the API's own host (one Ingress for both).
+    api_widget_ws_url: str = ""
+    # Serve /demo/<slug>, a page per tenant that embeds the widget (local stacks only).
+    api_demo_pages: bool = False
     # The platform's own Meta app, for tenants connected through it (a tenant with its own app
     # has its app secret and verify token in its channel Secret): checks webhook signatures
     # and answers Meta's subscription handshake.

@@ -19,6 +19,7 @@ from simptu.runtime.channels.text_parts import split_text, utf8_bytes
 from simptu.runtime.core.channels import deliveries
 from simptu.runtime.core.channels.accounts import ChannelAccount, ChannelAccounts
 from simptu.runtime.core.channels.deliveries import Part
+from simptu.runtime.core.channels.faults import record_fault
 from simptu.runtime.core.chat import conversation as contract
 from simptu.runtime.core.chat import store
 from simptu.runtime.core.crypto import KeyRing
@@ -167,6 +168,8 @@ class ChannelSender:
         if error.kind in ("throttled", "transient"):
             await self._settle(tenant, [part], "pending", code=error.code, detail=error.detail)
             raise error
+        if error.kind == "bad-token":  # only people can fix it: the operator tells them
+            await record_fault(self.pool, tenant.slug, account.channel, error.code, error.detail)
         status = {"window-closed": "refused", "uncertain": "uncertain"}.get(error.kind, "failed")
         log.warning("send failed", tenant=tenant.slug, channel=account.channel,
                     kind=error.kind, code=error.code)

@@ -43,11 +43,9 @@ class Status:
 class Delivery:
     messages: list[Inbound] = field(default_factory=list)
     statuses: list[Status] = field(default_factory=list)
-
-    def accounts(self) -> set[tuple[str, str]]:
-        """Every (channel, business account id) the delivery speaks for."""
-        return ({(m.channel, m.account_id) for m in self.messages}
-                | {(s.channel, s.account_id) for s in self.statuses})
+    # Every (channel, business account id) the delivery speaks for, with or without anything
+    # to act on (an echo of the business's own send): each must have signed it.
+    accounts: set[tuple[str, str]] = field(default_factory=set)
 
 
 def parse(body: Any) -> Delivery:
@@ -84,6 +82,7 @@ def _whatsapp_entry(entry: dict[str, Any], delivery: Delivery) -> None:
             continue
         value = change["value"]
         account = str(value["metadata"]["phone_number_id"])
+        delivery.accounts.add(("whatsapp", account))
         for message in value.get("messages", []):
             delivery.messages.append(Inbound(
                 "whatsapp", account, str(message["from"]), str(message["id"]),
@@ -121,6 +120,7 @@ def whatsapp_text(message: dict[str, Any]) -> str:
 
 def _messaging_entry(channel: str, entry: dict[str, Any], delivery: Delivery) -> None:
     account = str(entry["id"])
+    delivery.accounts.add((channel, account))
     for event in entry.get("messaging", []):
         if "message" in event:
             message = event["message"]

@@ -83,7 +83,7 @@ class MetaWebhook:
 
     async def _owners(self, delivery: Delivery) -> dict[tuple[str, str], TenantRecord]:
         owners: dict[tuple[str, str], TenantRecord] = {}
-        for channel, account in delivery.accounts():
+        for channel, account in delivery.accounts:
             try:
                 tenant = await self.registry.by_channel(channel,
                                                         await self.index.of(channel, account))
