@@ -60,6 +60,10 @@ async def decide(state: ConversationState, ctx: TurnContext) -> ConversationStat
         answer = await ctx.repository.faq_answer(inbound["text"] if inbound else "", locale)
         if answer is not None:
             return _reply("answer", answer=answer)
+        if "asked_for" in slots:
+            # "aveti zumba?" that the FAQ does not answer: honest, and what there is instead.
+            return _reply("not_listed", asked=str(slots["asked_for"]),
+                          services=say_list(ctx.catalogue.said_all(locale), locale))
         intent = (understanding.get("guess") if understanding else None) or "question"
     if intent in FLOW_INTENTS:
         action = FLOW_INTENTS[intent]

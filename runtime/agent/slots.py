@@ -66,6 +66,15 @@ WEEKEND = re.compile(r"\b(?:(weekendul|weekend-ul)\s*(asta|acesta|viitor|urmator
 # A price question's object: what is asked for, when the catalogue has no such service.
 PRICE_OF = re.compile(r"\b(?:cat (?:ar |mai )?costa|cat e|how much (?:is|are|for|does)?|"
                       r"price (?:of|for)|charge for|rate for)\s+([^?!.,]+)")
+# A question whether the business offers something ("aveti zumba?", "do you do braces").
+OFFER_OF = re.compile(r"\b(?:aveti|oferiti|faceti|do you (?:have|offer|do)|have you got)\s+"
+                      r"([^?!.,]+)")
+# Words of such a question that are not the thing asked for.
+NOT_ASKED_FOR = frozenset({
+    "si", "also", "any", "ceva", "something", "anything", "classes", "class", "clase", "clasa",
+    "cursuri", "curs", "ore", "de", "voi", "you", "there", "here", "aici", "acolo", "va", "rog",
+    "loc", "locuri", "liber", "libere", "free", "space", "room", "rooms", "camere", "time",
+})
 NOT_A_THING = frozenset({
     "un", "o", "a", "an", "the", "for", "pt", "pentru", "pe", "per", "la", "de", "it", "this",
     "that", "asta", "aia", "one", "my", "me", "some", "si", "and", "pls", "please", "va", "rog",
@@ -94,6 +103,7 @@ class Slots:
     date_range: str | None = None  # "start/end", ISO dates
     party_size: int | None = None
     unoffered: str | None = None  # what a price question names that is not in the catalogue
+    asked_for: str | None = None  # what "do you have X?" names that is not in the catalogue
 
     def named(self) -> dict[str, object]:
         return {key: value for key, value in self.__dict__.items() if value is not None}
@@ -284,15 +294,29 @@ def find_unoffered(text: str) -> str | None:
     return " ".join(words[:3]) or None
 
 
+def find_asked_for(text: str) -> str | None:
+    """What a question whether the business offers something names ("aveti zumba?" is
+    "zumba"), in its own words."""
+    match = OFFER_OF.search(strip_diacritics(text.lower()))
+    if match is None:
+        return None
+    words = [w for w in re.findall(r"[a-z]+", match[1])
+             if w not in NOT_A_THING and w not in NOT_ASKED_FOR]
+    return " ".join(words[:3]) or None
+
+
 def extract(text: str, today: dt.date, vocabulary: Mapping[str, Iterable[str]]) -> Slots:
     part, weekend = find_part_of_day(text), find_weekend(text, today)
     time, stay = find_time(text), find_stay(text, today)
     if time is not None and time.hour < {"afternoon": 8, "evening": 12}.get(part or "", 0):
         time = time.replace(hour=time.hour + 12)  # "joi seara la 7" is 19:00
     service = find_service(text, vocabulary)
+    date = stay[0] if stay else None if weekend else find_date(text, today)
+    nights = stay[1] if stay else find_nights(text)
+    # "aveti loc maine?" asks about a time, not whether "loc" is offered.
+    says_when = any(found is not None for found in (date, time, nights, part, weekend))
     return Slots(service=service, unoffered=None if service else find_unoffered(text),
-                 date=stay[0] if stay else None if weekend else find_date(text, today),
-                 time=time, nights=stay[1] if stay else find_nights(text),
-                 name=find_name(text), part_of_day=part,
+                 asked_for=None if service or says_when else find_asked_for(text),
+                 date=date, time=time, nights=nights, name=find_name(text), part_of_day=part,
                  date_range=f"{weekend[0]}/{weekend[1]}" if weekend else None,
                  party_size=find_party_size(text))

@@ -22,6 +22,9 @@ TEMPLATES: dict[str, dict[Locale, str]] = {
                   "en": "On {date} we are closed. Our opening hours: {hours}."},
     "not_offered": {"ro": "Nu oferim {asked}. Vă putem ajuta cu: {services}.",
                     "en": "We do not offer {asked}. We offer: {services}."},
+    "not_listed": {"ro": "Nu găsesc {asked} printre serviciile noastre. Vă putem ajuta cu: "
+                         "{services}.",
+                   "en": "I cannot find {asked} among our services. We offer: {services}."},
     "prices": {"ro": "Prețurile noastre: {prices}.", "en": "Our prices: {prices}."},
     "price_of": {"ro": "{service} costă {price}.", "en": "{service} costs {price}."},
     "services": {"ro": "Vă putem ajuta cu: {services}. Doriți o programare?",

@@ -90,6 +90,15 @@ async def test_without_an_faq_answer_the_models_guess_is_followed() -> None:
     assert reply_of(update)[0] == "hours"
 
 
+async def test_asking_for_what_is_not_offered_is_answered_with_what_is() -> None:
+    update = await plan(state("question", "aveti zumba?", guess="services", asked_for="zumba"))
+    assert reply_of(update) == ("not_listed", {"asked": "zumba",
+                                               "services": "Consultation și Cleaning"})
+    faq = MemoryRepository(CLINIC, faq={"aveti parcare?": "Da, în curte."})
+    answered = await plan(state("question", "aveti parcare?", asked_for="parcare"), faq)
+    assert reply_of(answered) == ("answer", {"answer": "Da, în curte."})
+
+
 async def test_asking_for_a_human_hands_the_conversation_off() -> None:
     repository = MemoryRepository(CLINIC)
     update = await plan(state("handoff", "vreau un om"), repository)

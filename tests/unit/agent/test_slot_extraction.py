@@ -113,3 +113,9 @@ def test_a_price_question_about_something_not_offered_names_it() -> None:
     assert extract("Cât costă albirea dinților?", MONDAY, DENTAL_WORDS).named() == {
         "unoffered": "albirea dintilor"}
     assert extract("price list pls", MONDAY, DENTAL_WORDS).named() == {}
+
+
+def test_a_question_whether_something_is_offered_names_it() -> None:
+    assert extract("aveți zumba?", MONDAY, DENTAL_WORDS).named() == {"asked_for": "zumba"}
+    assert extract("do you do braces", MONDAY, DENTAL_WORDS).named() == {"asked_for": "braces"}
+    assert "asked_for" not in extract("aveți detartraj?", MONDAY, DENTAL_WORDS).named()
