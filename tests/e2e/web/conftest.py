@@ -23,7 +23,9 @@ from simptu.devstack.toolchain.web import WIDGET_MODULES
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import TenantRegistry
 
-CLINIC = "zambet-dental-cluj"
+# The demo tenants; tests spread over them, as guest sessions are rate-limited per tenant and
+# client address (SIMPTU_API_GUEST_RATE_LIMIT a minute).
+CLINIC, GYM, HOTEL = "zambet-dental-cluj", "pulse-fitness-timisoara", "hotel-carpati-brasov"
 # Everything the widget shows is in its shadow root; Playwright's CSS locators pierce it.
 AGENT_REPLY = ".msg.agent:not([aria-hidden])"
 

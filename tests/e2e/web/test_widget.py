@@ -14,7 +14,7 @@ import pytest
 
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import TenantRegistry
-from tests.e2e.web.conftest import AGENT_REPLY, CLINIC, Visitor
+from tests.e2e.web.conftest import AGENT_REPLY, CLINIC, GYM, HOTEL, Visitor
 
 OpenVisitor = Callable[..., Awaitable[Visitor]]
 # Greeting, request, name; the word the reply to the confirmation says (as tests/e2e's scripts).
@@ -85,7 +85,7 @@ async def test_a_visitor_books_through_the_widget_in_their_language(
 
 
 async def test_a_reloaded_page_shows_the_conversation_once(visitor: OpenVisitor) -> None:
-    page = await visitor(locale="en-GB")
+    page = await visitor(GYM, locale="en-GB")
     await page.open_chat()
     await page.say("Hello!")
     await page.say("What are your opening hours?")
@@ -101,7 +101,7 @@ async def test_a_reloaded_page_shows_the_conversation_once(visitor: OpenVisitor)
 
 
 async def test_a_second_tab_shows_the_same_conversation(visitor: OpenVisitor) -> None:
-    page = await visitor(locale="en-GB")
+    page = await visitor(GYM, locale="en-GB")
     await page.open_chat()
     await page.say("Hello!")
     second = await page.page.context.new_page()
@@ -111,7 +111,7 @@ async def test_a_second_tab_shows_the_same_conversation(visitor: OpenVisitor) ->
 
 
 async def test_the_widget_works_with_the_keyboard_alone(visitor: OpenVisitor) -> None:
-    page = await visitor(locale="en-GB")
+    page = await visitor(HOTEL, locale="en-GB")
     focused_in_widget = ("() => { const r = document.querySelector('simptu-chat').shadowRoot;"
                          " return r.activeElement && r.activeElement.className"
                          " || r.activeElement && r.activeElement.tagName; }")
@@ -138,7 +138,7 @@ async def test_the_widget_works_with_the_keyboard_alone(visitor: OpenVisitor) ->
 
 async def test_axe_finds_no_wcag_violations_closed_or_open(visitor: OpenVisitor,
                                                            axe_source: str) -> None:
-    page = await visitor(locale="ro-RO")
+    page = await visitor(HOTEL, locale="ro-RO")
     assert await axe_violations(page, axe_source) == []
     await page.open_chat()
     await page.say("Bună ziua!")
@@ -167,7 +167,7 @@ async def test_a_page_on_a_foreign_origin_cannot_open_the_chat(visitor: OpenVisi
 
 async def test_on_a_phone_the_chat_fills_the_screen_and_the_last_message_stays_in_view(
         visitor: OpenVisitor, artefacts: Path) -> None:
-    page = await visitor(locale="ro-RO", viewport={"width": 390, "height": 844},
+    page = await visitor(HOTEL, locale="ro-RO", viewport={"width": 390, "height": 844},
                          device_scale_factor=3, is_mobile=True, has_touch=True)
     await page.page.screenshot(path=artefacts / "phone-closed.png")
     await page.open_chat()
