@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from simptu.runtime.core.events import CloudEvent
 from simptu.runtime.core.events.consumer import RejectedRecord, event_of
@@ -27,6 +29,10 @@ STREAMS = ("outbound", "events")
 # How far before its last look the reader starts a tenant it has not read yet (seconds).
 CATCH_UP_MARGIN = 5.0
 REFRESH_TIMEOUT = 5.0
+# Redis down for longer than its client retries a command: the event waits, read again this
+# often at most (seconds), rather than being dropped before it reached the log or a socket.
+MAX_REDIS_PAUSE = 2.0
+REDIS_AWAY = (RedisConnectionError, RedisTimeoutError)
 EventHandler = Callable[[str, int, CloudEvent], Awaitable[None]]
 ReadyTenants = Callable[[], Awaitable[set[str]]]
 
@@ -92,11 +98,20 @@ class TopicReader:
         except RejectedRecord as error:
             log.error("rejected %s[%d]: %s", tp.topic, tp.partition, error)
             return
-        try:
-            await self.handle(tp.topic, record.offset, event)  # type: ignore[attr-defined]
-        except Exception:  # a push that failed is not retried: the client resumes from the log
-            log.exception("could not deliver event %s of %s", event.id, tp.topic,
-                          extra={"tenant": event.tenantid})
+        pause = 0.0
+        while True:
+            try:
+                await self.handle(tp.topic, record.offset, event)  # type: ignore[attr-defined]
+                return
+            except REDIS_AWAY as error:  # nothing can be claimed or logged: wait for Redis
+                pause = min(max(pause * 2, 0.2), MAX_REDIS_PAUSE)
+                log.warning("Redis is away (%r); event %s of %s waits %.1fs", error, event.id,
+                            tp.topic, pause, extra={"tenant": event.tenantid})
+                await asyncio.sleep(pause)
+            except Exception:  # a push that failed is not retried: the client resumes from the log
+                log.exception("could not deliver event %s of %s", event.id, tp.topic,
+                              extra={"tenant": event.tenantid})
+                return
 
     async def _refresh(self, *, first: bool) -> None:
         """Assign every partition of the Ready tenants' topics, keeping the positions we have."""
