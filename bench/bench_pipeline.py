@@ -96,9 +96,10 @@ async def converse(url: str, session_id: str, token: str, texts: list[str],
             timings.whole_reply.append(time.perf_counter() - started)
 
 
-async def remove(db: asyncpg.Pool, sessions: list[tuple[str, str]]) -> None:
-    ids = [uuid.UUID(session_id) for session_id, _ in sessions]
-    async with TenantUnitOfWork(db, TenantNames(TENANT)) as conn:
+async def remove_sessions(db: asyncpg.Pool, tenant: str, ids: list[uuid.UUID]) -> None:
+    """Chat sessions (their messages with them), their outbox rows and the agent's
+    checkpoints of them (bench_meta.py removes its conversations with it too)."""
+    async with TenantUnitOfWork(db, TenantNames(tenant)) as conn:
         await conn.execute("DELETE FROM outbox WHERE key = ANY($1::bytea[])",
                            [str(session_id).encode() for session_id in ids])
         await conn.execute("DELETE FROM chat_sessions WHERE id = ANY($1::uuid[])", ids)
@@ -125,7 +126,7 @@ async def main(messages: int, sessions: int) -> None:
         await asyncio.gather(*(converse(url, session_id, token, texts[n::sessions], timings)
                                for n, (session_id, token) in enumerate(chats[1:])))
     finally:
-        await remove(db, chats)
+        await remove_sessions(db, TENANT, [uuid.UUID(session_id) for session_id, _ in chats])
         await db.close()
     print("| client `message` → | p50 ms | p99 ms | max ms |\n| --- | ---: | ---: | ---: |")
     for name, values in (("first `reply_delta` (goal p50 < 30, p99 < 150)", timings.first_delta),

@@ -25,6 +25,7 @@ QUICK = {
     "bench_eval.py": ["--limit", "5"],
     "bench_faults.py": ["--conversations", "1", "--faults", "hub"],
     "bench_knowledge.py": ["--runs", "3", "--entries", "20"],
+    "bench_meta.py": ["--requests", "50", "--conversations", "3"],
     "bench_node.py": ["--tenants", "1"],
     "bench_operator.py": ["--single", "1", "--burst", "2"],
     "bench_outbox.py": ["--events", "50", "--rate", "100"],
