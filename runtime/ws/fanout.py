@@ -4,8 +4,9 @@ with its offset to the hub. An `outbound` partition is read on from where the hu
 (read_positions: what was published while no hub ran still reaches the resume log), but from
 no further back than `catch_up_window` seconds; other partitions at start are read from their
 end, and a tenant that becomes Ready later from just before the hub last looked, so its first
-events are not missed. Only Ready tenants' topics: a fetch names every assigned partition, and
-its cost grows with them."""
+events are not missed. An event read while Redis is away waits for it (the reader stalls:
+nothing could be claimed or logged meanwhile) instead of being dropped. Only Ready tenants'
+topics: a fetch names every assigned partition, and its cost grows with them."""
 
 from __future__ import annotations
 
