@@ -6,6 +6,8 @@ of them already."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +51,16 @@ class Provisioned:
     detail: str
 
 
+def _settings(spec: dict[str, Any]) -> dict[str, str]:
+    """The channel's settings the senders need besides credentials (WhatsApp's reminder
+    template)."""
+    template = spec.get("reminderTemplate") or {}
+    if not template:
+        return {}
+    return {"reminderTemplate": str(template["name"]),
+            "reminderLanguage": str(template.get("language") or "ro")}
+
+
 def _decoded(secret: dict[str, Any]) -> dict[str, str]:
     return {key: base64.b64decode(value).decode()
             for key, value in (secret.get("data") or {}).items()}
@@ -87,11 +99,15 @@ async def provision(pool: asyncpg.Pool, keyring: KeyRing, objects: KubeObjects,
             problems.append(f"{name}: Secret {reference['name']} has no key {main_key}")
             continue
         credentials = {"accessToken": values[main_key],
-                       **{key: values[key] for key in OTHER_KEYS if values.get(key)}}
+                       **{key: values[key] for key in OTHER_KEYS if values.get(key)},
+                       **_settings(spec)}
         account = accounts.ChannelAccount(name, str(spec[id_field]), credentials)
+        # A new Secret version or new settings in the spec are copied again.
+        digest = hashlib.sha256(json.dumps(_settings(spec)).encode()).hexdigest()[:12]
+        source = f"{version}:{digest}"
         async with TenantUnitOfWork(pool, tenant) as conn:
             changed = await accounts.save_account(conn, keyring.cipher(tenant, conn), account,
-                                                  version)
+                                                  source)
         if changed:  # new credentials: an old refusal of the token no longer applies
             await clear_fault(pool, tenant.slug, name)
         identifiers.append(Identifier(name, account.account_id,

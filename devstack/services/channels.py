@@ -19,7 +19,9 @@ class ChannelSenders(PlatformProcess):
 
     def own_env(self, ctx: Context) -> dict[str, str]:
         return {"SIMPTU_CHANNELS_PORT": str(ctx.settings.channels_port),
-                "SIMPTU_CHANNELS_HOST": ctx.settings.host}
+                "SIMPTU_CHANNELS_HOST": ctx.settings.host,
+                # Reminders due are found within seconds, for the demo and the tests.
+                "SIMPTU_CHANNELS_REMINDER_INTERVAL": "2"}
 
     def endpoint(self, ctx: Context) -> str:
         return self.url(ctx)

@@ -6,13 +6,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import signal
 
 import httpx
 
 from simptu.runtime.channels.meta.graph import GraphClient
+from simptu.runtime.channels.reminders import Reminders
 from simptu.runtime.channels.sender import ChannelSender
 from simptu.runtime.channels.settings import ChannelSettings
+from simptu.runtime.core import background
 from simptu.runtime.core.channels.accounts import ChannelAccounts
 from simptu.runtime.core.events.tenant_topics import TenantTopics
 from simptu.runtime.core.health_server import health_server
@@ -45,12 +48,21 @@ async def serve(settings: ChannelSettings, tenant: str | None) -> int:
     try:
         async with open_core(settings, client_id="simptu-channels", publishes=False) as core, \
                 httpx.AsyncClient(timeout=settings.channels_send_timeout) as http:
-            sender = ChannelSender(
-                core.pool, core.keyring,
-                ChannelAccounts(core.pool, core.keyring, settings.channel_credentials_ttl),
-                GraphClient(http, settings.meta_graph_url, settings.meta_graph_version),
-                settings.channels_throttle_attempts, settings.channels_throttle_backoff)
-            await topics.consume(core.pool, sender.handle)
+            accounts = ChannelAccounts(core.pool, core.keyring, settings.channel_credentials_ttl)
+            graph = GraphClient(http, settings.meta_graph_url, settings.meta_graph_version)
+            sender = ChannelSender(core.pool, core.keyring, accounts, graph,
+                                   settings.channels_throttle_attempts,
+                                   settings.channels_throttle_backoff)
+            reminders = None
+            if settings.channels_reminder_interval:
+                reminders = asyncio.create_task(Reminders(
+                    core.pool, core.keyring, core.registry, accounts, graph,
+                    dt.timedelta(hours=settings.channels_reminder_lead_hours),
+                ).run(settings.channels_reminder_interval))
+            try:
+                await topics.consume(core.pool, sender.handle)
+            finally:
+                await background.stop(reminders)
     finally:
         server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):

@@ -24,6 +24,10 @@ class ChannelSettings(CoreSettings):
     channels_throttle_attempts: int = Field(default=4, ge=1, le=20)
     # Seconds before the first retry of a throttled send; doubled for each next one.
     channels_throttle_backoff: float = Field(default=1.0, gt=0, le=60)
+    # How often due booking reminders are looked for (seconds; 0: never), and how long before
+    # a booking its reminder is due (hours).
+    channels_reminder_interval: float = Field(default=60.0, ge=0)
+    channels_reminder_lead_hours: float = Field(default=24.0, gt=0, le=168)
     # How long a process keeps a tenant's channel credentials before reading them again.
     channel_credentials_ttl: float = Field(default=30.0, ge=0, le=3600)
     # Level of the senders' JSON logs.

@@ -9,6 +9,7 @@ import datetime as dt
 import re
 import time
 import uuid
+import zoneinfo
 from typing import Any
 
 import httpx
@@ -61,8 +62,9 @@ async def deliveries_of(meta: Meta, slug: str, customer: str, kind: str,
             await asyncio.sleep(0.2)
 
 
-async def test_a_whatsapp_conversation_in_romanian_books_an_appointment(meta: Meta) -> None:
-    customer, day = new_customer(), a_weekday_next_week()
+async def book_by_whatsapp(meta: Meta, customer: str) -> tuple[dt.date, str, Any]:
+    """A customer books a scaling next week in Romanian: the day, the time and the booking."""
+    day = a_weekday_next_week()
     offer = await say(meta, customer, "Bună ziua, vreau o programare pentru detartraj pe "
                       f"{day.day} {MONTHS[day.month - 1]}, după-amiază", 0)
     times = re.findall(r"\b\d{1,2}:\d{2}\b", offer)
@@ -74,22 +76,64 @@ async def test_a_whatsapp_conversation_in_romanian_books_an_appointment(meta: Me
     assert times[0] in proposal, proposal
     booked = await say(meta, customer, "da", 3)
     assert "confirmată" in booked, booked
-
     session = await meta.session(CLINIC, "whatsapp", customer)
     assert session is not None
     async with TenantUnitOfWork(meta.db, TenantNames(CLINIC)) as conn:
         customer_id = await conn.fetchval("SELECT customer_id FROM chat_sessions WHERE id = $1",
                                           session["id"])
-        bookings = await conn.fetch("SELECT start_at, status FROM bookings "
-                                    "WHERE customer_id = $1", customer_id)
-    assert [b["status"] for b in bookings] == ["booked"]
-    hour, minute = map(int, times[0].split(":"))
-    local = bookings[0]["start_at"].astimezone(dt.timezone(dt.timedelta(hours=2)))
+        [booking] = await conn.fetch("SELECT id, start_at, status FROM bookings "
+                                     "WHERE customer_id = $1", customer_id)
+    return day, times[0], booking
+
+
+async def test_a_whatsapp_conversation_in_romanian_books_an_appointment(meta: Meta) -> None:
+    customer = new_customer()
+    day, time_of_day, booking = await book_by_whatsapp(meta, customer)
+    assert booking["status"] == "booked"
+    hour, minute = map(int, time_of_day.split(":"))
+    local = booking["start_at"].astimezone(zoneinfo.ZoneInfo("Europe/Bucharest"))
     assert (local.date(), local.hour, local.minute) == (day, hour, minute)
     # The stand-in reports each reply sent, delivered and read: the records follow.
+    session = await meta.session(CLINIC, "whatsapp", customer)
+    assert session is not None
     async with asyncio.timeout(WAIT):
         while {r["status"] for r in await meta.deliveries(CLINIC, session["id"])} != {"read"}:  # noqa: ASYNC110 - polling the database
             await asyncio.sleep(0.2)
+
+
+async def bring_forward(meta: Meta, booking_id: uuid.UUID, status: str = "booked") -> None:
+    """Time passes: the booking is now a few hours away (its status as given)."""
+    async with TenantUnitOfWork(meta.db, TenantNames(CLINIC)) as conn:
+        await conn.execute(
+            "UPDATE bookings SET status = $2, start_at = start_at - d, end_at = end_at - d, "
+            "busy_until = busy_until - d FROM (SELECT start_at - (now() + interval '3 hours' "
+            "+ random() * interval '3 hours') AS d FROM bookings WHERE id = $1) shift "
+            "WHERE id = $1", booking_id, status)
+
+
+async def test_a_booking_made_on_whatsapp_is_reminded_once_with_the_tenants_template(
+        meta: Meta) -> None:
+    whatsapp, customer = meta.channel(CLINIC, "whatsapp"), new_customer()
+    _, _, booking = await book_by_whatsapp(meta, customer)
+    await bring_forward(meta, booking["id"])
+    calls = await meta.graph.wait_for_calls(5, object_id=whatsapp.object_id, recipient=customer)
+    template = calls[4]["body"]
+    assert template["type"] == "template"
+    assert template["template"]["name"] == "booking_reminder"
+    assert template["template"]["language"] == {"code": "ro"}
+    parameters = [p["text"] for p in template["template"]["components"][0]["parameters"]]
+    assert parameters[0] == "Detartraj"
+    await asyncio.sleep(5)  # two more rounds of the reminder job (every 2 s here)
+    assert len(await meta.graph.calls(whatsapp.object_id, customer)) == 5
+
+
+async def test_a_booking_cancelled_before_its_reminder_gets_none(meta: Meta) -> None:
+    whatsapp, customer = meta.channel(CLINIC, "whatsapp"), new_customer()
+    _, _, booking = await book_by_whatsapp(meta, customer)
+    await bring_forward(meta, booking["id"], status="cancelled")
+    await asyncio.sleep(5)  # two rounds of the reminder job
+    sent = await meta.graph.calls(whatsapp.object_id, customer)
+    assert [c["body"]["type"] for c in sent] == ["text"] * 4
 
 
 async def test_a_throttled_send_is_sent_once_after_backing_off(meta: Meta) -> None:
