@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 
 from simptu.runtime.agent.settings import AgentSettings
 from simptu.runtime.agent.worker import AgentWorker
-from simptu.runtime.core.health_server import health_server
+from simptu.runtime.core.health_server import serve_until_stopped
 from simptu.runtime.core.logs import configure_json_logging
 
 
@@ -34,17 +32,8 @@ def _parser() -> argparse.ArgumentParser:
 
 async def serve(settings: AgentSettings, tenant: str | None) -> int:
     worker = AgentWorker(settings, tenant)
-    server = health_server(lambda: worker.ready, settings.agent_host, settings.agent_port)
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, worker.stop)
-    health = asyncio.create_task(server.serve())
-    try:
-        await worker.run()
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await health
+    await serve_until_stopped(lambda: worker.ready, settings.agent_host, settings.agent_port,
+                              worker.stop, worker.run)
     return 0
 
 

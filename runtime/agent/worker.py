@@ -4,12 +4,8 @@ are picked up), and answers each event once, whatever is redelivered."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import fnmatch
-from typing import Any
 
-import asyncpg
 import structlog
 from pydantic import SecretStr
 
@@ -17,13 +13,8 @@ from simptu.runtime.agent.intents import IntentClassifier
 from simptu.runtime.agent.settings import AgentSettings
 from simptu.runtime.agent.tenants import ServedTenants
 from simptu.runtime.agent.turn import Turns
-from simptu.runtime.core.events import (
-    EventConsumer,
-    PostgresIdempotency,
-)
-from simptu.runtime.core.events.topics import kafka_admin
-from simptu.runtime.core.registry import ready_slugs
-from simptu.runtime.core.tenancy import TenantNames
+from simptu.runtime.core.events import PostgresIdempotency
+from simptu.runtime.core.events.tenant_topics import TenantTopics
 from simptu.runtime.core.wiring import open_core
 
 log = structlog.get_logger(__name__)
@@ -36,11 +27,18 @@ class AgentWorker:
     def __init__(self, settings: AgentSettings, tenant: str | None) -> None:
         self.settings = settings
         self.tenant = tenant
-        self.ready = False
-        self._stopping = asyncio.Event()
+        self.topics = TenantTopics(
+            settings.kafka_bootstrap, settings.agent_group_id, "simptu-agent", "inbound",
+            settings.agent_tenant_refresh_seconds, tenant=tenant,
+            wanted=lambda slug: (_matches(slug, settings.agent_tenants)
+                                 and not _matches(slug, settings.agent_skip_tenants)))
+
+    @property
+    def ready(self) -> bool:
+        return self.topics.ready
 
     def stop(self) -> None:
-        self._stopping.set()
+        self.topics.stop()
 
     async def run(self) -> None:
         # No linger: a reply's deltas should reach the customer as they are made.
@@ -54,7 +52,7 @@ class AgentWorker:
                           self.settings.agent_interrupt_poll_seconds, core.embedder, core.redis)
             once = PostgresIdempotency(core.pool, CONSUMER).processor(turns.handle)
             try:
-                await self._consume(core.pool, once)
+                await self.topics.consume(core.pool, once)
             finally:
                 await tenants.close()
 
@@ -62,48 +60,6 @@ class AgentWorker:
         if self.tenant is not None:  # a tenant's own Deployment
             return self.settings.model_credentials
         return self.settings.model_credentials_by_tenant.get(slug)
-
-    async def _consume(self, pool: asyncpg.Pool, process: Any) -> None:
-        """Consume the current topics; when the set of tenants changes, start over with the
-        new set (the group rebalances, committed offsets carry over)."""
-        while not self._stopping.is_set():
-            topics = await self._topics(pool)
-            if not topics:
-                self.ready = True
-                await self._wait_for_change(pool, topics)
-                continue
-            consumer = EventConsumer(self.settings.kafka_bootstrap,
-                                     self.settings.agent_group_id, topics, process,
-                                     client_id="simptu-agent")
-            task = asyncio.create_task(consumer.run())
-            log.info("consuming", topics=len(topics))
-            self.ready = True
-            try:
-                await self._wait_for_change(pool, topics, task)
-            finally:
-                consumer.stop()
-                await task
-
-    async def _wait_for_change(self, pool: asyncpg.Pool, topics: list[str],
-                               consumer: asyncio.Task[None] | None = None) -> None:
-        while not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(),
-                                       self.settings.agent_tenant_refresh_seconds)
-            if consumer is not None and consumer.done():
-                consumer.result()  # a consumer that died takes the worker with it
-            if self.tenant is None and await self._topics(pool) != topics:
-                return
-
-    async def _topics(self, pool: asyncpg.Pool) -> list[str]:
-        if self.tenant is not None:
-            return [TenantNames(self.tenant).topic("inbound")]
-        wanted = [TenantNames(slug).topic("inbound") for slug in await ready_slugs(pool)
-                  if _matches(slug, self.settings.agent_tenants)
-                  and not _matches(slug, self.settings.agent_skip_tenants)]
-        async with kafka_admin(self.settings.kafka_bootstrap) as admin:
-            existing = set(await admin.list_topics())
-        return [topic for topic in wanted if topic in existing]
 
 
 def _matches(slug: str, patterns: str) -> bool:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
-import signal
 
 import httpx
 
@@ -18,7 +16,7 @@ from simptu.runtime.channels.settings import ChannelSettings
 from simptu.runtime.core import background
 from simptu.runtime.core.channels.accounts import ChannelAccounts
 from simptu.runtime.core.events.tenant_topics import TenantTopics
-from simptu.runtime.core.health_server import health_server
+from simptu.runtime.core.health_server import serve_until_stopped
 from simptu.runtime.core.logs import configure_json_logging
 from simptu.runtime.core.wiring import open_core
 
@@ -40,12 +38,8 @@ async def serve(settings: ChannelSettings, tenant: str | None) -> int:
     topics = TenantTopics(settings.kafka_bootstrap, settings.channels_group_id,
                           "simptu-channels", "outbound",
                           settings.channels_tenant_refresh_seconds, tenant=tenant)
-    server = health_server(lambda: topics.ready, settings.channels_host, settings.channels_port)
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, topics.stop)
-    health = asyncio.create_task(server.serve())
-    try:
+
+    async def send() -> None:
         async with open_core(settings, client_id="simptu-channels", publishes=False) as core, \
                 httpx.AsyncClient(timeout=settings.channels_send_timeout) as http:
             accounts = ChannelAccounts(core.pool, core.keyring, settings.channel_credentials_ttl)
@@ -63,10 +57,9 @@ async def serve(settings: ChannelSettings, tenant: str | None) -> int:
                 await topics.consume(core.pool, sender.handle)
             finally:
                 await background.stop(reminders)
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await health
+
+    await serve_until_stopped(lambda: topics.ready, settings.channels_host,
+                              settings.channels_port, topics.stop, send)
     return 0
 
 

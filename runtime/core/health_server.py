@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -32,3 +35,21 @@ def health_server(is_ready: Callable[[], bool], host: str, port: int) -> uvicorn
     config = uvicorn.Config(health_app(is_ready), host=host, port=port, log_config=None,
                             access_log=False, lifespan="off")
     return uvicorn.Server(config)
+
+
+async def serve_until_stopped(is_ready: Callable[[], bool], host: str, port: int,
+                              stop: Callable[[], None], work: Callable[[], Awaitable[None]]
+                              ) -> None:
+    """Run `work()` with the health server beside it; SIGTERM and SIGINT call `stop`, which
+    must make `work` return."""
+    server = health_server(is_ready, host, port)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop)
+    health = asyncio.create_task(server.serve())
+    try:
+        await work()
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await health
