@@ -48,6 +48,14 @@ async def say(meta: Meta, customer: str, text: str, replies_before: int,
     return body
 
 
+async def staff_token(stack: StackEnv, slug: str) -> str:
+    """A token of the demo tenant's demo staff member."""
+    async with httpx.AsyncClient(timeout=20) as http:
+        answer = await demo_token(http, f"{stack['SIMPTU_KEYCLOAK_URL']}/realms/{slug}", "staff")
+    token: str = answer["access_token"]
+    return token
+
+
 async def deliveries_of(meta: Meta, slug: str, customer: str, kind: str,
                         count: int = 1) -> list[Any]:
     """The conversation's delivery records, once `count` of them are settled."""
@@ -163,9 +171,7 @@ async def test_a_closed_window_is_recorded_for_staff_and_never_retried(
 
     session = await meta.session(CLINIC, "whatsapp", customer)
     assert session is not None
-    async with httpx.AsyncClient(timeout=20) as http:
-        token = (await demo_token(http, f"{stack['SIMPTU_KEYCLOAK_URL']}/realms/{CLINIC}",
-                                  "staff"))["access_token"]
+    token = await staff_token(stack, CLINIC)
     shown = await meta.api.get(f"/v1/chat/sessions/{session['id']}/deliveries",
                                headers={"Authorization": f"Bearer {token}"})
     assert shown.status_code == 200, shown.text
@@ -186,9 +192,7 @@ async def test_replies_after_24_hours_wait_for_staff_who_answer_with_the_human_a
 
     session = await meta.session(GYM, "messenger", psid)
     assert session is not None
-    async with httpx.AsyncClient(timeout=20) as http:
-        token = (await demo_token(http, f"{stack['SIMPTU_KEYCLOAK_URL']}/realms/{GYM}",
-                                  "staff"))["access_token"]
+    token = await staff_token(stack, GYM)
     posted = await meta.api.post(f"/v1/chat/sessions/{session['id']}/messages",
                                  json={"text": "Bună! Avem yoga marți și joi la 18:00."},
                                  headers={"Authorization": f"Bearer {token}"})
