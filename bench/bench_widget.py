@@ -92,10 +92,10 @@ def median(values: list[float]) -> str:
 async def main(arguments: argparse.Namespace) -> None:
     from simptu.devstack.envfile import StackEnv
     from simptu.devstack.settings import DevstackSettings
-    from simptu.devstack.toolchain.tools import CHROMIUM
+    from simptu.devstack.toolchain.tools import WEB_TEST_PACKAGES
 
     settings = DevstackSettings()
-    CHROMIUM.ensure(settings.tools_cache)
+    WEB_TEST_PACKAGES.ensure(settings.tools_cache)
     url = f"{StackEnv.load(settings.env_file)['SIMPTU_API_URL']}/demo/{arguments.tenant}"
     runs = []
     async with async_playwright() as driver:

@@ -229,9 +229,11 @@ NODE_DEBIAN = DebianPackages(
               "/bin/busybox": "busybox-static", "/usr/bin/gcc": "gcc",
               "/usr/lib/x86_64-linux-gnu/libc.a": "libc6-dev"},
 )
-# The browser of the browser tests (tests/e2e/web), installed by them when missing.
-CHROMIUM = DebianPackages(name="chromium", version="bookworm",
-                          binaries={"/usr/bin/chromium": "chromium"})
+# What the browser tests and the guides' examples (tests/e2e/web) run, installed by them when
+# missing: the browser, and the curl and jq of the guides.
+WEB_TEST_PACKAGES = DebianPackages(
+    name="web-tests", version="bookworm",
+    binaries={"/usr/bin/chromium": "chromium", "/usr/bin/jq": "jq", "/usr/bin/curl": "curl"})
 NODE_TOOLS: tuple[Tool, ...] = (NODE_DEBIAN, KUBE_NODE, PLATFORM_IMAGE_TOOL)
 
 

@@ -18,7 +18,7 @@ from playwright.async_api import Browser, Page, Playwright, async_playwright
 
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.settings import DevstackSettings
-from simptu.devstack.toolchain.tools import CHROMIUM
+from simptu.devstack.toolchain.tools import WEB_TEST_PACKAGES
 from simptu.devstack.toolchain.web import WIDGET_MODULES
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import TenantRegistry
@@ -46,7 +46,7 @@ async def playwright() -> AsyncIterator[Playwright]:
 @pytest.fixture(scope="session")
 async def browser(playwright: Playwright) -> AsyncIterator[Browser]:
     cache = DevstackSettings().tools_cache
-    CHROMIUM.ensure(cache)
+    WEB_TEST_PACKAGES.ensure(cache)
     chromium = await playwright.chromium.launch(
         executable_path="/usr/bin/chromium", headless=True,
         args=["--no-sandbox"])  # tests may run as root, where Chromium's sandbox cannot

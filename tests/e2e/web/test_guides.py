@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from simptu.devstack.envfile import StackEnv
+from simptu.devstack.settings import DevstackSettings
+from simptu.devstack.toolchain.tools import WEB_TEST_PACKAGES
 from tests.integration.ws.phoenix_driver import node_client_dir
 
 GUIDES = Path(__file__).resolve().parents[3] / "docs" / "guides"
@@ -43,6 +45,7 @@ def test_every_seed_guide_is_written() -> None:
 
 @pytest.mark.parametrize("guide", sorted(p.stem for p in GUIDES.glob("*.md") if p.stem != "README"))
 def test_the_guide_s_examples_run_against_the_stack(guide: str, stack: StackEnv) -> None:
+    WEB_TEST_PACKAGES.ensure(DevstackSettings().tools_cache)
     path = GUIDES / f"{guide}.md"
     shell = blocks(path, "sh")
     if shell:
