@@ -19,6 +19,12 @@ TOKEN_KEYS = {"whatsapp": "accessToken", "messenger": "pageAccessToken",
               "instagram": "accessToken"}
 
 
+# The platform's own Meta app of the local stack (SIMPTU_META_APP_SECRET / _VERIFY_TOKEN of its
+# API), for tenants whose channel Secrets hold only their access token.
+PLATFORM_APP_SECRET = "demo-platform-meta-app-secret"  # noqa: S105 - a local stand-in's
+PLATFORM_VERIFY_TOKEN = "demo-platform-meta-verify"  # noqa: S105 - a local stand-in's
+
+
 def demo_channel_secret(slug: str, channel: str) -> dict[str, str]:
     """The keys of demo tenant `slug`'s Secret for `channel` (whatsapp, messenger, instagram)."""
     if channel not in TOKEN_KEYS:

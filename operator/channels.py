@@ -117,7 +117,7 @@ async def provision(pool: asyncpg.Pool, keyring: KeyRing, objects: KubeObjects,
             identifiers.append(Identifier(META_VERIFY, token, await index.of(META_VERIFY, token)))
     async with TenantUnitOfWork(pool, tenant) as conn:
         await accounts.keep_only(conn, list(configured))
-    problems += await _clashes(pool, tenant, identifiers)
+    problems += await clashes(pool, tenant, identifiers)
     problems += [fault.described() for fault in await faults_of(pool, tenant.slug)
                  if fault.channel in configured]
     detail = (", ".join(sorted(configured)) + " connected" if configured
@@ -125,7 +125,7 @@ async def provision(pool: asyncpg.Pool, keyring: KeyRing, objects: KubeObjects,
     return Provisioned("; ".join(problems) or None, identifiers, detail)
 
 
-async def _clashes(pool: asyncpg.Pool, tenant: TenantNames,
+async def clashes(pool: asyncpg.Pool, tenant: TenantNames,
                    identifiers: list[Identifier]) -> list[str]:
     """Identifiers another tenant has registered already: each would route its customers to
     one of the two tenants only."""

@@ -8,6 +8,7 @@ import asyncio
 import subprocess
 import sys
 
+from simptu.devstack.demo_channels import PLATFORM_APP_SECRET, PLATFORM_VERIFY_TOKEN
 from simptu.devstack.envfile import read_env_file
 from simptu.devstack.services.base import Context, NotReady, PlatformProcess
 from simptu.devstack.services.operator import demo_slugs
@@ -55,7 +56,10 @@ class Api(PlatformProcess):
         return {"SIMPTU_API_HOST": ctx.settings.host,
                 "SIMPTU_API_WIDGET_DIR": str(ctx.settings.state_dir / "widget"),
                 "SIMPTU_API_WIDGET_WS_URL": f"ws://{ctx.settings.host}:{ctx.settings.ws_port}/socket",
-                "SIMPTU_API_DEMO_PAGES": "true"}
+                "SIMPTU_API_DEMO_PAGES": "true",
+                # The platform's own Meta app, against the Graph API stand-in.
+                "SIMPTU_META_APP_SECRET": PLATFORM_APP_SECRET,
+                "SIMPTU_META_VERIFY_TOKEN": PLATFORM_VERIFY_TOKEN}
 
     async def configure(self, ctx: Context) -> None:
         """Seed each demo tenant's catalogue and FAQ, so availability can be asked at once.

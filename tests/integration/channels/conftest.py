@@ -4,9 +4,10 @@ tests read and steer (faults, windows) through its control endpoints."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,13 @@ from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.tenancy import TenantNames
 
 CLINIC, GYM = "zambet-dental-cluj", "pulse-fitness-timisoara"
+
+
+async def until(check: Callable[[], Awaitable[bool]], seconds: float = 60.0) -> None:
+    """Wait until `check()` is true (a service's state, polled), at most `seconds`."""
+    async with asyncio.timeout(seconds):
+        while not await check():  # noqa: ASYNC110 - polling another process's state
+            await asyncio.sleep(0.3)
 
 
 def new_customer() -> str:
