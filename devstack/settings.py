@@ -47,6 +47,8 @@ class DevstackSettings(BaseSettings):
     channels_port: int = 58094
     # The stand-in of Meta's Graph API (devstack/standins/meta_graph.py).
     meta_graph_port: int = 58102
+    # The stand-in of Twilio's REST API (devstack/standins/twilio_api.py).
+    twilio_api_port: int = 58103
     kube_scheduler_port: int = 56459
     kubelet_healthz_port: int = 56248
     kubelet_port: int = 56250
