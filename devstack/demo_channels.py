@@ -1,9 +1,11 @@
-"""The demo tenants' Meta channels (WhatsApp, Messenger, Instagram): their ids, read from
-examples/tenants/*.yaml, and their credentials, which are deterministic so that the Graph API
-stand-in, the tenants' Secrets and `meta_webhook` agree without sharing a file."""
+"""The demo tenants' channels (Meta's WhatsApp, Messenger, Instagram; Twilio): their ids and
+numbers, read from examples/tenants/*.yaml, and their credentials, which are deterministic so
+that the stand-ins, the tenants' Secrets and `meta_webhook` / `twilio_webhook` agree without
+sharing a file."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,11 +56,15 @@ class DemoChannel:
         return self.secret["appSecret"]
 
 
+def example_tenants(examples: Path = EXAMPLES) -> list[dict[str, Any]]:
+    """The example Tenant resources, by file name."""
+    return [yaml.safe_load(example.read_text()) for example in sorted(examples.glob("*.yaml"))]
+
+
 def demo_channels(examples: Path = EXAMPLES) -> list[DemoChannel]:
     """Every Meta channel the example tenants declare."""
     found = []
-    for example in sorted(examples.glob("*.yaml")):
-        tenant: dict[str, Any] = yaml.safe_load(example.read_text())
+    for tenant in example_tenants(examples):
         channels = tenant["spec"].get("channels") or {}
         for channel, id_field in ID_FIELDS.items():
             if channel in channels:
@@ -77,4 +83,52 @@ def demo_channel(slug: str, channel: str, examples: Path = EXAMPLES) -> DemoChan
             return found
     having = ", ".join(found.slug for found in every) or "none"
     raise LookupError(f"demo tenant {slug!r} has no {channel} channel in {examples} "
+                      f"(tenants with one: {having})")
+
+
+# Twilio (SMS and voice) ---------------------------------------------------------------------
+
+
+def demo_twilio_secret(slug: str) -> dict[str, str]:
+    """The keys of demo tenant `slug`'s Twilio Secret: an account sid derived from the slug
+    (AC + 32 hex) and its auth token, which also signs Twilio's webhooks."""
+    digest = hashlib.sha256(f"simptu-demo-twilio:{slug}".encode()).hexdigest()
+    return {"accountSid": "AC" + digest[:32], "authToken": f"demo-{slug}-twilio-token"}
+
+
+@dataclass(frozen=True)
+class DemoTwilioAccount:
+    slug: str
+    phone_numbers: tuple[str, ...]  # E.164, as spec.channels.twilio.phoneNumbers
+    messaging_service_sid: str | None = None
+
+    @property
+    def account_sid(self) -> str:
+        return demo_twilio_secret(self.slug)["accountSid"]
+
+    @property
+    def auth_token(self) -> str:
+        return demo_twilio_secret(self.slug)["authToken"]
+
+
+def demo_twilio_accounts(examples: Path = EXAMPLES) -> list[DemoTwilioAccount]:
+    """Every Twilio account the example tenants declare."""
+    found = []
+    for tenant in example_tenants(examples):
+        twilio = (tenant["spec"].get("channels") or {}).get("twilio")
+        if twilio:
+            found.append(DemoTwilioAccount(
+                tenant["metadata"]["name"], tuple(str(n) for n in twilio["phoneNumbers"]),
+                twilio.get("messagingServiceSid")))
+    return found
+
+
+def demo_twilio_account(slug: str, examples: Path = EXAMPLES) -> DemoTwilioAccount:
+    """Demo tenant `slug`'s Twilio account; the error names the tenants that have one."""
+    every = demo_twilio_accounts(examples)
+    for found in every:
+        if found.slug == slug:
+            return found
+    having = ", ".join(found.slug for found in every) or "none"
+    raise LookupError(f"demo tenant {slug!r} has no twilio channel in {examples} "
                       f"(tenants with one: {having})")
