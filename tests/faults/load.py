@@ -79,8 +79,10 @@ class Load:
         self.sent: list[Sent] = []
         self._tags = 0
 
-    async def open(self, count: int) -> None:
-        """`count` new guest conversations, through the API, joined on the hub."""
+    async def open(self, count: int, ws_url: str | None = None) -> list[Conversation]:
+        """`count` new guest conversations, through the API, joined on the hub (at `ws_url`,
+        another replica's)."""
+        opened = len(self.conversations)
         async with httpx.AsyncClient(base_url=self.api_url, timeout=30) as api:
             for _ in range(count):
                 answer = await api.post("/v1/chat/guest", json={"locale": "ro"}, headers={
@@ -89,10 +91,11 @@ class Load:
                 guest = answer.json()
                 chat = Conversation(f"c{len(self.conversations)}", guest["session_id"],
                                     guest["token"])
-                await self.phoenix.connect(chat.socket, self.ws_url, chat.token)
+                await self.phoenix.connect(chat.socket, ws_url or self.ws_url, chat.token)
                 joined = await self.phoenix.join(chat.socket, chat.topic, resume=True)
                 assert joined["status"] == "ok", joined
                 self.conversations.append(chat)
+        return self.conversations[opened:]
 
     async def round(self) -> list[Sent]:
         """One message per conversation, all in flight at once, each accepted (retried as a

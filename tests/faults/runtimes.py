@@ -93,38 +93,48 @@ class Runtime:
                 self.kill()
 
 
+# What every fault test runs; the second replicas only the faults that need them.
+ALWAYS = ("redis", "api", "ws", "agent")
+SECOND_REPLICAS = ("ws2", "agent2")
+
+
 @dataclass
 class PrivatePlatform:
-    """A Redis, an API, a hub and an agent worker of one private tenant."""
+    """A Redis, an API, a hub and an agent worker of one private tenant, and on demand a
+    second hub and a second agent worker (the same consumer group)."""
 
     tenant: AgentTenant
     folder: Path
-    redis_port: int
-    api_port: int
-    ws_port: int
-    agent_port: int
+    ports: dict[str, int] = field(default_factory=lambda: {
+        name: free_port() for name in (*ALWAYS, *SECOND_REPLICAS)})
     runtimes: dict[str, Runtime] = field(default_factory=dict)
 
     @property
     def redis_url(self) -> str:
-        return f"redis://127.0.0.1:{self.redis_port}/0"
+        return f"redis://127.0.0.1:{self.ports['redis']}/0"
 
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.api_port}"
+        return f"http://127.0.0.1:{self.ports['api']}"
+
+    def hub_url(self, name: str = "ws") -> str:
+        return f"ws://127.0.0.1:{self.ports[name]}/socket"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.ws_port}/socket"
+        return self.hub_url()
 
     def __getitem__(self, name: str) -> Runtime:
         return self.runtimes[name]
 
     async def ensure_running(self) -> None:
-        """Start whatever a fault left stopped (in dependency order)."""
-        for runtime in self.runtimes.values():
-            if not runtime.running:
-                await runtime.start()
+        """Start whatever a fault left stopped (in dependency order); stop second replicas
+        a fault started."""
+        for name in SECOND_REPLICAS:
+            self.runtimes[name].stop()
+        for name in ALWAYS:
+            if not self.runtimes[name].running:
+                await self.runtimes[name].start()
 
     def stop(self) -> None:
         for runtime in reversed(list(self.runtimes.values())):
@@ -133,24 +143,31 @@ class PrivatePlatform:
 
 def _runtimes(stack: StackEnv, platform: PrivatePlatform, group: str) -> dict[str, Runtime]:
     env = {**os.environ, **stack.values, "SIMPTU_REDIS_URL": platform.redis_url,
-           "SIMPTU_API_PORT": str(platform.api_port), "SIMPTU_WS_PORT": str(platform.ws_port),
+           "SIMPTU_API_PORT": str(platform.ports["api"]),
            "SIMPTU_API_GUEST_RATE_LIMIT": "10000", "SIMPTU_AGENT_GROUP_ID": group,
            "SIMPTU_AGENT_TENANT_REFRESH_SECONDS": "1"}
     python = sys.executable
     folder = platform.folder
+    port = platform.ports
+
+    def hub(name: str) -> Runtime:
+        return Runtime(name, [python, "-m", "simptu.runtime.ws"],
+                       {**env, "SIMPTU_WS_PORT": str(port[name])},
+                       f"http://127.0.0.1:{port[name]}/readyz", folder / f"{name}.log")
+
+    def agent(name: str) -> Runtime:
+        return Runtime(name, [python, "-m", "simptu.runtime.agent", "--tenant",
+                              platform.tenant.slug, "--port", str(port[name])], env,
+                       f"http://127.0.0.1:{port[name]}/readyz", folder / f"{name}.log")
+
     return {
         "redis": Runtime("redis", [
-            "/usr/bin/redis-server", "--bind", "127.0.0.1", "--port", str(platform.redis_port),
+            "/usr/bin/redis-server", "--bind", "127.0.0.1", "--port", str(port["redis"]),
             "--dir", str(folder), "--appendonly", "yes", "--appendfsync", "always",
             "--save", ""], env, platform.redis_url, folder / "redis.log"),
         "api": Runtime("api", [python, "-m", "simptu.runtime.api"], env,
                        f"{platform.api_url}/readyz", folder / "api.log"),
-        "ws": Runtime("ws", [python, "-m", "simptu.runtime.ws"], env,
-                      f"http://127.0.0.1:{platform.ws_port}/readyz", folder / "ws.log"),
-        "agent": Runtime("agent", [python, "-m", "simptu.runtime.agent", "--tenant",
-                                   platform.tenant.slug, "--port", str(platform.agent_port)],
-                         env, f"http://127.0.0.1:{platform.agent_port}/readyz",
-                         folder / "agent.log"),
+        "ws": hub("ws"), "agent": agent("agent"), "ws2": hub("ws2"), "agent2": agent("agent2"),
     }
 
 
@@ -199,8 +216,7 @@ async def _platform(stack: StackEnv, db: asyncpg.Pool, redis: aioredis.Redis,
         record = await TenantRegistry(db, redis).require_ready(tenant.slug)
         await upsert_tenant(conn, redis, record.model_copy(update={"web_origins": [WEB_ORIGIN]}))
     with tempfile.TemporaryDirectory(prefix="simptu-faults-") as folder:
-        platform = PrivatePlatform(tenant, Path(folder), free_port(), free_port(), free_port(),
-                                   free_port())
+        platform = PrivatePlatform(tenant, Path(folder))
         platform.runtimes = _runtimes(stack, platform, f"{unique}-agent")
         try:
             await platform.ensure_running()

@@ -31,20 +31,38 @@ def _first_answer_after(batches: list[list[Sent]], killed: float) -> float:
     return min(answered, default=float("inf")) - killed
 
 
-async def killed_mid_reply(platform: PrivatePlatform, load: Load, name: str) -> Outcome:
+async def killed_mid_reply(platform: PrivatePlatform, load: Load, name: str, *,
+                           restart: bool = True, label: str | None = None) -> Outcome:
     """A runtime on the reply's path (`ws`, `agent`) killed after a reply's first delta
-    reached a client, and started again; the clients stay connected or reconnect and resume."""
+    reached a client, and started again (unless another replica takes over); the clients
+    stay connected or reconnect and resume."""
     await load.round()
     batch = await load.post()
     await load.accepted(batch)
     await load.first_delta(batch)
     killed = time.monotonic()
     platform[name].kill()
-    restart = await platform[name].start()
+    restarted = await platform[name].start() if restart else 0.0
     await load.answered(batch)
     after = await load.round()
-    return Outcome(f"{name} killed mid-reply", await load.check(), restart,
+    return Outcome(label or f"{name} killed mid-reply", await load.check(), restarted,
                    _first_answer_after([batch, after], killed))
+
+
+async def hub_of_two_killed(platform: PrivatePlatform, load: Load) -> Outcome:
+    """Two hub replicas, as many conversations on each; one killed and started again (its
+    pod, restarted): the other replica's conversations go on, the killed one's resume."""
+    await platform["ws2"].start()
+    await load.open(len(load.conversations), platform.hub_url("ws2"))
+    return await killed_mid_reply(platform, load, "ws", label="ws killed mid-reply (one of two)")
+
+
+async def agent_of_two_killed(platform: PrivatePlatform, load: Load) -> Outcome:
+    """Two agent workers in one consumer group; one killed and not started again: the other
+    is given its partitions (after the group's session timeout) and answers its customers."""
+    await platform["agent2"].start()
+    return await killed_mid_reply(platform, load, "agent", restart=False,
+                                  label="agent killed mid-reply (one of two, not restarted)")
 
 
 async def api_killed(platform: PrivatePlatform, load: Load) -> Outcome:
@@ -118,4 +136,5 @@ async def agent_killed(platform: PrivatePlatform, load: Load) -> Outcome:
 
 
 SCENARIOS: dict[str, Scenario] = {
-    "hub": hub_killed, "agent": agent_killed, "api": api_killed, "redis": redis_killed}
+    "hub": hub_killed, "agent": agent_killed, "api": api_killed, "redis": redis_killed,
+    "hub-of-two": hub_of_two_killed, "agent-of-two": agent_of_two_killed}
