@@ -1,7 +1,8 @@
 """Faults while the load runs, on a private platform (tests/faults/runtimes.py): each runtime
 on a message's path killed with SIGKILL and started again, one of two hub replicas and one of
-two agent workers killed, and the Redis of the hub and API killed and started again. After each, the ledger holds: every accepted message answered
-once, stored once, and no client saw a part twice or a gap after resuming."""
+two agent workers killed, and the Redis of the hub and API killed and started again. After
+each, the ledger holds: every accepted message answered once, stored once, and no client saw
+a part twice or a gap after resuming."""
 
 from __future__ import annotations
 
