@@ -69,6 +69,13 @@ export class Transcript {
     return this.bubbles().find((b) => b.streaming);
   }
 
+  // What the hub sends goes before the visitor's messages still unconfirmed: a page that sent
+  // one while its history was being replayed (just after a reload) shows the history first.
+  private add(entry: Entry): void {
+    const firstPending = this.entries.findIndex((e) => e.id.startsWith("pending:"));
+    this.entries.splice(firstPending < 0 ? this.entries.length : firstPending, 0, entry);
+  }
+
   private bubbles(): Bubble[] {
     return this.entries.filter((e): e is Bubble => e.kind === "bubble");
   }
@@ -85,7 +92,7 @@ export class Transcript {
     if (mine) {
       mine.id = id; // confirmed in place: shown once
     } else {
-      this.entries.push({ kind: "bubble", id, author, text: String(push.text ?? ""),
+      this.add({ kind: "bubble", id, author, text: String(push.text ?? ""),
                           streaming: false });
     }
     this.settleCalls();
@@ -105,7 +112,7 @@ export class Transcript {
     if (existing) existing.text = text;
     else {
       this.settleCalls(id);
-      this.entries.push({ kind: "bubble", id, author: "agent", text, streaming: true });
+      this.add({ kind: "bubble", id, author: "agent", text, streaming: true });
     }
     return true;
   }
@@ -122,14 +129,14 @@ export class Transcript {
       return changed;
     }
     this.settleCalls(id);
-    this.entries.push({ kind: "bubble", id, author: "agent", text, streaming: false });
+    this.add({ kind: "bubble", id, author: "agent", text, streaming: false });
     return true;
   }
 
   private call(push: Push): boolean {
     const id = String(push.call_id);
     if (this.entries.some((e) => e.kind === "call" && e.id === id)) return false;
-    this.entries.push({ kind: "call", id, name: String(push.name),
+    this.add({ kind: "call", id, name: String(push.name),
                         arguments: (push.arguments as Record<string, unknown>) ?? {},
                         answered: false, after: this.bubbles().at(-1)?.id });
     return true;

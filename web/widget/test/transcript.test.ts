@@ -120,3 +120,17 @@ describe("the widget's language", () => {
     expect(localeOf(undefined, ["de-DE"])).toBe("en");
   });
 });
+
+describe("a message sent while the history is replayed", () => {
+  it("stays after the history", () => {
+    const t = new Transcript();
+    t.sending("c2", "What time is check-in?");
+    t.apply("message", { event_id: 1, message_id: "m1", author: "customer", text: "Hello!" });
+    t.apply("reply_delta", { event_id: 2, message_id: "r1", seq: 0, delta: "Hi" });
+    t.apply("reply", { event_id: 3, message_id: "r1", text: "Hi!" });
+    t.apply("message", { event_id: 4, message_id: "m2", author: "customer",
+                         text: "What time is check-in?", client_msg_id: "c2" });
+    t.apply("reply", { event_id: 5, message_id: "r2", text: "From 14:00." });
+    expect(texts(t)).toEqual(["Hello!", "Hi!", "What time is check-in?", "From 14:00."]);
+  });
+});
