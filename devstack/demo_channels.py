@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import yaml
 
@@ -75,15 +75,29 @@ def demo_channels(examples: Path = EXAMPLES) -> list[DemoChannel]:
     return found
 
 
-def demo_channel(slug: str, channel: str, examples: Path = EXAMPLES) -> DemoChannel:
-    """Demo tenant `slug`'s `channel`; the error names the tenants that have one."""
-    every = [found for found in demo_channels(examples) if found.channel == channel]
+class OfTenant(Protocol):
+    @property
+    def slug(self) -> str: ...
+
+
+Found = TypeVar("Found", bound=OfTenant)
+
+
+def tenants_own(slug: str, channel: str, every: list[Found], examples: Path) -> Found:
+    """The one of `every` that is demo tenant `slug`'s; the error names the tenants that have
+    a `channel`."""
     for found in every:
         if found.slug == slug:
             return found
     having = ", ".join(found.slug for found in every) or "none"
     raise LookupError(f"demo tenant {slug!r} has no {channel} channel in {examples} "
                       f"(tenants with one: {having})")
+
+
+def demo_channel(slug: str, channel: str, examples: Path = EXAMPLES) -> DemoChannel:
+    """Demo tenant `slug`'s `channel`; the error names the tenants that have one."""
+    return tenants_own(slug, channel, [found for found in demo_channels(examples)
+                                       if found.channel == channel], examples)
 
 
 # Twilio (SMS and voice) ---------------------------------------------------------------------
@@ -125,10 +139,4 @@ def demo_twilio_accounts(examples: Path = EXAMPLES) -> list[DemoTwilioAccount]:
 
 def demo_twilio_account(slug: str, examples: Path = EXAMPLES) -> DemoTwilioAccount:
     """Demo tenant `slug`'s Twilio account; the error names the tenants that have one."""
-    every = demo_twilio_accounts(examples)
-    for found in every:
-        if found.slug == slug:
-            return found
-    having = ", ".join(found.slug for found in every) or "none"
-    raise LookupError(f"demo tenant {slug!r} has no twilio channel in {examples} "
-                      f"(tenants with one: {having})")
+    return tenants_own(slug, "twilio", demo_twilio_accounts(examples), examples)

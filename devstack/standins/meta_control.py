@@ -4,13 +4,13 @@ tenant's objects, say when a customer last wrote, queue faults, read what was se
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Any
 
 import httpx
 
 from simptu.devstack.standins.meta_payloads import Payload
+from simptu.devstack.standins.standin import poll_records
 
 
 class MetaGraphControl:
@@ -65,15 +65,9 @@ class MetaGraphControl:
                              ) -> list[Payload]:
         """The first `count` sends to the object/recipient, once they have arrived; raises
         TimeoutError naming what did arrive if they do not within `within` seconds."""
-        found: list[Payload] = []
-        try:
-            async with asyncio.timeout(within):
-                while len(found := await self.calls(object_id, recipient)) < count:  # noqa: ASYNC110 - polling HTTP
-                    await asyncio.sleep(0.1)
-        except TimeoutError:
-            raise TimeoutError(f"{len(found)} of {count} sends to {object_id or '*'}/"
-                               f"{recipient or '*'} in {within}s: {found}") from None
-        return found[:count]
+        return await poll_records(lambda: self.calls(object_id, recipient), count,
+                                  within=within,
+                                  what=f"sends to {object_id or '*'}/{recipient or '*'}")
 
     async def status_webhooks(self, object_id: str | None = None,
                               recipient: str | None = None) -> list[Payload]:

@@ -25,25 +25,23 @@ import argparse
 import asyncio
 import contextlib
 import hmac
-import itertools
 import json
 import logging
 import secrets
-import socket
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-import httpx
 import uvicorn
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from simptu.devstack.settings import DevstackSettings
+from simptu.devstack.standins import standin
 from simptu.devstack.standins.meta_payloads import (
     Payload,
     new_mid,
@@ -51,6 +49,14 @@ from simptu.devstack.standins.meta_payloads import (
     signed_request,
     whatsapp_status,
 )
+from simptu.devstack.standins.standin import (
+    StandinState,
+    apply_control,
+    drop_faults,
+    listing,
+    standin_app,
+)
+from simptu.devstack.standins.standin import serving as serving  # tests import it from here
 
 log = logging.getLogger("simptu.standin.meta_graph")
 
@@ -100,7 +106,7 @@ class Inbound(BaseModel):
     at: datetime | None = None
 
 
-class StandinConfig(BaseModel):
+class StandinConfig(standin.StandinConfig):
     webhook_url: str | None = None
     status_webhooks: bool = True
     read_receipts: bool = True
@@ -108,8 +114,6 @@ class StandinConfig(BaseModel):
     webhook_attempts: int = 4
     webhook_backoff: float = 0.2  # seconds, doubled after each failed attempt
     webhook_timeout: float = 5.0
-    # The newest sends and status webhooks kept for /_standin/calls and /_standin/webhooks.
-    max_records: int = 20_000
 
 
 class GraphError(Exception):
@@ -158,7 +162,7 @@ class Send:
 
 
 @dataclass
-class MetaGraphState:
+class MetaGraphState(StandinState):
     """Everything the stand-in knows and was sent; tests hold it to look inside."""
 
     config: StandinConfig = field(default_factory=StandinConfig)
@@ -167,15 +171,6 @@ class MetaGraphState:
     faults: list[Fault] = field(default_factory=list)
     calls: list[Payload] = field(default_factory=list)
     deliveries: list[Payload] = field(default_factory=list)
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    sequence: Iterator[int] = field(default_factory=lambda: itertools.count(1))
-    http: httpx.AsyncClient | None = None
-
-    def keep(self, records: list[Payload], record: Payload) -> None:
-        """Append, forgetting the oldest beyond `max_records` (a long-running stack's memory)."""
-        records.append(record)
-        if len(records) > self.config.max_records:
-            del records[:len(records) - self.config.max_records]
 
     def register(self, obj: MetaObject) -> None:
         self.objects[obj.object_id] = obj
@@ -202,28 +197,6 @@ class MetaGraphState:
         if not (self.config.status_webhooks and obj.status_webhooks):
             return None
         return obj.webhook_url or self.config.webhook_url
-
-    async def settled(self) -> None:
-        """Wait until every status webhook under way is delivered or given up."""
-        while self.tasks:
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
-
-    async def close(self) -> None:
-        for task in list(self.tasks):
-            task.cancel()
-        await asyncio.gather(*list(self.tasks), return_exceptions=True)
-        if self.http is not None:
-            await self.http.aclose()
-
-    def in_background(self, job: Callable[[], Any]) -> None:
-        task = asyncio.create_task(job())
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-
-def matches(record: Payload, object_id: str | None, recipient: str | None) -> bool:
-    return (object_id in (None, record.get("object_id"))
-            and recipient in (None, record.get("recipient")))
 
 
 # Payload rules ------------------------------------------------------------------------------
@@ -350,20 +323,13 @@ async def deliver(state: MetaGraphState, obj: MetaObject, url: str, payload: Pay
                        "payload": payload, "signature": headers["X-Hub-Signature-256"],
                        "attempts": [], "delivered": False}
     state.keep(state.deliveries, record)
-    if state.http is None:
-        state.http = httpx.AsyncClient(timeout=state.config.webhook_timeout)
-    for attempt in range(state.config.webhook_attempts):
-        if attempt:
-            await asyncio.sleep(state.config.webhook_backoff * 2 ** (attempt - 1))
-        try:
-            answer = await state.http.post(url, content=body, headers=headers)
-            outcome: Payload = {"status": answer.status_code}
-        except httpx.HTTPError as error:
-            outcome = {"error": f"{type(error).__name__}: {error}"}
-        record["attempts"].append({"at": datetime.now(UTC).isoformat(), **outcome})
-        if outcome.get("status") == 200:
-            record["delivered"] = True
-            return
+    config = state.config
+    record["attempts"], record["delivered"] = await state.post_retrying(
+        url, attempts=config.webhook_attempts, backoff=config.webhook_backoff,
+        client_timeout=config.webhook_timeout, accepted=lambda status: status == 200,
+        content=body, headers=headers)
+    if record["delivered"]:
+        return
     log.info(json.dumps({"msg": "status webhook given up", "url": url,
                          "object_id": obj.object_id, "attempts": record["attempts"]}))
 
@@ -443,99 +409,35 @@ def create_app(state: MetaGraphState) -> Starlette:
                              "answer": answer}, ensure_ascii=False))
         return JSONResponse(answer, status_code=status)
 
-    async def control(request: Request, model: Any, apply: Callable[[Any], None]) -> Response:
-        try:
-            payload = await request.json()
-            items = TypeAdapter(list[model] | model).validate_python(payload)
-        except (ValueError, ValidationError) as error:
-            return JSONResponse({"error": str(error)}, status_code=422)
-        for item in items if isinstance(items, list) else [items]:
-            apply(item)
-        return JSONResponse({"accepted": len(items) if isinstance(items, list) else 1})
-
     async def objects(request: Request) -> Response:
         if request.method == "GET":
             return JSONResponse({"objects": [
                 obj.model_dump(exclude={"access_token", "app_secret"})
                 for obj in state.objects.values()]})
-        return await control(request, MetaObject, state.register)
+        return await apply_control(request, MetaObject, state.register)
 
     async def inbound(request: Request) -> Response:
-        return await control(request, Inbound, state.tell_inbound)
+        return await apply_control(request, Inbound, state.tell_inbound)
 
     async def faults(request: Request) -> Response:
-        if request.method == "DELETE":
-            kept = [f for f in state.faults if not matches(
-                f.model_dump(), request.query_params.get("object_id"),
-                request.query_params.get("recipient"))]
-            removed, state.faults[:] = len(state.faults) - len(kept), kept
-            return JSONResponse({"removed": removed})
-        return await control(request, Fault, state.queue_fault)
+        return await apply_control(request, Fault, state.queue_fault)
 
-    def listing(records: list[Payload], name: str) -> Callable[[Request], Any]:
-        async def endpoint(request: Request) -> Response:
-            wanted = (request.query_params.get("object_id"),
-                      request.query_params.get("recipient"))
-            return JSONResponse({name: [r for r in records if matches(r, *wanted)]})
-        return endpoint
-
-    async def config(request: Request) -> Response:
-        if request.method == "POST":
-            try:
-                state.config = state.config.model_copy(
-                    update=StandinConfig.model_validate(await request.json()).model_dump(
-                        exclude_unset=True))
-            except (ValueError, ValidationError) as error:
-                return JSONResponse({"error": str(error)}, status_code=422)
-        return JSONResponse(state.config.model_dump())
-
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "objects": len(state.objects)})
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await state.close()
-
-    return Starlette(lifespan=lifespan, routes=[
+    keys = ("object_id", "recipient")
+    return standin_app(state, [
         Route("/{version:str}/{target:str}/messages", send_message, methods=["POST"]),
-        Route("/_standin/healthz", healthz),
         Route("/_standin/objects", objects, methods=["GET", "POST"]),
         Route("/_standin/inbound", inbound, methods=["POST"]),
-        Route("/_standin/faults", faults, methods=["POST", "DELETE"]),
-        Route("/_standin/calls", listing(state.calls, "calls")),
-        Route("/_standin/webhooks", listing(state.deliveries, "deliveries")),
-        Route("/_standin/config", config, methods=["GET", "POST"]),
-    ])
+        Route("/_standin/faults", faults, methods=["POST"]),
+        Route("/_standin/faults", drop_faults(state.faults, keys), methods=["DELETE"]),
+        Route("/_standin/calls", listing(state.calls, "calls", keys)),
+        Route("/_standin/webhooks", listing(state.deliveries, "deliveries", keys)),
+    ], lambda: {"objects": len(state.objects)})
 
 
 @dataclass(frozen=True)
 class RunningStandin:
     url: str  # the Graph base URL (what SIMPTU_META_GRAPH_URL holds)
     state: MetaGraphState
-
-
-@contextlib.asynccontextmanager
-async def serving(app: Starlette, *, host: str = "127.0.0.1",
-                  port: int = 0) -> AsyncIterator[str]:
-    """`app` served by uvicorn in this event loop (on a free port unless `port` is given);
-    yields its base URL. Tests serve their webhook receivers with it too."""
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((host, port))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    task = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:  # uvicorn offers no event to wait on
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
-        yield f"http://{host}:{listener.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-        listener.close()
 
 
 @contextlib.asynccontextmanager

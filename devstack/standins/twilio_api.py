@@ -30,26 +30,32 @@ import base64
 import binascii
 import contextlib
 import hmac
-import itertools
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any, Literal
 
-import httpx
 import uvicorn
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from simptu.devstack.settings import DevstackSettings
-from simptu.devstack.standins.meta_graph import serving
+from simptu.devstack.standins import standin
+from simptu.devstack.standins.standin import (
+    StandinState,
+    apply_control,
+    drop_faults,
+    listing,
+    serving,
+    standin_app,
+)
 from simptu.devstack.standins.twilio_payloads import (
     API_VERSION,
     Params,
@@ -100,14 +106,12 @@ class Fault(BaseModel):
     as_status: Literal["undelivered", "failed"] | None = None
 
 
-class StandinConfig(BaseModel):
+class StandinConfig(standin.StandinConfig):
     status_callbacks: bool = True
     status_delay: float = 0.05  # seconds before each status callback
     callback_attempts: int = 4
     callback_backoff: float = 0.2  # seconds, doubled after each failed attempt
     callback_timeout: float = 5.0
-    # The newest requests and callbacks kept for /_standin/calls and /_standin/callbacks.
-    max_records: int = 20_000
 
 
 class TwilioError(Exception):
@@ -128,7 +132,7 @@ def authenticate() -> TwilioError:
 
 
 @dataclass
-class TwilioState:
+class TwilioState(StandinState):
     """Everything the stand-in knows and was sent; tests hold it to look inside."""
 
     config: StandinConfig = field(default_factory=StandinConfig)
@@ -138,15 +142,6 @@ class TwilioState:
     messages: dict[str, Record] = field(default_factory=dict)
     calls: list[Record] = field(default_factory=list)
     callbacks: list[Record] = field(default_factory=list)
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    sequence: Iterator[int] = field(default_factory=lambda: itertools.count(1))
-    http: httpx.AsyncClient | None = None
-
-    def keep(self, records: list[Record], record: Record) -> None:
-        """Append, forgetting the oldest beyond `max_records` (a long-running stack's memory)."""
-        records.append(record)
-        if len(records) > self.config.max_records:
-            del records[:len(records) - self.config.max_records]
 
     def register(self, account: TwilioAccount) -> None:
         self.accounts[account.account_sid] = account
@@ -167,27 +162,6 @@ class TwilioState:
                 self.faults.remove(fault)
                 return fault
         return None
-
-    async def settled(self) -> None:
-        """Wait until every status callback under way is delivered or given up."""
-        while self.tasks:
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
-
-    async def close(self) -> None:
-        for task in list(self.tasks):
-            task.cancel()
-        await asyncio.gather(*list(self.tasks), return_exceptions=True)
-        if self.http is not None:
-            await self.http.aclose()
-
-    def in_background(self, job: Callable[[], Any]) -> None:
-        task = asyncio.create_task(job())
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-
-def matches(record: Record, wanted: dict[str, str | None]) -> bool:
-    return all(value in (None, record.get(key)) for key, value in wanted.items())
 
 
 # The Messages resource ----------------------------------------------------------------------
@@ -300,20 +274,13 @@ async def deliver(state: TwilioState, account: TwilioAccount, url: str, params: 
                       "signature": headers["X-Twilio-Signature"], "attempts": [],
                       "delivered": False}
     state.keep(state.callbacks, record)
-    if state.http is None:
-        state.http = httpx.AsyncClient(timeout=state.config.callback_timeout)
-    for attempt in range(state.config.callback_attempts):
-        if attempt:
-            await asyncio.sleep(state.config.callback_backoff * 2 ** (attempt - 1))
-        try:
-            answer = await state.http.post(url, data=params, headers=headers)
-            outcome: Record = {"status": answer.status_code}
-        except httpx.HTTPError as error:
-            outcome = {"error": f"{type(error).__name__}: {error}"}
-        record["attempts"].append({"at": datetime.now(UTC).isoformat(), **outcome})
-        if 200 <= outcome.get("status", 0) < 300:
-            record["delivered"] = True
-            return
+    config = state.config
+    record["attempts"], record["delivered"] = await state.post_retrying(
+        url, attempts=config.callback_attempts, backoff=config.callback_backoff,
+        client_timeout=config.callback_timeout, accepted=lambda status: 200 <= status < 300,
+        data=params, headers=headers)
+    if record["delivered"]:
+        return
     log.info(json.dumps({"msg": "status callback given up", "url": url,
                          "message_sid": params["MessageSid"], "attempts": record["attempts"]}))
 
@@ -368,74 +335,34 @@ def create_app(state: TwilioState) -> Starlette:
                                             f"{request.url.path} was not found"))
         return JSONResponse(message)
 
-    async def control(request: Request, model: Any, apply: Callable[[Any], None]) -> Response:
-        try:
-            payload = await request.json()
-            items = TypeAdapter(list[model] | model).validate_python(payload)
-        except (ValueError, ValidationError) as error:
-            return JSONResponse({"error": str(error)}, status_code=422)
-        for item in items if isinstance(items, list) else [items]:
-            apply(item)
-        return JSONResponse({"accepted": len(items) if isinstance(items, list) else 1})
-
     async def accounts(request: Request) -> Response:
         if request.method == "GET":
             return JSONResponse({"accounts": [account.model_dump(exclude={"auth_token"})
                                               for account in state.accounts.values()]})
-        return await control(request, TwilioAccount, state.register)
+        return await apply_control(request, TwilioAccount, state.register)
 
     async def opt_out(request: Request) -> Response:
         if request.method == "GET":
             return JSONResponse({"opted_out": [{"account_sid": account_sid, "number": number}
                                                for account_sid, number in state.opted_out]})
-        return await control(request, OptOut, state.opt_out)
+        return await apply_control(request, OptOut, state.opt_out)
 
     async def faults(request: Request) -> Response:
-        if request.method == "DELETE":
-            wanted = {key: request.query_params.get(key) for key in ("account_sid", "to")}
-            kept = [f for f in state.faults if not matches(f.model_dump(), wanted)]
-            removed, state.faults[:] = len(state.faults) - len(kept), kept
-            return JSONResponse({"removed": removed})
-        return await control(request, Fault, state.queue_fault)
-
-    def listing(records: list[Record], name: str, keys: tuple[str, ...],
-                ) -> Callable[[Request], Any]:
-        async def endpoint(request: Request) -> Response:
-            wanted = {key: request.query_params.get(key) for key in keys}
-            return JSONResponse({name: [r for r in records if matches(r, wanted)]})
-        return endpoint
-
-    async def config(request: Request) -> Response:
-        if request.method == "POST":
-            try:
-                state.config = state.config.model_copy(
-                    update=StandinConfig.model_validate(await request.json()).model_dump(
-                        exclude_unset=True))
-            except (ValueError, ValidationError) as error:
-                return JSONResponse({"error": str(error)}, status_code=422)
-        return JSONResponse(state.config.model_dump())
-
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "accounts": len(state.accounts)})
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await state.close()
+        return await apply_control(request, Fault, state.queue_fault)
 
     messages = f"/{API_VERSION}/Accounts/{{account_sid:str}}/Messages"
-    return Starlette(lifespan=lifespan, routes=[
+    keys = ("account_sid", "to")
+    return standin_app(state, [
         Route(f"{messages}.json", send_message, methods=["POST"]),
         Route(f"{messages}/{{sid:str}}.json", fetch_message, methods=["GET"]),
-        Route("/_standin/healthz", healthz),
         Route("/_standin/accounts", accounts, methods=["GET", "POST"]),
         Route("/_standin/opt_out", opt_out, methods=["GET", "POST"]),
-        Route("/_standin/faults", faults, methods=["POST", "DELETE"]),
-        Route("/_standin/calls", listing(state.calls, "calls", ("account_sid", "to"))),
+        Route("/_standin/faults", faults, methods=["POST"]),
+        Route("/_standin/faults", drop_faults(state.faults, keys), methods=["DELETE"]),
+        Route("/_standin/calls", listing(state.calls, "calls", keys)),
         Route("/_standin/callbacks", listing(state.callbacks, "callbacks",
-                                             ("account_sid", "to", "message_sid"))),
-        Route("/_standin/config", config, methods=["GET", "POST"]),
-    ])
+                                             (*keys, "message_sid"))),
+    ], lambda: {"accounts": len(state.accounts)})
 
 
 @dataclass(frozen=True)

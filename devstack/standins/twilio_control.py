@@ -4,10 +4,11 @@ account, opt a number out, queue faults, read what was sent and the status callb
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
+
+from simptu.devstack.standins.standin import poll_records
 
 Record = dict[str, Any]
 
@@ -63,15 +64,8 @@ class TwilioControl:
                              to: str | None = None, within: float = 60.0) -> list[Record]:
         """The first `count` requests for the account/`To`, once they have arrived; raises
         TimeoutError naming what did arrive if they do not within `within` seconds."""
-        found: list[Record] = []
-        try:
-            async with asyncio.timeout(within):
-                while len(found := await self.calls(account_sid, to)) < count:  # noqa: ASYNC110 - polling HTTP
-                    await asyncio.sleep(0.1)
-        except TimeoutError:
-            raise TimeoutError(f"{len(found)} of {count} requests to {account_sid or '*'}/"
-                               f"{to or '*'} in {within}s: {found}") from None
-        return found[:count]
+        return await poll_records(lambda: self.calls(account_sid, to), count, within=within,
+                                  what=f"requests to {account_sid or '*'}/{to or '*'}")
 
     async def callbacks(self, account_sid: str | None = None, to: str | None = None,
                         message_sid: str | None = None) -> list[Record]:

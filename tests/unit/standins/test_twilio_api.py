@@ -19,7 +19,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from simptu.devstack.standins.meta_graph import serving
+from simptu.devstack.standins.standin import serving
 from simptu.devstack.standins.twilio_api import RunningStandin, StandinConfig, serve
 from simptu.devstack.standins.twilio_control import TwilioControl
 from simptu.devstack.standins.twilio_payloads import (
@@ -295,3 +295,14 @@ async def test_the_twilio_librarys_async_client_sends_through_the_standin(
     assert (refused.value.status, refused.value.code) == (400, 21610)
     [call, _] = await control.calls(account.sid)
     assert call["form"]["StatusCallback"] == servers.callback_url
+
+
+async def test_wait_for_calls_returns_the_first_ones_or_names_what_arrived(
+        servers: Servers, account: Account, control: TwilioControl) -> None:
+    await send(servers, account, Body="unu")
+    await send(servers, account, Body="doi")
+
+    first = await control.wait_for_calls(1, account_sid=account.sid, to=CUSTOMER)
+    with pytest.raises(TimeoutError, match="2 of 3 requests"):
+        await control.wait_for_calls(3, account_sid=account.sid, within=0.3)
+    assert [call["form"]["Body"] for call in first] == ["unu"]
