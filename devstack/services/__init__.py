@@ -18,6 +18,7 @@ from simptu.devstack.services.pgbouncer import PgBouncer
 from simptu.devstack.services.postgres import Postgres
 from simptu.devstack.services.redis import Redis
 from simptu.devstack.services.relay import OutboxRelay
+from simptu.devstack.services.twilio_api import TwilioApi
 from simptu.devstack.services.ws import WsHub
 
 ALL_SERVICES: tuple[Service, ...] = (
@@ -25,6 +26,7 @@ ALL_SERVICES: tuple[Service, ...] = (
     PgBouncer(),
     Redis(),
     MetaGraph(),
+    TwilioApi(),
     Kafka(),
     Etcd(),
     OpenBao(),
