@@ -12,7 +12,12 @@ const PUSHES = ["message", "reply_delta", "reply", "function_call"] as const;
 
 export class GuestRefused extends Error {}
 
-async function guestSession(cfg: WidgetConfig): Promise<StoredSession> {
+/** Too many new conversations from this address: try again after `seconds`. */
+export class GuestLimited extends Error {
+  constructor(readonly seconds: number) { super("rate-limited"); }
+}
+
+export async function guestSession(cfg: WidgetConfig): Promise<StoredSession> {
   const stored = storedSession(cfg.tenant);
   if (stored) return stored;
   const answer = await fetch(`${cfg.api}/v1/chat/guest`, {
@@ -21,6 +26,7 @@ async function guestSession(cfg: WidgetConfig): Promise<StoredSession> {
     body: JSON.stringify({ locale: cfg.locale }),
   });
   if (answer.status === 403) throw new GuestRefused("origin-not-allowed");
+  if (answer.status === 429) throw new GuestLimited(Number(answer.headers.get("Retry-After")) || 30);
   if (!answer.ok) throw new Error(`guest session: ${answer.status}`);
   const body = (await answer.json()) as { token: string; session_id: string; expires_at: string };
   return { sessionId: body.session_id, token: body.token, expiresAt: body.expires_at, open: true };
@@ -170,6 +176,9 @@ export function mount(root: ShadowRoot, cfg: WidgetConfig, close: () => void) {
     } catch (error) {
       say(error instanceof GuestRefused ? t.refused : t.failed);
       input.disabled = true;
+      if (error instanceof GuestLimited) {
+        setTimeout(() => { input.disabled = false; void start(); }, error.seconds * 1000);
+      }
       return;
     }
     storeSession(cfg.tenant, { ...session, open: true });
