@@ -16,19 +16,26 @@ import asyncpg
 from simptu.operator.kube_objects import KubeObjects
 from simptu.runtime.core.channels import accounts
 from simptu.runtime.core.channels.faults import clear_fault, faults_of
-from simptu.runtime.core.channels.routing import META_VERIFY, RegistryIndex
+from simptu.runtime.core.channels.routing import (
+    META_VERIFY,
+    TWILIO_NUMBER,
+    TWILIO_SERVICE,
+    RegistryIndex,
+)
 from simptu.runtime.core.crypto import KeyRing
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.tenancy import TenantNames
 
-# Per channel: the spec field of its account id, the Secret's default key of its main
-# credential, and the other keys read from the Secret (CRD: channels.*.secretRef).
+# Meta's channels: the spec field of the account id, and the Secret's default key of its main
+# credential; the other keys read from the Secret (CRD: channels.*.secretRef).
 META_CHANNELS = {"whatsapp": ("phoneNumberId", "accessToken"),
                  "messenger": ("pageId", "pageAccessToken"),
                  "instagram": ("accountId", "accessToken")}
-OTHER_KEYS = ("appSecret", "verifyToken")
+META_KEYS = ("appSecret", "verifyToken")
+DEFAULT_KEYS = {name: key for name, (_, key) in META_CHANNELS.items()} | {"twilio": "authToken"}
 WORDS = {"whatsapp": "WhatsApp phone number id", "messenger": "Facebook Page id",
-         "instagram": "Instagram account id", META_VERIFY: "Meta verify token"}
+         "instagram": "Instagram account id", META_VERIFY: "Meta verify token",
+         TWILIO_NUMBER: "Twilio phone number", TWILIO_SERVICE: "Twilio Messaging Service"}
 
 
 @dataclass(frozen=True)
@@ -76,17 +83,51 @@ async def _read_secret(objects: KubeObjects, namespace: str,
                                 or found["metadata"].get("resourceVersion") or "")
 
 
+def _meta_account(name: str, spec: dict[str, Any], values: dict[str, str],
+                  main_key: str) -> tuple[accounts.ChannelAccount, list[tuple[str, str]]]:
+    credentials = {"accessToken": values[main_key],
+                   **{key: values[key] for key in META_KEYS if values.get(key)},
+                   **_settings(spec)}
+    account = accounts.ChannelAccount(name, str(spec[META_CHANNELS[name][0]]), credentials)
+    ids = [(name, account.account_id)]
+    if "verifyToken" in credentials:
+        ids.append((META_VERIFY, credentials["verifyToken"]))
+    return account, ids
+
+
+def _twilio_account(spec: dict[str, Any], values: dict[str, str],
+                    main_key: str) -> tuple[accounts.ChannelAccount, list[tuple[str, str]]]:
+    """SMS and voice share one Twilio account (stored as the `sms` channel's): its numbers
+    and Messaging Service route webhooks to the tenant."""
+    numbers = [str(number) for number in spec["phoneNumbers"]]
+    credentials = {"authToken": values[main_key], "accountSid": values.get("accountSid", ""),
+                   "phoneNumbers": ",".join(numbers),
+                   **{key: str(spec[key]) for key in ("messagingServiceSid", "staffPhoneNumber")
+                      if spec.get(key)}}
+    ids = [(TWILIO_NUMBER, number) for number in numbers]
+    if spec.get("messagingServiceSid"):
+        ids.append((TWILIO_SERVICE, str(spec["messagingServiceSid"])))
+    return accounts.ChannelAccount("sms", credentials["accountSid"], credentials), ids
+
+
+def _account(name: str, spec: dict[str, Any], values: dict[str, str], main_key: str,
+             ) -> tuple[accounts.ChannelAccount, list[tuple[str, str]]]:
+    if name == "twilio":
+        return _twilio_account(spec, values, main_key)
+    return _meta_account(name, spec, values, main_key)
+
+
 async def provision(pool: asyncpg.Pool, keyring: KeyRing, objects: KubeObjects,
                     index: RegistryIndex, tenant: TenantNames,
                     channels: dict[str, dict[str, Any] | None]) -> Provisioned:
-    """Copy each Meta channel's credentials into the tenant's schema and check its
+    """Copy each messaging channel's credentials into the tenant's schema and check its
     identifiers against every other tenant's."""
     problems: list[str] = []
     identifiers: list[Identifier] = []
     configured = {name: spec for name, spec in channels.items()
-                  if name in META_CHANNELS and spec}
+                  if name in DEFAULT_KEYS and spec}
+    stored: list[str] = []
     for name, spec in configured.items():
-        id_field, default_key = META_CHANNELS[name]
         reference = spec["secretRef"]
         read = await _read_secret(objects, tenant.namespace, reference["name"])
         if read is None:
@@ -94,32 +135,26 @@ async def provision(pool: asyncpg.Pool, keyring: KeyRing, objects: KubeObjects,
                             f"{tenant.namespace}")
             continue
         values, version = read
-        main_key = reference.get("key") or default_key
+        main_key = reference.get("key") or DEFAULT_KEYS[name]
         if not values.get(main_key):
             problems.append(f"{name}: Secret {reference['name']} has no key {main_key}")
             continue
-        credentials = {"accessToken": values[main_key],
-                       **{key: values[key] for key in OTHER_KEYS if values.get(key)},
-                       **_settings(spec)}
-        account = accounts.ChannelAccount(name, str(spec[id_field]), credentials)
+        account, ids = _account(name, spec, values, main_key)
         # A new Secret version or new settings in the spec are copied again.
-        digest = hashlib.sha256(json.dumps(_settings(spec)).encode()).hexdigest()[:12]
-        source = f"{version}:{digest}"
+        digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
         async with TenantUnitOfWork(pool, tenant) as conn:
             changed = await accounts.save_account(conn, keyring.cipher(tenant, conn), account,
-                                                  source)
+                                                  f"{version}:{digest}")
         if changed:  # new credentials: an old refusal of the token no longer applies
-            await clear_fault(pool, tenant.slug, name)
-        identifiers.append(Identifier(name, account.account_id,
-                                      await index.of(name, account.account_id)))
-        if "verifyToken" in credentials:
-            token = credentials["verifyToken"]
-            identifiers.append(Identifier(META_VERIFY, token, await index.of(META_VERIFY, token)))
+            await clear_fault(pool, tenant.slug, account.channel)
+        stored.append(account.channel)
+        identifiers += [Identifier(kind, value, await index.of(kind, value))
+                        for kind, value in ids]
     async with TenantUnitOfWork(pool, tenant) as conn:
-        await accounts.keep_only(conn, list(configured))
+        await accounts.keep_only(conn, stored)
     problems += await clashes(pool, tenant, identifiers)
     problems += [fault.described() for fault in await faults_of(pool, tenant.slug)
-                 if fault.channel in configured]
+                 if fault.channel in stored]
     detail = (", ".join(sorted(configured)) + " connected" if configured
               else "no messaging channels")
     return Provisioned("; ".join(problems) or None, identifiers, detail)

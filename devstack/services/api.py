@@ -59,7 +59,9 @@ class Api(PlatformProcess):
                 "SIMPTU_API_DEMO_PAGES": "true",
                 # The platform's own Meta app, against the Graph API stand-in.
                 "SIMPTU_META_APP_SECRET": PLATFORM_APP_SECRET,
-                "SIMPTU_META_VERIFY_TOKEN": PLATFORM_VERIFY_TOKEN}
+                "SIMPTU_META_VERIFY_TOKEN": PLATFORM_VERIFY_TOKEN,
+                # What Twilio calls (and signs): the API as the stand-in reaches it.
+                "SIMPTU_PUBLIC_BASE_URL": self.url(ctx)}
 
     async def configure(self, ctx: Context) -> None:
         """Seed each demo tenant's catalogue and FAQ, so availability can be asked at once.

@@ -10,7 +10,7 @@ from simptu.devstack.services.base import Context, PlatformProcess
 
 class ChannelSenders(PlatformProcess):
     name = "channels"
-    needs = ("postgres", "kafka", "openbao", "operator", "relay", "meta-graph")
+    needs = ("postgres", "kafka", "openbao", "operator", "relay", "meta-graph", "twilio-api")
     module = "simptu.runtime.channels"
     args = ("sender",)
 
@@ -21,7 +21,11 @@ class ChannelSenders(PlatformProcess):
         return {"SIMPTU_CHANNELS_PORT": str(ctx.settings.channels_port),
                 "SIMPTU_CHANNELS_HOST": ctx.settings.host,
                 # Reminders due are found within seconds, for the demo and the tests.
-                "SIMPTU_CHANNELS_REMINDER_INTERVAL": "2"}
+                "SIMPTU_CHANNELS_REMINDER_INTERVAL": "2",
+                # Twilio's REST API: the stand-in's, never Twilio's own.
+                "SIMPTU_TWILIO_API_URL": f"http://{ctx.settings.host}:{ctx.settings.twilio_api_port}",
+                # Where Twilio's status callbacks of sent SMS go: the API.
+                "SIMPTU_PUBLIC_BASE_URL": f"http://{ctx.settings.host}:{ctx.settings.api_port}"}
 
     def endpoint(self, ctx: Context) -> str:
         return self.url(ctx)

@@ -15,7 +15,7 @@ import hvac
 import yaml
 
 from simptu.devstack import pki
-from simptu.devstack.demo_channels import TOKEN_KEYS, demo_channel_secret
+from simptu.devstack.demo_channels import TOKEN_KEYS, demo_channel_secret, demo_twilio_secret
 from simptu.devstack.envfile import read_env_file
 from simptu.devstack.images import PLATFORM_IMAGE
 from simptu.devstack.processes import Launch
@@ -158,8 +158,9 @@ class Operator(Service):
             if not reference:
                 continue
             # Meta's channels get the credentials the Graph API stand-in knows them by.
-            values = (demo_channel_secret(tenant["metadata"]["name"], owner)
-                      if owner in TOKEN_KEYS else
+            slug = tenant["metadata"]["name"]
+            values = (demo_channel_secret(slug, owner) if owner in TOKEN_KEYS else
+                      demo_twilio_secret(slug) if owner == "twilio" else
                       {reference.get("key", "credentials"): "demo-not-a-real-credential"})
             secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {
                 "name": reference["name"], "namespace": namespace,

@@ -27,6 +27,8 @@ from simptu.runtime.api.routes import (
     meta_webhooks,
     ratings,
     sessions,
+    twilio_webhooks,
+    widget,
 )
 from simptu.runtime.api.settings import ApiSettings
 
@@ -56,8 +58,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(access_codes.router)
     app.include_router(ratings.router)
     app.include_router(admin.router)
+    app.include_router(widget.router)
     app.include_router(meta_webhooks.router)
     app.include_router(deliveries.router)
+    app.include_router(twilio_webhooks.router)
     describe_wall_clock_times(app)
     # Added last = outermost: the trace id is bound before anything else runs.
     app.add_middleware(TenantCors)

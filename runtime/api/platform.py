@@ -14,6 +14,8 @@ import httpx
 
 from simptu.runtime.api.settings import ApiSettings
 from simptu.runtime.channels.meta.webhook import MetaWebhook
+from simptu.runtime.channels.twilio.voice import VoiceCalls
+from simptu.runtime.channels.twilio.webhook import TwilioWebhooks
 from simptu.runtime.core import background
 from simptu.runtime.core.channels.accounts import ChannelAccounts
 from simptu.runtime.core.channels.routing import RegistryIndex
@@ -41,6 +43,8 @@ class ApiPlatform(Core):
     # None when no realm secret key is set: invitations cannot be accepted then.
     keycloak: KeycloakAdmin | None
     meta_webhook: MetaWebhook
+    twilio_webhooks: TwilioWebhooks
+    voice_calls: VoiceCalls
 
 
 @asynccontextmanager
@@ -75,6 +79,10 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
             stack.push_async_callback(background.stop, chores)  # before the pool closes
         conversations = Conversations(core.pool, core.keyring, redis, API_SOURCE,
                                       settings.chat_max_text_chars, near_cache)
+        index = RegistryIndex(core.keystore)
+        accounts = ChannelAccounts(core.pool, core.keyring, settings.channel_credentials_ttl)
+        twilio = TwilioWebhooks(core.registry, index, accounts, conversations,
+                                settings.public_base_url)
         yield ApiPlatform(
             **core.parts(), settings=settings, conversations=conversations,
             oidc=OidcVerifier(redis, http, audience=settings.token_audience,
@@ -88,7 +96,7 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
                                             settings.api_access_code_rate_window),
             keycloak=keycloak,
             meta_webhook=MetaWebhook(
-                core.registry, RegistryIndex(core.keystore),
-                ChannelAccounts(core.pool, core.keyring, settings.channel_credentials_ttl),
-                conversations, settings.meta_app_secret.get_secret_value(),
-                settings.meta_verify_token.get_secret_value()))
+                core.registry, index, accounts, conversations,
+                settings.meta_app_secret.get_secret_value(),
+                settings.meta_verify_token.get_secret_value()),
+            twilio_webhooks=twilio, voice_calls=VoiceCalls(twilio, settings.api_voice_reply_wait))

@@ -79,3 +79,6 @@ class ApiSettings(EdgeSettings):
     # How long a process keeps a tenant's channel credentials before reading them again (a
     # rotated Secret takes effect within it; at once where a signature check fails).
     channel_credentials_ttl: float = Field(default=30.0, ge=0, le=3600)
+    # How long one voice webhook waits for the agent's reply before the caller hears a short
+    # filler and Twilio is redirected to wait again (Twilio gives a webhook 15 s).
+    api_voice_reply_wait: float = Field(default=5.0, gt=0, le=12)

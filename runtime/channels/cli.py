@@ -13,6 +13,7 @@ from simptu.runtime.channels.meta.graph import GraphClient
 from simptu.runtime.channels.reminders import Reminders
 from simptu.runtime.channels.sender import ChannelSender
 from simptu.runtime.channels.settings import ChannelSettings
+from simptu.runtime.channels.twilio.sms import TwilioSms
 from simptu.runtime.core import background
 from simptu.runtime.core.channels.accounts import ChannelAccounts
 from simptu.runtime.core.events.tenant_topics import TenantTopics
@@ -44,7 +45,10 @@ async def serve(settings: ChannelSettings, tenant: str | None) -> int:
                 httpx.AsyncClient(timeout=settings.channels_send_timeout) as http:
             accounts = ChannelAccounts(core.pool, core.keyring, settings.channel_credentials_ttl)
             graph = GraphClient(http, settings.meta_graph_url, settings.meta_graph_version)
-            sender = ChannelSender(core.pool, core.keyring, accounts, graph,
+            sms = TwilioSms(settings.twilio_api_url,
+                            f"{settings.public_base_url.rstrip('/')}/v1/webhooks/twilio/status",
+                            settings.channels_send_timeout)
+            sender = ChannelSender(core.pool, core.keyring, accounts, graph, sms,
                                    settings.channels_throttle_attempts,
                                    settings.channels_throttle_backoff)
             reminders = None
@@ -57,6 +61,7 @@ async def serve(settings: ChannelSettings, tenant: str | None) -> int:
                 await topics.consume(core.pool, sender.handle)
             finally:
                 await background.stop(reminders)
+                await sms.aclose()
 
     await serve_until_stopped(lambda: topics.ready, settings.channels_host,
                               settings.channels_port, topics.stop, send)

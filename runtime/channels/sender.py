@@ -13,13 +13,17 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
-from simptu.runtime.channels.meta.graph import GraphClient, GraphError
+from simptu.runtime.channels.meta.graph import GraphClient
 from simptu.runtime.channels.metrics import SENDS
+from simptu.runtime.channels.send_errors import SendError
 from simptu.runtime.channels.text_parts import split_text, utf8_bytes
+from simptu.runtime.channels.twilio.sms import TwilioSms, part_limit
 from simptu.runtime.core.channels import deliveries
 from simptu.runtime.core.channels.accounts import ChannelAccount, ChannelAccounts
+from simptu.runtime.core.channels.contacts import Contact
 from simptu.runtime.core.channels.deliveries import Part
 from simptu.runtime.core.channels.faults import record_fault
+from simptu.runtime.core.channels.opt_outs import opt_out, opted_out
 from simptu.runtime.core.chat import conversation as contract
 from simptu.runtime.core.chat import store
 from simptu.runtime.core.crypto import KeyRing
@@ -29,8 +33,11 @@ from simptu.runtime.core.tenancy import TenantNames
 
 log = structlog.get_logger(__name__)
 
-# What fits in one message on each channel (Instagram counts UTF-8 bytes).
-LIMITS = {"whatsapp": 4096, "messenger": 1999, "instagram": 1000}
+# What fits in one message on each channel (Instagram counts UTF-8 bytes; an SMS part is at
+# most 10 segments of its encoding).
+LIMITS = {"whatsapp": 4096, "messenger": 1999, "instagram": 1000, "sms": 1530}
+# Channels with Meta's customer service window.
+WINDOWED = ("whatsapp", "messenger", "instagram")
 WINDOW = dt.timedelta(hours=24)
 HUMAN_AGENT_WINDOW = dt.timedelta(days=7)
 
@@ -59,7 +66,7 @@ def outgoing_of(event: CloudEvent) -> Outgoing | None:
 
 
 class Refusal(Exception):
-    """A part that may not be sent now (the provider's window is closed)."""
+    """A part that may not be sent (the provider's window is closed, the customer opted out)."""
 
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(detail)
@@ -70,7 +77,7 @@ def human_agent_tag(channel: str, author: str, since_customer: dt.timedelta) -> 
     """Whether a send needs Messenger's HUMAN_AGENT tag; Refusal when nothing may be sent:
     free-form messages only within 24 h of the customer's last one; after that a person (never
     the bot) may answer on Messenger and Instagram for up to 7 days."""
-    if since_customer <= WINDOW:
+    if channel not in WINDOWED or since_customer <= WINDOW:
         return False
     if channel != "whatsapp" and author == "staff" and since_customer <= HUMAN_AGENT_WINDOW:
         return True
@@ -87,6 +94,7 @@ class ChannelSender:
     keyring: KeyRing
     accounts: ChannelAccounts
     graph: GraphClient
+    sms: TwilioSms
     throttle_attempts: int
     throttle_backoff: float
 
@@ -101,13 +109,24 @@ class ChannelSender:
         account, recipient, texts, parts, since = prepared
         try:
             tag = human_agent_tag(account.channel, outgoing.author, since)
-        except Refusal as refusal:
-            await self._settle(tenant, parts, "refused", code=refusal.code, detail=refusal.detail)
+            await self._may_text(tenant, account.channel, recipient)
+        except Refusal as refusal:  # what was sent before stays as it was
+            pending = [part for part in parts if part.status == "pending"]
+            await self._settle(tenant, pending, "refused", code=refusal.code,
+                               detail=refusal.detail)
             return True
         for part in parts:
             if part.status == "pending":
                 await self._send_part(tenant, account, recipient, texts[part.index], part, tag)
         return True
+
+    async def _may_text(self, tenant: TenantNames, channel: str, recipient: str) -> None:
+        if channel != "sms":
+            return
+        async with TenantUnitOfWork(self.pool, tenant) as conn:
+            if await opted_out(conn, self.keyring.cipher(tenant, conn),
+                               Contact(channel, recipient, "")):
+                raise Refusal("opted-out", "the customer texted STOP: no texts until START")
 
     async def _prepare(self, tenant: TenantNames, outgoing: Outgoing) -> tuple[
             ChannelAccount, str, list[str], list[Part], dt.timedelta] | None:
@@ -128,7 +147,8 @@ class ChannelSender:
                                                 session["contact"])
             channel = session["channel"]
             size = utf8_bytes if channel == "instagram" else len
-            texts = split_text(text, LIMITS[channel], size)
+            limit = part_limit(text) if channel == "sms" else LIMITS[channel]
+            texts = split_text(text, limit, size)
             parts = await deliveries.record_parts(conn, outgoing.session_id, channel,
                                                   outgoing.message_id, len(texts))
         last = session["last_inbound_at"] or dt.datetime.now(dt.UTC)
@@ -140,13 +160,13 @@ class ChannelSender:
             await self._settle(tenant, [part], "sending")  # committed before the call
             try:
                 provider_id = await self._call(account, recipient, text, human_agent)
-            except GraphError as error:
+            except SendError as error:
                 if error.kind == "throttled" and attempt < self.throttle_attempts:
                     await self._settle(tenant, [part], "pending", code=error.code,
                                        detail=error.detail)
                     await asyncio.sleep(self.throttle_backoff * 2 ** (attempt - 1))
                     continue
-                await self._failed(tenant, account, part, error)
+                await self._failed(tenant, account, part, error, recipient)
                 return
             await self._settle(tenant, [part], "sent", provider_id=provider_id)
             SENDS.labels(account.channel, "sent").inc()
@@ -154,6 +174,8 @@ class ChannelSender:
 
     async def _call(self, account: ChannelAccount, recipient: str, text: str,
                     human_agent: bool) -> str:
+        if account.channel == "sms":
+            return await self.sms.send(account, recipient, text)
         token = account.credential("accessToken") or ""
         if account.channel == "whatsapp":
             return await self.graph.send_whatsapp(account.account_id, token, recipient, text)
@@ -161,7 +183,7 @@ class ChannelSender:
         return await self.graph.send_messaging(page, token, recipient, text, human_agent)
 
     async def _failed(self, tenant: TenantNames, account: ChannelAccount, part: Part,
-                      error: GraphError) -> None:
+                      error: SendError, recipient: str) -> None:
         """Throttled or transient: put back, and the event is tried again later. Anything
         else is final and recorded: never retried blindly."""
         SENDS.labels(account.channel, error.kind).inc()
@@ -170,7 +192,12 @@ class ChannelSender:
             raise error
         if error.kind == "bad-token":  # only people can fix it: the operator tells them
             await record_fault(self.pool, tenant.slug, account.channel, error.code, error.detail)
-        status = {"window-closed": "refused", "uncertain": "uncertain"}.get(error.kind, "failed")
+        if error.kind == "opted-out":  # the provider knows the customer unsubscribed
+            async with TenantUnitOfWork(self.pool, tenant) as conn:
+                await opt_out(conn, self.keyring.cipher(tenant, conn),
+                              Contact(account.channel, recipient, ""))
+        status = {"window-closed": "refused", "opted-out": "refused",
+                  "uncertain": "uncertain"}.get(error.kind, "failed")
         log.warning("send failed", tenant=tenant.slug, channel=account.channel,
                     kind=error.kind, code=error.code)
         await self._settle(tenant, [part], status, code=error.code, detail=error.detail)

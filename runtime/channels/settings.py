@@ -35,3 +35,5 @@ class ChannelSettings(CoreSettings):
     # Meta's Graph API: its base URL (a stand-in's locally) and the pinned version.
     meta_graph_url: str = "https://graph.facebook.com"
     meta_graph_version: str = "v24.0"
+    # Twilio's REST API (a stand-in's locally).
+    twilio_api_url: str = "https://api.twilio.com"

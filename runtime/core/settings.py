@@ -34,6 +34,10 @@ class CoreSettings(BaseSettings):
     bao_addr: str = "http://127.0.0.1:58200"
     bao_token: SecretStr = SecretStr("")
     transit_mount: str = "transit"
+    # The platform's public base URL as providers call it (https://api.example.com): Twilio
+    # signs the URL it called, so webhooks are checked against this, never the internal URL;
+    # status callbacks are given under it.
+    public_base_url: str = ""
     # Seconds a tenant's registry record stays cached in Redis.
     registry_cache_ttl: int = 60
     # Seconds a runtime keeps a registry record in process memory: how late it may see a

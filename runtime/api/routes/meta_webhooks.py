@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from simptu.runtime.api.dependencies import PlatformDep
 from simptu.runtime.api.problems import ApiProblem, problem_responses
-from simptu.runtime.channels.meta.webhook import WebhookRefused
+from simptu.runtime.channels.refusals import WebhookRefused
 
 router = APIRouter(prefix="/v1/webhooks", tags=["channels"])
 

@@ -4,9 +4,11 @@ sorted by what to do about them: Meta's error codes, not HTTP statuses, say that
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import httpx
+
+from simptu.runtime.channels.send_errors import Kind, SendError
 
 # Throughput and pair-rate limits: wait and send again.
 THROTTLED = {4, 17, 32, 613, 80007, 130429, 131056}
@@ -14,15 +16,10 @@ THROTTLED = {4, 17, 32, 613, 80007, 130429, 131056}
 WINDOW_CLOSED = {10, 131047, 2018278}
 BAD_TOKEN = {190, 102, 463, 467}
 TRANSIENT = {1, 2, 131000, 131016}
-Kind = Literal["throttled", "window-closed", "bad-token", "transient", "permanent", "uncertain"]
 
 
-class GraphError(Exception):
-    """A send that did not happen (or, for `uncertain`, may have)."""
-
-    def __init__(self, kind: Kind, code: str, detail: str) -> None:
-        super().__init__(f"{kind} ({code}): {detail}")
-        self.kind, self.code, self.detail = kind, code, detail
+class GraphError(SendError):
+    """Meta's answer to a send, by what to do about it."""
 
 
 def _kind(code: int, http_status: int) -> Kind:

@@ -15,6 +15,7 @@ import structlog
 from simptu.runtime.channels.meta.payloads import Delivery, Inbound, MalformedDelivery, parse
 from simptu.runtime.channels.meta.signature import verifies
 from simptu.runtime.channels.metrics import UNROUTED, WEBHOOKS
+from simptu.runtime.channels.refusals import WebhookRefused
 from simptu.runtime.core.channels import deliveries
 from simptu.runtime.core.channels.accounts import ChannelAccounts
 from simptu.runtime.core.channels.contacts import Contact, receive_message
@@ -24,12 +25,6 @@ from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import TenantRecord, TenantRegistry, UnknownTenant
 
 log = structlog.get_logger(__name__)
-
-
-class WebhookRefused(Exception):
-    def __init__(self, status: int, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.reason, self.detail = status, reason, detail
 
 
 @dataclass(frozen=True)

@@ -96,11 +96,17 @@ async def seen_before(conn: asyncpg.Connection, cipher: TenantCipher, contact: C
         contact.channel, index, client_id))
 
 
+@dataclass(frozen=True)
+class Received:
+    session_id: uuid.UUID
+    posted: Posted
+
+
 async def receive_message(conversations: Conversations, tenant: TenantRecord, contact: Contact,
                           provider_message_id: str, text: str,
-                          at: dt.datetime) -> Posted | None:
-    """A customer's message from a provider, posted once however often it is delivered;
-    None when it was posted before."""
+                          at: dt.datetime) -> Received | None:
+    """A customer's message from a provider, posted once however often it is delivered, and
+    its conversation; None when it was posted before."""
     client_id = f"{contact.channel}:{provider_message_id}"[:CLIENT_ID_LIMIT]
     async with TenantUnitOfWork(conversations.pool, tenant.names) as conn:
         cipher = conversations.keyring.cipher(tenant.names, conn)
@@ -110,4 +116,4 @@ async def receive_message(conversations: Conversations, tenant: TenantRecord, co
     posted = await conversations.post_message(tenant, conversation.customer,
                                               conversation.session_id, text,
                                               client_msg_id=client_id)
-    return None if posted.duplicate else posted
+    return None if posted.duplicate else Received(conversation.session_id, posted)

@@ -19,7 +19,10 @@ LABEL = b"simptu.registry-index.v1"
 META_KINDS = ("whatsapp", "messenger", "instagram")
 # Meta's verify token of a tenant's own app: its GET verification finds the tenant by it.
 META_VERIFY = "meta-verify"
-PHONE_KINDS = ("sms", "voice")
+# A tenant's Twilio numbers (SMS and voice) and its Messaging Service.
+TWILIO_NUMBER = "twilio-number"
+TWILIO_SERVICE = "twilio-service"
+PHONE_KINDS = (TWILIO_NUMBER,)
 
 
 def normalise(kind: str, identifier: str) -> str:

@@ -14,6 +14,7 @@ from simptu.devstack.standins.meta_graph import MetaObject, StandinConfig, serve
 from simptu.devstack.standins.meta_payloads import whatsapp_text
 from simptu.runtime.channels.meta.graph import GraphClient
 from simptu.runtime.channels.sender import ChannelSender
+from simptu.runtime.channels.twilio.sms import TwilioSms
 from simptu.runtime.core.channels.accounts import ChannelAccounts
 from simptu.runtime.core.chat import conversation as contract
 from simptu.runtime.core.database import TenantUnitOfWork
@@ -65,7 +66,8 @@ async def test_a_reply_event_delivered_again_is_never_sent_twice(meta: Meta) -> 
                                         access_token=whatsapp.access_token,
                                         app_secret=whatsapp.app_secret))
         sender = ChannelSender(meta.db, meta.key_ring, ChannelAccounts(meta.db, meta.key_ring),
-                               GraphClient(http, graph.url, "v24.0"), 2, 0.01)
+                               GraphClient(http, graph.url, "v24.0"),
+                               TwilioSms("http://127.0.0.1:9", "http://127.0.0.1:9", 1), 2, 0.01)
         # Sent by the stack's sender already: delivered again, nothing is sent.
         assert await sender.handle(event)
         assert graph.state.calls == []

@@ -1,0 +1,1 @@
+"""SMS and voice calls through Twilio, with its official library (signatures, TwiML, REST)."""
