@@ -42,3 +42,18 @@ class CustomerAccess(BaseModel):
                        "conversations, until expires_at")
     customer_id: uuid.UUID
     expires_at: dt.datetime
+
+
+class AccessCodeRequest(BaseModel):
+    """A customer asks for an access code by the phone number the business has for them."""
+
+    phone: str = Field(min_length=4, max_length=32, pattern=r"^\+?[0-9 ()./-]+$",
+                       examples=["+40722123456"])
+
+
+class AccessCodeRequested(BaseModel):
+    """The same answer whether or not a customer has the number (no one learns who is one)."""
+
+    status: str = "accepted"
+    detail: str = ("if a customer of ours has this number, an access code is on its way to "
+                   "it by SMS")

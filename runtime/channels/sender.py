@@ -24,11 +24,13 @@ from simptu.runtime.core.channels.contacts import Contact
 from simptu.runtime.core.channels.deliveries import Part
 from simptu.runtime.core.channels.faults import record_fault
 from simptu.runtime.core.channels.opt_outs import opt_out, opted_out
+from simptu.runtime.core.channels.texts import TEXT_REQUESTED, TextRequested, open_request
 from simptu.runtime.core.chat import conversation as contract
 from simptu.runtime.core.chat import store
 from simptu.runtime.core.crypto import KeyRing
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.events import CloudEvent
+from simptu.runtime.core.events.idempotency import MARK_PROCESSED
 from simptu.runtime.core.tenancy import TenantNames
 
 log = structlog.get_logger(__name__)
@@ -38,6 +40,8 @@ log = structlog.get_logger(__name__)
 LIMITS = {"whatsapp": 4096, "messenger": 1999, "instagram": 1000, "sms": 1530}
 # Channels with Meta's customer service window.
 WINDOWED = ("whatsapp", "messenger", "instagram")
+# The idempotency records of texts sent outside conversations.
+TEXTS_CONSUMER = "channel-texts"
 WINDOW = dt.timedelta(hours=24)
 HUMAN_AGENT_WINDOW = dt.timedelta(days=7)
 
@@ -99,6 +103,8 @@ class ChannelSender:
     throttle_backoff: float
 
     async def handle(self, event: CloudEvent) -> bool:
+        if event.type == TEXT_REQUESTED:
+            return await self._requested_text(TenantNames(event.tenantid), event)
         outgoing = outgoing_of(event)
         if outgoing is None:
             return False
@@ -118,6 +124,36 @@ class ChannelSender:
         for part in parts:
             if part.status == "pending":
                 await self._send_part(tenant, account, recipient, texts[part.index], part, tag)
+        return True
+
+    async def _requested_text(self, tenant: TenantNames, event: CloudEvent) -> bool:
+        """A text outside any conversation (an access code): sent at most once (marked
+        before the call; a failure that surely sent nothing takes the mark back)."""
+        account = await self.accounts.get(tenant, "sms")
+        if account is None:
+            log.warning("a text was asked for a tenant without SMS", tenant=tenant.slug)
+            return False
+        request = TextRequested.model_validate(event.data)
+        async with TenantUnitOfWork(self.pool, tenant) as conn:
+            if not await conn.fetchval(MARK_PROCESSED, TEXTS_CONSUMER, event.id):
+                return False  # sent (or tried) before
+            to, text = await open_request(self.keyring.cipher(tenant, conn), request)
+        try:
+            await self._may_text(tenant, "sms", to)
+            await self.sms.send(account, to, text)
+        except Refusal as refusal:
+            log.info("requested text not sent", tenant=tenant.slug, reason=refusal.code)
+        except SendError as error:
+            SENDS.labels("sms-text", error.kind).inc()
+            if error.kind in ("throttled", "transient"):
+                async with TenantUnitOfWork(self.pool, tenant) as conn:
+                    await conn.execute("DELETE FROM processed_events WHERE consumer = $1 "
+                                       "AND event_id = $2", TEXTS_CONSUMER, event.id)
+                raise
+            log.warning("requested text failed", tenant=tenant.slug, kind=error.kind,
+                        code=error.code)
+        else:
+            SENDS.labels("sms-text", "sent").inc()
         return True
 
     async def _may_text(self, tenant: TenantNames, channel: str, recipient: str) -> None:

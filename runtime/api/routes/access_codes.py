@@ -11,13 +11,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from simptu.runtime.api.access_code_models import AccessCodeRedeem, CustomerAccess, NewAccessCode
+from simptu.runtime.api.access_code_models import (
+    AccessCodeRedeem,
+    AccessCodeRequest,
+    AccessCodeRequested,
+    CustomerAccess,
+    NewAccessCode,
+)
 from simptu.runtime.api.auth import STAFF_ROLES, Caller
 from simptu.runtime.api.dependencies import CipherDep, PlatformDep, TenantDep, UnitOfWork, role
 from simptu.runtime.api.one_time_secrets import new_access_code
 from simptu.runtime.api.problems import ApiProblem, problem_responses
 from simptu.runtime.api.routing import client_address, within_limit
 from simptu.runtime.core import access_codes
+from simptu.runtime.core.channels.texts import request_text
+from simptu.runtime.core.chat.events import API_SOURCE
 from simptu.runtime.core.customer_tokens import issue_customer_token
 from simptu.runtime.core.customers import customer_exists
 from simptu.runtime.core.database import TenantUnitOfWork
@@ -49,6 +57,40 @@ async def issue_access_code(customer_id: uuid.UUID, caller: StaffCaller, platfor
         max_attempts=settings.api_access_code_attempts)
     return NewAccessCode(id=row["id"], customer_id=customer_id, code=code,
                          expires_at=row["expires_at"], max_attempts=row["max_attempts"])
+
+
+CODE_TEXT = {"ro": "Codul dumneavoastră de acces la {name}: {code}. Este valabil {hours} ore.",
+             "en": "Your access code for {name}: {code}. It is valid for {hours} hours."}
+
+
+@router.post("/access-codes/request", status_code=202, response_model=AccessCodeRequested,
+             responses=problem_responses(400, 422, 429, 503))
+async def request_access_code(body: AccessCodeRequest, request: Request, tenant: TenantDep,
+                              platform: PlatformDep) -> AccessCodeRequested:
+    """A customer with no account asks for a code: it is texted to the number the business
+    has for them (never to another), hashed at rest like every code, rate-limited per
+    address; the answer says nothing of whether the number is a customer's."""
+    await within_limit(platform.access_code_limiter, tenant, client_address(request),
+                       "access-code requests")
+    settings = platform.settings
+    async with TenantUnitOfWork(platform.pool, tenant.names) as conn:
+        cipher = platform.keyring.cipher(tenant.names, conn)
+        customer = await conn.fetchrow(
+            "SELECT id, phone FROM customers WHERE phone_index = $1 AND phone IS NOT NULL "
+            "LIMIT 1", await cipher.blind_index("phone", body.phone))
+        if customer is not None:
+            code = new_access_code()
+            await access_codes.issue(
+                conn, cipher, customer["id"], code, issued_by="sms-request",
+                ttl=dt.timedelta(seconds=settings.api_access_code_ttl),
+                max_attempts=settings.api_access_code_attempts)
+            phone = await cipher.open_text("customers", "phone", customer["id"],
+                                           customer["phone"])
+            words = CODE_TEXT["ro" if tenant.locale.startswith("ro") else "en"]
+            await request_text(conn, cipher, tenant.names, phone, words.format(
+                name=tenant.display_name, code=code,
+                hours=settings.api_access_code_ttl // 3600), source=API_SOURCE)
+    return AccessCodeRequested()
 
 
 @router.post("/access-codes/redeem", response_model=CustomerAccess,

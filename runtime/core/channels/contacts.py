@@ -41,6 +41,17 @@ class Conversation:
     previous_inbound_at: dt.datetime | None
 
 
+PHONE_CHANNELS = ("whatsapp", "sms", "voice")
+
+
+async def phone_of(cipher: TenantCipher, session: asyncpg.Record) -> str | None:
+    """The customer's phone number (E.164) when the conversation's channel tells it."""
+    if session["channel"] not in PHONE_CHANNELS or session["contact"] is None:
+        return None
+    address = await cipher.open_text(store.SESSIONS, "contact", session["id"], session["contact"])
+    return address if address.startswith("+") else f"+{address}"  # WhatsApp ids are digits
+
+
 def customer_subject(contact: Contact, index: bytes) -> str:
     """The conversation's owner as the chat rules see it, with no id in clear."""
     return f"{contact.channel}:{index.hex()[:40]}"

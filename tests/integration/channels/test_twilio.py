@@ -178,6 +178,28 @@ async def test_an_sms_conversation_in_romanian_books_with_status_callbacks(
     assert all(call["form"]["StatusCallback"].endswith("/v1/webhooks/twilio/status")
                for call in texts)
 
+    # Booking made the texter a customer with this number: an access code reaches it.
+    tenant = {"X-Simptu-Tenant": CLINIC}
+    asked = await twilio.api.post("/v1/access-codes/request", json={"phone": customer},
+                                  headers=tenant)
+    assert asked.status_code == 202, asked.text
+    [*_, code_text] = await twilio.standin.wait_for_calls(5, to=customer)
+    code = re.search(r"\b\d{8}\b", code_text["form"]["Body"])
+    assert code is not None, code_text["form"]["Body"]
+    redeemed = await twilio.api.post("/v1/access-codes/redeem", headers=tenant,
+                                     json={"phone": customer, "code": code[0]})
+    assert redeemed.status_code == 200, redeemed.text
+
+
+async def test_an_access_code_asked_for_an_unknown_number_is_sent_nowhere(
+        twilio: Twilio) -> None:
+    stranger = new_caller()
+    asked = await twilio.api.post("/v1/access-codes/request", json={"phone": stranger},
+                                  headers={"X-Simptu-Tenant": CLINIC})
+    assert asked.status_code == 202
+    assert asked.json()["status"] == "accepted"  # the same answer as for a customer
+    assert await twilio.standin.calls(to=stranger) == []
+
 
 async def test_stop_means_no_texts_until_start(twilio: Twilio, meta: Meta) -> None:
     customer = new_caller()
