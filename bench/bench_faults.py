@@ -52,8 +52,8 @@ def row(fault: str, outcomes: list[Outcome]) -> str:
     restart = statistics.median(o.restart_seconds for o in outcomes)
     heal = [o.heal_seconds for o in outcomes]
     return (f"| {outcomes[0].fault} | {len(outcomes)} | {accepted} | {accepted - answered} | "
-            f"{len(problems)} | {refused} | {restart:.1f} | {statistics.median(heal):.1f} | "
-            f"{max(heal):.1f} |")
+            f"{len(problems)} | {sum(o.resent_parts for o in outcomes)} | {refused} | "
+            f"{restart:.1f} | {statistics.median(heal):.1f} | {max(heal):.1f} |")
 
 
 async def main(conversations: int, trials: int, faults: list[str]) -> None:
@@ -67,8 +67,9 @@ async def main(conversations: int, trials: int, faults: list[str]) -> None:
                 print(f"  {fault}: {problem}", flush=True)
         rows.append(row(fault, outcomes))
     print("| fault | trials | messages accepted | unanswered | ledger problems (lost, doubled, "
-          "gaps) | refusals clients saw | restart s (median) | kill → first reply s (median) "
-          "| (max) |\n| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
+          "gaps) | reply parts Kafka carried twice | refusals clients saw | restart s (median) "
+          "| kill → first reply s (median) | (max) |\n"
+          "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
     print("\n".join(rows))
 
 

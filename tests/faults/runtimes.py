@@ -105,6 +105,7 @@ class PrivatePlatform:
 
     tenant: AgentTenant
     folder: Path
+    kafka_bootstrap: str
     ports: dict[str, int] = field(default_factory=lambda: {
         name: free_port() for name in (*ALWAYS, *SECOND_REPLICAS)})
     runtimes: dict[str, Runtime] = field(default_factory=dict)
@@ -216,7 +217,7 @@ async def _platform(stack: StackEnv, db: asyncpg.Pool, redis: aioredis.Redis,
         record = await TenantRegistry(db, redis).require_ready(tenant.slug)
         await upsert_tenant(conn, redis, record.model_copy(update={"web_origins": [WEB_ORIGIN]}))
     with tempfile.TemporaryDirectory(prefix="simptu-faults-") as folder:
-        platform = PrivatePlatform(tenant, Path(folder))
+        platform = PrivatePlatform(tenant, Path(folder), settings.kafka_bootstrap)
         platform.runtimes = _runtimes(stack, platform, f"{unique}-agent")
         try:
             await platform.ensure_running()

@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from simptu.runtime.core.chat import conversation as contract
+from simptu.runtime.core.events import CloudEvent
+from simptu.runtime.ws.first_pushes import part_of
 
 from .load import Ledger, Load, Sent
 from .runtimes import PrivatePlatform
 
+# The hub's name of each reply part's event.
+PUSHES = {contract.REPLY_DELTA: "reply_delta", contract.REPLY: "reply"}
 READY_TIMEOUT = 30.0  # bound on /readyz reaching the expected answer
 REDIS_DOWN = 3.0  # how long Redis stays down
 
@@ -23,6 +31,9 @@ class Outcome:
     ledger: Ledger
     restart_seconds: float  # from launching the killed process to its /readyz answering 200
     heal_seconds: float  # from the kill to the first reply a client got after it
+    # Reply parts the platform published more than once (a restarted agent streams a reply
+    # again): what the hub had to push once; 0 when the fault came between two turns.
+    resent_parts: int = 0
 
 
 def _first_answer_after(batches: list[list[Sent]], killed: float) -> float:
@@ -46,7 +57,34 @@ async def killed_mid_reply(platform: PrivatePlatform, load: Load, name: str, *,
     await load.answered(batch)
     after = await load.round()
     return Outcome(label or f"{name} killed mid-reply", await load.check(), restarted,
-                   _first_answer_after([batch, after], killed))
+                   _first_answer_after([batch, after], killed), await resent_parts(platform))
+
+
+async def resent_parts(platform: PrivatePlatform) -> int:
+    """How many reply parts (a delta's message and seq, a whole reply) the tenant's outbound
+    topic carries more than once."""
+    topic = platform.tenant.names.topic("outbound")
+    consumer = AIOKafkaConsumer(bootstrap_servers=platform.kafka_bootstrap, group_id=None,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p)
+                      for p in (await consumer._client.fetch_all_metadata())  # no public call
+                      .partitions_for_topic(topic) or ()]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        parts: Counter[str | None] = Counter()
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                for record in records:
+                    event = CloudEvent.from_bytes(record.value)
+                    push = PUSHES.get(event.type)
+                    if push is not None:
+                        parts[part_of(push, event.data)] += 1
+        return sum(n - 1 for n in parts.values())
+    finally:
+        await consumer.stop()
 
 
 async def hub_of_two_killed(platform: PrivatePlatform, load: Load) -> Outcome:
