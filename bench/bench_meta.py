@@ -28,7 +28,9 @@ import os
 import secrets
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -209,6 +211,33 @@ class AcceptLevel:
     machine_busy: float  # share of every core's time
 
 
+async def accept_levels(api_pid: int, levels: list[int], requests: int,
+                        run: Callable[[int, int], Awaitable[tuple[float, list[float]]]],
+                        ) -> list[AcceptLevel]:
+    """`run(requests, in flight)` at each level in turn, with the API process's CPU per
+    webhook and how busy the machine was (bench_twilio.py measures its SMS with it too)."""
+    accepts = []
+    for concurrency in levels:
+        print(f"{requests} webhooks, {concurrency} in flight ...", flush=True)
+        before = CpuClock.read(api_pid)
+        rate, latencies = await run(requests, concurrency)
+        accepts.append(AcceptLevel(concurrency, requests, rate, latencies,
+                                   *CpuClock.read(api_pid).since(before, requests)))
+    return accepts
+
+
+def print_accepts(accepts: list[AcceptLevel], rate_goal: str) -> None:
+    """The accept table: one row a level, `rate_goal` beside webhooks/s."""
+    print(f"| in flight | webhooks | webhooks/s{rate_goal} | p50 ms | p99 ms (goal < 20) "
+          "| max ms | API CPU ms per webhook | machine busy |\n"
+          "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for level in accepts:
+        print(f"| {level.concurrency} | {level.webhooks} | {level.rate:.0f} "
+              f"| {ms(level.latencies, 50)} | {ms(level.latencies, 99)} "
+              f"| {max(level.latencies) * 1000:.1f} | {level.api_cpu_ms:.1f} "
+              f"| {level.machine_busy:.0%} |")
+
+
 @dataclass(frozen=True)
 class WholePath:
     """From the first webhook of the accept runs to the last reply at the stand-in."""
@@ -232,14 +261,7 @@ def print_tables(replies: tuple[list[float], list[float]], accepts: list[AcceptL
                           replied)):
         print(f"| {name} | {ms(values, 50)} | {ms(values, 99)} | {max(values) * 1000:.1f} |")
     print("\nWebhook accept on the stack's one API process (to the 200)\n")
-    print("| in flight | webhooks | webhooks/s (goal ≥ 1,000) | p50 ms | p99 ms (goal < 20) "
-          "| max ms | API CPU ms per webhook | machine busy |\n"
-          "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for level in accepts:
-        print(f"| {level.concurrency} | {level.webhooks} | {level.rate:.0f} "
-              f"| {ms(level.latencies, 50)} | {ms(level.latencies, 99)} "
-              f"| {max(level.latencies) * 1000:.1f} | {level.api_cpu_ms:.1f} "
-              f"| {level.machine_busy:.0%} |")
+    print_accepts(accepts, " (goal ≥ 1,000)")
     print("\n(The agent answers, the senders send and the stand-in posts three status "
           "webhooks per reply to the same API process while these run.)")
     last_reply = (path.last_reply - path.last_post).total_seconds()
@@ -270,13 +292,8 @@ async def main(requests: int, levels: list[int], conversations: int, drain_withi
             one_at_a_time = len(deliveries.posted)
             first_post = dt.datetime.now(dt.UTC)
             await accept_run(http, url, deliveries, WARM_UP, min(levels))
-            accepts = []
-            for concurrency in levels:
-                print(f"{requests} webhooks, {concurrency} in flight ...", flush=True)
-                before = CpuClock.read(api_pid)
-                rate, latencies = await accept_run(http, url, deliveries, requests, concurrency)
-                accepts.append(AcceptLevel(concurrency, requests, rate, latencies,
-                                           *CpuClock.read(api_pid).since(before, requests)))
+            accepts = await accept_levels(api_pid, levels, requests,
+                                          partial(accept_run, http, url, deliveries))
             last_post = dt.datetime.now(dt.UTC)
             print(f"waiting for the agent's replies to {len(deliveries.posted)} customers ...",
                   flush=True)
