@@ -12,6 +12,7 @@ import uuid
 import zoneinfo
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from kubernetes import client as k8s
@@ -110,13 +111,20 @@ async def test_a_whatsapp_conversation_in_romanian_books_an_appointment(meta: Me
 
 
 async def bring_forward(meta: Meta, booking_id: uuid.UUID, status: str = "booked") -> None:
-    """Time passes: the booking is now a few hours away (its status as given)."""
-    async with TenantUnitOfWork(meta.db, TenantNames(CLINIC)) as conn:
-        await conn.execute(
-            "UPDATE bookings SET status = $2, start_at = start_at - d, end_at = end_at - d, "
-            "busy_until = busy_until - d FROM (SELECT start_at - (now() + interval '3 hours' "
-            "+ random() * interval '3 hours') AS d FROM bookings WHERE id = $1) shift "
-            "WHERE id = $1", booking_id, status)
+    """Time passes: the booking is now some hours away (its status as given), at a time its
+    room or doctor is free (other tests' bookings were brought forward too)."""
+    for _ in range(20):
+        try:
+            async with TenantUnitOfWork(meta.db, TenantNames(CLINIC)) as conn:
+                await conn.execute(
+                    "UPDATE bookings SET status = $2, start_at = start_at - d, "
+                    "end_at = end_at - d, busy_until = busy_until - d FROM (SELECT start_at - "
+                    "(now() + interval '1 hour' + random() * interval '20 hours') AS d "
+                    "FROM bookings WHERE id = $1) shift WHERE id = $1", booking_id, status)
+            return
+        except asyncpg.ExclusionViolationError:
+            continue
+    raise AssertionError("no free time found within the next day")
 
 
 async def test_a_booking_made_on_whatsapp_is_reminded_once_with_the_tenants_template(
