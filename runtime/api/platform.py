@@ -40,6 +40,8 @@ class ApiPlatform(Core):
     # This process's copies of hot history pages; None when turned off.
     near_cache: NearCache | None
     access_code_limiter: RateLimiter
+    # Codes asked for by SMS: a budget of their own, so asking never uses up redeeming.
+    access_code_request_limiter: RateLimiter
     # None when no realm secret key is set: invitations cannot be accepted then.
     keycloak: KeycloakAdmin | None
     meta_webhook: MetaWebhook
@@ -94,6 +96,9 @@ async def open_platform(settings: ApiSettings) -> AsyncIterator[ApiPlatform]:
             access_code_limiter=RateLimiter(redis, "access-code",
                                             settings.api_access_code_rate_limit,
                                             settings.api_access_code_rate_window),
+            access_code_request_limiter=RateLimiter(redis, "access-code-request",
+                                                    settings.api_access_code_rate_limit,
+                                                    settings.api_access_code_rate_window),
             keycloak=keycloak,
             meta_webhook=MetaWebhook(
                 core.registry, index, accounts, conversations,

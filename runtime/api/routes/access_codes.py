@@ -70,7 +70,7 @@ async def request_access_code(body: AccessCodeRequest, request: Request, tenant:
     """A customer with no account asks for a code: it is texted to the number the business
     has for them (never to another), hashed at rest like every code, rate-limited per
     address; the answer says nothing of whether the number is a customer's."""
-    await within_limit(platform.access_code_limiter, tenant, client_address(request),
+    await within_limit(platform.access_code_request_limiter, tenant, client_address(request),
                        "access-code requests")
     settings = platform.settings
     async with TenantUnitOfWork(platform.pool, tenant.names) as conn:

@@ -29,8 +29,10 @@ async def _handled(request: Request, platform: PlatformDep,
     refusal as the API's problem."""
     params = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
     try:
+        signature = platform.twilio_webhooks.signature_given(
+            request.headers.get("x-twilio-signature"))
         url = platform.twilio_webhooks.public_url(request.url.path, request.url.query)
-        return await handle(url, params, request.headers.get("x-twilio-signature"), *extra)
+        return await handle(url, params, signature, *extra)
     except WebhookRefused as refused:
         raise ApiProblem(refused.status, refused.reason, refused.detail) from None
 

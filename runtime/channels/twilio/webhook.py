@@ -68,12 +68,18 @@ class TwilioWebhooks:
                                  "Twilio's signatures cannot be checked")
         return self.public_base_url.rstrip("/") + path + (f"?{query}" if query else "")
 
-    async def check(self, url: str, params: Mapping[str, str], signature: str | None,
-                    our_number: str) -> Caller:
-        """The tenant of the request, if Twilio signed it; refused otherwise."""
+    @staticmethod
+    def signature_given(signature: str | None) -> str:
+        """Refused first, before anything is looked up: a request Twilio did not sign."""
         if not signature:
             WEBHOOKS.labels("twilio", "unsigned").inc()
             raise WebhookRefused(403, "unsigned", "X-Twilio-Signature is missing")
+        return signature
+
+    async def check(self, url: str, params: Mapping[str, str], signature: str | None,
+                    our_number: str) -> Caller:
+        """The tenant of the request, if Twilio signed it; refused otherwise."""
+        signature = self.signature_given(signature)
         tenant = await self._owner(params.get("MessagingServiceSid"), our_number)
         for fresh in (False, True):  # a rotated token: read it again before refusing
             account = await self.accounts.get(tenant.names, "sms", fresh=fresh)
