@@ -123,13 +123,16 @@ class PresenceTracker:
         still gets the whole state)."""
         while True:
             try:
+                # Returns at once when the subscribe failed (Redis was still down): without
+                # the pause below that looped without yielding and froze the whole hub.
                 await self._listen(pubsub)
+                log.warning("presence diffs not subscribed, subscribing again")
             except (RedisError, OSError) as error:
                 log.warning("presence diffs interrupted, subscribing again: %r", error)
-                await asyncio.sleep(RESUBSCRIBE_DELAY)
-                pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-                with contextlib.suppress(RedisError, OSError):
-                    await pubsub.subscribe(DIFFS_CHANNEL)
+            await asyncio.sleep(RESUBSCRIBE_DELAY)
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.subscribe(DIFFS_CHANNEL)
 
     async def _listen(self, pubsub: aioredis.client.PubSub) -> None:
         async with pubsub:

@@ -1,5 +1,5 @@
 """Fixtures of the fault tests: one private platform (Redis, API, hub, agent worker of a tenant
-of its own) for the module, and a load of phoenix.js conversations on it per test."""
+of its own) for the session, and a load of phoenix.js conversations on it per test."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .runtimes import WEB_ORIGIN, PrivatePlatform, private_platform
 CONVERSATIONS = 4
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def platform(stack: StackEnv) -> AsyncIterator[PrivatePlatform]:
     async with private_platform(stack) as made:
         yield made

@@ -1,0 +1,29 @@
+"""`/readyz` tells the truth: the hub and the API answer 503, naming Redis, while their Redis is
+down (Kubernetes stops routing to them), and 200 once it is back, with no restart of theirs."""
+
+from __future__ import annotations
+
+import httpx
+
+from .runtimes import PrivatePlatform
+from .scenarios import until_ready_is
+
+
+async def test_readyz_is_false_while_redis_is_down_and_true_once_it_is_back(
+        platform: PrivatePlatform) -> None:
+    await platform.ensure_running()
+    await until_ready_is(platform, ["ws", "api"], 200)
+
+    platform["redis"].kill()
+    await until_ready_is(platform, ["ws", "api"], 503)
+    async with httpx.AsyncClient(timeout=10) as http:
+        hub = (await http.get(platform["ws"].ready_url)).json()
+        api = (await http.get(platform["api"].ready_url)).json()
+    assert hub["checks"]["redis"].startswith("failing"), hub
+    assert hub["checks"]["postgres"] == hub["checks"]["kafka"] == "ok", hub
+    assert api["detail"].startswith("not ready: redis failing"), api  # problem+json
+
+    await platform["redis"].start()
+    await until_ready_is(platform, ["ws", "api"], 200)
+    assert platform["ws"].running  # the same processes: they healed without a restart
+    assert platform["api"].running
