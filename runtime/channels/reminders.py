@@ -53,10 +53,17 @@ class Reminders:
         """Until cancelled: every `interval` seconds, remind whoever is due."""
         while True:
             try:
-                for slug in await ready_slugs(self.pool):
-                    await self.remind(await self.registry.get(slug))
+                slugs = await ready_slugs(self.pool)
             except (OSError, asyncpg.PostgresError) as error:
                 log.warning("reminders could not run", error=repr(error))
+                slugs = []
+            for slug in slugs:
+                # One tenant's trouble (deleted meanwhile, shredded, its database away) is
+                # never every tenant's: the others are reminded all the same.
+                try:
+                    await self.remind(await self.registry.get(slug))
+                except Exception:  # logged, and tried again next round
+                    log.exception("reminders failed for a tenant", tenant=slug)
             await asyncio.sleep(interval)
 
     async def remind(self, tenant: TenantRecord) -> int:
