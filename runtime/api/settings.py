@@ -76,9 +76,6 @@ class ApiSettings(EdgeSettings):
     meta_app_secret: SecretStr = SecretStr("")
     # The verify token Meta's subscription handshake of the platform's app must present.
     meta_verify_token: SecretStr = SecretStr("")
-    # How long a process keeps a tenant's channel credentials before reading them again (a
-    # rotated Secret takes effect within it; at once where a signature check fails).
-    channel_credentials_ttl: float = Field(default=30.0, ge=0, le=3600)
     # How long one voice webhook waits for the agent's reply before the caller hears a short
     # filler and Twilio is redirected to wait again (Twilio gives a webhook 15 s).
     api_voice_reply_wait: float = Field(default=5.0, gt=0, le=12)

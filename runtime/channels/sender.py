@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 
 import asyncpg
 import structlog
@@ -40,6 +41,8 @@ log = structlog.get_logger(__name__)
 LIMITS = {"whatsapp": 4096, "messenger": 1999, "instagram": 1000, "sms": 1530}
 # Channels with Meta's customer service window.
 WINDOWED = ("whatsapp", "messenger", "instagram")
+# How many conversations not on a messaging channel a sender remembers.
+NOT_OURS_KEPT = 20_000
 # The idempotency records of texts sent outside conversations.
 TEXTS_CONSUMER = "channel-texts"
 WINDOW = dt.timedelta(hours=24)
@@ -101,6 +104,9 @@ class ChannelSender:
     sms: TwilioSms
     throttle_attempts: int
     throttle_backoff: float
+    # Conversations known not to be on a messaging channel (web chat: most replies), so their
+    # replies cost no database round trip here; a session's channel never changes.
+    _not_ours: OrderedDict[uuid.UUID, None] = field(default_factory=OrderedDict, init=False)
 
     async def handle(self, event: CloudEvent) -> bool:
         if event.type == TEXT_REQUESTED:
@@ -156,6 +162,11 @@ class ChannelSender:
             SENDS.labels("sms-text", "sent").inc()
         return True
 
+    def _remember_not_ours(self, session_id: uuid.UUID) -> None:
+        self._not_ours[session_id] = None
+        if len(self._not_ours) > NOT_OURS_KEPT:
+            self._not_ours.popitem(last=False)
+
     async def _may_text(self, tenant: TenantNames, channel: str, recipient: str) -> None:
         if channel != "sms":
             return
@@ -166,11 +177,14 @@ class ChannelSender:
 
     async def _prepare(self, tenant: TenantNames, outgoing: Outgoing) -> tuple[
             ChannelAccount, str, list[str], list[Part], dt.timedelta] | None:
+        if outgoing.session_id in self._not_ours:
+            return None
         async with TenantUnitOfWork(self.pool, tenant) as conn:
             session = await conn.fetchrow(
                 "SELECT channel, contact, last_inbound_at FROM chat_sessions WHERE id = $1",
                 outgoing.session_id)
             if session is None or session["channel"] not in LIMITS or session["contact"] is None:
+                self._remember_not_ours(outgoing.session_id)
                 return None  # web chat (the hub delivers it) or not a channel conversation
             account = await self.accounts.get(tenant, session["channel"])
             if account is None:

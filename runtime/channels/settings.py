@@ -28,8 +28,6 @@ class ChannelSettings(CoreSettings):
     # a booking its reminder is due (hours).
     channels_reminder_interval: float = Field(default=60.0, ge=0)
     channels_reminder_lead_hours: float = Field(default=24.0, gt=0, le=168)
-    # How long a process keeps a tenant's channel credentials before reading them again.
-    channel_credentials_ttl: float = Field(default=30.0, ge=0, le=3600)
     # Level of the senders' JSON logs.
     channels_log_level: str = "INFO"
     # Meta's Graph API: its base URL (a stand-in's locally) and the pinned version.

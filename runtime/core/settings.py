@@ -38,6 +38,9 @@ class CoreSettings(BaseSettings):
     # signs the URL it called, so webhooks are checked against this, never the internal URL;
     # status callbacks are given under it.
     public_base_url: str = ""
+    # How long a process keeps a tenant's channel credentials before reading them again (a
+    # rotated Secret takes effect within it; at once where a signature check fails).
+    channel_credentials_ttl: float = Field(default=30.0, ge=0, le=3600)
     # Seconds a tenant's registry record stays cached in Redis.
     registry_cache_ttl: int = 60
     # Seconds a runtime keeps a registry record in process memory: how late it may see a

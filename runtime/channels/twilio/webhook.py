@@ -22,6 +22,7 @@ from simptu.runtime.core.channels.contacts import (
     Contact,
     contact_index,
     customer_subject,
+    open_session_of,
     receive_message,
 )
 from simptu.runtime.core.channels.opt_outs import opt_in, opt_out
@@ -133,13 +134,11 @@ class TwilioWebhooks:
         async with TenantUnitOfWork(self.conversations.pool, tenant.names) as conn:
             index = await contact_index(self.conversations.keyring.cipher(tenant.names, conn),
                                         contact)
-            session_id = await conn.fetchval(
-                "SELECT id FROM chat_sessions WHERE channel = $1 AND contact_index = $2 "
-                "AND status <> 'closed'", contact.channel, index)
-        if session_id is not None:
+            session = await open_session_of(conn, contact.channel, index)
+        if session is not None:
             customer = Principal(tenant.slug, customer_subject(contact, index),
                                  frozenset({"customer"}))
-            await self.conversations.close(tenant, customer, session_id)
+            await self.conversations.close(tenant, customer, session["id"])
 
     async def message_status(self, url: str, params: Mapping[str, str],
                              signature: str | None) -> None:

@@ -63,12 +63,12 @@ async def contact_index(cipher: TenantCipher, contact: Contact) -> bytes:
 
 
 async def open_conversation(conn: asyncpg.Connection, cipher: TenantCipher, tenant: TenantRecord,
-                            contact: Contact, at: dt.datetime) -> Conversation:
-    """Inside a tenant unit of work: the customer's open conversation on the channel, opened
-    if there is none, with `at` recorded as their latest message (never moved back)."""
-    index = await contact_index(cipher, contact)
+                            contact: Contact, index: bytes, at: dt.datetime) -> Conversation:
+    """Inside a tenant unit of work: the customer's open conversation on the channel (`index`
+    their contact index), opened if there is none, with `at` recorded as their latest message
+    (never moved back)."""
     subject = customer_subject(contact, index)
-    row = await _open_session_of(conn, contact.channel, index)
+    row = await open_session_of(conn, contact.channel, index)
     if row is None:
         session_id = uuid.uuid4()
         sealed = await cipher.seal(store.SESSIONS, "contact", session_id, contact.address)
@@ -79,7 +79,7 @@ async def open_conversation(conn: asyncpg.Connection, cipher: TenantCipher, tena
             "ON CONFLICT (channel, contact_index) WHERE contact_index IS NOT NULL "
             "AND status <> 'closed' DO NOTHING",
             session_id, contact.channel, contact.locale, subject, sealed, index)
-        row = await _open_session_of(conn, contact.channel, index)
+        row = await open_session_of(conn, contact.channel, index)
         assert row is not None, "inserted or found by the unique index"
     await conn.execute(
         "UPDATE chat_sessions SET last_inbound_at = GREATEST(last_inbound_at, $2) WHERE id = $1",
@@ -88,19 +88,19 @@ async def open_conversation(conn: asyncpg.Connection, cipher: TenantCipher, tena
                         row["last_inbound_at"])
 
 
-async def _open_session_of(conn: asyncpg.Connection, channel: str,
-                           index: bytes) -> asyncpg.Record | None:
+async def open_session_of(conn: asyncpg.Connection, channel: str,
+                          index: bytes) -> asyncpg.Record | None:
+    """The customer's open conversation on the channel, locked, if there is one."""
     row: asyncpg.Record | None = await conn.fetchrow(
         "SELECT id, last_inbound_at FROM chat_sessions WHERE channel = $1 AND contact_index = $2 "
         "AND status <> 'closed' FOR UPDATE", channel, index)
     return row
 
 
-async def seen_before(conn: asyncpg.Connection, cipher: TenantCipher, contact: Contact,
+async def seen_before(conn: asyncpg.Connection, contact: Contact, index: bytes,
                       client_id: str) -> bool:
     """Whether this provider message was posted already, in any of the customer's
     conversations (a redelivery after the conversation was closed included)."""
-    index = await contact_index(cipher, contact)
     return bool(await conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id"
         " WHERE s.channel = $1 AND s.contact_index = $2 AND m.client_msg_id = $3)",
@@ -121,9 +121,10 @@ async def receive_message(conversations: Conversations, tenant: TenantRecord, co
     client_id = f"{contact.channel}:{provider_message_id}"[:CLIENT_ID_LIMIT]
     async with TenantUnitOfWork(conversations.pool, tenant.names) as conn:
         cipher = conversations.keyring.cipher(tenant.names, conn)
-        if await seen_before(conn, cipher, contact, client_id):
+        index = await contact_index(cipher, contact)
+        if await seen_before(conn, contact, index, client_id):
             return None
-        conversation = await open_conversation(conn, cipher, tenant, contact, at)
+        conversation = await open_conversation(conn, cipher, tenant, contact, index, at)
     posted = await conversations.post_message(tenant, conversation.customer,
                                               conversation.session_id, text,
                                               client_msg_id=client_id)
