@@ -74,17 +74,20 @@ async def deliveries_of(meta: Meta, slug: str, customer: str, kind: str,
 
 async def book_by_whatsapp(meta: Meta, customer: str) -> tuple[dt.date, str, Any]:
     """A customer books a scaling next week in Romanian: the day, the time and the booking."""
-    day = a_weekday_next_week()
-    offer = await say(meta, customer, "Bună ziua, vreau o programare pentru detartraj pe "
-                      f"{day.day} {MONTHS[day.month - 1]}, după-amiază", 0)
-    times = re.findall(r"\b\d{1,2}:\d{2}\b", offer)
+    for asked_before in range(3):  # a day earlier runs on this stack filled: another one
+        day = a_weekday_next_week()
+        offer = await say(meta, customer, "Bună ziua, vreau o programare pentru detartraj pe "
+                          f"{day.day} {MONTHS[day.month - 1]}, după-amiază", asked_before)
+        if times := re.findall(r"\b\d{1,2}:\d{2}\b", offer):
+            break
     assert times, offer
-    asked = await say(meta, customer, times[0], 1)
+    replies = asked_before + 1
+    asked = await say(meta, customer, times[0], replies)
     assert "nume" in asked, asked
-    proposal = await say(meta, customer, "Maria Ionescu", 2)
+    proposal = await say(meta, customer, "Maria Ionescu", replies + 1)
     assert "Confirmați" in proposal, proposal
     assert times[0] in proposal, proposal
-    booked = await say(meta, customer, "da", 3)
+    booked = await say(meta, customer, "da", replies + 2)
     assert "confirmată" in booked, booked
     session = await meta.session(CLINIC, "whatsapp", customer)
     assert session is not None
@@ -132,16 +135,18 @@ async def test_a_booking_made_on_whatsapp_is_reminded_once_with_the_tenants_temp
         meta: Meta) -> None:
     whatsapp, customer = meta.channel(CLINIC, "whatsapp"), new_customer()
     _, _, booking = await book_by_whatsapp(meta, customer)
+    texts = len(await meta.graph.calls(whatsapp.object_id, customer))
     await bring_forward(meta, booking["id"])
-    calls = await meta.graph.wait_for_calls(5, object_id=whatsapp.object_id, recipient=customer)
-    template = calls[4]["body"]
+    calls = await meta.graph.wait_for_calls(texts + 1, object_id=whatsapp.object_id,
+                                            recipient=customer)
+    template = calls[texts]["body"]
     assert template["type"] == "template"
     assert template["template"]["name"] == "booking_reminder"
     assert template["template"]["language"] == {"code": "ro"}
     parameters = [p["text"] for p in template["template"]["components"][0]["parameters"]]
     assert parameters[0] == "Detartraj"
     await asyncio.sleep(5)  # two more rounds of the reminder job (every 2 s here)
-    assert len(await meta.graph.calls(whatsapp.object_id, customer)) == 5
+    assert len(await meta.graph.calls(whatsapp.object_id, customer)) == texts + 1
 
 
 async def test_a_booking_cancelled_before_its_reminder_gets_none(meta: Meta) -> None:
@@ -150,7 +155,8 @@ async def test_a_booking_cancelled_before_its_reminder_gets_none(meta: Meta) -> 
     await bring_forward(meta, booking["id"], status="cancelled")
     await asyncio.sleep(5)  # two rounds of the reminder job
     sent = await meta.graph.calls(whatsapp.object_id, customer)
-    assert [c["body"]["type"] for c in sent] == ["text"] * 4
+    assert [c["body"]["type"] for c in sent] == ["text"] * len(sent)
+    assert len(sent) >= 4  # the booking's conversation, and no reminder
 
 
 async def test_a_throttled_send_is_sent_once_after_backing_off(meta: Meta) -> None:

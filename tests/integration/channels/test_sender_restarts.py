@@ -20,7 +20,7 @@ from simptu.runtime.core.chat import conversation as contract
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.events import CloudEvent
 from simptu.runtime.core.tenancy import TenantNames
-from tests.integration.channels.conftest import CLINIC, Meta, new_customer
+from tests.integration.channels.conftest import CLINIC, Meta, new_customer, until
 
 TENANT = TenantNames(CLINIC)
 
@@ -60,6 +60,11 @@ async def status_of(meta: Meta, message_id: uuid.UUID) -> str:
 async def test_a_reply_event_delivered_again_is_never_sent_twice(meta: Meta) -> None:
     customer, whatsapp = new_customer(), meta.channel(CLINIC, "whatsapp")
     event, message_id = await agent_reply_event(meta, customer)
+
+    async def read() -> bool:  # the stack's own statuses have all come: none can race ours
+        return await status_of(meta, message_id) == "read"
+
+    await until(read)
     async with serve(StandinConfig(status_webhooks=False)) as graph, \
             httpx.AsyncClient(timeout=10) as http:
         graph.state.register(MetaObject(object_id=whatsapp.object_id, kind="whatsapp",

@@ -152,14 +152,20 @@ async def test_a_number_resolves_by_its_messaging_service_or_by_itself(
 
 async def test_an_sms_conversation_in_romanian_books_with_status_callbacks(
         twilio: Twilio, meta: Meta) -> None:
-    customer, day = new_caller(), a_weekday_next_week()
-    offer = await twilio.text(customer, "Bună ziua, vreau o programare pentru detartraj pe "
-                              f"{day.day} {MONTHS[day.month - 1]}, după-amiază", 0)
-    times = re.findall(r"\b\d{1,2}:\d{2}\b", offer)
+    customer = new_caller()
+    for asked_before in range(3):  # a day earlier runs on this stack filled: another one
+        day = a_weekday_next_week()
+        offer = await twilio.text(customer, "Bună ziua, vreau o programare pentru detartraj "
+                                  f"pe {day.day} {MONTHS[day.month - 1]}, după-amiază",
+                                  asked_before)
+        if times := re.findall(r"\b\d{1,2}:\d{2}\b", offer):
+            break
     assert times, offer
-    assert "nume" in await twilio.text(customer, times[0], 1)
-    assert "Confirmați" in await twilio.text(customer, "Ioana Mureșan", 2)
-    assert "confirmată" in await twilio.text(customer, "da", 3)
+    replies = asked_before + 1
+    assert "nume" in await twilio.text(customer, times[0], replies)
+    assert "Confirmați" in await twilio.text(customer, "Ioana Mureșan", replies + 1)
+    assert "confirmată" in await twilio.text(customer, "da", replies + 2)
+    replies += 3
     session = await meta.session(CLINIC, "sms", customer)
     assert session is not None
     async with TenantUnitOfWork(meta.db, TenantNames(CLINIC)) as conn:
@@ -170,7 +176,7 @@ async def test_an_sms_conversation_in_romanian_books_with_status_callbacks(
 
     async def all_delivered() -> bool:
         rows = await meta.deliveries(CLINIC, session["id"])
-        return len(rows) == 4 and {r["status"] for r in rows} == {"delivered"}
+        return len(rows) == replies and {r["status"] for r in rows} == {"delivered"}
 
     await until(all_delivered)
     texts = await twilio.standin.calls(to=customer)
@@ -183,7 +189,7 @@ async def test_an_sms_conversation_in_romanian_books_with_status_callbacks(
     asked = await twilio.api.post("/v1/access-codes/request", json={"phone": customer},
                                   headers=tenant)
     assert asked.status_code == 202, asked.text
-    [*_, code_text] = await twilio.standin.wait_for_calls(5, to=customer)
+    [*_, code_text] = await twilio.standin.wait_for_calls(replies + 1, to=customer)
     code = re.search(r"\b\d{8}\b", code_text["form"]["Body"])
     assert code is not None, code_text["form"]["Body"]
     redeemed = await twilio.api.post("/v1/access-codes/redeem", headers=tenant,
@@ -282,16 +288,20 @@ def spoken(document: ET.Element) -> str:
 
 async def test_a_call_books_by_voice_in_romanian_and_hanging_up_closes_it(
         twilio: Twilio, meta: Meta) -> None:
-    caller, day = new_caller(), a_weekday_next_week()
+    caller = new_caller()
     call = incoming_call(twilio.account["accountSid"], caller, NUMBER)
     greeting = twiml(await twilio.post("/v1/webhooks/twilio/voice", call))
     gather = greeting.find("Gather")
     assert gather is not None
     assert (gather.attrib["input"], gather.attrib["language"]) == ("speech", "ro-RO")
     assert "Zâmbet Dental" in spoken(greeting)
-    offer = await speak(twilio, call, greeting, "Aș vrea o programare pentru detartraj pe "
-                        f"{day.day} {MONTHS[day.month - 1]} după-amiază")
-    times = re.findall(r"\b\d{1,2}:\d{2}\b", spoken(offer))
+    offer = greeting
+    for _ in range(3):  # a day earlier runs on this stack filled: another one
+        day = a_weekday_next_week()
+        offer = await speak(twilio, call, offer, "Aș vrea o programare pentru detartraj pe "
+                            f"{day.day} {MONTHS[day.month - 1]} după-amiază")
+        if times := re.findall(r"\b\d{1,2}:\d{2}\b", spoken(offer)):
+            break
     assert times, spoken(offer)
     name = await speak(twilio, call, offer, times[0])
     proposal = await speak(twilio, call, name, "Andrei Pop")
