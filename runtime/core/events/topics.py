@@ -95,8 +95,9 @@ async def ensure_topics(admin: AIOKafkaAdminClient, names: list[str],
             raise _topic_error("create", item)
     retentions = await _retentions(admin, existing)
     wanted = settings.configs["retention.ms"]
-    await _reset_configs(admin, [name for name in existing if retentions.get(name) != wanted],
-                         settings)
+    drifted = [name for name in existing if retentions.get(name) != wanted]
+    await _reset_configs(admin, drifted, settings)
+    await _wait_for_retention(admin, drifted, wanted)
     await _wait_for_leaders(admin, names)
     return created
 
@@ -160,6 +161,20 @@ async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str]) -> Non
         await asyncio.sleep(LEADER_CHECK_PAUSE)
     raise TopicError(f"topics {names} have partitions without a leader after "
                      f"{LEADER_CHECKS * LEADER_CHECK_PAUSE:.0f}s")
+
+
+async def _wait_for_retention(admin: AIOKafkaAdminClient, names: list[str],
+                              wanted: str) -> None:
+    """Return once the brokers describe the new retention: with KRaft the controller applies
+    a change and the brokers learn it from the metadata log a moment later, so a check right
+    after `alter_configs` could still report the old value as drift."""
+    for _ in range(LEADER_CHECKS):
+        retentions = await _retentions(admin, names)
+        if all(retentions.get(name) == wanted for name in names):
+            return
+        await asyncio.sleep(LEADER_CHECK_PAUSE)
+    raise TopicError(f"topics {names} do not show retention.ms {wanted} "
+                     f"{LEADER_CHECKS * LEADER_CHECK_PAUSE:.0f}s after it was set")
 
 
 async def _wait_until_gone(admin: AIOKafkaAdminClient, names: list[str]) -> None:
