@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from simptu.runtime.core.settings import CoreSettings
 
@@ -35,3 +35,12 @@ class ChannelSettings(CoreSettings):
     meta_graph_version: str = "v24.0"
     # Twilio's REST API (a stand-in's locally).
     twilio_api_url: str = "https://api.twilio.com"
+    # E-mail. The platform's mail relay, `smtp://[user:password@]host:port` (STARTTLS when the
+    # server offers it) or `smtps://…` (TLS from the start); empty: no mail is sent.
+    mail_smtp_url: SecretStr = SecretStr("")
+    # The platform's mail server that holds the tenants' mailboxes, `imap://host:port` or
+    # `imaps://host:port`; empty: only tenants with their own mail server are read.
+    mail_imap_url: str = ""
+    # The password of the tenants' mailboxes on the platform's mail server (a tenant's own
+    # mail Secret overrides it).
+    mail_password: SecretStr = SecretStr("")
