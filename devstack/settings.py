@@ -49,6 +49,10 @@ class DevstackSettings(BaseSettings):
     meta_graph_port: int = 58102
     # The stand-in of Twilio's REST API (devstack/standins/twilio_api.py).
     twilio_api_port: int = 58103
+    # The mail servers: Postfix's SMTP, Dovecot's IMAP, and the LMTP that joins them.
+    mail_smtp_port: int = 58025
+    mail_imap_port: int = 58143
+    mail_lmtp_port: int = 58024
     kube_scheduler_port: int = 56459
     kubelet_healthz_port: int = 56248
     kubelet_port: int = 56250

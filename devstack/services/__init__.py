@@ -11,6 +11,7 @@ from simptu.devstack.services.etcd import Etcd
 from simptu.devstack.services.kafka import Kafka
 from simptu.devstack.services.keycloak import Keycloak
 from simptu.devstack.services.kube import KubeApiserver, KubeControllerManager
+from simptu.devstack.services.mail import Mailboxes, MailTransfer
 from simptu.devstack.services.meta_graph import MetaGraph
 from simptu.devstack.services.openbao import OpenBao
 from simptu.devstack.services.operator import Operator
@@ -25,6 +26,8 @@ ALL_SERVICES: tuple[Service, ...] = (
     Postgres(),
     PgBouncer(),
     Redis(),
+    Mailboxes(),
+    MailTransfer(),
     MetaGraph(),
     TwilioApi(),
     Kafka(),

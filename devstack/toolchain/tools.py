@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import shutil
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -149,9 +151,27 @@ class DebianPackages:
             env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
             log = cache_root / "logs" / "apt.log"
             run_logged("apt-get update", [*sudo, "apt-get", "update", "-q"], log, env=env)
-            run_logged("apt-get install", [*sudo, "apt-get", "install", "-y", "-q", *missing],
-                       log.with_name("apt-install.log"), env=env)
+            with _no_service_starts():
+                run_logged("apt-get install", [*sudo, "apt-get", "install", "-y", "-q", *missing],
+                           log.with_name("apt-install.log"), env=env)
         return self.folder(cache_root)
+
+
+@contextmanager
+def _no_service_starts() -> Iterator[None]:
+    """Debian's policy-rc.d hook, for the install only: the stack starts its own servers on its
+    own ports, and the packages' system instances (Postfix on port 25, Dovecot on 143, …)
+    stay off. An existing policy is left as it is."""
+    policy = Path("/usr/sbin/policy-rc.d")
+    if policy.exists() or os.geteuid() != 0:
+        yield
+        return
+    policy.write_text("#!/bin/sh\n# the simptu devstack installs packages: no starts\nexit 101\n")
+    policy.chmod(0o755)
+    try:
+        yield
+    finally:
+        policy.unlink(missing_ok=True)
 
 
 def keycloak_java_home() -> Path:
@@ -188,7 +208,9 @@ DEBIAN = DebianPackages(
     binaries={str(POSTGRES_BIN / "postgres"): "postgresql-15",
               "/usr/bin/redis-server": "redis-server",
               "/usr/bin/redis-cli": "redis-tools",
-              "/usr/sbin/pgbouncer": "pgbouncer"},
+              "/usr/sbin/pgbouncer": "pgbouncer",
+              "/usr/sbin/postfix": "postfix", "/usr/sbin/dovecot": "dovecot-core",
+              "/usr/lib/dovecot/imap": "dovecot-imapd", "/usr/lib/dovecot/lmtp": "dovecot-lmtpd"},
 )
 KUBE = GoTool(
     name="kube", version=KUBE_VERSION, module="kube", ldflags=_KUBE_LDFLAGS,

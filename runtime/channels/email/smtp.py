@@ -71,6 +71,8 @@ class MailRelay:
             raise SendError("uncertain", "disconnected", str(error)) from error
         except OSError as error:
             raise SendError("transient", "connect", str(error)) from error
+        except ValueError as error:  # an address that is no address: no relay would take it
+            raise SendError("permanent", "address", str(error)) from error
 
 
 def _refused(code: int, message: str) -> SendError:
