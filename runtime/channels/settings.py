@@ -44,3 +44,11 @@ class ChannelSettings(CoreSettings):
     # The password of the tenants' mailboxes on the platform's mail server (a tenant's own
     # mail Secret overrides it).
     mail_password: SecretStr = SecretStr("")
+    # The address the platform's own mails (invitations, access codes, booking mails) come
+    # from, named by each tenant's display name.
+    platform_mail_from: str = "no-reply@simptu.localhost"
+    # The consumer group of the platform mailers (each mail is sent by one of them).
+    platform_mail_group_id: str = "simptu-platform-mail"
+    # Hand-overs of one platform mail the relay may refuse for now (4xx, no connection; tried
+    # again after 0.2 s doubling up to 30 s) before the mail is recorded `failed`.
+    platform_mail_attempts: int = Field(default=12, ge=1, le=100)
