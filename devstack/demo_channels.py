@@ -140,3 +140,36 @@ def demo_twilio_accounts(examples: Path = EXAMPLES) -> list[DemoTwilioAccount]:
 def demo_twilio_account(slug: str, examples: Path = EXAMPLES) -> DemoTwilioAccount:
     """Demo tenant `slug`'s Twilio account; the error names the tenants that have one."""
     return tenants_own(slug, "twilio", demo_twilio_accounts(examples), examples)
+
+
+# E-mail ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoMailbox:
+    slug: str
+    addresses: tuple[str, ...]  # as spec.channels.email.addresses
+    own_secret: bool  # the tenant names a mail Secret (its "own" server: the stack's here)
+
+
+def demo_mail_secret(key: str, mail_password: str) -> dict[str, str]:
+    """The keys of a demo tenant's own mail Secret: every mailbox of the stack's mail server
+    opens with its one password, so the tenant's "own server" is the stack's."""
+    return {key: mail_password}
+
+
+def demo_mailboxes(examples: Path = EXAMPLES) -> list[DemoMailbox]:
+    """Every example tenant's e-mail addresses."""
+    found = []
+    for tenant in example_tenants(examples):
+        mail = (tenant["spec"].get("channels") or {}).get("email")
+        if mail:
+            found.append(DemoMailbox(tenant["metadata"]["name"],
+                                     tuple(str(a).lower() for a in mail["addresses"]),
+                                     bool(mail.get("secretRef"))))
+    return found
+
+
+def demo_mailbox(slug: str, examples: Path = EXAMPLES) -> DemoMailbox:
+    """Demo tenant `slug`'s e-mail addresses; the error names the tenants that have some."""
+    return tenants_own(slug, "email", demo_mailboxes(examples), examples)

@@ -17,6 +17,7 @@ from simptu.operator.kube_objects import KubeObjects
 from simptu.runtime.core.channels import accounts
 from simptu.runtime.core.channels.faults import clear_fault, faults_of
 from simptu.runtime.core.channels.routing import (
+    EMAIL_ADDRESS,
     META_VERIFY,
     TWILIO_NUMBER,
     TWILIO_SERVICE,
@@ -32,10 +33,14 @@ META_CHANNELS = {"whatsapp": ("phoneNumberId", "accessToken"),
                  "messenger": ("pageId", "pageAccessToken"),
                  "instagram": ("accountId", "accessToken")}
 META_KEYS = ("appSecret", "verifyToken")
-DEFAULT_KEYS = {name: key for name, (_, key) in META_CHANNELS.items()} | {"twilio": "authToken"}
+DEFAULT_KEYS = {name: key for name, (_, key) in META_CHANNELS.items()} | {
+    "twilio": "authToken", "email": "password"}
+# E-mail's Secret is optional (the tenant's own mail server); these keys are copied from it.
+EMAIL_KEYS = ("username", "imapUrl", "smtpUrl")
 WORDS = {"whatsapp": "WhatsApp phone number id", "messenger": "Facebook Page id",
          "instagram": "Instagram account id", META_VERIFY: "Meta verify token",
-         TWILIO_NUMBER: "Twilio phone number", TWILIO_SERVICE: "Twilio Messaging Service"}
+         TWILIO_NUMBER: "Twilio phone number", TWILIO_SERVICE: "Twilio Messaging Service",
+         EMAIL_ADDRESS: "e-mail address"}
 
 
 @dataclass(frozen=True)
@@ -110,8 +115,23 @@ def _twilio_account(spec: dict[str, Any], values: dict[str, str],
     return accounts.ChannelAccount("sms", credentials["accountSid"], credentials), ids
 
 
+def _email_account(spec: dict[str, Any], values: dict[str, str],
+                   main_key: str) -> tuple[accounts.ChannelAccount, list[tuple[str, str]]]:
+    """The tenant's addresses (read by the mail ingest, replies sent from them) and, from its
+    optional Secret, its own mail server's login; without one, the platform's server."""
+    addresses = [str(address).lower() for address in spec["addresses"]]
+    credentials = {"addresses": ",".join(addresses),
+                   **{key: values[key] for key in (main_key, *EMAIL_KEYS) if values.get(key)}}
+    if main_key in credentials:
+        credentials["password"] = credentials.pop(main_key)
+    ids = [(EMAIL_ADDRESS, address) for address in addresses]
+    return accounts.ChannelAccount("email", addresses[0], credentials), ids
+
+
 def _account(name: str, spec: dict[str, Any], values: dict[str, str], main_key: str,
              ) -> tuple[accounts.ChannelAccount, list[tuple[str, str]]]:
+    if name == "email":
+        return _email_account(spec, values, main_key)
     if name == "twilio":
         return _twilio_account(spec, values, main_key)
     return _meta_account(name, spec, values, main_key)
@@ -128,15 +148,16 @@ async def provision(pool: asyncpg.Pool, keyring: KeyRing, objects: KubeObjects,
                   if name in DEFAULT_KEYS and spec}
     stored: list[str] = []
     for name, spec in configured.items():
-        reference = spec["secretRef"]
-        read = await _read_secret(objects, tenant.namespace, reference["name"])
+        reference = spec.get("secretRef") or {}
+        read = (await _read_secret(objects, tenant.namespace, reference["name"]) if reference
+                else ({}, ""))  # only e-mail's is optional
         if read is None:
             problems.append(f"{name}: Secret {reference['name']} not found in namespace "
                             f"{tenant.namespace}")
             continue
         values, version = read
         main_key = reference.get("key") or DEFAULT_KEYS[name]
-        if not values.get(main_key):
+        if reference and not values.get(main_key):
             problems.append(f"{name}: Secret {reference['name']} has no key {main_key}")
             continue
         account, ids = _account(name, spec, values, main_key)

@@ -15,7 +15,12 @@ import hvac
 import yaml
 
 from simptu.devstack import pki
-from simptu.devstack.demo_channels import TOKEN_KEYS, demo_channel_secret, demo_twilio_secret
+from simptu.devstack.demo_channels import (
+    TOKEN_KEYS,
+    demo_channel_secret,
+    demo_mail_secret,
+    demo_twilio_secret,
+)
 from simptu.devstack.envfile import read_env_file
 from simptu.devstack.images import PLATFORM_IMAGE
 from simptu.devstack.processes import Launch
@@ -161,6 +166,8 @@ class Operator(Service):
             slug = tenant["metadata"]["name"]
             values = (demo_channel_secret(slug, owner) if owner in TOKEN_KEYS else
                       demo_twilio_secret(slug) if owner == "twilio" else
+                      demo_mail_secret(reference.get("key", "password"),
+                                       ctx.secret("mail_password")) if owner == "email" else
                       {reference.get("key", "credentials"): "demo-not-a-real-credential"})
             secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {
                 "name": reference["name"], "namespace": namespace,

@@ -9,6 +9,10 @@ import datetime as dt
 
 import httpx
 
+from simptu.runtime.channels.email.dispatch import MailDispatch
+from simptu.runtime.channels.email.ingest import MailIngest
+from simptu.runtime.channels.email.replies import EmailReplies
+from simptu.runtime.channels.email.smtp import MailRelay
 from simptu.runtime.channels.meta.graph import GraphClient
 from simptu.runtime.channels.reminders import Reminders
 from simptu.runtime.channels.sender import ChannelSender
@@ -16,10 +20,13 @@ from simptu.runtime.channels.settings import ChannelSettings
 from simptu.runtime.channels.twilio.sms import TwilioSms
 from simptu.runtime.core import background
 from simptu.runtime.core.channels.accounts import ChannelAccounts
+from simptu.runtime.core.chat.actions import Conversations
 from simptu.runtime.core.events.tenant_topics import TenantTopics
 from simptu.runtime.core.health_server import serve_until_stopped
 from simptu.runtime.core.logs import configure_json_logging
-from simptu.runtime.core.wiring import open_core
+from simptu.runtime.core.wiring import Core, open_core
+
+MAIL_SOURCE = "/simptu/channels/email"  # names the mail ingest in the events it posts
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m simptu.runtime.channels",
         description="Channel senders: deliver the agent's replies and staff messages of "
         "WhatsApp, Messenger and Instagram conversations through Meta's Graph API "
-        "(SIMPTU_META_GRAPH_URL), reading the tenants' outbound topics.")
+        "(SIMPTU_META_GRAPH_URL), of SMS through Twilio, and of e-mail through the mail relay "
+        "(SIMPTU_MAIL_SMTP_URL), reading the tenants' outbound topics; and read the tenants' "
+        "mailboxes (SIMPTU_MAIL_IMAP_URL, IMAP IDLE) into their conversations.")
     parser.add_argument("command", choices=["sender"], help="what to run")
     parser.add_argument("--tenant", metavar="SLUG", default=None,
                         help="serve this tenant only (default: $SIMPTU_CHANNELS_TENANT, "
@@ -48,9 +57,14 @@ async def serve(settings: ChannelSettings, tenant: str | None) -> int:
             sms = TwilioSms(settings.twilio_api_url,
                             f"{settings.public_base_url.rstrip('/')}/v1/webhooks/twilio/status",
                             settings.channels_send_timeout)
+            relay_url = settings.mail_smtp_url.get_secret_value()
+            relay = MailRelay(relay_url, settings.channels_send_timeout) if relay_url else None
             sender = ChannelSender(core.pool, core.keyring, accounts, graph, sms,
                                    settings.channels_throttle_attempts,
-                                   settings.channels_throttle_backoff)
+                                   settings.channels_throttle_backoff,
+                                   EmailReplies(core.pool, core.keyring, core.registry, relay))
+            ingest = asyncio.create_task(mail_ingest(settings, core, accounts, tenant).run(
+                settings.channels_tenant_refresh_seconds))
             reminders = None
             if settings.channels_reminder_interval:
                 reminders = asyncio.create_task(Reminders(
@@ -60,12 +74,22 @@ async def serve(settings: ChannelSettings, tenant: str | None) -> int:
             try:
                 await topics.consume(core.pool, sender.handle)
             finally:
+                await background.stop(ingest)
                 await background.stop(reminders)
                 await sms.aclose()
 
     await serve_until_stopped(lambda: topics.ready, settings.channels_host,
                               settings.channels_port, topics.stop, send)
     return 0
+
+
+def mail_ingest(settings: ChannelSettings, core: Core, accounts: ChannelAccounts,
+                tenant: str | None) -> MailIngest:
+    """The readers of the tenants' mailboxes; each mail goes through `MailDispatch.dispatch`."""
+    conversations = Conversations(core.pool, core.keyring, core.redis, MAIL_SOURCE,
+                                  settings.chat_max_text_chars)
+    return MailIngest(core.pool, accounts, core.registry, MailDispatch(conversations),
+                      settings.mail_imap_url, settings.mail_password.get_secret_value(), tenant)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,3 +13,5 @@ UNROUTED = Counter("simptu_channel_unrouted_total",
                    ["channel"])
 SENDS = Counter("simptu_channel_sends_total", "Parts of replies sent to providers, by outcome",
                 ["channel", "outcome"])
+MAILS = Counter("simptu_channel_mails_total",
+                "Mails read from the tenants' mailboxes, by what became of them", ["outcome"])

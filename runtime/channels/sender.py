@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import asyncpg
 import structlog
 
+from simptu.runtime.channels.email.replies import EmailReplies
 from simptu.runtime.channels.meta.graph import GraphClient
 from simptu.runtime.channels.metrics import SENDS
 from simptu.runtime.channels.send_errors import SendError
@@ -38,7 +39,8 @@ log = structlog.get_logger(__name__)
 
 # What fits in one message on each channel (Instagram counts UTF-8 bytes; an SMS part is at
 # most 10 segments of its encoding).
-LIMITS = {"whatsapp": 4096, "messenger": 1999, "instagram": 1000, "sms": 1530}
+LIMITS = {"whatsapp": 4096, "messenger": 1999, "instagram": 1000, "sms": 1530,
+          "email": 100_000}
 # Channels with Meta's customer service window.
 WINDOWED = ("whatsapp", "messenger", "instagram")
 # How many conversations not on a messaging channel a sender remembers.
@@ -104,6 +106,7 @@ class ChannelSender:
     sms: TwilioSms
     throttle_attempts: int
     throttle_backoff: float
+    mail: EmailReplies | None = None
     # Conversations known not to be on a messaging channel (web chat: most replies), so their
     # replies cost no database round trip here; a session's channel never changes.
     _not_ours: OrderedDict[uuid.UUID, None] = field(default_factory=OrderedDict, init=False)
@@ -209,7 +212,8 @@ class ChannelSender:
         for attempt in range(1, self.throttle_attempts + 1):
             await self._settle(tenant, [part], "sending")  # committed before the call
             try:
-                provider_id = await self._call(account, recipient, text, human_agent)
+                provider_id = await self._call(tenant, account, recipient, text, part,
+                                               human_agent)
             except SendError as error:
                 if error.kind == "throttled" and attempt < self.throttle_attempts:
                     await self._settle(tenant, [part], "pending", code=error.code,
@@ -222,8 +226,12 @@ class ChannelSender:
             SENDS.labels(account.channel, "sent").inc()
             return
 
-    async def _call(self, account: ChannelAccount, recipient: str, text: str,
-                    human_agent: bool) -> str:
+    async def _call(self, tenant: TenantNames, account: ChannelAccount, recipient: str,
+                    text: str, part: Part, human_agent: bool) -> str:
+        if account.channel == "email":
+            if self.mail is None:
+                raise SendError("permanent", "no-mail", "this sender sends no mail")
+            return await self.mail.send(tenant, account, part, recipient, text)
         if account.channel == "sms":
             return await self.sms.send(account, recipient, text)
         token = account.credential("accessToken") or ""

@@ -114,14 +114,15 @@ class Received:
 
 
 async def receive_message(conversations: Conversations, tenant: TenantRecord, contact: Contact,
-                          provider_message_id: str, text: str,
-                          at: dt.datetime) -> Received | None:
+                          provider_message_id: str, text: str, at: dt.datetime,
+                          index: bytes | None = None) -> Received | None:
     """A customer's message from a provider, posted once however often it is delivered, and
-    its conversation; None when it was posted before."""
+    its conversation; None when it was posted before. `index`: the conversation's key when
+    the channel has many per customer (e-mail: one per thread), else their contact index."""
     client_id = f"{contact.channel}:{provider_message_id}"[:CLIENT_ID_LIMIT]
     async with TenantUnitOfWork(conversations.pool, tenant.names) as conn:
         cipher = conversations.keyring.cipher(tenant.names, conn)
-        index = await contact_index(cipher, contact)
+        index = index or await contact_index(cipher, contact)
         if await seen_before(conn, contact, index, client_id):
             return None
         conversation = await open_conversation(conn, cipher, tenant, contact, index, at)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 
-from simptu.runtime.core.crypto.blind_index import normalise_exact, normalise_phone
+from simptu.runtime.core.crypto.blind_index import normalise_email, normalise_exact, normalise_phone
 from simptu.runtime.core.crypto.transit import KeyStore
 
 REGISTRY_KEY = "simptu-registry"
@@ -23,9 +23,13 @@ META_VERIFY = "meta-verify"
 TWILIO_NUMBER = "twilio-number"
 TWILIO_SERVICE = "twilio-service"
 PHONE_KINDS = (TWILIO_NUMBER,)
+# A tenant's e-mail addresses (channels.email): two tenants never read one mailbox.
+EMAIL_ADDRESS = "email-address"
 
 
 def normalise(kind: str, identifier: str) -> str:
+    if kind == EMAIL_ADDRESS:
+        return normalise_email(identifier)
     return normalise_phone(identifier) if kind in PHONE_KINDS else normalise_exact(identifier)
 
 

@@ -1,0 +1,230 @@
+"""Reading the tenants' mailboxes: one IMAP connection per address, waiting in IDLE for new
+mail (polling where the server has no IDLE or the connection breaks it), each unseen mail
+dispatched once and then flagged \\Seen. A mail is flagged only after it was stored, so a
+crash reads it again and the dispatch drops what it stored before."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import aioimaplib
+import asyncpg
+import structlog
+
+from simptu.runtime.channels.email.dispatch import MailDispatch
+from simptu.runtime.channels.email.parse import parse_mail
+from simptu.runtime.channels.metrics import MAILS
+from simptu.runtime.core import background
+from simptu.runtime.core.channels.accounts import ChannelAccount, ChannelAccounts
+from simptu.runtime.core.registry import TenantRegistry, ready_slugs
+from simptu.runtime.core.tenancy import TenantNames
+
+log = structlog.get_logger(__name__)
+
+FETCHED = re.compile(rb"UID (\d+)")
+BATCH = 200  # mails fetched per command
+FAILURES_KEPT = 3  # a mail that failed this often is flagged and left for staff
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """One address to read, and how to log in."""
+
+    slug: str
+    address: str
+    imap_url: str  # imap://host:port or imaps://host:port
+    username: str
+    password: str
+
+
+Handler = Callable[[Mailbox, bytes], Awaitable[str]]
+
+
+@dataclass
+class MailboxReader:
+    mailbox: Mailbox
+    handle: Handler
+    idle_seconds: float = 300.0  # RFC 2177: re-issue IDLE well within 29 minutes
+    poll_seconds: float = 10.0
+    timeout: float = 30.0
+    _failures: dict[int, int] = field(default_factory=dict)
+    _client: aioimaplib.IMAP4 | None = None
+
+    async def run(self) -> None:
+        """Read until cancelled; a broken connection is opened again after a pause."""
+        pause = 1.0
+        while True:
+            try:
+                await self._session()
+            except (OSError, TimeoutError, aioimaplib.Abort, aioimaplib.Error,
+                    ReadFailed) as error:
+                log.warning("mailbox connection lost", tenant=self.mailbox.slug,
+                            error=str(error) or type(error).__name__, retry_in=pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 60.0)
+            finally:
+                await self._close()
+
+    async def _open(self) -> aioimaplib.IMAP4:
+        server = urlsplit(self.mailbox.imap_url)
+        host = server.hostname or "127.0.0.1"
+        if server.scheme == "imaps":
+            client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(host=host, port=server.port or 993,
+                                                            timeout=self.timeout)
+        else:
+            client = aioimaplib.IMAP4(host=host, port=server.port or 143, timeout=self.timeout)
+        self._client = client
+        await client.wait_hello_from_server()
+        _ok(await client.login(self.mailbox.username, self.mailbox.password), "login")
+        _ok(await client.select("INBOX"), "select INBOX")
+        return client
+
+    async def _session(self) -> None:
+        client = await self._open()
+        log.info("reading mailbox", tenant=self.mailbox.slug,
+                 idle=client.has_capability("IDLE"))
+        while True:
+            await self.drain(client)
+            if client.has_capability("IDLE"):
+                idle = await client.idle_start(timeout=self.idle_seconds)
+                await client.wait_server_push(timeout=self.idle_seconds + 5)
+                client.idle_done()
+                await asyncio.wait_for(idle, self.timeout)
+            else:
+                await asyncio.sleep(self.poll_seconds)
+
+    async def drain(self, client: aioimaplib.IMAP4) -> int:
+        """Dispatch every unseen mail, oldest first; how many were read."""
+        found = _ok(await client.uid_search("UNSEEN"), "search")
+        uids = [int(uid) for line in found.lines[:-1] for uid in line.split()]
+        read = 0
+        for start in range(0, len(uids), BATCH):
+            batch = uids[start:start + BATCH]
+            fetched = _ok(await client.uid("fetch", ",".join(map(str, batch)),
+                                           "(UID BODY.PEEK[])"), "fetch")
+            done = [uid for uid, raw in _mails(fetched.lines) if await self._dispatched(uid, raw)]
+            if done:
+                _ok(await client.uid("store", ",".join(map(str, done)), "+FLAGS.SILENT",
+                                     "(\\Seen)"), "store")
+            read += len(done)
+        return read
+
+    async def _dispatched(self, uid: int, raw: bytes) -> bool:
+        """Whether the mail is done with (stored, or given up on after repeated failures)."""
+        try:
+            outcome = await self.handle(self.mailbox, raw)
+        except Exception as error:  # one bad mail must not stop the mailbox
+            failures = self._failures[uid] = self._failures.get(uid, 0) + 1
+            log.exception("mail not dispatched", tenant=self.mailbox.slug, uid=uid,
+                          failures=failures, error=type(error).__name__)
+            if failures < FAILURES_KEPT:
+                return False
+            MAILS.labels("failed").inc()
+            if self._client is not None:  # left seen and flagged, for staff to look at
+                await self._client.uid("store", str(uid), "+FLAGS.SILENT", "(\\Flagged)")
+            return True
+        MAILS.labels(outcome).inc()
+        self._failures.pop(uid, None)
+        return True
+
+    async def _close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            # the connection may be gone already
+            with contextlib.suppress(OSError, TimeoutError, aioimaplib.Abort, aioimaplib.Error):
+                await asyncio.wait_for(client.logout(), 5)
+
+
+class ReadFailed(Exception):
+    """The server refused a command (a wrong password, a missing folder)."""
+
+
+def _ok(response: aioimaplib.Response, what: str) -> aioimaplib.Response:
+    if response.result != "OK":
+        detail = b" ".join(bytes(line) for line in response.lines).decode(errors="replace")
+        raise ReadFailed(f"{what}: {response.result} {detail}")
+    return response
+
+
+def _mails(lines: list[bytes | bytearray]) -> list[tuple[int, bytes]]:
+    """(uid, raw mail) of each mail of a FETCH answer: a `N FETCH (UID u BODY[] {n}` line,
+    the literal, then `)`."""
+    mails = []
+    for header, literal in itertools.pairwise(lines):
+        if isinstance(literal, bytearray) and b"FETCH" in header:
+            uid = FETCHED.search(bytes(header))
+            if uid:
+                mails.append((int(uid.group(1)), bytes(literal)))
+    return mails
+
+
+@dataclass
+class MailIngest:
+    """Every Ready tenant's mailboxes, each read by a reader of its own; the set is read
+    again every `refresh` seconds (a new tenant, a changed address or password)."""
+
+    pool: asyncpg.Pool
+    accounts: ChannelAccounts
+    registry: TenantRegistry
+    dispatch: MailDispatch
+    imap_url: str
+    password: str
+    tenant: str | None = None  # only this tenant's (its own pods)
+    _readers: dict[Mailbox, asyncio.Task[None]] = field(default_factory=dict)
+
+    async def run(self, refresh: float) -> None:
+        try:
+            while True:
+                try:
+                    await self.converge(await self.wanted())
+                except (OSError, asyncpg.PostgresError) as error:
+                    log.warning("mailboxes not listed", error=str(error))
+                await asyncio.sleep(refresh)
+        finally:
+            await self.converge(set())
+
+    async def wanted(self) -> set[Mailbox]:
+        slugs = [self.tenant] if self.tenant else await ready_slugs(self.pool)
+        found: set[Mailbox] = set()
+        for slug in slugs:
+            account = await self.accounts.get(TenantNames(slug), "email", fresh=True)
+            if account is not None:
+                found |= set(mailboxes_of(slug, account, self.imap_url, self.password))
+        return found
+
+    async def converge(self, wanted: set[Mailbox]) -> None:
+        for gone in set(self._readers) - wanted:
+            await background.stop(self._readers.pop(gone))
+        for mailbox in wanted - set(self._readers):
+            reader = MailboxReader(mailbox, self.handle)
+            self._readers[mailbox] = asyncio.create_task(reader.run(),
+                                                         name=f"mailbox {mailbox.slug}")
+
+    async def handle(self, mailbox: Mailbox, raw: bytes) -> str:
+        tenant = await self.registry.get(mailbox.slug)
+        mail = parse_mail(raw, fallback="ro" if tenant.locale.startswith("ro") else "en")
+        account = await self.accounts.get(tenant.names, "email")
+        own = addresses_of(account) if account else ()
+        return await self.dispatch.dispatch(tenant, mailbox.address, mail, own)
+
+
+def addresses_of(account: ChannelAccount) -> tuple[str, ...]:
+    return tuple(a for a in (account.credential("addresses") or "").lower().split(",") if a)
+
+
+def mailboxes_of(slug: str, account: ChannelAccount, imap_url: str,
+                 password: str) -> list[Mailbox]:
+    """The tenant's addresses to read: on its own server with its own login when its Secret
+    names them (`imapUrl`, `username`, `password`), else on the platform's."""
+    url = account.credential("imapUrl") or imap_url
+    secret = account.credential("password") or password
+    if not url or not secret:
+        return []
+    return [Mailbox(slug, address, url, account.credential("username") or address, secret)
+            for address in addresses_of(account)]
