@@ -10,7 +10,8 @@ from simptu.devstack.services.base import Context, PlatformProcess
 
 class ChannelSenders(PlatformProcess):
     name = "channels"
-    needs = ("postgres", "kafka", "openbao", "operator", "relay", "meta-graph", "twilio-api")
+    needs = ("postgres", "kafka", "openbao", "operator", "relay", "meta-graph", "twilio-api",
+             "mail-imap", "mail-smtp")
     module = "simptu.runtime.channels"
     args = ("sender",)
 
