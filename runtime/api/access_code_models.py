@@ -45,15 +45,24 @@ class CustomerAccess(BaseModel):
 
 
 class AccessCodeRequest(BaseModel):
-    """A customer asks for an access code by the phone number the business has for them."""
+    """A customer asks for an access code by the phone number or the e-mail address the
+    business has for them (exactly one): it goes there by SMS or by mail."""
 
-    phone: str = Field(min_length=4, max_length=32, pattern=r"^\+?[0-9 ()./-]+$",
-                       examples=["+40722123456"])
+    phone: str | None = Field(default=None, min_length=4, max_length=32,
+                              pattern=r"^\+?[0-9 ()./-]+$", examples=["+40722123456"])
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL,
+                              examples=["ana@example.com"])
+
+    @model_validator(mode="after")
+    def one_address(self) -> AccessCodeRequest:
+        if (self.phone is None) == (self.email is None):
+            raise ValueError("give the phone number or the e-mail address, one of them")
+        return self
 
 
 class AccessCodeRequested(BaseModel):
-    """The same answer whether or not a customer has the number (no one learns who is one)."""
+    """The same answer whether or not a customer has the address (no one learns who is one)."""
 
     status: str = "accepted"
-    detail: str = ("if a customer of ours has this number, an access code is on its way to "
-                   "it by SMS")
+    detail: str = ("if a customer of ours has this number or address, an access code is on "
+                   "its way to it")

@@ -21,6 +21,7 @@ from simptu.runtime.api.routes import (
     deliveries,
     guest,
     health,
+    invitation_pages,
     invitations,
     knowledge,
     me,
@@ -55,6 +56,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(bookings.router)
     app.include_router(knowledge.router)
     app.include_router(invitations.router)
+    app.include_router(invitation_pages.router)
     app.include_router(access_codes.router)
     app.include_router(ratings.router)
     app.include_router(admin.router)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 InvitedRole = Literal["staff", "customer"]
 InvitationStatus = Literal["pending", "accepted", "revoked", "expired"]
+MailLocale = Literal["ro", "en"]
 # Enough to refuse what is plainly not an address; the realm is the judge of the rest.
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
@@ -17,12 +18,15 @@ EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 class InvitationCreate(BaseModel):
     email: str = Field(max_length=254, pattern=EMAIL, examples=["ana@example.com"])
     role: InvitedRole
+    locale: MailLocale | None = Field(default=None, description="the language of the "
+                                      "invitation's mail and page (default: the tenant's)")
 
 
 class Invitation(BaseModel):
     id: uuid.UUID
     email: str
     role: InvitedRole
+    locale: MailLocale
     status: InvitationStatus
     expires_at: dt.datetime
     created_at: dt.datetime
@@ -32,7 +36,8 @@ class Invitation(BaseModel):
 
 class NewInvitation(Invitation):
     token: str = Field(description="shown once; only its hash is stored")
-    accept_url: str = Field(description="where the invitee accepts (POST, see accept)")
+    accept_url: str = Field(description="the page where the invitee accepts (what the "
+                            "invitation mail links to)")
 
 
 class InvitationPage(BaseModel):
@@ -51,3 +56,6 @@ class AcceptedInvitation(BaseModel):
     username: str
     role: InvitedRole
     issuer: str = Field(description="the realm to sign in to")
+    locale: MailLocale
+    sign_in_url: str = Field(description="the realm's login page, the new user's address "
+                             "filled in")

@@ -14,6 +14,7 @@ from simptu.runtime.channels.email.ingest import MailIngest
 from simptu.runtime.channels.email.replies import EmailReplies
 from simptu.runtime.channels.email.smtp import MailRelay
 from simptu.runtime.channels.meta.graph import GraphClient
+from simptu.runtime.channels.platform_mail.service import send_platform_mails
 from simptu.runtime.channels.reminders import Reminders
 from simptu.runtime.channels.sender import ChannelSender
 from simptu.runtime.channels.settings import ChannelSettings
@@ -36,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
         "WhatsApp, Messenger and Instagram conversations through Meta's Graph API "
         "(SIMPTU_META_GRAPH_URL), of SMS through Twilio, and of e-mail through the mail relay "
         "(SIMPTU_MAIL_SMTP_URL), reading the tenants' outbound topics; and read the tenants' "
-        "mailboxes (SIMPTU_MAIL_IMAP_URL, IMAP IDLE) into their conversations.")
+        "mailboxes (SIMPTU_MAIL_IMAP_URL, IMAP IDLE) into their conversations; and send the "
+        "platform's own mails (invitations, access codes, booking mails) asked for on the "
+        "tenants' events topics.")
     parser.add_argument("command", choices=["sender"], help="what to run")
     parser.add_argument("--tenant", metavar="SLUG", default=None,
                         help="serve this tenant only (default: $SIMPTU_CHANNELS_TENANT, "
@@ -65,6 +68,7 @@ async def serve(settings: ChannelSettings, tenant: str | None) -> int:
                                    EmailReplies(core.pool, core.keyring, core.registry, relay))
             ingest = asyncio.create_task(mail_ingest(settings, core, accounts, tenant).run(
                 settings.channels_tenant_refresh_seconds))
+            platform_mails = asyncio.create_task(send_platform_mails(settings, core, tenant))
             reminders = None
             if settings.channels_reminder_interval:
                 reminders = asyncio.create_task(Reminders(
@@ -75,6 +79,7 @@ async def serve(settings: ChannelSettings, tenant: str | None) -> int:
                 await topics.consume(core.pool, sender.handle)
             finally:
                 await background.stop(ingest)
+                await background.stop(platform_mails)
                 await background.stop(reminders)
                 await sms.aclose()
 

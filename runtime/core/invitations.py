@@ -14,13 +14,15 @@ INVITATIONS = "invitations"
 
 
 async def create(conn: asyncpg.Connection, cipher: TenantCipher, *, email: str, role: str,
-                 token_hash: bytes, invited_by: str, ttl: dt.timedelta) -> asyncpg.Record:
+                 token_hash: bytes, invited_by: str, ttl: dt.timedelta,
+                 locale: str) -> asyncpg.Record:
     invitation_id = uuid.uuid4()
     row: asyncpg.Record = await conn.fetchrow(
         "INSERT INTO invitations (id, token_hash, email, email_index, role, invited_by, "
-        "expires_at) VALUES ($1, $2, $3, $4, $5, $6, now() + $7::interval) RETURNING *",
+        "expires_at, locale) VALUES ($1, $2, $3, $4, $5, $6, now() + $7::interval, $8) "
+        "RETURNING *",
         invitation_id, token_hash, await cipher.seal(INVITATIONS, "email", invitation_id, email),
-        await cipher.blind_index("email", email), role, invited_by, ttl)
+        await cipher.blind_index("email", email), role, invited_by, ttl, locale)
     return row
 
 

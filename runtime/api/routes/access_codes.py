@@ -9,6 +9,7 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
+import asyncpg
 from fastapi import APIRouter, Depends, Request
 
 from simptu.runtime.api.access_code_models import (
@@ -23,12 +24,16 @@ from simptu.runtime.api.dependencies import CipherDep, PlatformDep, TenantDep, U
 from simptu.runtime.api.one_time_secrets import new_access_code
 from simptu.runtime.api.problems import ApiProblem, problem_responses
 from simptu.runtime.api.routing import client_address, within_limit
+from simptu.runtime.api.settings import ApiSettings
 from simptu.runtime.core import access_codes
 from simptu.runtime.core.channels.texts import request_text
 from simptu.runtime.core.chat.events import API_SOURCE
+from simptu.runtime.core.crypto import TenantCipher
 from simptu.runtime.core.customer_tokens import issue_customer_token
 from simptu.runtime.core.customers import customer_exists
 from simptu.runtime.core.database import TenantUnitOfWork
+from simptu.runtime.core.mail.requests import request_mail
+from simptu.runtime.core.registry import TenantRecord
 
 router = APIRouter(prefix="/v1", tags=["access codes"])
 StaffCaller = Annotated[Caller, Depends(role(*STAFF_ROLES))]
@@ -67,30 +72,42 @@ CODE_TEXT = {"ro": "Codul dumneavoastră de acces la {name}: {code}. Este valabi
              responses=problem_responses(400, 422, 429, 503))
 async def request_access_code(body: AccessCodeRequest, request: Request, tenant: TenantDep,
                               platform: PlatformDep) -> AccessCodeRequested:
-    """A customer with no account asks for a code: it is texted to the number the business
-    has for them (never to another), hashed at rest like every code, rate-limited per
-    address; the answer says nothing of whether the number is a customer's."""
+    """A customer with no account asks for a code: it is texted to the number, or mailed (in
+    their language) to the address, the business has for them (never to another), hashed at
+    rest like every code, rate-limited per client address; the answer says nothing of whether
+    the number or address is a customer's."""
     await within_limit(platform.access_code_request_limiter, tenant, client_address(request),
                        "access-code requests")
-    settings = platform.settings
     async with TenantUnitOfWork(platform.pool, tenant.names) as conn:
         cipher = platform.keyring.cipher(tenant.names, conn)
+        column = "phone" if body.phone is not None else "email"
         customer = await conn.fetchrow(
-            "SELECT id, phone FROM customers WHERE phone_index = $1 AND phone IS NOT NULL "
-            "LIMIT 1", await cipher.blind_index("phone", body.phone))
+            f"SELECT id, {column} AS address, locale FROM customers "  # noqa: S608 - a name
+            f"WHERE {column}_index = $1 AND {column} IS NOT NULL LIMIT 1",
+            await cipher.blind_index(column, body.phone or body.email or ""))
         if customer is not None:
-            code = new_access_code()
-            await access_codes.issue(
-                conn, cipher, customer["id"], code, issued_by="sms-request",
-                ttl=dt.timedelta(seconds=settings.api_access_code_ttl),
-                max_attempts=settings.api_access_code_attempts)
-            phone = await cipher.open_text("customers", "phone", customer["id"],
-                                           customer["phone"])
-            words = CODE_TEXT["ro" if tenant.locale.startswith("ro") else "en"]
-            await request_text(conn, cipher, tenant.names, phone, words.format(
-                name=tenant.display_name, code=code,
-                hours=settings.api_access_code_ttl // 3600), source=API_SOURCE)
+            await _send_code(conn, cipher, tenant, platform.settings, customer, column)
     return AccessCodeRequested()
+
+
+async def _send_code(conn: asyncpg.Connection, cipher: TenantCipher, tenant: TenantRecord,
+                     settings: ApiSettings, customer: asyncpg.Record, column: str) -> None:
+    """A new code for the customer, asked to be texted or mailed once this commits."""
+    code = new_access_code()
+    await access_codes.issue(
+        conn, cipher, customer["id"], code, issued_by=f"{column}-request",
+        ttl=dt.timedelta(seconds=settings.api_access_code_ttl),
+        max_attempts=settings.api_access_code_attempts)
+    address = await cipher.open_text("customers", column, customer["id"], customer["address"])
+    hours = settings.api_access_code_ttl // 3600
+    if column == "email":
+        await request_mail(conn, cipher, tenant.names, "access-code", address,
+                           customer["locale"], {"code": code, "hours": str(hours)},
+                           source=API_SOURCE)
+        return
+    words = CODE_TEXT["ro" if tenant.locale.startswith("ro") else "en"]
+    await request_text(conn, cipher, tenant.names, address, words.format(
+        name=tenant.display_name, code=code, hours=hours), source=API_SOURCE)
 
 
 @router.post("/access-codes/redeem", response_model=CustomerAccess,

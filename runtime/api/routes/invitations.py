@@ -1,12 +1,15 @@
-"""Invitations: a tenant admin invites a staff member or a customer by e-mail; the invitee
-accepts with the token (single use, expiring) and becomes a user of the tenant's realm with
-that role. Admins list and revoke them."""
+"""Invitations: a tenant admin invites a staff member or a customer by e-mail (the mail, in the
+invitation's language, links to the page of routes/invitation_pages); the invitee accepts with
+the token (single use, expiring) and becomes a user of the tenant's realm with that role, a
+customer also a customer of the business with that address and language. Admins list and
+revoke them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from typing import Annotated
+from urllib.parse import urlencode
 
 import asyncpg
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -30,11 +33,14 @@ from simptu.runtime.api.invitation_models import (
 )
 from simptu.runtime.api.one_time_secrets import invitation_token_hash, new_invitation_token
 from simptu.runtime.api.pagination import MAX_PAGE, after_time_and_id, time_and_id_cursor
+from simptu.runtime.api.platform import ApiPlatform
 from simptu.runtime.api.problems import ApiProblem, problem_responses
 from simptu.runtime.api.realm_users import create_invited_user
 from simptu.runtime.core import invitations
 from simptu.runtime.core.crypto import TenantCipher
+from simptu.runtime.core.customers import ensure_customer_with_email
 from simptu.runtime.core.database import TenantUnitOfWork
+from simptu.runtime.core.registry import TenantRecord
 
 router = APIRouter(prefix="/v1/invitations", tags=["invitations"])
 ERRORS = problem_responses(400, 401, 403, 404, 409, 422, 429, 503)
@@ -45,16 +51,20 @@ AdminCaller = Annotated[Caller, Depends(role(*ADMIN_ROLES))]
 async def invite(body: InvitationCreate, request: Request, caller: AdminCaller,
                  tenant: TenantDep, platform: PlatformDep, conn: UnitOfWork,
                  cipher: CipherDep) -> NewInvitation:
-    """Invite `email` as `role`. The token is in this answer only (and, sealed, in the
-    `io.simptu.invitation.created` event a mailer sends); 409 while one is pending."""
+    """Invite `email` as `role`, in `locale` (default: the tenant's). The token is in this
+    answer only (and, sealed, in the `io.simptu.invitation.created` event the platform mailer
+    sends); 409 while one is pending."""
     if await invitations.pending_for(conn, cipher, body.email) is not None:
         raise ApiProblem(409, "invitation-pending",
                          "this address has a pending invitation: revoke it to invite again")
     token = new_invitation_token()
     row = await invitations.create(
         conn, cipher, email=body.email, role=body.role, token_hash=invitation_token_hash(token),
-        invited_by=caller.subject, ttl=dt.timedelta(seconds=platform.settings.api_invitation_ttl))
-    accept_url = str(request.url_for("accept_invitation", token=token))
+        invited_by=caller.subject, ttl=dt.timedelta(seconds=platform.settings.api_invitation_ttl),
+        locale=body.locale or ("ro" if tenant.locale.startswith("ro") else "en"))
+    # The page a person opens; the token in the query, which request logs leave out.
+    accept_url = str(request.url_for("invitation_page", slug=tenant.slug).include_query_params(
+        token=token))
     await access_events.invitation_created(conn, tenant, cipher, row, token, accept_url)
     shown = await _shown(cipher, row)
     return NewInvitation(**shown.model_dump(), token=token, accept_url=accept_url)
@@ -93,6 +103,12 @@ async def accept(token: Annotated[str, Path(max_length=100)], body: InvitationAc
                  tenant: TenantDep, platform: PlatformDep) -> AcceptedInvitation:
     """No sign-in needed: the token is the proof. Creates the user in the tenant's realm with
     the invited role; a used token is 409, a revoked or expired one 410, and nothing is made."""
+    return await accept_invitation(platform, tenant, token, body)
+
+
+async def accept_invitation(platform: ApiPlatform, tenant: TenantRecord, token: str,
+                            person: InvitationAccept) -> AcceptedInvitation:
+    """The one way an invitation is accepted (this endpoint and the invitation page)."""
     async with TenantUnitOfWork(platform.pool, tenant.names) as conn:
         row = await invitations.by_token(conn, invitation_token_hash(token))
         if row is None:
@@ -102,10 +118,24 @@ async def accept(token: Annotated[str, Path(max_length=100)], body: InvitationAc
         email = await invitations.email_of(cipher, row)
         # The row stays locked while the realm makes the user: a second accept waits, then
         # finds the invitation used.
-        user_id = await create_invited_user(platform, tenant, email, row["role"], body)
+        user_id = await create_invited_user(platform, tenant, email, row["role"], person)
         await invitations.mark(conn, row["id"], "accepted", user_id)
+        if row["role"] == "customer":  # mails of their bookings reach them, in their language
+            await ensure_customer_with_email(conn, cipher, uuid.UUID(user_id), email,
+                                             row["locale"])
     return AcceptedInvitation(user_id=user_id, username=email.casefold(), role=row["role"],
-                              issuer=tenant.auth_issuer or "")
+                              issuer=tenant.auth_issuer or "", locale=row["locale"],
+                              sign_in_url=sign_in_url(tenant.auth_issuer or "", email,
+                                                      row["locale"]))
+
+
+def sign_in_url(issuer: str, email: str, locale: str) -> str:
+    """The realm's own login for its account console (a public client every realm has, with
+    no PKCE required), the new user's address filled in."""
+    query = urlencode({"client_id": "account", "redirect_uri": f"{issuer}/account/",
+                       "response_type": "code", "scope": "openid", "login_hint": email,
+                       "ui_locales": locale})
+    return f"{issuer}/protocol/openid-connect/auth?{query}"
 
 
 async def _shown(cipher: TenantCipher, row: asyncpg.Record) -> Invitation:

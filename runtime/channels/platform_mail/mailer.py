@@ -70,7 +70,9 @@ class PlatformMailer:
         envelope = Envelope(Address(tenant.display_name or tenant.slug, addr_spec=self.sender),
                             outgoing.to, mail.message_id, outgoing.locale)
         message = message_of(rendered, envelope, dt.datetime.now(dt.UTC))
-        await self._mark(tenant, mail.event_id, "sending")  # committed before the hand-over
+        async with TenantUnitOfWork(self.pool, tenant.names) as conn:
+            if not await records.claim(conn, mail.event_id):  # committed before the hand-over
+                return False
         try:
             await self.relay.send(message)
         except SendError as error:

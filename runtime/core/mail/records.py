@@ -38,13 +38,21 @@ async def record(conn: asyncpg.Connection, event_id: str, kind: MailKind,
     return MailRecord(event_id, row["status"], row["message_id"], row["attempts"])
 
 
+async def claim(conn: asyncpg.Connection, event_id: str) -> bool:
+    """Pending → sending, counting an attempt; False when another mailer claimed it first
+    (two may hold one partition for a moment while the consumer group rebalances)."""
+    claimed = await conn.fetchval(
+        "UPDATE platform_mails SET status = 'sending', attempts = attempts + 1, "
+        "updated_at = now() WHERE event_id = $1 AND status = 'pending' RETURNING true",
+        event_id)
+    return bool(claimed)
+
+
 async def mark(conn: asyncpg.Connection, event_id: str, status: str, *,
                error_code: str | None = None, error_detail: str | None = None) -> None:
-    """A new status; `sending` counts an attempt."""
     await conn.execute(
         "UPDATE platform_mails SET status = $2, error_code = $3, error_detail = $4, "
-        "updated_at = now(), attempts = attempts + CASE WHEN $2 = 'sending' THEN 1 ELSE 0 END "
-        "WHERE event_id = $1", event_id, status, error_code, error_detail)
+        "updated_at = now() WHERE event_id = $1", event_id, status, error_code, error_detail)
 
 
 async def of_event(conn: asyncpg.Connection, event_id: str) -> asyncpg.Record | None:

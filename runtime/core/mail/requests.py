@@ -34,6 +34,15 @@ async def request_mail(conn: asyncpg.Connection, cipher: TenantCipher, tenant: T
                        source: str) -> uuid.UUID:
     """Inside a tenant unit of work: a mail of `kind` to `to`, in `locale`, with the
     template's `values`, once this commits."""
+    event = await mail_request(cipher, tenant, kind, to, locale, values, source=source)
+    request = MailRequested.model_validate(event.data)
+    await enqueue(conn, event, tenant.topic("events"), str(request.request_id))
+    return request.request_id
+
+
+async def mail_request(cipher: TenantCipher, tenant: TenantNames, kind: MailKind, to: str,
+                       locale: str, values: dict[str, str], *, source: str) -> CloudEvent:
+    """The event asking for the mail, address and values sealed."""
     request_id = uuid.uuid4()
 
     async def sealed(column: str, value: str) -> str:
@@ -42,10 +51,8 @@ async def request_mail(conn: asyncpg.Connection, cipher: TenantCipher, tenant: T
     data = MailRequested(request_id=request_id, kind=kind, locale=locale,
                          to_sealed=await sealed("to", to),
                          values_sealed=await sealed("values", json.dumps(values)))
-    event = CloudEvent(source=source, type=MAIL_REQUESTED, tenantid=tenant.slug,
-                       subject=str(request_id), data=data.model_dump(mode="json"))
-    await enqueue(conn, event, tenant.topic("events"), str(request_id))
-    return request_id
+    return CloudEvent(source=source, type=MAIL_REQUESTED, tenantid=tenant.slug,
+                      subject=str(request_id), data=data.model_dump(mode="json"))
 
 
 async def open_request(cipher: TenantCipher,

@@ -45,7 +45,8 @@ async def test_an_accepted_invitation_makes_a_user_who_signs_in_with_their_passw
     email = new_address()
     invitation = await invite(api, await as_user(tenant_a, "admin"), email)
     assert invitation["status"] == "pending"
-    assert invitation["accept_url"].endswith(f"/v1/invitations/{invitation['token']}/accept")
+    assert invitation["accept_url"].endswith(
+        f"/invitations/{tenant_a.slug}/accept?token={invitation['token']}")
     accepted = await api.post(f"/v1/invitations/{invitation['token']}/accept", json=PERSON,
                               headers={"Host": tenant_a.host})
     assert accepted.status_code == 201, accepted.text

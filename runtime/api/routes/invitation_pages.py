@@ -1,0 +1,236 @@
+"""The invitation page a person opens from the invitation mail: `GET` shows the invitation
+(never uses it: mail scanners open links) with a form for the name and a password; `POST`
+accepts it through the same use case as the JSON endpoint and sends the new user to the
+realm's login, their address filled in. A link that is unknown, used, expired or withdrawn
+gets a page saying so, in the invitation's language. The tenant is in the path and the token
+in the query (request logs carry the path only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment
+from pydantic import ValidationError
+
+from simptu.runtime.api.dependencies import PlatformDep
+from simptu.runtime.api.invitation_models import InvitationAccept
+from simptu.runtime.api.one_time_secrets import invitation_token_hash
+from simptu.runtime.api.platform import ApiPlatform
+from simptu.runtime.api.problems import ApiProblem
+from simptu.runtime.api.routes.invitations import (
+    accept_invitation,
+    refuse_unusable,
+    sign_in_url,
+)
+from simptu.runtime.api.routing import lookup
+from simptu.runtime.core import invitations
+from simptu.runtime.core.database import TenantUnitOfWork
+from simptu.runtime.core.registry import TenantRecord
+
+router = APIRouter(tags=["invitation pages"], include_in_schema=False)
+Token = Annotated[str, Query(max_length=100)]
+
+# One page for the form and for every refusal (its words below, per language).
+PAGE_HTML = """<!doctype html>
+<html lang="{{ locale }}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>{{ title }}</title>
+<style>
+body { margin: 0; padding: 24px; background: #f5f5f4; color: #1c1917;
+       font-family: Arial, Helvetica, sans-serif; }
+main { max-width: 440px; margin: 0 auto; background: #fff; border-radius: 8px;
+       padding: 24px; }
+label { display: block; margin: 12px 0 4px; font-weight: bold; }
+input { width: 100%; box-sizing: border-box; padding: 10px; font-size: 16px;
+        border: 1px solid #a8a29e; border-radius: 6px; }
+button, a.button { display: inline-block; margin-top: 20px; padding: 12px 20px;
+                   background: #0f766e; color: #fff; border: 0; border-radius: 6px;
+                   font-size: 16px; font-weight: bold; text-decoration: none; }
+.problem { padding: 12px; background: #fef2f2; border: 1px solid #fecaca;
+           border-radius: 6px; }
+</style>
+</head>
+<body>
+<main>
+<p><strong>{{ business }}</strong></p>
+<h1>{{ title }}</h1>
+{% if problem %}
+<p class="problem" role="alert" data-reason="{{ reason }}">{{ problem }}</p>
+{% endif %}
+{% if form %}
+<p>{{ words.intro }}</p>
+<form method="post" action="{{ action }}">
+<input type="hidden" name="token" value="{{ token }}">
+<label for="email">{{ words.email }}</label>
+<input id="email" type="email" value="{{ email }}" disabled>
+<label for="first_name">{{ words.first_name }}</label>
+<input id="first_name" name="first_name" required maxlength="100"
+       autocomplete="given-name" value="{{ first_name }}">
+<label for="last_name">{{ words.last_name }}</label>
+<input id="last_name" name="last_name" required maxlength="100"
+       autocomplete="family-name" value="{{ last_name }}">
+<label for="password">{{ words.password }}</label>
+<input id="password" name="password" type="password" required minlength="8"
+       maxlength="128" autocomplete="new-password">
+<button type="submit">{{ words.accept }}</button>
+</form>
+{% endif %}
+{% if sign_in_url %}
+<p><a class="button" href="{{ sign_in_url }}">{{ words.sign_in }}</a></p>
+{% endif %}
+</main>
+</body>
+</html>
+"""
+
+PAGE = Environment(autoescape=True).from_string(PAGE_HTML)
+
+WORDS: dict[str, dict[str, str]] = {
+    "en": {"title": "Accept your invitation", "intro": "Choose the name you are known by "
+           "and a password; you sign in with your e-mail address and this password.",
+           "email": "E-mail address", "first_name": "First name", "last_name": "Last name",
+           "password": "Password (at least 8 characters)", "accept": "Accept and sign in",
+           "sign_in": "Sign in", "refused": "This link cannot be used",
+           "unknown-invitation": "This invitation link is not valid: open the whole link from "
+           "the mail, or ask for a new invitation.",
+           "invitation-used": "This invitation was accepted already: sign in with the "
+           "password you chose.",
+           "invitation-expired": "This invitation has expired: ask for a new one.",
+           "invitation-revoked": "This invitation was withdrawn: ask for a new one if you "
+           "still need it.",
+           "unknown-tenant": "This link belongs to no business on this platform.",
+           "user-exists": "There is an account with this address already: sign in with it.",
+           "user-refused": "The account could not be made: {detail}",
+           "bad-form": "Fill in every field; the password needs at least 8 characters.",
+           "unavailable": "This cannot be done right now: try again in a few minutes."},
+    "ro": {"title": "Acceptați invitația", "intro": "Alegeți numele după care vă cunoaștem "
+           "și o parolă; vă autentificați cu adresa de e-mail și această parolă.",
+           "email": "Adresa de e-mail", "first_name": "Prenume", "last_name": "Nume",
+           "password": "Parola (cel puțin 8 caractere)", "accept": "Acceptă și autentifică-te",
+           "sign_in": "Autentificare", "refused": "Acest link nu poate fi folosit",
+           "unknown-invitation": "Linkul invitației nu este valid: deschideți linkul întreg "
+           "din mesaj sau cereți o nouă invitație.",
+           "invitation-used": "Invitația a fost deja acceptată: autentificați-vă cu parola "
+           "aleasă.",
+           "invitation-expired": "Invitația a expirat: cereți una nouă.",
+           "invitation-revoked": "Invitația a fost retrasă: cereți una nouă dacă mai aveți "
+           "nevoie de ea.",
+           "unknown-tenant": "Acest link nu aparține niciunei afaceri de pe această platformă.",
+           "user-exists": "Există deja un cont cu această adresă: autentificați-vă cu el.",
+           "user-refused": "Contul nu a putut fi creat: {detail}",
+           "bad-form": "Completați toate câmpurile; parola are cel puțin 8 caractere.",
+           "unavailable": "Acum nu se poate: încercați din nou peste câteva minute."},
+}
+
+
+def _locale(tenant: TenantRecord | None, invitation: Any = None) -> str:
+    if invitation is not None:
+        return str(invitation["locale"])
+    return "ro" if tenant is not None and tenant.locale.startswith("ro") else "en"
+
+
+def _page(status: int, locale: str, tenant: TenantRecord | None, **values: Any) -> HTMLResponse:
+    words = WORDS[locale]
+    html = PAGE.render(
+        locale=locale, words=words, business=tenant.display_name or tenant.slug if tenant
+        else "Simptu", title=words["refused"] if values.get("problem") and not values.get(
+            "form") else words["title"], **values)
+    return HTMLResponse(html, status_code=status, headers={
+        "Cache-Control": "no-store", "X-Frame-Options": "DENY",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+        "form-action 'self'; frame-ancestors 'none'"})
+
+
+def _refused(problem: ApiProblem, locale: str, tenant: TenantRecord | None,
+             email: str | None = None) -> HTMLResponse:
+    words = WORDS[locale]
+    reason = problem.kind if problem.kind in words else "unavailable"
+    signs_in = reason in ("invitation-used", "user-exists") and tenant is not None
+    return _page(problem.status, locale, tenant, reason=problem.kind,
+                 problem=words[reason].format(detail=problem.detail),
+                 sign_in_url=sign_in_url(tenant.auth_issuer or "", email or "", locale)
+                 if signs_in and tenant is not None else None)
+
+
+async def _tenant(platform: ApiPlatform, slug: str) -> TenantRecord:
+    return await lookup(platform, slug)
+
+
+async def _usable(platform: ApiPlatform, tenant: TenantRecord, token: str) -> tuple[Any, str]:
+    """The pending invitation of `token` and its address; the problem when there is none."""
+    async with TenantUnitOfWork(platform.pool, tenant.names) as conn:
+        row = await conn.fetchrow("SELECT * FROM invitations WHERE token_hash = $1",
+                                  invitation_token_hash(token))
+        if row is None:
+            raise ApiProblem(404, "unknown-invitation", "no invitation has this token")
+        email = await invitations.email_of(platform.keyring.cipher(tenant.names, conn), row)
+    try:
+        refuse_unusable(row["status"], invitations.status_of(row, dt.datetime.now(dt.UTC)))
+    except ApiProblem as problem:
+        raise _Refused(problem, row, email) from None
+    return row, email
+
+
+class _Refused(Exception):
+    """A refusal of a known invitation: its language and address are known."""
+
+    def __init__(self, problem: ApiProblem, row: Any, email: str) -> None:
+        super().__init__(problem.detail)
+        self.problem, self.row, self.email = problem, row, email
+
+
+@router.get("/invitations/{slug}/accept", name="invitation_page")
+async def invitation_page(slug: str, request: Request, platform: PlatformDep,
+                          token: Token = "") -> Response:
+    """The invitation and its form; nothing changes."""
+    tenant = None
+    try:
+        tenant = await _tenant(platform, slug)
+        row, email = await _usable(platform, tenant, token)
+    except _Refused as refused:
+        return _refused(refused.problem, _locale(tenant, refused.row), tenant, refused.email)
+    except ApiProblem as problem:
+        return _refused(problem, _locale(tenant), tenant)
+    return _page(200, _locale(tenant, row), tenant, form=True, token=token, email=email,
+                 action=request.url_for("invitation_page", slug=slug), first_name="",
+                 last_name="")
+
+
+@router.post("/invitations/{slug}/accept")
+async def accept_on_page(slug: str, request: Request, platform: PlatformDep) -> Response:
+    """Accept with the form's name and password; then on to the realm's login (303)."""
+    form = {key: values[0] for key, values in parse_qs(
+        (await request.body()).decode(errors="replace"), max_num_fields=10).items()}
+    token = form.pop("token", "")[:100]
+    tenant = None
+    try:
+        tenant = await _tenant(platform, slug)
+        row, email = await _usable(platform, tenant, token)
+    except _Refused as refused:
+        return _refused(refused.problem, _locale(tenant, refused.row), tenant, refused.email)
+    except ApiProblem as problem:
+        return _refused(problem, _locale(tenant), tenant)
+    locale = _locale(tenant, row)
+    again = {"form": True, "token": token, "email": email, "first_name": form.get(
+        "first_name", ""), "last_name": form.get("last_name", ""),
+        "action": request.url_for("invitation_page", slug=slug)}
+    try:
+        person = InvitationAccept.model_validate(form)
+    except ValidationError:
+        return _page(422, locale, tenant, reason="bad-form", problem=WORDS[locale]["bad-form"],
+                     **again)
+    try:
+        accepted = await accept_invitation(platform, tenant, token, person)
+    except ApiProblem as problem:
+        if problem.kind == "user-refused":  # e.g. the realm's password policy: try again
+            return _page(422, locale, tenant, reason=problem.kind, problem=WORDS[locale][
+                "user-refused"].format(detail=problem.detail), **again)
+        return _refused(problem, locale, tenant, email)
+    return RedirectResponse(accepted.sign_in_url, status_code=303)
