@@ -49,6 +49,8 @@ class DevstackSettings(BaseSettings):
     meta_graph_port: int = 58102
     # The stand-in of Twilio's REST API (devstack/standins/twilio_api.py).
     twilio_api_port: int = 58103
+    # The stand-in of Booking.com's Connectivity APIs (devstack/standins/booking_com.py).
+    booking_com_port: int = 58104
     # The mail servers: Postfix's SMTP, Dovecot's IMAP, and the LMTP that joins them.
     mail_smtp_port: int = 58025
     mail_imap_port: int = 58143

@@ -21,7 +21,6 @@ Control endpoints, all under `/_standin/`: `healthz`, `objects` (register), `inb
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import hmac
@@ -33,7 +32,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-import uvicorn
 from pydantic import BaseModel, Field
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -54,7 +52,9 @@ from simptu.devstack.standins.standin import (
     apply_control,
     drop_faults,
     listing,
+    run_standin,
     standin_app,
+    standin_parser,
 )
 from simptu.devstack.standins.standin import serving as serving  # tests import it from here
 
@@ -450,20 +450,17 @@ async def serve(config: StandinConfig | None = None, *, host: str = "127.0.0.1",
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m simptu.devstack.standins.meta_graph",
-        description="Serve the local stand-in of Meta's Graph API (WhatsApp Cloud API, "
-        "Messenger and Instagram sends) with its /_standin/ control endpoints.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=DevstackSettings().meta_graph_port)
+    parser = standin_parser(
+        "meta_graph", "Serve the local stand-in of Meta's Graph API (WhatsApp Cloud API, "
+        "Messenger and Instagram sends) with its /_standin/ control endpoints.",
+        DevstackSettings().meta_graph_port)
     parser.add_argument("--webhook-url", help="where WhatsApp status webhooks are posted")
     parser.add_argument("--no-status-webhooks", action="store_true",
                         help="post no status webhooks at all")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
     state = MetaGraphState(config=StandinConfig(webhook_url=args.webhook_url,
                                                 status_webhooks=not args.no_status_webhooks))
-    uvicorn.run(create_app(state), host=args.host, port=args.port, log_level="warning")
+    run_standin(create_app(state), args.host, args.port)
 
 
 if __name__ == "__main__":

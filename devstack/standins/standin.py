@@ -5,9 +5,11 @@ serving an app in-process on a free port for tests."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import itertools
+import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -191,3 +193,19 @@ async def serving(app: Starlette, *, host: str = "127.0.0.1",
         server.should_exit = True
         await task
         listener.close()
+
+
+def standin_parser(module: str, description: str, port: int) -> argparse.ArgumentParser:
+    """The command line of a stand-in's process (`python -m simptu.devstack.standins.<module>`):
+    its host and port; the caller adds its own options."""
+    parser = argparse.ArgumentParser(prog=f"python -m simptu.devstack.standins.{module}",
+                                     description=description)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=port)
+    return parser
+
+
+def run_standin(app: Starlette, host: str, port: int) -> None:
+    """Serve a stand-in's `app` until stopped, its own log lines as they are written."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -24,7 +24,6 @@ Control endpoints, all under `/_standin/`: `healthz`, `accounts` (register), `op
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import binascii
@@ -39,7 +38,6 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any, Literal
 
-import uvicorn
 from pydantic import BaseModel, Field
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -53,8 +51,10 @@ from simptu.devstack.standins.standin import (
     apply_control,
     drop_faults,
     listing,
+    run_standin,
     serving,
     standin_app,
+    standin_parser,
 )
 from simptu.devstack.standins.twilio_payloads import (
     API_VERSION,
@@ -381,18 +381,15 @@ async def serve(config: StandinConfig | None = None, *, host: str = "127.0.0.1",
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m simptu.devstack.standins.twilio_api",
-        description="Serve the local stand-in of Twilio's Messaging REST API (send a message, "
-        "status callbacks) with its /_standin/ control endpoints.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=DevstackSettings().twilio_api_port)
+    parser = standin_parser(
+        "twilio_api", "Serve the local stand-in of Twilio's Messaging REST API (send a "
+        "message, status callbacks) with its /_standin/ control endpoints.",
+        DevstackSettings().twilio_api_port)
     parser.add_argument("--no-status-callbacks", action="store_true",
                         help="post no status callbacks at all")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
     state = TwilioState(config=StandinConfig(status_callbacks=not args.no_status_callbacks))
-    uvicorn.run(create_app(state), host=args.host, port=args.port, log_level="warning")
+    run_standin(create_app(state), args.host, args.port)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ cancelled before its reminder is due gets none."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
@@ -15,12 +14,13 @@ import structlog
 
 from simptu.runtime.channels.meta.graph import GraphClient, GraphError
 from simptu.runtime.channels.metrics import SENDS
+from simptu.runtime.channels.rounds import every_ready_tenant
 from simptu.runtime.core.channels import deliveries
 from simptu.runtime.core.channels.accounts import ChannelAccount, ChannelAccounts
 from simptu.runtime.core.chat import store
 from simptu.runtime.core.crypto import KeyRing
 from simptu.runtime.core.database import TenantUnitOfWork
-from simptu.runtime.core.registry import TenantRecord, TenantRegistry, ready_slugs
+from simptu.runtime.core.registry import TenantRecord, TenantRegistry
 
 log = structlog.get_logger(__name__)
 
@@ -51,20 +51,7 @@ class Reminders:
 
     async def run(self, interval: float) -> None:
         """Until cancelled: every `interval` seconds, remind whoever is due."""
-        while True:
-            try:
-                slugs = await ready_slugs(self.pool)
-            except (OSError, asyncpg.PostgresError) as error:
-                log.warning("reminders could not run", error=repr(error))
-                slugs = []
-            for slug in slugs:
-                # One tenant's trouble (deleted meanwhile, shredded, its database away) is
-                # never every tenant's: the others are reminded all the same.
-                try:
-                    await self.remind(await self.registry.get(slug))
-                except Exception:  # logged, and tried again next round
-                    log.exception("reminders failed for a tenant", tenant=slug)
-            await asyncio.sleep(interval)
+        await every_ready_tenant(self.pool, self.registry, interval, self.remind, "reminders")
 
     async def remind(self, tenant: TenantRecord) -> int:
         """Send the tenant's due reminders; how many were sent."""
