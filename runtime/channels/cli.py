@@ -9,6 +9,8 @@ import datetime as dt
 
 import httpx
 
+from simptu.runtime.channels.booking_com.client import BookingComClient
+from simptu.runtime.channels.booking_com.poller import BookingComPoller
 from simptu.runtime.channels.email.dispatch import MailDispatch
 from simptu.runtime.channels.email.ingest import MailIngest
 from simptu.runtime.channels.email.replies import EmailReplies
@@ -28,6 +30,7 @@ from simptu.runtime.core.logs import configure_json_logging
 from simptu.runtime.core.wiring import Core, open_core
 
 MAIL_SOURCE = "/simptu/channels/email"  # names the mail ingest in the events it posts
+BOOKING_COM_SOURCE = "/simptu/channels/booking-com"  # names the Booking.com poller
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
         "(SIMPTU_MAIL_SMTP_URL), reading the tenants' outbound topics; and read the tenants' "
         "mailboxes (SIMPTU_MAIL_IMAP_URL, IMAP IDLE) into their conversations; and send the "
         "platform's own mails (invitations, access codes, booking mails) asked for on the "
-        "tenants' events topics.")
+        "tenants' events topics; and poll Booking.com's reservations and guest messages "
+        "(SIMPTU_BOOKING_COM_OTA_URL, _MESSAGING_URL) of tenants with channels.bookingCom.")
     parser.add_argument("command", choices=["sender"], help="what to run")
     parser.add_argument("--tenant", metavar="SLUG", default=None,
                         help="serve this tenant only (default: $SIMPTU_CHANNELS_TENANT, "
@@ -62,10 +66,13 @@ async def serve(settings: ChannelSettings, tenant: str | None) -> int:
                             settings.channels_send_timeout)
             relay_url = settings.mail_smtp_url.get_secret_value()
             relay = MailRelay(relay_url, settings.channels_send_timeout) if relay_url else None
+            booking_com = BookingComClient(http, settings.booking_com_ota_url,
+                                           settings.booking_com_messaging_url)
             sender = ChannelSender(core.pool, core.keyring, accounts, graph, sms,
                                    settings.channels_throttle_attempts,
                                    settings.channels_throttle_backoff,
-                                   EmailReplies(core.pool, core.keyring, core.registry, relay))
+                                   EmailReplies(core.pool, core.keyring, core.registry, relay),
+                                   booking_com)
             ingest = asyncio.create_task(mail_ingest(settings, core, accounts, tenant).run(
                 settings.channels_tenant_refresh_seconds))
             platform_mails = asyncio.create_task(send_platform_mails(settings, core, tenant))
@@ -75,9 +82,17 @@ async def serve(settings: ChannelSettings, tenant: str | None) -> int:
                     core.pool, core.keyring, core.registry, accounts, graph,
                     dt.timedelta(hours=settings.channels_reminder_lead_hours),
                 ).run(settings.channels_reminder_interval))
+            poller = None
+            if settings.booking_com_poll_interval:
+                poller = asyncio.create_task(BookingComPoller(
+                    core.registry, accounts, Conversations(
+                        core.pool, core.keyring, core.redis, BOOKING_COM_SOURCE,
+                        settings.chat_max_text_chars), booking_com,
+                ).run(settings.booking_com_poll_interval))
             try:
                 await topics.consume(core.pool, sender.handle)
             finally:
+                await background.stop(poller)
                 await background.stop(ingest)
                 await background.stop(platform_mails)
                 await background.stop(reminders)

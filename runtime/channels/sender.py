@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import asyncpg
 import structlog
 
+from simptu.runtime.channels.booking_com.client import BookingComClient
 from simptu.runtime.channels.email.replies import EmailReplies
 from simptu.runtime.channels.meta.graph import GraphClient
 from simptu.runtime.channels.metrics import SENDS
@@ -40,7 +41,7 @@ log = structlog.get_logger(__name__)
 # What fits in one message on each channel (Instagram counts UTF-8 bytes; an SMS part is at
 # most 10 segments of its encoding).
 LIMITS = {"whatsapp": 4096, "messenger": 1999, "instagram": 1000, "sms": 1530,
-          "email": 100_000}
+          "email": 100_000, "booking_com": 4000}
 # Channels with Meta's customer service window.
 WINDOWED = ("whatsapp", "messenger", "instagram")
 # How many conversations not on a messaging channel a sender remembers.
@@ -107,6 +108,8 @@ class ChannelSender:
     throttle_attempts: int
     throttle_backoff: float
     mail: EmailReplies | None = None
+    # Replies in Booking.com guest conversations (its messaging API).
+    booking_com: BookingComClient | None = None
     # Conversations known not to be on a messaging channel (web chat: most replies), so their
     # replies cost no database round trip here; a session's channel never changes.
     _not_ours: OrderedDict[uuid.UUID, None] = field(default_factory=OrderedDict, init=False)
@@ -232,6 +235,8 @@ class ChannelSender:
             if self.mail is None:
                 raise SendError("permanent", "no-mail", "this sender sends no mail")
             return await self.mail.send(tenant, account, part, recipient, text)
+        if account.channel == "booking_com" and self.booking_com is not None:
+            return await self.booking_com.reply(account, recipient, text)
         if account.channel == "sms":
             return await self.sms.send(account, recipient, text)
         token = account.credential("accessToken") or ""

@@ -35,6 +35,11 @@ class ChannelSettings(CoreSettings):
     meta_graph_version: str = "v24.0"
     # Twilio's REST API (a stand-in's locally).
     twilio_api_url: str = "https://api.twilio.com"
+    # Booking.com's Connectivity APIs (a stand-in's locally): the OTA reservation feeds and
+    # the messaging API, and how often each tenant's are read (seconds; 0: never).
+    booking_com_ota_url: str = "https://secure-supply-xml.booking.com"
+    booking_com_messaging_url: str = "https://supply-xml.booking.com"
+    booking_com_poll_interval: float = Field(default=20.0, ge=0)
     # E-mail. The platform's mail relay, `smtp://[user:password@]host:port` (STARTTLS when the
     # server offers it) or `smtps://…` (TLS from the start); empty: no mail is sent.
     mail_smtp_url: SecretStr = SecretStr("")
