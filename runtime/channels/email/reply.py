@@ -8,6 +8,7 @@ from __future__ import annotations
 import email.utils
 import re
 import uuid
+from email.headerregistry import Address
 from email.message import EmailMessage
 
 from simptu.runtime.channels.email.threads import Headers
@@ -36,7 +37,7 @@ def reply_message_id(message_id: uuid.UUID, part: int, tenant_address: str) -> s
 def compose_reply(*, answered: Headers, recipient: str, text: str, business_name: str,
                   locale: str, message_id: str) -> EmailMessage:
     mail = EmailMessage()
-    mail["From"] = email.utils.formataddr((business_name, answered.tenant_address))
+    mail["From"] = Address(business_name, addr_spec=answered.tenant_address)
     mail["To"] = recipient
     mail["Subject"] = reply_subject(answered.subject, locale)
     mail["Date"] = email.utils.formatdate(localtime=False)
@@ -45,7 +46,7 @@ def compose_reply(*, answered: Headers, recipient: str, text: str, business_name
     mail["References"] = " ".join(answered.chain())
     mail["Auto-Submitted"] = "auto-replied"
     mail["X-Auto-Response-Suppress"] = "All"  # Exchange: no out-of-office back
-    mail["Content-Language"] = locale
     sign_off = SIGN_OFF.get(locale, SIGN_OFF["en"]).format(name=business_name)
     mail.set_content(f"{text.strip()}\n\n-- \n{sign_off}\n")
+    mail["Content-Language"] = locale  # after set_content, which clears Content-* headers
     return mail
