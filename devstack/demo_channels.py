@@ -173,3 +173,36 @@ def demo_mailboxes(examples: Path = EXAMPLES) -> list[DemoMailbox]:
 def demo_mailbox(slug: str, examples: Path = EXAMPLES) -> DemoMailbox:
     """Demo tenant `slug`'s e-mail addresses; the error names the tenants that have some."""
     return tenants_own(slug, "email", demo_mailboxes(examples), examples)
+
+
+# Booking.com ----------------------------------------------------------------------------------
+
+
+def demo_booking_com_secret(slug: str) -> dict[str, str]:
+    """The keys of demo tenant `slug`'s Booking.com Secret: its Connectivity API machine
+    account, which the stand-in knows too."""
+    return {"username": f"demo-{slug}-booking-com", "password": f"demo-{slug}-booking-com-pass"}
+
+
+@dataclass(frozen=True)
+class DemoBookingComProperty:
+    slug: str
+    property_id: str  # spec.channels.bookingCom.propertyId
+
+    @property
+    def account(self) -> dict[str, Any]:
+        """The machine account as the stand-in registers it, with the property."""
+        return {**demo_booking_com_secret(self.slug), "property_ids": [self.property_id]}
+
+
+def demo_booking_com_properties(examples: Path = EXAMPLES) -> list[DemoBookingComProperty]:
+    """Every Booking.com property the example tenants declare."""
+    return [DemoBookingComProperty(tenant["metadata"]["name"],
+                                   str(tenant["spec"]["channels"]["bookingCom"]["propertyId"]))
+            for tenant in example_tenants(examples)
+            if (tenant["spec"].get("channels") or {}).get("bookingCom")]
+
+
+def demo_booking_com_property(slug: str, examples: Path = EXAMPLES) -> DemoBookingComProperty:
+    """Demo tenant `slug`'s Booking.com property; the error names the tenants that have one."""
+    return tenants_own(slug, "bookingCom", demo_booking_com_properties(examples), examples)

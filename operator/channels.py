@@ -17,6 +17,7 @@ from simptu.operator.kube_objects import KubeObjects
 from simptu.runtime.core.channels import accounts
 from simptu.runtime.core.channels.faults import clear_fault, faults_of
 from simptu.runtime.core.channels.routing import (
+    BOOKING_COM_PROPERTY,
     EMAIL_ADDRESS,
     META_VERIFY,
     TWILIO_NUMBER,
@@ -34,13 +35,13 @@ META_CHANNELS = {"whatsapp": ("phoneNumberId", "accessToken"),
                  "instagram": ("accountId", "accessToken")}
 META_KEYS = ("appSecret", "verifyToken")
 DEFAULT_KEYS = {name: key for name, (_, key) in META_CHANNELS.items()} | {
-    "twilio": "authToken", "email": "password"}
+    "twilio": "authToken", "email": "password", "bookingCom": "password"}
 # E-mail's Secret is optional (the tenant's own mail server); these keys are copied from it.
 EMAIL_KEYS = ("username", "imapUrl", "smtpUrl")
 WORDS = {"whatsapp": "WhatsApp phone number id", "messenger": "Facebook Page id",
          "instagram": "Instagram account id", META_VERIFY: "Meta verify token",
          TWILIO_NUMBER: "Twilio phone number", TWILIO_SERVICE: "Twilio Messaging Service",
-         EMAIL_ADDRESS: "e-mail address"}
+         EMAIL_ADDRESS: "e-mail address", BOOKING_COM_PROPERTY: "Booking.com property"}
 
 
 @dataclass(frozen=True)
@@ -128,12 +129,23 @@ def _email_account(spec: dict[str, Any], values: dict[str, str],
     return accounts.ChannelAccount("email", addresses[0], credentials), ids
 
 
+def _booking_com_account(spec: dict[str, Any], values: dict[str, str], main_key: str,
+                         ) -> tuple[accounts.ChannelAccount, list[tuple[str, str]]]:
+    """The property's Connectivity API machine account (the poller's and the replies')."""
+    property_id = str(spec["propertyId"])
+    credentials = {"username": values.get("username", ""), "password": values[main_key]}
+    return (accounts.ChannelAccount("booking_com", property_id, credentials),
+            [(BOOKING_COM_PROPERTY, property_id)])
+
+
 def _account(name: str, spec: dict[str, Any], values: dict[str, str], main_key: str,
              ) -> tuple[accounts.ChannelAccount, list[tuple[str, str]]]:
     if name == "email":
         return _email_account(spec, values, main_key)
     if name == "twilio":
         return _twilio_account(spec, values, main_key)
+    if name == "bookingCom":
+        return _booking_com_account(spec, values, main_key)
     return _meta_account(name, spec, values, main_key)
 
 

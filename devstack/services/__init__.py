@@ -6,6 +6,7 @@ Adding a component to `make up` is one line in `ALL_SERVICES`.
 from simptu.devstack.services.agent import Agent
 from simptu.devstack.services.api import Api
 from simptu.devstack.services.base import Service
+from simptu.devstack.services.booking_com import BookingCom
 from simptu.devstack.services.channels import ChannelSenders
 from simptu.devstack.services.etcd import Etcd
 from simptu.devstack.services.kafka import Kafka
@@ -30,6 +31,7 @@ ALL_SERVICES: tuple[Service, ...] = (
     MailTransfer(),
     MetaGraph(),
     TwilioApi(),
+    BookingCom(),
     Kafka(),
     Etcd(),
     OpenBao(),

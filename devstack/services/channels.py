@@ -11,7 +11,7 @@ from simptu.devstack.services.base import Context, PlatformProcess
 class ChannelSenders(PlatformProcess):
     name = "channels"
     needs = ("postgres", "kafka", "openbao", "operator", "relay", "meta-graph", "twilio-api",
-             "mail-imap", "mail-smtp")
+             "mail-imap", "mail-smtp", "booking-com")
     module = "simptu.runtime.channels"
     args = ("sender",)
 
@@ -23,6 +23,8 @@ class ChannelSenders(PlatformProcess):
                 "SIMPTU_CHANNELS_HOST": ctx.settings.host,
                 # Reminders due are found within seconds, for the demo and the tests.
                 "SIMPTU_CHANNELS_REMINDER_INTERVAL": "2",
+                # Booking.com's reservations and guest messages, likewise.
+                "SIMPTU_BOOKING_COM_POLL_INTERVAL": "2",
                 # Twilio's REST API: the stand-in's, never Twilio's own.
                 "SIMPTU_TWILIO_API_URL": f"http://{ctx.settings.host}:{ctx.settings.twilio_api_port}",
                 # Where Twilio's status callbacks of sent SMS go: the API.

@@ -17,6 +17,7 @@ import yaml
 from simptu.devstack import pki
 from simptu.devstack.demo_channels import (
     TOKEN_KEYS,
+    demo_booking_com_secret,
     demo_channel_secret,
     demo_mail_secret,
     demo_twilio_secret,
@@ -166,6 +167,7 @@ class Operator(Service):
             slug = tenant["metadata"]["name"]
             values = (demo_channel_secret(slug, owner) if owner in TOKEN_KEYS else
                       demo_twilio_secret(slug) if owner == "twilio" else
+                      demo_booking_com_secret(slug) if owner == "bookingCom" else
                       demo_mail_secret(reference.get("key", "password"),
                                        ctx.secret("mail_password")) if owner == "email" else
                       {reference.get("key", "credentials"): "demo-not-a-real-credential"})

@@ -5,48 +5,30 @@ each message asks for."""
 
 from __future__ import annotations
 
-import sys
-
-import httpx
+from typing import Any
 
 from simptu.devstack.demo_channels import demo_twilio_accounts
-from simptu.devstack.processes import Launch
-from simptu.devstack.services.base import Context, NotReady, Service, expect_http_ok
+from simptu.devstack.services.base import Context
+from simptu.devstack.services.standins import SaasStandin
 
 
-class TwilioApi(Service):
+class TwilioApi(SaasStandin):
     name = "twilio-api"
+    module = "twilio_api"
+    control = "accounts"
 
-    def url(self, ctx: Context) -> str:
-        return f"http://{ctx.settings.host}:{ctx.settings.twilio_api_port}"
+    def port(self, ctx: Context) -> int:
+        return ctx.settings.twilio_api_port
 
-    def launch(self, ctx: Context) -> Launch:
-        return Launch(argv=[sys.executable, "-m", "simptu.devstack.standins.twilio_api",
-                            "--host", ctx.settings.host,
-                            "--port", str(ctx.settings.twilio_api_port)])
-
-    async def probe(self, ctx: Context) -> None:
-        await expect_http_ok(f"{self.url(ctx)}/_standin/healthz")
-
-    async def configure(self, ctx: Context) -> None:
-        """Register the demo tenants' Twilio accounts; again on every `make up`, so an edited
-        example takes effect without a restart."""
-        accounts = [{"account_sid": found.account_sid, "auth_token": found.auth_token,
-                     "numbers": list(found.phone_numbers),
-                     "messaging_service_sids": [found.messaging_service_sid]
-                     if found.messaging_service_sid else []}
-                    for found in demo_twilio_accounts()]
-        async with httpx.AsyncClient(timeout=5) as client:
-            answer = await client.post(f"{self.url(ctx)}/_standin/accounts", json=accounts)
-        if answer.status_code != 200:
-            raise NotReady(f"registering the demo Twilio accounts: {answer.status_code} "
-                           f"{answer.text}")
+    def demo_accounts(self) -> list[dict[str, Any]]:
+        return [{"account_sid": found.account_sid, "auth_token": found.auth_token,
+                 "numbers": list(found.phone_numbers),
+                 "messaging_service_sids": [found.messaging_service_sid]
+                 if found.messaging_service_sid else []}
+                for found in demo_twilio_accounts()]
 
     def env(self, ctx: Context) -> dict[str, str]:
         return {"SIMPTU_TWILIO_API_URL": self.url(ctx)}
-
-    def endpoint(self, ctx: Context) -> str:
-        return self.url(ctx)
 
     def hint(self, ctx: Context) -> str:
         return (f"Twilio REST API stand-in: {self.url(ctx)}. A customer's SMS, signed as "

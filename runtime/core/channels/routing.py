@@ -25,6 +25,9 @@ TWILIO_SERVICE = "twilio-service"
 PHONE_KINDS = (TWILIO_NUMBER,)
 # A tenant's e-mail addresses (channels.email): two tenants never read one mailbox.
 EMAIL_ADDRESS = "email-address"
+# A tenant's Booking.com property (channels.bookingCom): two tenants never take one
+# property's reservations.
+BOOKING_COM_PROPERTY = "booking-com-property"
 
 
 def normalise(kind: str, identifier: str) -> str:
