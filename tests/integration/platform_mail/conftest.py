@@ -39,7 +39,7 @@ def link_in(mail: EmailMessage) -> str:
     text, page = mail.get_body(("plain",)), mail.get_body(("html",))
     assert text is not None
     assert page is not None
-    [link] = LINK.findall(text.get_content())
+    [link] = [str(found) for found in LINK.findall(text.get_content())]
     assert html.escape(link) in page.get_content()
     return link
 
