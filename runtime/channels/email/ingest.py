@@ -17,8 +17,9 @@ import aioimaplib
 import asyncpg
 import structlog
 
+from simptu.runtime.agent.language import Locale
 from simptu.runtime.channels.email.dispatch import MailDispatch
-from simptu.runtime.channels.email.parse import parse_mail
+from simptu.runtime.channels.email.parse import InboundMail, parse_mail
 from simptu.runtime.channels.metrics import MAILS
 from simptu.runtime.core import background
 from simptu.runtime.core.channels.accounts import ChannelAccount, ChannelAccounts
@@ -30,6 +31,7 @@ log = structlog.get_logger(__name__)
 FETCHED = re.compile(rb"UID (\d+)")
 BATCH = 200  # mails fetched per command
 FAILURES_KEPT = 3  # a mail that failed this often is flagged and left for staff
+LANES = 16  # senders whose mails are dispatched at once
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,10 @@ class Mailbox:
     imap_url: str  # imap://host:port or imaps://host:port
     username: str
     password: str
+    locale: Locale = "ro"  # the tenant's: a mail's language when its words do not tell
 
 
-Handler = Callable[[Mailbox, bytes], Awaitable[str]]
+Handler = Callable[[Mailbox, InboundMail], Awaitable[str]]
 
 
 @dataclass
@@ -71,7 +74,7 @@ class MailboxReader:
             finally:
                 await self._close()
 
-    async def _open(self) -> aioimaplib.IMAP4:
+    async def open(self) -> aioimaplib.IMAP4:
         server = urlsplit(self.mailbox.imap_url)
         host = server.hostname or "127.0.0.1"
         if server.scheme == "imaps":
@@ -86,7 +89,7 @@ class MailboxReader:
         return client
 
     async def _session(self) -> None:
-        client = await self._open()
+        client = await self.open()
         log.info("reading mailbox", tenant=self.mailbox.slug,
                  idle=client.has_capability("IDLE"))
         while True:
@@ -108,17 +111,45 @@ class MailboxReader:
             batch = uids[start:start + BATCH]
             fetched = _ok(await client.uid("fetch", ",".join(map(str, batch)),
                                            "(UID BODY.PEEK[])"), "fetch")
-            done = [uid for uid, raw in _mails(fetched.lines) if await self._dispatched(uid, raw)]
-            if done:
-                _ok(await client.uid("store", ",".join(map(str, done)), "+FLAGS.SILENT",
-                                     "(\\Seen)"), "store")
+            done, given_up = await self._dispatch_all(_mails(fetched.lines))
+            for flags, marked in (("(\\Seen)", done + given_up), ("(\\Flagged)", given_up)):
+                if marked:  # given up: left seen and flagged, for staff to look at
+                    _ok(await client.uid("store", ",".join(map(str, marked)), "+FLAGS.SILENT",
+                                         flags), "store")
             read += len(done)
         return read
 
-    async def _dispatched(self, uid: int, raw: bytes) -> bool:
-        """Whether the mail is done with (stored, or given up on after repeated failures)."""
+    async def _dispatch_all(self, mails: list[tuple[int, bytes]]) -> tuple[list[int], list[int]]:
+        """Each sender's mails one after the other, in the mailbox's order (a reply after
+        the mail it answers), different senders' at once; (done, given up) uids."""
+        lanes: dict[str, list[tuple[int, InboundMail | None]]] = {}
+        for uid, raw in mails:
+            try:
+                mail: InboundMail | None = parse_mail(raw, self.mailbox.locale)
+            except (ValueError, LookupError, TypeError, IndexError):
+                log.exception("mail not parsed", tenant=self.mailbox.slug, uid=uid)
+                mail = None
+            lanes.setdefault(mail.sender if mail else "", []).append((uid, mail))
+        done: list[int] = []
+        given_up: list[int] = []
+        room = asyncio.Semaphore(LANES)
+
+        async def lane(queued: list[tuple[int, InboundMail | None]]) -> None:
+            async with room:
+                for uid, mail in queued:
+                    outcome = await self._dispatched(uid, mail)
+                    (done if outcome else given_up if outcome is None else []).append(uid)
+
+        await asyncio.gather(*(lane(queued) for queued in lanes.values()))
+        return sorted(done), sorted(given_up)
+
+    async def _dispatched(self, uid: int, mail: InboundMail | None) -> bool | None:
+        """True: dispatched; False: failed, to be tried again; None: failed too often (or
+        unreadable), given up."""
         try:
-            outcome = await self.handle(self.mailbox, raw)
+            if mail is None:
+                raise ValueError("the mail could not be parsed")
+            outcome = await self.handle(self.mailbox, mail)
         except Exception as error:  # one bad mail must not stop the mailbox
             failures = self._failures[uid] = self._failures.get(uid, 0) + 1
             log.exception("mail not dispatched", tenant=self.mailbox.slug, uid=uid,
@@ -126,9 +157,7 @@ class MailboxReader:
             if failures < FAILURES_KEPT:
                 return False
             MAILS.labels("failed").inc()
-            if self._client is not None:  # left seen and flagged, for staff to look at
-                await self._client.uid("store", str(uid), "+FLAGS.SILENT", "(\\Flagged)")
-            return True
+            return None
         MAILS.labels(outcome).inc()
         self._failures.pop(uid, None)
         return True
@@ -195,7 +224,9 @@ class MailIngest:
         for slug in slugs:
             account = await self.accounts.get(TenantNames(slug), "email", fresh=True)
             if account is not None:
-                found |= set(mailboxes_of(slug, account, self.imap_url, self.password))
+                locale = (await self.registry.get(slug)).locale
+                found |= set(mailboxes_of(slug, account, self.imap_url, self.password,
+                                          "en" if locale.startswith("en") else "ro"))
         return found
 
     async def converge(self, wanted: set[Mailbox]) -> None:
@@ -206,9 +237,8 @@ class MailIngest:
             self._readers[mailbox] = asyncio.create_task(reader.run(),
                                                          name=f"mailbox {mailbox.slug}")
 
-    async def handle(self, mailbox: Mailbox, raw: bytes) -> str:
+    async def handle(self, mailbox: Mailbox, mail: InboundMail) -> str:
         tenant = await self.registry.get(mailbox.slug)
-        mail = parse_mail(raw, fallback="ro" if tenant.locale.startswith("ro") else "en")
         account = await self.accounts.get(tenant.names, "email")
         own = addresses_of(account) if account else ()
         return await self.dispatch.dispatch(tenant, mailbox.address, mail, own)
@@ -218,13 +248,13 @@ def addresses_of(account: ChannelAccount) -> tuple[str, ...]:
     return tuple(a for a in (account.credential("addresses") or "").lower().split(",") if a)
 
 
-def mailboxes_of(slug: str, account: ChannelAccount, imap_url: str,
-                 password: str) -> list[Mailbox]:
+def mailboxes_of(slug: str, account: ChannelAccount, imap_url: str, password: str,
+                 locale: Locale = "ro") -> list[Mailbox]:
     """The tenant's addresses to read: on its own server with its own login when its Secret
     names them (`imapUrl`, `username`, `password`), else on the platform's."""
     url = account.credential("imapUrl") or imap_url
     secret = account.credential("password") or password
     if not url or not secret:
         return []
-    return [Mailbox(slug, address, url, account.credential("username") or address, secret)
-            for address in addresses_of(account)]
+    return [Mailbox(slug, address, url, account.credential("username") or address, secret,
+                    locale) for address in addresses_of(account)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import email
 import email.policy
 import email.utils
+import functools
 import hashlib
 import html
 import re
@@ -44,7 +45,6 @@ class InboundMail:
     message_id: str  # "<…>"; made up from the content when the mail has none
     sender: str  # the From address, lower-cased
     sender_name: str
-    recipients: tuple[str, ...]  # To and Cc addresses, lower-cased
     subject: str
     text: str  # the new text, quotes and signature stripped
     in_reply_to: str | None = None
@@ -52,6 +52,12 @@ class InboundMail:
     attachments: tuple[Attachment, ...] = ()
     language: Locale = "ro"
     message: EmailMessage = field(repr=False, compare=False, default_factory=EmailMessage)
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        """The To and Cc addresses, lower-cased (parsed when asked: address headers are the
+        slow part of parsing)."""
+        return tuple(address for _, address in addresses(self.message, "To", "Cc"))
 
     @property
     def thread_ids(self) -> tuple[str, ...]:
@@ -92,6 +98,13 @@ def addresses(message: EmailMessage, *names: str) -> list[tuple[str, str]]:
             email.utils.getaddresses([value for value in values if value]) if "@" in address]
 
 
+@functools.cache
+def reply_parser(language: str) -> EmailReplyParser:
+    """A parser trying `language`'s markers first (made once: it builds its patterns)."""
+    return EmailReplyParser(languages=[language, *[lang for lang in REPLY_LANGUAGES
+                                                   if lang != language]])
+
+
 def strip_quotes(text: str, language: str) -> str:
     """The new text of a reply: everything from the first quote header on is cut, then
     signatures and `>` quotes (`mail-parser-reply`)."""
@@ -99,8 +112,7 @@ def strip_quotes(text: str, language: str) -> str:
         found = marker.search(text)
         if found:
             text = text[:found.start()]
-    languages = [language, *[lang for lang in REPLY_LANGUAGES if lang != language]]
-    stripped = EmailReplyParser(languages=languages).parse_reply(text)
+    stripped = reply_parser(language).parse_reply(text)
     return (stripped if stripped is not None else text).strip()
 
 
@@ -157,8 +169,6 @@ def parse_mail(raw: bytes, fallback: Locale = "ro") -> InboundMail:
     return InboundMail(
         message_id=own_ids[0] if own_ids else made_up_id(message),
         sender=sender, sender_name=sender_name,
-        recipients=tuple(address for _, address in addresses(message, "To", "Cc",
-                                                             "Delivered-To")),
         subject=subject, text=text,
         in_reply_to=reply_to_ids[0] if reply_to_ids else None,
         references=ids_in(header_text(message, "References")),

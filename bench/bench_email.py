@@ -1,0 +1,213 @@
+"""E-mail against the running local stack (Postfix → Dovecot, the channel senders' mail
+ingest, the stack's agent); prints markdown tables.
+
+    .venv/bin/python bench/bench_email.py [--mails N] [--replies M]
+
+1. Ingest: N mails (default 1,000) are put into one IMAP mailbox of the demo hotel's domain
+   (IMAP APPEND, before the clock starts), then read by the platform's mailbox reader
+   (`runtime/channels/email/ingest.py`, in this process, the same code the senders run):
+   fetched in batches, parsed, loop-checked, threaded, stored sealed and posted to the
+   hotel's conversations, each flagged Seen. Goal: >= 100 mails/s. Every mail starts a
+   conversation of its own (20 customers), which the stack's agent answers by mail: the run
+   waits for every reply to be sent before it removes its conversations.
+2. Mail to reply: M questions (default 20), one at a time, sent by SMTP to the hotel's address
+   as a customer would; timed from the hand-over to Postfix until the agent's reply (local
+   model) is in the customer's mailbox (polled every 20 ms). Goal: report p50.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import email.utils
+import os
+import statistics
+import time
+import uuid
+from email.message import EmailMessage
+from urllib.parse import urlsplit
+
+import aioimaplib
+import aiosmtplib
+import asyncpg
+from bench_meta import machine  # a script beside this one: bench/ is on sys.path
+from bench_pipeline import remove_sessions
+
+from simptu.devstack.demo_channels import demo_mailbox
+from simptu.devstack.envfile import StackEnv
+from simptu.devstack.settings import DevstackSettings
+from simptu.runtime.channels.email import threads
+from simptu.runtime.channels.email.dispatch import MailDispatch
+from simptu.runtime.channels.email.ingest import Mailbox, MailboxReader
+from simptu.runtime.channels.email.parse import InboundMail
+from simptu.runtime.core.chat.actions import Conversations
+from simptu.runtime.core.database import TenantUnitOfWork
+from simptu.runtime.core.settings import CoreSettings
+from simptu.runtime.core.tenancy import TenantNames
+from simptu.runtime.core.wiring import Core, open_core
+
+TENANT = "hotel-carpati-brasov"
+CUSTOMERS = 20
+QUESTIONS = ["Bună ziua, aveți camere libere weekendul viitor?",
+             "Cât costă o cameră dublă pe noapte?", "Aveți parcare la hotel?",
+             "Hello, is breakfast included in the price?"]
+REPLY_WAIT = 600.0  # seconds every ingested mail may take to be answered
+
+
+def core_settings(stack: StackEnv) -> CoreSettings:
+    return CoreSettings.model_validate(
+        {key.removeprefix("SIMPTU_").lower(): value for key, value in stack.values.items()}
+        | {"bao_addr": stack["BAO_ADDR"], "bao_token": stack["BAO_TOKEN"]})
+
+
+def question(customer: str, to: str, n: int) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = customer
+    mail["To"] = to
+    mail["Subject"] = f"Întrebare {n}"
+    mail["Date"] = email.utils.formatdate()
+    mail["Message-ID"] = f"<{uuid.uuid4()}@customers.test>"
+    mail.set_content(QUESTIONS[n % len(QUESTIONS)])
+    return mail
+
+
+async def imap_login(stack: StackEnv, address: str) -> aioimaplib.IMAP4:
+    server = urlsplit(stack["SIMPTU_MAIL_IMAP_URL"])
+    client = aioimaplib.IMAP4(host=server.hostname, port=server.port, timeout=30)
+    await client.wait_hello_from_server()
+    await client.login(address, stack["SIMPTU_MAIL_PASSWORD"])
+    await client.select("INBOX")
+    return client
+
+
+async def fill(stack: StackEnv, address: str, mails: int) -> list[str]:
+    """Put `mails` questions into the mailbox; their Message-IDs."""
+    client = await imap_login(stack, address)
+    customers = [f"bench-{uuid.uuid4().hex[:10]}@customers.test" for _ in range(CUSTOMERS)]
+    ids = []
+    for n in range(mails):
+        mail = question(customers[n % CUSTOMERS], address, n)
+        answer = await client.append(bytes(mail))
+        assert answer.result == "OK", answer
+        ids.append(str(mail["Message-ID"]))
+    await client.logout()
+    return ids
+
+
+async def sessions_of(core: Core, message_ids: list[str]) -> list[uuid.UUID]:
+    """The conversations the mails went to, found by their Message-IDs as ingest finds them."""
+    tenant = TenantNames(TENANT)
+    async with TenantUnitOfWork(core.pool, tenant) as conn:
+        cipher = core.keyring.cipher(tenant, conn)
+        indexes = [await threads.id_index(cipher, message_id) for message_id in message_ids]
+        return [row["session_id"] for row in await conn.fetch(
+            "SELECT DISTINCT session_id FROM email_messages WHERE message_index = "
+            "ANY($1::bytea[]) AND session_id IS NOT NULL", indexes)]
+
+
+async def replies_sent(db: asyncpg.Pool, sessions: list[uuid.UUID]) -> int:
+    async with TenantUnitOfWork(db, TenantNames(TENANT)) as conn:
+        return int(await conn.fetchval(
+            "SELECT count(DISTINCT session_id) FROM channel_deliveries WHERE session_id = "
+            "ANY($1::uuid[]) AND status NOT IN ('pending', 'sending')", sessions))
+
+
+async def ingest(stack: StackEnv, core: Core, mails: int, sessions: list[uuid.UUID]) -> None:
+    domain = demo_mailbox(TENANT).addresses[0].split("@")[1]
+    address = f"bench-{uuid.uuid4().hex[:8]}@{domain}"
+    print(f"putting {mails} mails into {address} ...", flush=True)
+    message_ids = await fill(stack, address, mails)
+    conversations = Conversations(core.pool, core.keyring, core.redis, "/bench/email",
+                                  core.settings.chat_max_text_chars)
+    dispatch = MailDispatch(conversations)
+    tenant = await core.registry.get(TENANT)
+
+    async def handle(mailbox: Mailbox, mail: InboundMail) -> str:
+        return await dispatch.dispatch(tenant, mailbox.address, mail)
+
+    reader = MailboxReader(Mailbox(TENANT, address, stack["SIMPTU_MAIL_IMAP_URL"], address,
+                                   stack["SIMPTU_MAIL_PASSWORD"]), handle)
+    client = await reader.open()
+    load = os.getloadavg()[0]
+    start = time.perf_counter()
+    try:
+        read = await reader.drain(client)
+        seconds = time.perf_counter() - start
+    finally:
+        sessions += await sessions_of(core, message_ids)
+        await client.uid("store", "1:*", "+FLAGS.SILENT", "(\\Deleted)")
+        await client.expunge()
+        await client.logout()
+    print("\n| mails | read and posted | seconds | mails/s | load avg (1 min) at start |")
+    print("| ---: | ---: | ---: | ---: | ---: |")
+    print(f"| {mails} | {read} | {seconds:.2f} | {read / seconds:.0f} | {load:.2f} |")
+    start = time.perf_counter()
+    deadline = start + REPLY_WAIT
+    while (answered := await replies_sent(core.pool, sessions)) < len(sessions):
+        if time.perf_counter() > deadline:
+            print(f"only {answered} of {len(sessions)} conversations were answered")
+            break
+        await asyncio.sleep(1)
+    print(f"\nevery conversation answered by mail {time.perf_counter() - start:.1f} s after the "
+          f"last mail was read ({len(sessions)} conversations)")
+
+
+async def wait_for_reply(client: aioimaplib.IMAP4, seen: int) -> float:
+    while True:
+        found = await client.uid_search("ALL")
+        if len(b" ".join(found.lines[:-1]).split()) > seen:
+            return time.perf_counter()
+        await asyncio.sleep(0.02)
+
+
+async def round_trips(stack: StackEnv, core: Core, replies: int,
+                      sessions: list[uuid.UUID]) -> None:
+    to = demo_mailbox(TENANT).addresses[0]
+    relay = urlsplit(stack["SIMPTU_MAIL_SMTP_URL"])
+    customer = f"bench-{uuid.uuid4().hex[:10]}@customers.test"
+    asked = [question(customer, to, n) for n in range(replies + 1)]
+    try:
+        # The first (not timed) makes the customer's mailbox: its reply lands there.
+        await aiosmtplib.send(asked[0], hostname=relay.hostname, port=relay.port,
+                              start_tls=False)
+        client = await imap_login(stack, customer)
+        await wait_for_reply(client, 0)
+        seconds = []
+        for n in range(1, replies + 1):
+            start = time.perf_counter()
+            await aiosmtplib.send(asked[n], hostname=relay.hostname, port=relay.port,
+                                  start_tls=False)
+            seconds.append(await wait_for_reply(client, n) - start)
+        await client.uid("store", "1:*", "+FLAGS.SILENT", "(\\Deleted)")
+        await client.expunge()
+        await client.logout()
+    finally:
+        sessions += await sessions_of(core, [str(mail["Message-ID"]) for mail in asked])
+    ms = sorted(value * 1000 for value in seconds)
+    p90 = statistics.quantiles(ms, n=10)[-1] if len(ms) > 1 else ms[0]
+    print("\n| questions (one at a time) | mail → reply in the mailbox p50 ms | p90 ms | max ms |")
+    print("| ---: | ---: | ---: | ---: |")
+    print(f"| {replies} | {statistics.median(ms):.0f} | {p90:.0f} | {ms[-1]:.0f} |")
+
+
+async def main(mails: int, replies: int) -> None:
+    stack = StackEnv.load(DevstackSettings().env_file)
+    print(f"machine: {machine()}")
+    sessions: list[uuid.UUID] = []
+    async with open_core(core_settings(stack), client_id="bench-email",
+                         publishes=False) as core:
+        try:
+            await ingest(stack, core, mails, sessions)
+            await round_trips(stack, core, replies, sessions)
+        finally:
+            await remove_sessions(core.pool, TENANT, sessions)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mails", type=int, default=1000,
+                        help="mails put into one mailbox and ingested (default 1000)")
+    parser.add_argument("--replies", type=int, default=20,
+                        help="questions timed from mail to reply, one at a time (default 20)")
+    args = parser.parse_args()
+    asyncio.run(main(args.mails, args.replies))
