@@ -71,7 +71,13 @@ async def decide(state: ConversationState, ctx: TurnContext) -> ConversationStat
             flow = BookingFlow(action=action, name=flow.get("name"))
     elif not (continues_booking and intent not in ASIDE_INTENTS):
         return await _inform(intent, slots, locale, ctx)
-    flow = _with_slots(flow, slots)
+    return await plan(_with_slots(flow, slots), locale, ctx)
+
+
+async def plan(flow: BookingFlow, locale: Locale, ctx: TurnContext) -> ConversationState:
+    """The next step of the change `flow` arranges: the question it still needs answered, or
+    the change proposed for confirmation (`pending`); never the change itself. The dialogue
+    and a hosted model's change tools (tools.py) both plan here."""
     if flow["action"] == "cancel":
         update = await _plan_cancel(locale, ctx)
     elif flow["action"] == "reschedule":

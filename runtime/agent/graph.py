@@ -1,42 +1,115 @@
 """The conversation graph, one for every business type (what differs is the tenant's
-catalogue and its `BusinessProfile`):
+catalogue and its `BusinessProfile`). With the local model the agent's dialogue decides:
 
     understand → decide → respond ─┬─ END
                    ▲               └─ confirm (interrupt: the page's function_result or a
                    │                    plain "da"/"yes") ─┬─ execute → respond
                    └── a message that is no answer ────────┴─ declined → respond
+
+A hosted model acts itself, with the tools of tools.py (a change tool only proposes, and the
+same confirm interrupt stands between the proposal and the change):
+
+    understand (listen) → act ─┬─ tools (ToolNode) → act
+                               ├─ END
+                               └─ confirm ─┬─ execute → respond → END
+                                           └─ declined → respond → END
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    RemoveMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.messages.utils import message_chunk_to_message
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
 from simptu.runtime.agent.changes import execute
 from simptu.runtime.agent.dialogue import decide
 from simptu.runtime.agent.intents import answer_to_question
-from simptu.runtime.agent.language import detect_language
+from simptu.runtime.agent.language import Locale, detect_language
+from simptu.runtime.agent.providers.base import ToolCallingProvider
+from simptu.runtime.agent.providers.hosted import history
 from simptu.runtime.agent.state import ConversationState, Reply, TurnContext, pending_change
 from simptu.runtime.agent.templates import render
+from simptu.runtime.agent.tools import TOOL_ERRORS, TOOLS, briefing
 
 CONFIRM_FUNCTION = "confirm_booking"
+# Model calls in one turn before the agent gives up on the model's plan ("unknown").
+MAX_MODEL_CALLS = 6
+
+
+def _heard(state: ConversationState, ctx: TurnContext) -> tuple[str, Locale]:
+    text = state["inbound"]["text"]
+    return text, detect_language(text, fallback=state.get("locale") or ctx.session_locale)
 
 
 async def understand(state: ConversationState,
                      runtime: Runtime[TurnContext]) -> ConversationState:
     ctx = runtime.context
-    text = state["inbound"]["text"]
-    locale = detect_language(text, fallback=state.get("locale") or ctx.session_locale)
+    text, locale = _heard(state, ctx)
     understanding = await ctx.provider.understand(
         text, locale, ctx.provider_context(state.get("transcript", [])))
     return {"locale": locale, "understanding": understanding,
             "transcript": [{"role": "customer", "text": text}]}
+
+
+async def listen(state: ConversationState,
+                 runtime: Runtime[TurnContext]) -> ConversationState:
+    """A hosted model's turn begins: the message joins the transcript (what the model reads),
+    and the last turn's tool calls and proposal are dropped."""
+    text, locale = _heard(state, runtime.context)
+    return {"locale": locale, "transcript": [{"role": "customer", "text": text}],
+            "messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES)], "pending": None}
+
+
+async def act(state: ConversationState, runtime: Runtime[TurnContext]
+              ) -> Command[Literal["tools", "act", "confirm", "respond", "__end__"]]:
+    """The model's next step, streamed: what it says goes to the customer as it comes; its
+    tool calls go to `ToolNode`; its answer ends the turn, or waits for the customer's yes
+    when a change tool proposed one."""
+    ctx, locale = runtime.context, state.get("locale", "ro")
+    provider = ctx.provider
+    assert isinstance(provider, ToolCallingProvider), "act runs for a tool-calling model"
+    turn = state.get("messages", [])
+    spoken = [m.text for m in turn if isinstance(m, AIMessage) and m.text]
+    write = get_stream_writer()
+    answer = AIMessageChunk(content="")
+    async for chunk in provider.act([SystemMessage(briefing(ctx, locale)),
+                                     *history(state.get("transcript", [])), *turn], TOOLS):
+        if chunk.text:
+            if spoken and not answer.text:  # a new message after one the customer saw
+                write({"delta": "\n\n"})
+            write({"delta": chunk.text})
+        answer += chunk
+    message = message_chunk_to_message(answer)
+    assert isinstance(message, AIMessage)
+    if message.tool_calls or message.invalid_tool_calls:
+        if sum(isinstance(m, AIMessage) for m in turn) + 1 >= MAX_MODEL_CALLS:
+            return Command(goto="respond", update={"reply": Reply(key="unknown", params={})})
+        # Arguments that are not even JSON: the model is told, as ToolNode tells it the rest.
+        invalid = [ToolMessage(f"Error: the arguments of {call['name']} are not valid JSON "
+                               f"({call['error'] or call['args']}). Please fix your mistakes.",
+                               tool_call_id=call["id"] or "", status="error")
+                   for call in message.invalid_tool_calls]
+        goto: Literal["act", "tools"] = "act" if invalid else "tools"
+        return Command(goto=goto, update={"messages": [message, *invalid]})
+    said = "\n\n".join([*spoken, message.text])
+    finish: Literal["confirm", "__end__"] = "confirm" if state.get("pending") else "__end__"
+    return Command(goto=finish, update={"messages": [message],
+                                        "transcript": [{"role": "agent", "text": said}]})
 
 
 async def decide_node(state: ConversationState,
@@ -91,17 +164,26 @@ async def execute_node(state: ConversationState,
     return await execute(state, runtime.context)
 
 
-def build_graph(checkpointer: BaseCheckpointSaver[Any] | None
+def build_graph(checkpointer: BaseCheckpointSaver[Any] | None, *, tools: bool = False
                 ) -> CompiledStateGraph[ConversationState, TurnContext, Any, Any]:
+    """The graph of the dialogue, or with `tools` the graph of a model that calls them."""
     graph = StateGraph(ConversationState, context_schema=TurnContext)
-    graph.add_node("understand", understand)
-    graph.add_node("decide", decide_node)
     graph.add_node("respond", respond)
     graph.add_node("confirm", confirm)
     graph.add_node("execute", execute_node)
     graph.add_edge(START, "understand")
-    graph.add_edge("understand", "decide")
-    graph.add_edge("decide", "respond")
     graph.add_conditional_edges("respond", after_respond)
     graph.add_edge("execute", "respond")
+    if tools:
+        # Named like the dialogue's first node: a message that answers no proposal goes back.
+        graph.add_node("understand", listen)
+        graph.add_node("act", act)
+        graph.add_node("tools", ToolNode(TOOLS, handle_tool_errors=TOOL_ERRORS))
+        graph.add_edge("understand", "act")
+        graph.add_edge("tools", "act")
+    else:
+        graph.add_node("understand", understand)
+        graph.add_node("decide", decide_node)
+        graph.add_edge("understand", "decide")
+        graph.add_edge("decide", "respond")
     return graph.compile(checkpointer=checkpointer)

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypedDict
 from zoneinfo import ZoneInfo
 
+from langchain_core.messages import BaseMessage
+from langgraph.graph.message import add_messages
+
 from simptu.runtime.agent.business import BusinessProfile
 from simptu.runtime.agent.catalogue import Catalogue
 from simptu.runtime.agent.language import Locale
@@ -95,6 +98,9 @@ class ConversationState(TypedDict, total=False):
     transcript: Annotated[list[TranscriptLine], keep_recent]
     # Bookings made in this conversation.
     done: Annotated[list[DoneChange], operator.add]
+    # A hosted model's tool calls and their results in this turn (LangChain messages, what
+    # `ToolNode` reads); emptied when the next message arrives.
+    messages: Annotated[list[BaseMessage], add_messages]
 
 
 def pending_change(state: ConversationState) -> PendingChange | None:

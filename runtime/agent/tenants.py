@@ -23,6 +23,7 @@ from simptu.runtime.agent.checkpoints import CheckpointSealer, sealed_saver, ten
 from simptu.runtime.agent.graph import build_graph
 from simptu.runtime.agent.intents import IntentClassifier
 from simptu.runtime.agent.providers import ChatProvider, create_provider
+from simptu.runtime.agent.providers.base import ToolCallingProvider
 from simptu.runtime.agent.state import ConversationState, TurnContext
 from simptu.runtime.core.crypto import KeyRing
 from simptu.runtime.core.registry import TenantAgent, TenantRecord
@@ -80,7 +81,8 @@ class ServedTenants:
         sealer = CheckpointSealer(self.ring, record.names)
         saver = sealed_saver(pool, sealer)
         return ServedTenant(record.agent, profile_of(record.business_type), provider, pool,
-                            sealer, saver, build_graph(saver))
+                            sealer, saver,
+                            build_graph(saver, tools=isinstance(provider, ToolCallingProvider)))
 
     def _retire(self, served: ServedTenant) -> None:
         """Close a replaced tenant's connections once the turns still using them are done."""

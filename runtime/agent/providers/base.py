@@ -4,9 +4,12 @@ names), and phrase an answer the dialogue settled on, as a stream of text pieces
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, NotRequired, Protocol, TypedDict
+from typing import Literal, NotRequired, Protocol, TypedDict, runtime_checkable
+
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.tools import BaseTool
 
 from simptu.runtime.agent.business import BusinessProfile
 from simptu.runtime.agent.intents import Intent
@@ -50,4 +53,14 @@ class ChatProvider(Protocol):
                context: ProviderContext) -> AsyncIterator[str]:
         """Stream `text` (the answer the dialogue settled on, in `locale`) as the customer sees
         it: the local model streams it as it is, a hosted model in its own words."""
+        ...
+
+
+@runtime_checkable
+class ToolCallingProvider(ChatProvider, Protocol):
+    """A model that acts on its own: it calls the agent's tools (tools.py) and answers."""
+
+    def act(self, messages: Sequence[BaseMessage],
+            tools: Sequence[BaseTool]) -> AsyncIterator[AIMessageChunk]:
+        """Stream the model's next message: text for the customer, or tool calls."""
         ...

@@ -1,19 +1,28 @@
-"""Hosted chat models through LangChain (`ChatOpenAI`, `ChatBedrockConverse`): the model reads
-the message with a forced tool call that returns intent and slots, and rephrases the answer
-the dialogue settled on in its own words; the booking logic stays the agent's own."""
+"""Hosted chat models through LangChain (`ChatOpenAI`, `ChatBedrockConverse`): in a
+conversation the model acts with the agent's tools (tools.py, run by the graph's `ToolNode`)
+and says the answers the graph settles on (a confirmed change) in its own words; `understand`
+reads one message with a forced tool call that returns intent and slots (the evaluation's
+measure). The booking logic stays the agent's own."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+)
+from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field
 
 from simptu.runtime.agent.intents import INTENTS, Intent
 from simptu.runtime.agent.language import Locale
-from simptu.runtime.agent.providers.base import ProviderContext, Understanding
+from simptu.runtime.agent.providers.base import ProviderContext, TranscriptLine, Understanding
 from simptu.runtime.agent.providers.local import slots_as_json
 
 LANGUAGES = {"ro": "Romanian", "en": "English"}
@@ -31,9 +40,10 @@ class UnderstandMessage(BaseModel):
     name: str | None = Field(None, description="the customer's name, if they give it")
 
 
-def _history(context: ProviderContext) -> list[BaseMessage]:
+def history(transcript: Sequence[TranscriptLine]) -> list[BaseMessage]:
+    """The last turns of the conversation as a chat model's messages."""
     return [HumanMessage(turn["text"]) if turn["role"] == "customer" else AIMessage(turn["text"])
-            for turn in context.transcript[-HISTORY:]]
+            for turn in transcript[-HISTORY:]]
 
 
 class HostedProvider:
@@ -50,7 +60,7 @@ class HostedProvider:
             f"Today is {context.today.isoformat()}. Services: {', '.join(context.vocabulary)}. "
             "Call UnderstandMessage for the customer's last message.")
         bound = self.model.bind_tools([UnderstandMessage], tool_choice="UnderstandMessage")
-        answer = await bound.ainvoke([system, *_history(context), HumanMessage(text)])
+        answer = await bound.ainvoke([system, *history(context.transcript), HumanMessage(text)])
         calls = getattr(answer, "tool_calls", None) or []
         if not calls:  # a model that answers in prose: fall back to the patterns
             return {"intent": "question", "slots": slots_as_json(text, context)}
@@ -62,11 +72,18 @@ class HostedProvider:
             f"{context.business.instructions} The business is {context.display_name}. "
             f"Say the following answer to the customer in {LANGUAGES[locale]}, in your own "
             "words, briefly, keeping every fact, name, date, time and price exactly."),
-            *_history(context), HumanMessage(text)]
+            *history(context.transcript), HumanMessage(text)]
         async for chunk in self.model.astream(messages):
             # OpenAI's chunks carry a string, Converse's a list of content blocks.
             if chunk.text:
                 yield chunk.text
+
+
+    async def act(self, messages: Sequence[BaseMessage],
+                  tools: Sequence[BaseTool]) -> AsyncIterator[AIMessageChunk]:
+        async for chunk in self.model.bind_tools(tools).astream(list(messages)):
+            assert isinstance(chunk, AIMessageChunk)
+            yield chunk
 
 
 def _understanding(args: dict[str, Any], text: str, context: ProviderContext) -> Understanding:

@@ -1,13 +1,17 @@
 """Tenants whose agent runs on a hosted model: `openai` (any OpenAI-compatible server, here a
 local one following the chat-completions contract with streaming and tool calls) through the
-worker, with the API key from the environment its Deployment fills from the tenant's Secret;
-and `bedrock` (a local Converse endpoint), signed with the tenant's AWS keys."""
+worker, with the API key from the environment its Deployment fills from the tenant's Secret:
+the model books with the agent's `book` tool, on the tenant's data, after the customer's yes;
+and `bedrock` (a local Converse endpoint), signed with the tenant's AWS keys.
+test_agent_hosted_tools.py holds the tool-calling contract of both."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import AsyncIterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -22,13 +26,14 @@ from simptu.runtime.core.crypto import OpenBaoTransit
 from simptu.runtime.core.registry import TenantAgent
 from simptu.runtime.core.settings import CoreSettings
 from tests.integration.agent.conftest import (
+    TIMEZONE,
     AgentFactory,
     AgentTenant,
     next_weekday,
     provision,
     unprovision,
 )
-from tests.integration.agent.model_servers import PREFIX, ModelServer
+from tests.integration.agent.model_servers import PREFIX, Exchange, ModelServer, ToolCall
 from tests.model import session_embedder
 
 API_KEY = "sk-test-not-a-real-key"
@@ -41,9 +46,21 @@ def scripted_understanding(text: str) -> dict[str, Any]:
     return {"intent": "greeting"}
 
 
+def scripted_booking(exchange: Exchange) -> str | list[ToolCall]:
+    """Books a consultation on Tuesday at 11 when asked, with the id the prompt lists."""
+    if exchange.results:
+        proposal: str = json.loads(exchange.results[-1][1]).get("proposal", "?")
+        return PREFIX + proposal
+    if "consultație" in exchange.text:
+        start = dt.datetime.combine(next_weekday(2), dt.time(11), ZoneInfo(TIMEZONE))
+        return [ToolCall("book", {"service_id": exchange.service_id("Consultation"),
+                                  "start": start.isoformat(), "name": "Ana Pop"})]
+    return PREFIX + "Bună ziua, cu ce vă pot ajuta?"
+
+
 @pytest.fixture
 async def model_server() -> AsyncIterator[ModelServer]:
-    async with ModelServer(scripted_understanding).running() as server:
+    async with ModelServer(scripted_understanding, scripted_booking).running() as server:
         yield server
 
 
@@ -62,7 +79,7 @@ async def openai_tenant(db: asyncpg.Pool, redis_client: aioredis.Redis,
         await unprovision(conn, redis_client, transit, core_settings.kafka_bootstrap, tenant)
 
 
-async def test_an_openai_tenant_is_understood_by_tool_calls_and_answered_in_the_models_words(
+async def test_an_openai_tenant_books_by_the_models_tool_call_after_the_customers_yes(
         openai_tenant: AgentTenant, model_server: ModelServer, agent_process: AgentFactory,
         chat: Any, unique: str) -> None:
     worker = agent_process(["--tenant", openai_tenant.slug],
@@ -79,14 +96,19 @@ async def test_an_openai_tenant_is_understood_by_tool_calls_and_answered_in_the_
     await conversation.say("Vreau o consultație marți la 11, sunt Ana Pop")
     proposal = await conversation.answer()
     assert proposal.call is not None
+    assert proposal.text.startswith(PREFIX)
+    assert await conversation.bookings() == []  # proposed by the tool, not booked
     await conversation.confirm(proposal.call)
     await conversation.answer()
 
     [booking] = await conversation.bookings()
     assert booking["status"] == "booked"
+    assert booking["start_at"].astimezone(ZoneInfo(TIMEZONE)) == dt.datetime.combine(
+        next_weekday(2), dt.time(11), ZoneInfo(TIMEZONE))
     assert {h["authorization"] for h in model_server.headers} == {f"Bearer {API_KEY}"}
-    understanding = [r for r in model_server.requests if r.get("tools")]
-    assert understanding[0]["tools"][0]["function"]["name"] == "UnderstandMessage"
+    [call] = [m for r in model_server.requests for m in r["messages"]
+              if m["role"] == "assistant" and m.get("tool_calls")][:1]
+    assert call["tool_calls"][0]["function"]["name"] == "book"
     assert all(r["stream"] for r in model_server.requests)
 
 

@@ -1,0 +1,209 @@
+"""The business operations a hosted model calls as LangGraph tools (run by `ToolNode`): free
+times, the customer's next booking, the FAQ, a hand-off, and book, reschedule and cancel.
+
+Their argument schemas are generated from the core use cases' request models
+(`bookings.BookingRequest`, `RescheduleRequest`, `CancelRequest`): the same types, limits and
+formats, without the fields the conversation decides (whose booking, which one is moved).
+The change tools plan through the dialogue (`dialogue.plan`) and only propose: the change is
+made by the graph's `execute` after the customer's yes, as for the local model."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from langchain_core.messages import ToolMessage
+from langchain_core.tools import BaseTool, StructuredTool, ToolException
+from langgraph.prebuilt import ToolRuntime
+from langgraph.prebuilt.tool_node import ToolInvocationError
+from langgraph.types import Command
+from pydantic import BaseModel, Field, create_model
+from pydantic.fields import FieldInfo
+
+from simptu.runtime.agent.catalogue import opening_hours, say_price
+from simptu.runtime.agent.dialogue import plan
+from simptu.runtime.agent.language import Locale
+from simptu.runtime.agent.providers.hosted import LANGUAGES
+from simptu.runtime.agent.state import BookingFlow, ConversationState, TurnContext
+from simptu.runtime.agent.templates import render, say_when
+from simptu.runtime.core.bookings.models import (
+    BookingRequest,
+    CancelRequest,
+    RescheduleRequest,
+    Service,
+)
+
+FREE_TIMES_LISTED = 24
+Runtime = ToolRuntime[TurnContext, ConversationState]
+
+
+def arguments_of(tool: str, doc: str, request: type[BaseModel],
+              described: Mapping[str, str], /, **extra: Any) -> type[BaseModel]:
+    """A tool's arguments: the fields `described` of the use case's `request` model (their
+    types and limits as they are, with a description for the model) and `extra` ones."""
+    fields: dict[str, Any] = {
+        field: (request.model_fields[field].annotation,
+                FieldInfo.merge_field_infos(request.model_fields[field], description=text))
+        for field, text in described.items()}
+    return create_model(tool, __doc__=doc, **fields, **extra)
+
+
+START = "when it starts, an ISO datetime with the business's UTC offset; for a room, the " \
+        "check-in day (its time is the check-in time)"
+NIGHTS = "for a room: how many nights"
+FreeTimesArguments = arguments_of(
+    "find_free_times", "The free times of a service on a day (for a room: whether one is free "
+    "for the stay).", BookingRequest, {"service_id": "the service's id, from the list",
+                                       "nights": NIGHTS},
+    day=(dt.date, Field(description="the day, YYYY-MM-DD")))
+BookArguments = arguments_of(
+    "book", "Propose a booking to the customer; it is made only when they confirm.",
+    BookingRequest, {"service_id": "the service's id, from the list", "start": START,
+                     "nights": NIGHTS},
+    name=(str | None, Field(None, description="the customer's name, for their first booking")))
+RescheduleArguments = arguments_of(
+    "reschedule", "Propose moving the customer's next booking; it moves only when they "
+    "confirm.", RescheduleRequest, {"start": START, "nights": NIGHTS})
+CancelArguments = arguments_of(
+    "cancel", "Propose cancelling the customer's next booking; it is cancelled only when "
+    "they confirm.", CancelRequest, {})
+NextBookingArguments = create_model("next_booking", __doc__="The customer's next booking.")
+FaqArguments = create_model(
+    "search_faq", __doc__="The business's own answer to a question (its FAQ).",
+    question=(str, Field(description="the customer's question, in their words")))
+HandOffArguments = create_model(
+    "hand_off", __doc__="Leave the conversation to the staff, when the customer asks for a "
+    "person or you cannot help.")
+
+
+class ToolRefusal(ToolException):
+    """What the model asked cannot be: said to the model as the tool's error result."""
+
+
+# What the model is told as an error result (with a tool that does not exist): arguments
+# outside the schema, and refusals. Anything else fails the turn, which is retried.
+TOOL_ERRORS = (ToolInvocationError, ToolRefusal)
+
+
+def _service(ctx: TurnContext, arguments: Mapping[str, Any]) -> Service:
+    service = ctx.catalogue.service(arguments["service_id"])
+    if service is None:
+        raise ToolRefusal(f"no service {arguments['service_id']}: use an id from the list")
+    return service
+
+
+def _locale(runtime: Runtime) -> Locale:
+    return runtime.state.get("locale", "ro")
+
+
+async def find_free_times(runtime: Runtime, **arguments: Any) -> str:
+    ctx = runtime.context
+    service, day = _service(ctx, arguments), arguments["day"]
+    if service.kind == "night":
+        rooms = await ctx.repository.free_rooms(service, day, arguments["nights"], None)
+        return json.dumps({"check_in": day.isoformat(), "nights": arguments["nights"],
+                           "rooms_free": len(rooms)})
+    slots = await ctx.repository.free_slots(service, day, None)
+    times = sorted({f"{slot.start.astimezone(ctx.tz):%H:%M}" for slot in slots})
+    return json.dumps({"day": day.isoformat(), "free_times": times[:FREE_TIMES_LISTED]})
+
+
+async def next_booking(runtime: Runtime) -> str:
+    ctx = runtime.context
+    booking = await ctx.repository.next_booking()
+    if booking is None:
+        return json.dumps({"next_booking": None})
+    service = ctx.catalogue.service(booking.service_id)
+    return json.dumps({"next_booking": {
+        "service": ctx.catalogue.said(service, _locale(runtime)) if service else "",
+        "when": say_when(booking.start.astimezone(ctx.tz), _locale(runtime))}})
+
+
+async def search_faq(runtime: Runtime, question: str) -> str:
+    answer = await runtime.context.repository.faq_answer(question, _locale(runtime))
+    return json.dumps({"answer": answer})
+
+
+async def hand_off(runtime: Runtime) -> str:
+    await runtime.context.repository.hand_off()
+    return json.dumps({"handed_off": True, "say": render("handoff", _locale(runtime), {})})
+
+
+async def book(runtime: Runtime, **arguments: Any) -> Command[Any]:
+    service = _service(runtime.context, arguments)
+    flow = BookingFlow(action="book", service=service.name, nights=arguments["nights"],
+                       name=arguments.get("name") or runtime.state.get("booking", {}).get("name"))
+    return await _propose(runtime, _when(flow, runtime.context, arguments["start"], service))
+
+
+async def reschedule(runtime: Runtime, **arguments: Any) -> Command[Any]:
+    ctx = runtime.context
+    moving = await ctx.repository.next_booking()
+    service = ctx.catalogue.service(moving.service_id) if moving else None
+    flow = BookingFlow(action="reschedule")
+    if arguments.get("nights"):
+        flow["nights"] = arguments["nights"]
+    return await _propose(runtime, _when(flow, ctx, arguments["start"], service))
+
+
+async def cancel(runtime: Runtime) -> Command[Any]:
+    return await _propose(runtime, BookingFlow(action="cancel"))
+
+
+def _when(flow: BookingFlow, ctx: TurnContext, start: dt.datetime,
+          service: Service | None) -> BookingFlow:
+    local = start.astimezone(ctx.tz)
+    flow["date"] = local.date().isoformat()
+    if service is None or service.kind != "night":
+        flow["time"] = f"{local:%H:%M}"
+    return flow
+
+
+async def _propose(runtime: Runtime, flow: BookingFlow) -> Command[Any]:
+    """Plan the change as the dialogue does; the model learns the proposal (or why there is
+    none) in the words the customer would be told."""
+    planned = await plan(flow, _locale(runtime), runtime.context)
+    reply = planned["reply"]
+    said = render(reply["key"], _locale(runtime), reply["params"])
+    result = ({"status": "awaiting_confirmation", "proposal": said,
+               "note": "Nothing is changed yet: ask the customer to confirm; it happens only "
+                       "after their yes."}
+              if planned.get("pending") else {"status": "not_proposed", "answer": said})
+    return Command(update={**planned, "messages": [ToolMessage(
+        json.dumps(result, ensure_ascii=False), tool_call_id=runtime.tool_call_id)]})
+
+
+def _tool(name: str, operation: Any, schema: type[BaseModel]) -> BaseTool:
+    return StructuredTool.from_function(coroutine=operation, name=name,
+                                        description=schema.__doc__ or name, args_schema=schema)
+
+
+TOOLS: list[BaseTool] = [
+    _tool("find_free_times", find_free_times, FreeTimesArguments),
+    _tool("next_booking", next_booking, NextBookingArguments),
+    _tool("search_faq", search_faq, FaqArguments),
+    _tool("hand_off", hand_off, HandOffArguments),
+    _tool("book", book, BookArguments),
+    _tool("reschedule", reschedule, RescheduleArguments),
+    _tool("cancel", cancel, CancelArguments),
+]
+
+
+def briefing(ctx: TurnContext, locale: Locale) -> str:
+    """The system prompt of a hosted model acting with the tools: the business, its
+    catalogue with the ids the tools take, and the rule that changes wait for a yes."""
+    now = ctx.now.astimezone(ctx.tz)
+    services = "\n".join(
+        f"- {s.id}: {ctx.catalogue.said(s, locale)} ({s.name}), "
+        f"{'per night' if s.kind == 'night' else f'{s.duration_minutes} min'}, "
+        f"{say_price(s.price, s.currency)}" for s in ctx.catalogue.services)
+    return (f"{ctx.business.instructions} The business is "
+            f"{ctx.tenant.display_name or ctx.tenant.slug}. Now it is {now:%A %Y-%m-%d %H:%M} "
+            f"(UTC offset {now:%z}); say times in that timezone.\n"
+            f"Services (id: name):\n{services}\n"
+            f"Opening hours: {opening_hours(ctx.catalogue, locale)}.\n"
+            f"Answer the customer in {LANGUAGES[locale]}, briefly. Use the tools for free times "
+            "and bookings. book, reschedule and cancel only propose a change: the customer "
+            "confirms it, and nothing changes before; never say a change is made before that.")
