@@ -8,6 +8,7 @@ import email.utils
 from email.message import EmailMessage
 
 from simptu.runtime.channels.email.loops import loop_reason
+from tests.bounces import returned_mail
 from tests.integration.email.conftest import Mail, new_customer, new_message_id, question
 
 
@@ -88,7 +89,7 @@ async def test_an_auto_reply_and_a_bounce_get_no_answer(mail: Mail) -> None:
         "Sunt în concediu până luni.", Auto_Submitted="auto-replied", In_Reply_To=answered,
         References=f"{first} {answered}"))
     daemon = f"MAILER-DAEMON@mx-{new_customer().split('@')[0]}.test"
-    bounce = await mail.send_bounce(returned(daemon, mail.address, answered), mail.address)
+    bounce = await mail.send_bounce(returned_mail(daemon, mail.address, answered), mail.address)
     # Then a real question in the same thread: once it is answered, the two before it (read
     # first from the mailbox, posted first to the conversation had they been) were handled.
     last, last_answer = await ask(mail, customer, "Re: Mic dejun", "Și la ce oră?",
@@ -103,27 +104,3 @@ async def test_an_auto_reply_and_a_bounce_get_no_answer(mail: Mail) -> None:
     authors = [row["author"] for row in await mail.messages((await mail.row(first))["session_id"])]
     assert authors.count("customer") == 2  # the question and the last one, nothing else
     assert await mail.delivery_status(answered) == "failed"  # what the bounce returned
-
-
-def returned(daemon: str, to: str, message_id: str) -> EmailMessage:
-    """A delivery status notification (RFC 3464) returning the mail `message_id`."""
-    report = EmailMessage()
-    report["From"] = f"Mail Delivery System <{daemon}>"
-    report["To"] = to
-    report["Subject"] = "Undelivered Mail Returned to Sender"
-    report["Message-ID"] = new_message_id(daemon.split("@")[1])
-    report["Auto-Submitted"] = "auto-replied"
-    report.set_content("I'm sorry to have to inform you that your message could not be "
-                       "delivered to one or more recipients.")
-    report.make_mixed()
-    report.replace_header("Content-Type", 'multipart/report; report-type="delivery-status"')
-    status = EmailMessage()
-    status.set_content("Reporting-MTA: dns; mx.test\n\nFinal-Recipient: rfc822; gone@x.test\n"
-                       "Action: failed\nStatus: 5.1.1\n")
-    report.attach(status)
-    original = EmailMessage()
-    original["Message-ID"] = message_id
-    original["Subject"] = "Re: Mic dejun"
-    original.set_content("(returned)")
-    report.add_attachment(original)
-    return report

@@ -12,6 +12,7 @@ from simptu.runtime.channels.email.loops import bounced_ids, loop_reason
 from simptu.runtime.channels.email.parse import parse_mail
 from simptu.runtime.channels.email.reply import compose_reply, reply_subject
 from simptu.runtime.channels.email.threads import Headers
+from tests.bounces import returned_mail
 
 
 def mail(body: str = "Bună ziua, aveți camere libere pe 12 decembrie?", **headers: str,
@@ -98,28 +99,9 @@ def test_mails_never_answered(headers: dict[str, str], reason: str | None) -> No
     assert loop_reason(mail(**headers)) == reason
 
 
-def dsn(returned_id: str) -> EmailMessage:
-    report = EmailMessage()
-    report["From"] = "Mail Delivery System <MAILER-DAEMON@mail.example>"
-    report["To"] = "rezervari@hotel-carpati.example"
-    report["Subject"] = "Undelivered Mail Returned to Sender"
-    report.set_content("This is the mail system at host mail.example.")
-    report.make_mixed()
-    report.replace_header("Content-Type", "multipart/report; report-type=delivery-status")
-    status = EmailMessage()
-    status.set_content("Reporting-MTA: dns; mail.example\n\nFinal-Recipient: rfc822; x@y\n"
-                       "Action: failed\nStatus: 5.1.1\n")
-    report.attach(status)
-    returned = EmailMessage()
-    returned["Message-ID"] = returned_id
-    returned["Subject"] = "Re: Cameră"
-    returned.set_content("Avem camere.")
-    report.add_attachment(returned)
-    return report
-
-
 def test_a_bounce_names_the_reply_it_returns() -> None:
-    bounce = dsn("<abc.0@hotel-carpati.example>")
+    bounce = returned_mail("MAILER-DAEMON@mail.example", "rezervari@hotel-carpati.example",
+                           "<abc.0@hotel-carpati.example>")
     assert loop_reason(bounce) == "bounce"
     assert bounced_ids(bounce)[0] == "<abc.0@hotel-carpati.example>"
 
