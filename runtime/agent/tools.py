@@ -2,8 +2,8 @@
 times, the customer's next booking, the FAQ, a hand-off, and book, reschedule and cancel.
 
 Their argument schemas are generated from the core use cases' request models
-(`bookings.BookingRequest`, `RescheduleRequest`, `CancelRequest`): the same types, limits and
-formats, without the fields the conversation decides (whose booking, which one is moved).
+(`bookings.BookingRequest`, `RescheduleRequest`): the same types, limits and formats, without
+the fields the conversation decides (whose booking, which one is moved or cancelled).
 The change tools plan through the dialogue (`dialogue.plan`) and only propose: the change is
 made by the graph's `execute` after the customer's yes, as for the local model."""
 
@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from langchain_core.messages import ToolMessage
-from langchain_core.tools import BaseTool, StructuredTool, ToolException
+from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool, ToolException
 from langgraph.prebuilt import ToolRuntime
 from langgraph.prebuilt.tool_node import ToolInvocationError
 from langgraph.types import Command
@@ -30,7 +30,6 @@ from simptu.runtime.agent.state import BookingFlow, ConversationState, TurnConte
 from simptu.runtime.agent.templates import render, say_when
 from simptu.runtime.core.bookings.models import (
     BookingRequest,
-    CancelRequest,
     RescheduleRequest,
     Service,
 )
@@ -66,16 +65,9 @@ BookArguments = arguments_of(
 RescheduleArguments = arguments_of(
     "reschedule", "Propose moving the customer's next booking; it moves only when they "
     "confirm.", RescheduleRequest, {"start": START, "nights": NIGHTS})
-CancelArguments = arguments_of(
-    "cancel", "Propose cancelling the customer's next booking; it is cancelled only when "
-    "they confirm.", CancelRequest, {})
-NextBookingArguments = create_model("next_booking", __doc__="The customer's next booking.")
 FaqArguments = create_model(
     "search_faq", __doc__="The business's own answer to a question (its FAQ).",
     question=(str, Field(description="the customer's question, in their words")))
-HandOffArguments = create_model(
-    "hand_off", __doc__="Leave the conversation to the staff, when the customer asks for a "
-    "person or you cannot help.")
 
 
 class ToolRefusal(ToolException):
@@ -175,19 +167,28 @@ async def _propose(runtime: Runtime, flow: BookingFlow) -> Command[Any]:
         json.dumps(result, ensure_ascii=False), tool_call_id=runtime.tool_call_id)]})
 
 
-def _tool(name: str, operation: Any, schema: type[BaseModel]) -> BaseTool:
+def _tool(name: str, operation: Any, arguments: type[BaseModel] | str) -> BaseTool:
+    """A tool; one without arguments takes its description. Its schema then holds only the
+    injected runtime: LangChain calls a tool whose schema is empty with no arguments at all."""
+    if isinstance(arguments, str):
+        arguments = create_model(name, __doc__=arguments,
+                                 runtime=(Annotated[Any, InjectedToolArg], None))
     return StructuredTool.from_function(coroutine=operation, name=name,
-                                        description=schema.__doc__ or name, args_schema=schema)
+                                        description=arguments.__doc__ or name,
+                                        args_schema=arguments)
 
 
 TOOLS: list[BaseTool] = [
     _tool("find_free_times", find_free_times, FreeTimesArguments),
-    _tool("next_booking", next_booking, NextBookingArguments),
+    _tool("next_booking", next_booking, "The customer's next booking."),
     _tool("search_faq", search_faq, FaqArguments),
-    _tool("hand_off", hand_off, HandOffArguments),
+    _tool("hand_off", hand_off, "Leave the conversation to the staff, when the customer asks "
+                                "for a person or you cannot help."),
     _tool("book", book, BookArguments),
     _tool("reschedule", reschedule, RescheduleArguments),
-    _tool("cancel", cancel, CancelArguments),
+    # CancelRequest's fields are the conversation's to decide: its next booking, as it is.
+    _tool("cancel", cancel, "Propose cancelling the customer's next booking; it is "
+                            "cancelled only when they confirm."),
 ]
 
 

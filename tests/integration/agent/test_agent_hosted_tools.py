@@ -31,6 +31,13 @@ from tests.unit.agent import in_memory as shop
 TEN, ELEVEN = shop.local(shop.WEDNESDAY, 10), shop.local(shop.WEDNESDAY, 11)
 
 
+# Messages the script answers by calling a tool that only reads (or hands off).
+READS: dict[str, tuple[str, dict[str, Any]]] = {
+    "Când am programarea?": ("next_booking", {}),
+    "Aveți parcare?": ("search_faq", {"question": "Aveți parcare?"}),
+    "Vreau să vorbesc cu un om": ("hand_off", {})}
+
+
 def receptionist(exchange: Exchange) -> str | list[ToolCall]:
     """The scripted model: one tool call for what the customer asks, then an answer made of
     the results."""
@@ -41,7 +48,8 @@ def receptionist(exchange: Exchange) -> str | list[ToolCall]:
                 said.append("error")
                 continue
             result = json.loads(content)
-            said.append(result.get("proposal") or ", ".join(result.get("free_times", [])))
+            said.append(result.get("proposal") or ", ".join(result.get("free_times", []))
+                        or content)
         return PREFIX + " | ".join(said)
     consultation = exchange.service_id("Consultation")
     if "libere" in exchange.text:
@@ -50,6 +58,12 @@ def receptionist(exchange: Exchange) -> str | list[ToolCall]:
     if "programați" in exchange.text:
         return [ToolCall("book", {"service_id": consultation, "start": TEN.isoformat(),
                                   "name": "Ana Pop"})]
+    if asked := READS.get(exchange.text):
+        return [ToolCall(*asked)]
+    if "mutați" in exchange.text:
+        return [ToolCall("reschedule", {"start": ELEVEN.isoformat()})]
+    if "anulați" in exchange.text:
+        return [ToolCall("cancel", {})]
     if "greșit" in exchange.text:
         return [ToolCall("delete_all_bookings", {}),
                 ToolCall("book", {"service_id": consultation, "start": "miercuri"})]
@@ -198,6 +212,43 @@ async def test_a_booking_the_model_asks_for_is_made_only_after_the_customers_yes
     assert clinic.keys == ["agent:event-2"]
     assert done.text.startswith(PREFIX)
     assert done.call is None
+
+
+async def test_the_tools_that_read_answer_the_model_from_the_tenants_data(
+        conversation: Conversation, clinic: shop.MemoryRepository) -> None:
+    mine = shop.booked(shop.CONSULTATION, shop.DR_ANA, shop.CUSTOMER, TEN)
+    clinic.customer_id, clinic.bookings[mine.id] = shop.CUSTOMER, mine
+    clinic.faq["Aveți parcare?"] = "Da, în curte."
+
+    booking = await conversation.say("Când am programarea?")
+    faq = await conversation.say("Aveți parcare?")
+    person = await conversation.say("Vreau să vorbesc cu un om")
+
+    assert json.loads(booking.text.removeprefix(PREFIX)) == {"next_booking": {
+        "service": "Consultation", "when": "miercuri, 9 decembrie la 10:00"}}
+    assert json.loads(faq.text.removeprefix(PREFIX)) == {"answer": "Da, în curte."}
+    assert json.loads(person.text.removeprefix(PREFIX))["handed_off"] is True
+    assert clinic.handed_off
+    assert clinic.bookings == {mine.id: mine}
+
+
+@pytest.mark.parametrize(("asked", "action"), [
+    ("Vă rog să mă mutați la 11", "reschedule"), ("Vă rog să o anulați", "cancel")])
+async def test_a_move_or_cancel_the_model_asks_for_waits_for_the_page_to_confirm(
+        conversation: Conversation, clinic: shop.MemoryRepository, asked: str,
+        action: str) -> None:
+    mine = shop.booked(shop.CONSULTATION, shop.DR_ANA, shop.CUSTOMER, TEN)
+    clinic.customer_id, clinic.bookings[mine.id] = shop.CUSTOMER, mine
+
+    proposal = await conversation.say(asked)
+
+    assert proposal.call is not None
+    assert proposal.call["arguments"]["action"] == action
+    assert clinic.bookings[mine.id] == mine
+    await conversation.confirm(True)
+    changed = clinic.bookings[mine.id]
+    assert (changed.start, changed.status) == (
+        (ELEVEN, "booked") if action == "reschedule" else (TEN, "cancelled"))
 
 
 @pytest.mark.parametrize("answer", ["nu", "page: no", "a new question"])
