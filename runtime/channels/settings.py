@@ -40,6 +40,12 @@ class ChannelSettings(CoreSettings):
     booking_com_ota_url: str = "https://secure-supply-xml.booking.com"
     booking_com_messaging_url: str = "https://supply-xml.booking.com"
     booking_com_poll_interval: float = Field(default=20.0, ge=0)
+    # Reservation e-mails: the domains of booking platforms besides booking.com whose
+    # DKIM-signed confirmation mails become bookings (JSON list), and DKIM public keys known
+    # without DNS (JSON object, `<selector>._domainkey.<domain>` to its TXT record: a local
+    # stack's demo keys).
+    reservation_mail_platforms: list[str] = Field(default_factory=list)
+    reservation_mail_dkim_records: dict[str, str] = Field(default_factory=dict)
     # E-mail. The platform's mail relay, `smtp://[user:password@]host:port` (STARTTLS when the
     # server offers it) or `smtps://…` (TLS from the start); empty: no mail is sent.
     mail_smtp_url: SecretStr = SecretStr("")
