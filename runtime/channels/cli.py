@@ -11,6 +11,7 @@ import httpx
 
 from simptu.runtime.channels.booking_com.client import BookingComClient
 from simptu.runtime.channels.booking_com.poller import BookingComPoller
+from simptu.runtime.channels.booking_com.reservation_mails import ReservationMails, dns_with
 from simptu.runtime.channels.email.dispatch import MailDispatch
 from simptu.runtime.channels.email.ingest import MailIngest
 from simptu.runtime.channels.email.replies import EmailReplies
@@ -105,10 +106,14 @@ async def serve(settings: ChannelSettings, tenant: str | None) -> int:
 
 def mail_ingest(settings: ChannelSettings, core: Core, accounts: ChannelAccounts,
                 tenant: str | None) -> MailIngest:
-    """The readers of the tenants' mailboxes; each mail goes through `MailDispatch.dispatch`."""
+    """The readers of the tenants' mailboxes; each mail goes through `MailDispatch.dispatch`,
+    where booking platforms' reservation mails are recognised first."""
     conversations = Conversations(core.pool, core.keyring, core.redis, MAIL_SOURCE,
                                   settings.chat_max_text_chars)
-    return MailIngest(core.pool, accounts, core.registry, MailDispatch(conversations),
+    reservations = ReservationMails(conversations, settings.reservation_mail_platforms,
+                                    dns_with(settings.reservation_mail_dkim_records))
+    return MailIngest(core.pool, accounts, core.registry,
+                      MailDispatch(conversations, [reservations.recognise]),
                       settings.mail_imap_url, settings.mail_password.get_secret_value(), tenant)
 
 
