@@ -116,10 +116,11 @@ async def _stay(conn: asyncpg.Connection, cipher: TenantCipher, tenant: TenantNa
     assert service.check_in is not None
     start = at(reservation.check_in, service.check_in, tz)
     try:
-        if current is not None and current.status == "booked":
-            return await _moved(conn, tenant, tz, service, current, start, nights, now)
-        customer = customer_id or await _new_guest(conn, cipher, reservation)
-        return await _booked(conn, tenant, tz, service, customer, start, nights, now)
+        async with conn.transaction():  # a guest of a stay that cannot be booked is not kept
+            if current is not None and current.status == "booked":
+                return await _moved(conn, tenant, tz, service, current, start, nights, now)
+            customer = customer_id or await _new_guest(conn, cipher, reservation)
+            return await _booked(conn, tenant, tz, service, customer, start, nights, now)
     except BookingError as error:
         return _with_staff(current, str(error))
 

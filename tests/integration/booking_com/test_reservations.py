@@ -89,6 +89,7 @@ async def test_a_full_hotel_or_an_unknown_room_is_left_with_staff(hotel: Hotel) 
     assert "no Family suite is free" in suite[1].detail
     assert (unknown.outcome, unknown.booking_id) == ("with_staff", None)
     assert len(await hotel.fetch("SELECT id FROM bookings")) == 1
+    assert len(await hotel.fetch("SELECT id FROM customers")) == 1  # no guest without a stay
     rows = await hotel.fetch("SELECT status, detail FROM reservations ORDER BY created_at")
     assert [(r["status"], r["detail"]) for r in rows] == [
         ("booked", ""), ("with_staff", suite[1].detail),
