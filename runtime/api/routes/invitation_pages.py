@@ -8,9 +8,11 @@ in the query (request logs carry the path only)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
+import asyncpg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment
@@ -92,47 +94,67 @@ button, a.button { display: inline-block; margin-top: 20px; padding: 12px 20px;
 
 PAGE = Environment(autoescape=True).from_string(PAGE_HTML)
 
-WORDS: dict[str, dict[str, str]] = {
-    "en": {"title": "Accept your invitation", "intro": "Choose the name you are known by "
-           "and a password; you sign in with your e-mail address and this password.",
-           "email": "E-mail address", "first_name": "First name", "last_name": "Last name",
-           "password": "Password (at least 8 characters)", "accept": "Accept and sign in",
-           "sign_in": "Sign in", "refused": "This link cannot be used",
-           "unknown-invitation": "This invitation link is not valid: open the whole link from "
-           "the mail, or ask for a new invitation.",
-           "invitation-used": "This invitation was accepted already: sign in with the "
-           "password you chose.",
-           "invitation-expired": "This invitation has expired: ask for a new one.",
-           "invitation-revoked": "This invitation was withdrawn: ask for a new one if you "
-           "still need it.",
-           "unknown-tenant": "This link belongs to no business on this platform.",
-           "user-exists": "There is an account with this address already: sign in with it.",
-           "user-refused": "The account could not be made: {detail}",
-           "bad-form": "Fill in every field; the password needs at least 8 characters.",
-           "unavailable": "This cannot be done right now: try again in a few minutes."},
-    "ro": {"title": "Acceptați invitația", "intro": "Alegeți numele după care vă cunoaștem "
-           "și o parolă; vă autentificați cu adresa de e-mail și această parolă.",
-           "email": "Adresa de e-mail", "first_name": "Prenume", "last_name": "Nume",
-           "password": "Parola (cel puțin 8 caractere)", "accept": "Acceptă și autentifică-te",
-           "sign_in": "Autentificare", "refused": "Acest link nu poate fi folosit",
-           "unknown-invitation": "Linkul invitației nu este valid: deschideți linkul întreg "
-           "din mesaj sau cereți o nouă invitație.",
-           "invitation-used": "Invitația a fost deja acceptată: autentificați-vă cu parola "
-           "aleasă.",
-           "invitation-expired": "Invitația a expirat: cereți una nouă.",
-           "invitation-revoked": "Invitația a fost retrasă: cereți una nouă dacă mai aveți "
-           "nevoie de ea.",
-           "unknown-tenant": "Acest link nu aparține niciunei afaceri de pe această platformă.",
-           "user-exists": "Există deja un cont cu această adresă: autentificați-vă cu el.",
-           "user-refused": "Contul nu a putut fi creat: {detail}",
-           "bad-form": "Completați toate câmpurile; parola are cel puțin 8 caractere.",
-           "unavailable": "Acum nu se poate: încercați din nou peste câteva minute."},
+# Each phrase of the page in English and in Romanian.
+PHRASES: dict[str, tuple[str, str]] = {
+    "title": ("Accept your invitation", "Acceptați invitația"),
+    "intro": (
+        "Choose the name you are known by and a password; you sign in with your e-mail "
+        "address and this password.",
+        "Alegeți numele după care vă cunoaștem și o parolă; vă autentificați cu adresa de "
+        "e-mail și această parolă.",
+    ),
+    "email": ("E-mail address", "Adresa de e-mail"),
+    "first_name": ("First name", "Prenume"),
+    "last_name": ("Last name", "Nume"),
+    "password": ("Password (at least 8 characters)", "Parola (cel puțin 8 caractere)"),
+    "accept": ("Accept and sign in", "Acceptă și autentifică-te"),
+    "sign_in": ("Sign in", "Autentificare"),
+    "refused": ("This link cannot be used", "Acest link nu poate fi folosit"),
+    "unknown-invitation": (
+        "This invitation link is not valid: open the whole link from the mail, or ask for a "
+        "new invitation.",
+        "Linkul invitației nu este valid: deschideți linkul întreg din mesaj sau cereți o "
+        "nouă invitație.",
+    ),
+    "invitation-used": (
+        "This invitation was accepted already: sign in with the password you chose.",
+        "Invitația a fost deja acceptată: autentificați-vă cu parola aleasă.",
+    ),
+    "invitation-expired": (
+        "This invitation has expired: ask for a new one.",
+        "Invitația a expirat: cereți una nouă.",
+    ),
+    "invitation-revoked": (
+        "This invitation was withdrawn: ask for a new one if you still need it.",
+        "Invitația a fost retrasă: cereți una nouă dacă mai aveți nevoie de ea.",
+    ),
+    "unknown-tenant": (
+        "This link belongs to no business on this platform.",
+        "Acest link nu aparține niciunei afaceri de pe această platformă.",
+    ),
+    "user-exists": (
+        "There is an account with this address already: sign in with it.",
+        "Există deja un cont cu această adresă: autentificați-vă cu el.",
+    ),
+    "user-refused": (
+        "The account could not be made: {detail}",
+        "Contul nu a putut fi creat: {detail}",
+    ),
+    "bad-form": (
+        "Fill in every field; the password needs at least 8 characters.",
+        "Completați toate câmpurile; parola are cel puțin 8 caractere.",
+    ),
+    "unavailable": (
+        "This cannot be done right now: try again in a few minutes.",
+        "Acum nu se poate: încercați din nou peste câteva minute.",
+    ),
 }
+WORDS = {locale: {key: said[index] for key, said in PHRASES.items()}
+         for index, locale in enumerate(("en", "ro"))}
 
 
-def _locale(tenant: TenantRecord | None, invitation: Any = None) -> str:
-    if invitation is not None:
-        return str(invitation["locale"])
+def _locale(tenant: TenantRecord | None) -> str:
+    """The language of a page about no known invitation: the tenant's."""
     return "ro" if tenant is not None and tenant.locale.startswith("ro") else "en"
 
 
@@ -159,46 +181,47 @@ def _refused(problem: ApiProblem, locale: str, tenant: TenantRecord | None,
                  if signs_in and tenant is not None else None)
 
 
-async def _tenant(platform: ApiPlatform, slug: str) -> TenantRecord:
-    return await lookup(platform, slug)
+@dataclass(frozen=True)
+class Opened:
+    """A pending invitation opened by its link: its tenant, row and address."""
+
+    tenant: TenantRecord
+    row: asyncpg.Record
+    email: str
+
+    @property
+    def locale(self) -> str:
+        return str(self.row["locale"])
 
 
-async def _usable(platform: ApiPlatform, tenant: TenantRecord, token: str) -> tuple[Any, str]:
-    """The pending invitation of `token` and its address; the problem when there is none."""
-    async with TenantUnitOfWork(platform.pool, tenant.names) as conn:
-        row = await conn.fetchrow("SELECT * FROM invitations WHERE token_hash = $1",
-                                  invitation_token_hash(token))
-        if row is None:
-            raise ApiProblem(404, "unknown-invitation", "no invitation has this token")
-        email = await invitations.email_of(platform.keyring.cipher(tenant.names, conn), row)
+async def _open(platform: ApiPlatform, slug: str, token: str) -> Opened | HTMLResponse:
+    """The pending invitation of the link, or the page that says why there is none."""
+    tenant = None
+    try:
+        tenant = await lookup(platform, slug)
+        async with TenantUnitOfWork(platform.pool, tenant.names) as conn:
+            row = await conn.fetchrow("SELECT * FROM invitations WHERE token_hash = $1",
+                                      invitation_token_hash(token))
+            if row is None:
+                raise ApiProblem(404, "unknown-invitation", "no invitation has this token")
+            email = await invitations.email_of(platform.keyring.cipher(tenant.names, conn), row)
+    except ApiProblem as problem:
+        return _refused(problem, _locale(tenant), tenant)
     try:
         refuse_unusable(row["status"], invitations.status_of(row, dt.datetime.now(dt.UTC)))
     except ApiProblem as problem:
-        raise _Refused(problem, row, email) from None
-    return row, email
-
-
-class _Refused(Exception):
-    """A refusal of a known invitation: its language and address are known."""
-
-    def __init__(self, problem: ApiProblem, row: Any, email: str) -> None:
-        super().__init__(problem.detail)
-        self.problem, self.row, self.email = problem, row, email
+        return _refused(problem, str(row["locale"]), tenant, email)
+    return Opened(tenant, row, email)
 
 
 @router.get("/invitations/{slug}/accept", name="invitation_page")
 async def invitation_page(slug: str, request: Request, platform: PlatformDep,
                           token: Token = "") -> Response:
     """The invitation and its form; nothing changes."""
-    tenant = None
-    try:
-        tenant = await _tenant(platform, slug)
-        row, email = await _usable(platform, tenant, token)
-    except _Refused as refused:
-        return _refused(refused.problem, _locale(tenant, refused.row), tenant, refused.email)
-    except ApiProblem as problem:
-        return _refused(problem, _locale(tenant), tenant)
-    return _page(200, _locale(tenant, row), tenant, form=True, token=token, email=email,
+    opened = await _open(platform, slug, token)
+    if isinstance(opened, HTMLResponse):
+        return opened
+    return _page(200, opened.locale, opened.tenant, form=True, token=token, email=opened.email,
                  action=request.url_for("invitation_page", slug=slug), first_name="",
                  last_name="")
 
@@ -209,15 +232,10 @@ async def accept_on_page(slug: str, request: Request, platform: PlatformDep) -> 
     form = {key: values[0] for key, values in parse_qs(
         (await request.body()).decode(errors="replace"), max_num_fields=10).items()}
     token = form.pop("token", "")[:100]
-    tenant = None
-    try:
-        tenant = await _tenant(platform, slug)
-        row, email = await _usable(platform, tenant, token)
-    except _Refused as refused:
-        return _refused(refused.problem, _locale(tenant, refused.row), tenant, refused.email)
-    except ApiProblem as problem:
-        return _refused(problem, _locale(tenant), tenant)
-    locale = _locale(tenant, row)
+    opened = await _open(platform, slug, token)
+    if isinstance(opened, HTMLResponse):
+        return opened
+    tenant, email, locale = opened.tenant, opened.email, opened.locale
     again = {"form": True, "token": token, "email": email, "first_name": form.get(
         "first_name", ""), "last_name": form.get("last_name", ""),
         "action": request.url_for("invitation_page", slug=slug)}
