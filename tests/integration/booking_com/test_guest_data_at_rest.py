@@ -7,10 +7,11 @@ its Booking.com stand-in, its channel senders' poller and the demo hotel."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import httpx
@@ -43,6 +44,23 @@ def posted(db: asyncpg.Pool, client_msg_id: str) -> Callable[[], Awaitable[bool]
     return check
 
 
+@contextlib.asynccontextmanager
+async def decoded_wal(conn: asyncpg.Connection, slot: str,
+                      control: str) -> AsyncIterator[bytearray]:
+    """The WAL's row changes while the block runs, as logical decoding prints them, ending
+    with `control` written to the WAL in clear."""
+    await conn.execute("SELECT pg_create_logical_replication_slot($1, 'test_decoding')", slot)
+    decoded = bytearray()
+    try:
+        yield decoded
+        await conn.execute("SELECT pg_logical_emit_message(true, 'probe', $1::text)", control)
+        for change in await conn.fetch("SELECT data FROM pg_logical_slot_get_changes("
+                                       "$1, NULL, NULL)", slot):
+            decoded += change["data"].encode() + b"\n"
+    finally:
+        await conn.execute("SELECT pg_drop_replication_slot($1)", slot)
+
+
 async def test_a_guests_name_and_message_are_readable_nowhere_at_rest(
         stack: StackEnv, db: asyncpg.Pool, redis_client: aioredis.Redis,
         local_stack: Stack, unique: str) -> None:
@@ -56,37 +74,29 @@ async def test_a_guests_name_and_message_are_readable_nowhere_at_rest(
     slot = f"{unique}_guest_probe"
     async with httpx.AsyncClient(base_url=stack.values["SIMPTU_BOOKING_COM_OTA_URL"],
                                  timeout=10) as http, db.acquire() as conn:
-        await conn.execute("SELECT pg_create_logical_replication_slot($1, 'test_decoding')", slot)
+        stay = {"property_id": hotel.property_id, "reservation_id": reservation_id}
         try:
-            (await http.post("/_standin/reservations", json={
-                "property_id": hotel.property_id, "reservation_id": reservation_id,
-                "given_name": given, "surname": surname, "check_in": str(check_in),
-                "check_out": str(check_in + dt.timedelta(days=2)),
-                "room_name": "Double room"})).raise_for_status()
-            message_id = f"msg-{marker}"
-            (await http.post("/_standin/messages", json={
-                "property_id": hotel.property_id, "conversation_id": f"conv-{marker}",
-                "reservation_id": reservation_id, "message_id": message_id,
-                "content": words})).raise_for_status()
-            await until(acknowledged(http, reservation_id, 1))
-            await until(posted(db, f"booking_com:{message_id}"))
-            await conn.execute("SELECT pg_logical_emit_message(true, 'probe', $1::text)",
-                               control)
-            changes = await conn.fetch(
-                "SELECT data FROM pg_logical_slot_get_changes($1, NULL, NULL, "
-                "'include-xids', '0')", slot)
-        finally:
-            await conn.execute("SELECT pg_drop_replication_slot($1)", slot)
-            (await http.post("/_standin/reservations", json={  # the room is free again
-                "property_id": hotel.property_id, "reservation_id": reservation_id,
-                "status": "Cancel"})).raise_for_status()
+            async with decoded_wal(conn, slot, control) as wal:
+                (await http.post("/_standin/reservations", json={
+                    **stay, "given_name": given, "surname": surname, "check_in": str(check_in),
+                    "check_out": str(check_in + dt.timedelta(days=2)),
+                    "room_name": "Double room"})).raise_for_status()
+                message_id = f"msg-{marker}"
+                (await http.post("/_standin/messages", json={
+                    "property_id": hotel.property_id, "conversation_id": f"conv-{marker}",
+                    "reservation_id": reservation_id, "message_id": message_id,
+                    "content": words})).raise_for_status()
+                await until(acknowledged(http, reservation_id, 1))
+                await until(posted(db, f"booking_com:{message_id}"))
+        finally:  # the room is free again
+            (await http.post("/_standin/reservations", json={**stay, "status": "Cancel"})
+             ).raise_for_status()
         heap = await tenant_heap(conn, TenantNames(HOTEL).schema)
         await until(acknowledged(http, reservation_id, 2))
     async with TenantUnitOfWork(db, TenantNames(HOTEL)) as tenant:
         booking_id = await tenant.fetchval(
             "SELECT booking_id FROM reservations WHERE source = 'booking.com' "
             "AND reservation_id = $1", reservation_id)
-    wal = "\n".join(change["data"] for change in changes).encode()
     assert f"{TenantNames(HOTEL).schema}.customers: INSERT".encode() in wal  # decoded
     assert f"{TenantNames(HOTEL).schema}.reservations: INSERT".encode() in wal
     assert control.encode() in wal
