@@ -15,7 +15,7 @@ import asyncpg
 from simptu.runtime.agent.language import Locale
 from simptu.runtime.core import bookings
 from simptu.runtime.core.bookings.models import Service, Slot
-from simptu.runtime.core.channels.contacts import phone_of
+from simptu.runtime.core.channels.contacts import email_of, phone_of
 from simptu.runtime.core.chat.actions import hand_off_in
 from simptu.runtime.core.crypto import TenantCipher
 from simptu.runtime.core.embeddings import Embedder
@@ -47,23 +47,29 @@ async def become_customer(conn: asyncpg.Connection, cipher: TenantCipher,
                           session: asyncpg.Record, customer_id: uuid.UUID, name: str,
                           locale: Locale) -> uuid.UUID:
     """A guest's first booking makes them a customer (their name sealed), tied to the session.
-    On a phone channel the number is theirs too (sealed, with its blind index): a customer
-    who texted before, or calls now, is found by it, and an access code can reach them."""
+    On a phone channel the number is theirs too, on e-mail the address (sealed, with its blind
+    index): a customer who wrote before is found by it, an access code can reach them, and so
+    do the mails of their bookings."""
     existing = await customer_of_session(conn, session)
     if existing is not None:
         return existing
-    phone = await phone_of(cipher, session)
+    phone, email = await phone_of(cipher, session), await email_of(cipher, session)
     index = await cipher.blind_index("phone", phone) if phone else None
-    known = index and await conn.fetchval(
-        "SELECT id FROM customers WHERE phone_index = $1 LIMIT 1", index)
+    email_index = await cipher.blind_index("email", email) if email else None
+    known = (index and await conn.fetchval(
+        "SELECT id FROM customers WHERE phone_index = $1 LIMIT 1", index)) or (
+        email_index and await conn.fetchval(
+            "SELECT id FROM customers WHERE email_index = $1 LIMIT 1", email_index))
     if known:
         customer_id = known
     else:
         await conn.execute(
-            "INSERT INTO customers (id, name, locale, phone, phone_index) "
-            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            "INSERT INTO customers (id, name, locale, phone, phone_index, email, email_index) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
             customer_id, await cipher.seal(CUSTOMERS, "name", customer_id, name), locale,
-            await cipher.seal(CUSTOMERS, "phone", customer_id, phone) if phone else None, index)
+            await cipher.seal(CUSTOMERS, "phone", customer_id, phone) if phone else None, index,
+            await cipher.seal(CUSTOMERS, "email", customer_id, email) if email else None,
+            email_index)
     await conn.execute("UPDATE chat_sessions SET customer_id = $2 WHERE id = $1",
                        session["id"], customer_id)
     return customer_id

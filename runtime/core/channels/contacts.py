@@ -52,6 +52,13 @@ async def phone_of(cipher: TenantCipher, session: asyncpg.Record) -> str | None:
     return address if address.startswith("+") else f"+{address}"  # WhatsApp ids are digits
 
 
+async def email_of(cipher: TenantCipher, session: asyncpg.Record) -> str | None:
+    """The customer's e-mail address when the conversation is by mail."""
+    if session["channel"] != "email" or session["contact"] is None:
+        return None
+    return await cipher.open_text(store.SESSIONS, "contact", session["id"], session["contact"])
+
+
 def customer_subject(contact: Contact, index: bytes) -> str:
     """The conversation's owner as the chat rules see it, with no id in clear."""
     return f"{contact.channel}:{index.hex()[:40]}"

@@ -12,15 +12,23 @@ import re
 import uuid
 from typing import Any
 
+import redis.asyncio as aioredis
+
+from simptu.runtime.agent.actions import become_customer
 from simptu.runtime.core.bookings import complete_past_bookings
+from simptu.runtime.core.channels.contacts import Contact, contact_index, open_conversation
+from simptu.runtime.core.database import TenantUnitOfWork
+from simptu.runtime.core.registry import TenantRegistry
 from tests.integration.platform_mail.conftest import Platform, new_address
 
 # Booked far ahead on a random working day: earlier runs on a long-lived stack filled others.
 FIRST_DAY, LAST_DAY = 20, 60
 
 
-async def book(platform: Platform, customer: dict[str, str]) -> dict[str, Any]:
-    """A Consultation at a free time, booked by the customer themself."""
+async def book(platform: Platform, customer: dict[str, str],
+               for_customer: uuid.UUID | None = None) -> dict[str, Any]:
+    """A Consultation at a free time, booked by the customer themself (or by staff, for
+    `for_customer`)."""
     services = (await platform.api.get("/v1/services", headers=customer)).json()["items"]
     [consultation] = [s for s in services if s["name"] == "Consultation"]
     for _ in range(10):
@@ -32,7 +40,8 @@ async def book(platform: Platform, customer: dict[str, str]) -> dict[str, Any]:
         slot = random.choice(slots)  # noqa: S311 - not a secret
         made = await platform.api.post("/v1/bookings", headers=customer, json={
             "service_id": consultation["id"], "resource_id": slot["resource_id"],
-            "start": slot["start"]})
+            "start": slot["start"]} | ({"customer_id": str(for_customer)} if for_customer
+                                        else {}))
         if made.status_code == 201:
             booking: dict[str, Any] = made.json()
             return booking
@@ -109,3 +118,25 @@ async def test_an_access_code_asked_for_by_mail_arrives_and_opens_the_customers_
     bookings = await platform.api.get("/v1/bookings", headers={
         **tenant, "Authorization": f"Bearer {redeemed.json()['token']}"})
     assert bookings.status_code == 200, bookings.text
+
+
+async def test_a_customer_who_wrote_by_mail_is_mailed_their_bookings_confirmation(
+        platform: Platform, redis_client: aioredis.Redis) -> None:
+    email = new_address("writer")
+    tenant = await TenantRegistry(platform.db, redis_client).get(platform.tenant.slug)
+    async with TenantUnitOfWork(platform.db, platform.tenant) as conn:
+        cipher = platform.key_ring.cipher(platform.tenant, conn)
+        contact = Contact("email", email, "ro")
+        opened = await open_conversation(conn, cipher, tenant, contact,
+                                         await contact_index(cipher, contact),
+                                         dt.datetime.now(dt.UTC))
+        session = await conn.fetchrow("SELECT * FROM chat_sessions WHERE id = $1",
+                                      opened.session_id)
+        # What the agent does when the guest who wrote by mail books.
+        customer_id = await become_customer(conn, cipher, session, uuid.uuid4(),
+                                            "Maria Ionescu", "ro")
+    await book(platform, await platform.headers("staff"), customer_id)
+    confirmed = await platform.mail(email, "Rezervare confirmată")
+    text = confirmed.get_body(("plain",))
+    assert text is not None
+    assert "Bună ziua, Maria Ionescu" in text.get_content()
