@@ -23,6 +23,7 @@ from simptu.runtime.channels.email.parse import InboundMail, parse_mail
 from simptu.runtime.channels.metrics import MAILS
 from simptu.runtime.core import background
 from simptu.runtime.core.channels.accounts import ChannelAccount, ChannelAccounts
+from simptu.runtime.core.channels.faults import clear_fault, record_fault
 from simptu.runtime.core.registry import TenantRegistry, ready_slugs
 from simptu.runtime.core.tenancy import TenantNames
 
@@ -47,32 +48,39 @@ class Mailbox:
 
 
 Handler = Callable[[Mailbox, InboundMail], Awaitable[str]]
+# Told when the server refuses the mailbox's login (detail), and when it accepts it again (None).
+LoginOutcome = Callable[[Mailbox, str | None], Awaitable[None]]
 
 
 @dataclass
 class MailboxReader:
+    """One mailbox, read until cancelled (`run`); `open`, `drain` and `close` are its steps."""
+
     mailbox: Mailbox
     handle: Handler
     idle_seconds: float = 300.0  # RFC 2177: re-issue IDLE well within 29 minutes
     poll_seconds: float = 10.0
     timeout: float = 30.0
+    login_outcome: LoginOutcome | None = None
     _failures: dict[int, int] = field(default_factory=dict)
+    _refused: bool = False
     _client: aioimaplib.IMAP4 | None = None
+    _pause: float = 1.0
 
     async def run(self) -> None:
-        """Read until cancelled; a broken connection is opened again after a pause."""
-        pause = 1.0
+        """Read until cancelled; a broken connection is opened again after a pause (doubled
+        while the server keeps refusing, up to a minute)."""
         while True:
             try:
                 await self._session()
             except (OSError, TimeoutError, aioimaplib.Abort, aioimaplib.Error,
                     ReadFailed) as error:
                 log.warning("mailbox connection lost", tenant=self.mailbox.slug,
-                            error=str(error) or type(error).__name__, retry_in=pause)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 60.0)
+                            error=str(error) or type(error).__name__, retry_in=self._pause)
+                await asyncio.sleep(self._pause)
+                self._pause = min(self._pause * 2, 60.0)
             finally:
-                await self._close()
+                await self.close()
 
     async def open(self) -> aioimaplib.IMAP4:
         server = urlsplit(self.mailbox.imap_url)
@@ -84,12 +92,24 @@ class MailboxReader:
             client = aioimaplib.IMAP4(host=host, port=server.port or 143, timeout=self.timeout)
         self._client = client
         await client.wait_hello_from_server()
-        _ok(await client.login(self.mailbox.username, self.mailbox.password), "login")
+        login = await client.login(self.mailbox.username, self.mailbox.password)
+        if login.result != "OK":
+            await self._login_outcome(_ok_detail(login))
+            raise ReadFailed(f"login: {_ok_detail(login)}")
+        if self._refused:
+            await self._login_outcome(None)
         _ok(await client.select("INBOX"), "select INBOX")
         return client
 
+    async def _login_outcome(self, refusal: str | None) -> None:
+        """Report a refused login once (a wrong password needs people), and its end."""
+        if (refusal is not None) != self._refused and self.login_outcome is not None:
+            await self.login_outcome(self.mailbox, refusal)
+        self._refused = refusal is not None
+
     async def _session(self) -> None:
         client = await self.open()
+        self._pause = 1.0
         log.info("reading mailbox", tenant=self.mailbox.slug,
                  idle=client.has_capability("IDLE"))
         while True:
@@ -162,7 +182,7 @@ class MailboxReader:
         self._failures.pop(uid, None)
         return True
 
-    async def _close(self) -> None:
+    async def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
             # the connection may be gone already
@@ -174,10 +194,14 @@ class ReadFailed(Exception):
     """The server refused a command (a wrong password, a missing folder)."""
 
 
+def _ok_detail(response: aioimaplib.Response) -> str:
+    lines = b" ".join(bytes(line) for line in response.lines).decode(errors="replace")
+    return f"{response.result} {lines}"
+
+
 def _ok(response: aioimaplib.Response, what: str) -> aioimaplib.Response:
     if response.result != "OK":
-        detail = b" ".join(bytes(line) for line in response.lines).decode(errors="replace")
-        raise ReadFailed(f"{what}: {response.result} {detail}")
+        raise ReadFailed(f"{what}: {_ok_detail(response)}")
     return response
 
 
@@ -233,9 +257,21 @@ class MailIngest:
         for gone in set(self._readers) - wanted:
             await background.stop(self._readers.pop(gone))
         for mailbox in wanted - set(self._readers):
-            reader = MailboxReader(mailbox, self.handle)
+            reader = MailboxReader(mailbox, self.handle, login_outcome=self.login_outcome)
             self._readers[mailbox] = asyncio.create_task(reader.run(),
                                                          name=f"mailbox {mailbox.slug}")
+
+    async def login_outcome(self, mailbox: Mailbox, refusal: str | None) -> None:
+        """A refused login is a channel fault, in the Tenant's conditions until it passes."""
+        try:
+            if refusal is None:
+                await clear_fault(self.pool, mailbox.slug, "email")
+                return
+            log.warning("mailbox login refused", tenant=mailbox.slug, detail=refusal)
+            await record_fault(self.pool, mailbox.slug, "email", "login-refused",
+                               f"{mailbox.address}: {refusal}")
+        except (OSError, asyncpg.PostgresError) as error:  # Postgres away: logged only
+            log.warning("mailbox fault not recorded", tenant=mailbox.slug, error=str(error))
 
     async def handle(self, mailbox: Mailbox, mail: InboundMail) -> str:
         tenant = await self.registry.get(mailbox.slug)

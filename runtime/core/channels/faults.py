@@ -19,6 +19,10 @@ class ChannelFault:
     at: dt.datetime
 
     def described(self) -> str:
+        if self.channel == "email":  # a mailbox's login (tenant's own server, or the platform's)
+            return (f"email: the mail server refused the login at {self.at:%Y-%m-%d %H:%M:%S} "
+                    f"UTC ({self.detail}); put the right password in the channel's Secret (or "
+                    "SIMPTU_MAIL_PASSWORD for the platform's server)")
         return (f"{self.channel}: the provider refused the access token at "
                 f"{self.at:%Y-%m-%d %H:%M:%S} UTC ({self.code}: {self.detail}); put a valid "
                 "one in the channel's Secret")

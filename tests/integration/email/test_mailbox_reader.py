@@ -1,0 +1,109 @@
+"""The mailbox reader against the stack's Dovecot, without the platform behind it: each
+sender's mails are handed over in the mailbox's order and flagged Seen once handled, a mail
+whose handling keeps failing is flagged for staff, and a refused login is reported once, then
+its end."""
+
+from __future__ import annotations
+
+import uuid
+
+import aioimaplib
+import pytest
+
+from simptu.devstack.envfile import StackEnv
+from simptu.runtime.channels.email.ingest import Mailbox, MailboxReader, ReadFailed
+from simptu.runtime.channels.email.parse import InboundMail
+from tests.integration.email.conftest import question
+
+
+def mailbox(stack: StackEnv, password: str | None = None) -> Mailbox:
+    address = f"reader-{uuid.uuid4().hex[:10]}@reader.test"
+    return Mailbox("reader-test", address, stack["SIMPTU_MAIL_IMAP_URL"], address,
+                   password or stack["SIMPTU_MAIL_PASSWORD"])
+
+
+async def append(client: aioimaplib.IMAP4, box: Mailbox, senders: list[str]) -> list[str]:
+    ids = []
+    for n, sender in enumerate(senders):
+        mail = question(sender, box.address, f"Întrebarea {n}", f"Bună ziua, întrebarea {n}.")
+        assert (await client.append(bytes(mail))).result == "OK"
+        ids.append(str(mail["Message-ID"]))
+    return ids
+
+
+async def flagged(client: aioimaplib.IMAP4, flag: str) -> int:
+    found = await client.uid_search(flag)
+    return len(b" ".join(found.lines[:-1]).split())
+
+
+async def test_each_senders_mails_are_handled_in_order_and_flagged_seen(
+        stack: StackEnv) -> None:
+    box = mailbox(stack)
+    handled: list[tuple[str, str]] = []
+
+    async def handle(_: Mailbox, mail: InboundMail) -> str:
+        handled.append((mail.sender, mail.message_id))
+        return "posted"
+
+    reader = MailboxReader(box, handle)
+    client = await reader.open()
+    try:
+        senders = ["ana@c.test", "ion@c.test", "ana@c.test", "ion@c.test", "ana@c.test"]
+        ids = await append(client, box, senders)
+        assert await reader.drain(client) == 5
+        for sender in ("ana@c.test", "ion@c.test"):
+            theirs = [message_id for who, message_id in handled if who == sender]
+            assert theirs == [i for i, who in zip(ids, senders, strict=True) if who == sender]
+        assert await flagged(client, "SEEN") == 5
+        assert await reader.drain(client) == 0  # nothing read twice
+        assert len(handled) == 5
+    finally:
+        await client.logout()
+
+
+async def test_a_mail_that_keeps_failing_is_flagged_for_staff(stack: StackEnv) -> None:
+    box = mailbox(stack)
+    attempts = 0
+
+    async def handle(_: Mailbox, mail: InboundMail) -> str:
+        nonlocal attempts
+        attempts += 1
+        raise RuntimeError("the database is away")
+
+    reader = MailboxReader(box, handle)
+    client = await reader.open()
+    try:
+        await append(client, box, ["ana@c.test"])
+        assert await reader.drain(client) == 0  # failed: left unseen, read again next time
+        assert await flagged(client, "UNSEEN") == 1
+        await reader.drain(client)
+        await reader.drain(client)
+        assert attempts == 3
+        assert await flagged(client, "FLAGGED") == 1
+        assert await flagged(client, "UNSEEN") == 0  # given up on, not read again
+    finally:
+        await client.logout()
+
+
+async def test_a_refused_login_is_reported_once_and_then_its_end(stack: StackEnv) -> None:
+    told: list[str | None] = []
+
+    async def login_outcome(_: Mailbox, refusal: str | None) -> None:
+        told.append(refusal)
+
+    reader = MailboxReader(mailbox(stack, password="not-the-password"),
+                           lambda *_: _never(), login_outcome=login_outcome)
+    for _ in range(2):
+        with pytest.raises(ReadFailed, match="login"):
+            await reader.open()
+        await reader.close()
+    assert len(told) == 1
+    assert told[0] is not None
+    reader.mailbox = mailbox(stack)
+    client = await reader.open()
+    await client.logout()
+    assert told[1:] == [None]
+
+
+async def _never() -> str:
+    raise AssertionError("no mail is handled")
