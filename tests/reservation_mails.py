@@ -4,58 +4,31 @@ half a DNS hook (`dnsfunc`) answers as the platform's TXT record would."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import email.policy
 import email.utils
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from decimal import Decimal
 from email.message import EmailMessage
+from typing import Literal
 
-import dkim
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from simptu.devstack.standins.booking_com_mail import DkimKey, reservation_mail
+from simptu.devstack.standins.booking_com_payloads import QueuedReservation
 
-SELECTOR = b"s2026"
+# Booking.com's words for a change, and the stand-in's reservation status of each.
+STATUSES: dict[str, Literal["Commit", "Modify", "Cancel"]] = {
+    "New": "Commit", "Modified": "Modify", "Cancelled": "Cancel"}
 
 
 @functools.cache
-def _private_key(domain: str) -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def platform_key(domain: str) -> DkimKey:
+    """A platform's DKIM key, made once for the test run."""
+    return DkimKey.generate(domain)
 
 
-@dataclass(frozen=True)
-class PlatformKey:
-    """A platform's DKIM key (made for the test run): signs its mails, publishes its record."""
-
-    domain: str
-
-    @property
-    def private_pem(self) -> bytes:
-        return _private_key(self.domain).private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption())
-
-    @property
-    def record(self) -> bytes:
-        public = _private_key(self.domain).public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        return b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
-
-    def sign(self, message: EmailMessage) -> EmailMessage:
-        raw = message.as_bytes(policy=email.policy.SMTP)
-        header = dkim.sign(raw, SELECTOR, self.domain.encode(), self.private_pem,
-                           include_headers=[b"from", b"to", b"subject", b"message-id"])
-        signed = email.message_from_bytes(header + raw, policy=email.policy.default)
-        assert isinstance(signed, EmailMessage)
-        return signed
-
-
-def dns_of(*keys: PlatformKey) -> Callable[..., bytes | None]:
+def dns_of(*keys: DkimKey) -> Callable[..., bytes | None]:
     """A `dnsfunc` that knows these platforms' DKIM records (and nothing else)."""
-    records = {f"{SELECTOR.decode()}._domainkey.{key.domain}.".encode(): key.record
-               for key in keys}
+    records = {f"{key.record_name}.".encode(): key.record.encode() for key in keys}
 
     def lookup(name: bytes, timeout: int = 5) -> bytes | None:
         return records.get(name)
@@ -72,15 +45,13 @@ def _mail(sender: str, to: str, subject: str, body: str) -> EmailMessage:
 
 def booking_com_mail(reservation_id: str, check_in: dt.date, check_out: dt.date, *,
                      change: str = "New", guest: str = "Ana Pop", room: str = "Double room",
-                     to: str = "rezervari@hotel.example",
-                     sender: str = "noreply@booking.com") -> EmailMessage:
-    """Booking.com's mail to a property: `change` New, Modified or Cancelled."""
-    return _mail(f"Booking.com <{sender}>", to,
-                 f"{change} booking! ({reservation_id}, {check_in:%A, %d %B %Y})",
-                 f"Booking number: {reservation_id}\nGuest name: {guest}\n"
-                 f"Check-in: {check_in:%A, %d %B %Y}\nCheck-out: {check_out:%A, %d %B %Y}\n"
-                 f"Room: {room}\nTotal price: RON 900.00\n\n"
-                 "Manage this booking in the extranet.\n")
+                     to: str = "rezervari@hotel.example") -> EmailMessage:
+    """Booking.com's mail to a property (unsigned), as the Booking.com stand-in writes it."""
+    given, _, surname = guest.partition(" ")
+    return reservation_mail(QueuedReservation(
+        property_id="1", reservation_id=reservation_id, status=STATUSES[change],
+        given_name=given, surname=surname, check_in=check_in, check_out=check_out,
+        room_name=room, total=Decimal(900), currency="RON"), to)
 
 
 def generic_confirmation(platform: str, reservation_id: str, check_in: dt.date,
@@ -95,8 +66,8 @@ def generic_confirmation(platform: str, reservation_id: str, check_in: dt.date,
 
 
 # The platforms of the tests: Booking.com, another platform the hotel lists, and a forger.
-BOOKING = PlatformKey("booking.com")
-OTHER = PlatformKey("rezervari-online.example")
-MALLORY = PlatformKey("mallory.example")
+BOOKING = platform_key("booking.com")
+OTHER = platform_key("rezervari-online.example")
+MALLORY = platform_key("mallory.example")
 OTHER_PLATFORMS = (OTHER.domain,)
 KNOWN_KEYS = dns_of(BOOKING, OTHER, MALLORY)

@@ -35,8 +35,11 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
+import aiosmtplib
 from pydantic import BaseModel, Field
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -45,6 +48,7 @@ from starlette.routing import Route
 
 from simptu.devstack.settings import DevstackSettings
 from simptu.devstack.standins import standin
+from simptu.devstack.standins.booking_com_mail import DkimKey, reservation_mail
 from simptu.devstack.standins.booking_com_payloads import (
     FEEDS,
     QueuedReservation,
@@ -91,9 +95,25 @@ class Fault(BaseModel):
     times: int = Field(default=1, ge=1)
 
 
+class BookingComConfig(standin.StandinConfig):
+    # Where the stand-in's reservation mails go (`smtp://host:port`), and its DKIM key of
+    # booking.com (PEM; empty: its mails are unsigned).
+    smtp_url: str = ""
+    dkim_key_file: str = ""
+
+
+class MailOrder(QueuedReservation):
+    """Booking.com's mail of this reservation to `to`, sent `times` times (the same mail: a
+    mail may arrive twice), signed unless `signed` is false."""
+
+    to: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    times: int = Field(default=1, ge=1, le=5)
+    signed: bool = True
+
+
 @dataclass
 class BookingComState(standin.StandinState):
-    config: standin.StandinConfig = field(default_factory=standin.StandinConfig)
+    config: BookingComConfig = field(default_factory=BookingComConfig)
     accounts: dict[str, MachineAccount] = field(default_factory=dict)
     tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
     pending: list[QueuedReservation] = field(default_factory=list)
@@ -102,6 +122,7 @@ class BookingComState(standin.StandinState):
     acks: list[standin.Record] = field(default_factory=list)
     replies: list[standin.Record] = field(default_factory=list)
     calls: list[standin.Record] = field(default_factory=list)
+    mails: list[standin.Record] = field(default_factory=list)
 
     def register(self, account: MachineAccount) -> None:
         self.accounts[account.username] = account
@@ -292,6 +313,27 @@ def create_app(state: BookingComState) -> Starlette:
     async def faults(request: Request) -> Response:
         return await standin.apply_control(request, Fault, state.queue_fault)
 
+    async def mails(request: Request) -> Response:
+        try:
+            order = MailOrder.model_validate_json(await request.body())
+        except ValueError as error:
+            return JSONResponse({"error": str(error)}, status_code=422)
+        smtp = urlsplit(state.config.smtp_url)
+        if not smtp.hostname:
+            return JSONResponse({"error": "no smtp_url configured"}, status_code=409)
+        message = reservation_mail(order, order.to)
+        if order.signed and state.config.dkim_key_file:
+            key = DkimKey.kept_in(Path(state.config.dkim_key_file), "booking.com")
+            message = key.sign(message)
+        for _ in range(order.times):
+            await aiosmtplib.send(message, hostname=smtp.hostname, port=smtp.port or 25,
+                                  start_tls=False)
+        sent = {"to": order.to, "reservation_id": order.reservation_id,
+                "status": order.status, "message_id": message["Message-ID"],
+                "signed": "DKIM-Signature" in message, "times": order.times}
+        state.keep(state.mails, sent)
+        return JSONResponse(sent)
+
     return standin.standin_app(state, [
         Route("/token-based-authentication/exchange", exchange, methods=["POST"]),
         Route("/hotels/ota/{feed:str}", ota, methods=["GET", "POST"]),
@@ -304,6 +346,9 @@ def create_app(state: BookingComState) -> Starlette:
         Route("/_standin/pending", pending, methods=["GET"]),
         Route("/_standin/messages", messages, methods=["POST"]),
         Route("/_standin/faults", faults, methods=["POST"]),
+        Route("/_standin/mails", mails, methods=["POST"]),
+        Route("/_standin/mails", standin.listing(state.mails, "mails",
+                                                 ("to", "reservation_id")), methods=["GET"]),
         Route("/_standin/faults", standin.drop_faults(state.faults, ("path", "method")),
               methods=["DELETE"]),
         Route("/_standin/acks", standin.listing(state.acks, "acks", ("feed", "reservation_id"))),
@@ -328,11 +373,15 @@ async def serve(*, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[Runn
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = standin.standin_parser(
+    parser = standin.standin_parser(
         "booking_com", "Serve the local stand-in of Booking.com's Connectivity APIs (OTA "
-        "reservation feeds, messaging API, token exchange) with its /_standin/ control "
-        "endpoints.", DevstackSettings().booking_com_port).parse_args(argv)
-    standin.run_standin(create_app(BookingComState()), args.host, args.port)
+        "reservation feeds, messaging API, token exchange) and of its reservation e-mails, "
+        "with its /_standin/ control endpoints.", DevstackSettings().booking_com_port)
+    parser.add_argument("--smtp-url", default="", help="where reservation mails are sent")
+    parser.add_argument("--dkim-key", default="", help="booking.com's DKIM key (PEM file)")
+    args = parser.parse_args(argv)
+    config = BookingComConfig(smtp_url=args.smtp_url, dkim_key_file=args.dkim_key)
+    standin.run_standin(create_app(BookingComState(config=config)), args.host, args.port)
 
 
 if __name__ == "__main__":

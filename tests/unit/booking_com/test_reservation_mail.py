@@ -113,7 +113,7 @@ def test_dates_are_read_as_platforms_write_them(written: str) -> None:
 
 
 def test_known_dkim_records_are_answered_without_dns() -> None:
-    lookup = dns_with({"s2026._domainkey.booking.com": BOOKING.record.decode()})
+    lookup = dns_with({BOOKING.record_name: BOOKING.record})
     found = read_reservation_mail(BOOKING.sign(booking_com_mail("4105223456", IN, OUT)),
                                   PLATFORMS, lookup)
     assert found.verdict == "reservation"
