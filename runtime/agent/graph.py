@@ -99,17 +99,21 @@ async def act(state: ConversationState, runtime: Runtime[TurnContext]
     if message.tool_calls or message.invalid_tool_calls:
         if sum(isinstance(m, AIMessage) for m in turn) + 1 >= MAX_MODEL_CALLS:
             return Command(goto="respond", update={"reply": Reply(key="unknown", params={})})
-        # Arguments that are not even JSON: the model is told, as ToolNode tells it the rest.
-        invalid = [ToolMessage(f"Error: the arguments of {call['name']} are not valid JSON "
-                               f"({call['error'] or call['args']}). Please fix your mistakes.",
-                               tool_call_id=call["id"] or "", status="error")
-                   for call in message.invalid_tool_calls]
-        goto: Literal["act", "tools"] = "act" if invalid else "tools"
-        return Command(goto=goto, update={"messages": [message, *invalid]})
+        goto: Literal["act", "tools"] = "tools" if message.tool_calls else "act"
+        return Command(goto=goto, update={"messages": [message, *_not_json(message)]})
     said = "\n\n".join([*spoken, message.text])
     finish: Literal["confirm", "__end__"] = "confirm" if state.get("pending") else "__end__"
     return Command(goto=finish, update={"messages": [message],
                                         "transcript": [{"role": "agent", "text": said}]})
+
+
+def _not_json(message: AIMessage) -> list[ToolMessage]:
+    """The error results of calls whose arguments are not even JSON (LangChain keeps them
+    apart, as invalid calls); ToolNode answers the others, errors included."""
+    return [ToolMessage(f"Error: the arguments of {call['name']} are not valid JSON "
+                        f"({call['error'] or call['args']}). Please fix your mistakes.",
+                        tool_call_id=call["id"] or "", status="error")
+            for call in message.invalid_tool_calls]
 
 
 async def decide_node(state: ConversationState,

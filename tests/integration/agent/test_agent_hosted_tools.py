@@ -9,6 +9,7 @@ tool's schema, get an error result, not a crash."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,9 +20,10 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 from pydantic import SecretStr
 
-from simptu.runtime.agent.graph import CONFIRM_FUNCTION, build_graph
+from simptu.runtime.agent.graph import CONFIRM_FUNCTION, MAX_MODEL_CALLS, build_graph
 from simptu.runtime.agent.intents import IntentClassifier
 from simptu.runtime.agent.providers import ChatProvider, create_provider
+from simptu.runtime.agent.templates import render
 from simptu.runtime.agent.tools import TOOLS
 from simptu.runtime.core.registry import TenantAgent
 from tests.integration.agent.model_servers import PREFIX, Exchange, ModelServer, ToolCall
@@ -41,6 +43,10 @@ READS: dict[str, tuple[str, dict[str, Any]]] = {
 def receptionist(exchange: Exchange) -> str | list[ToolCall]:
     """The scripted model: one tool call for what the customer asks, then an answer made of
     the results."""
+    consultation = exchange.service_id("Consultation")
+    if "iar și iar" in exchange.text:  # a model that never stops calling
+        return [ToolCall("find_free_times", {"service_id": consultation,
+                                             "day": shop.WEDNESDAY.isoformat()})]
     if exchange.results:
         said = []
         for _, content, error in exchange.results:
@@ -51,7 +57,6 @@ def receptionist(exchange: Exchange) -> str | list[ToolCall]:
             said.append(result.get("proposal") or ", ".join(result.get("free_times", []))
                         or content)
         return PREFIX + " | ".join(said)
-    consultation = exchange.service_id("Consultation")
     if "libere" in exchange.text:
         return [ToolCall("find_free_times", {"service_id": consultation,
                                              "day": shop.WEDNESDAY.isoformat()})]
@@ -66,7 +71,10 @@ def receptionist(exchange: Exchange) -> str | list[ToolCall]:
         return [ToolCall("cancel", {})]
     if "greșit" in exchange.text:
         return [ToolCall("delete_all_bookings", {}),
-                ToolCall("book", {"service_id": consultation, "start": "miercuri"})]
+                ToolCall("book", {"service_id": consultation, "start": "miercuri"}),
+                ToolCall("book", {"service_id": str(uuid.UUID(int=7)),
+                                  "start": TEN.isoformat()})]
+
     if "neterminat" in exchange.text:
         return [ToolCall("book", '{"start": mâine}')]
     return PREFIX + "Cu ce vă pot ajuta?"
@@ -278,15 +286,28 @@ async def test_an_unknown_tool_or_arguments_outside_the_schema_get_an_error_resu
 
     said = await conversation.say("Am greșit ceva?")
 
-    assert said.text == PREFIX + "error | error"
+    assert said.text == PREFIX + "error | error | error"
     results = results_sent(kind, server.requests[-1])
-    assert [call_id for call_id, _, _ in results] == (
-        ["call_1", "call_2"] if kind == "openai" else ["tooluse_1", "tooluse_2"])
+    prefix = "call_" if kind == "openai" else "tooluse_"
+    assert [call_id for call_id, _, _ in results] == [f"{prefix}{n}" for n in (1, 2, 3)]
     assert "delete_all_bookings is not a valid tool" in results[0][1]
     assert "start" in results[1][1]
+    assert f"no service {uuid.UUID(int=7)}" in results[2][1]
     if kind == "bedrock":
         assert {status for _, _, status in results} == {"error"}
     assert clinic.bookings == {}
+
+
+async def test_a_model_that_keeps_calling_tools_is_stopped_after_six_calls(
+        conversation: Conversation, model: tuple[str, ModelServer]) -> None:
+    said = await conversation.say("Caut iar și iar")
+
+    assert len(model[1].requests) == MAX_MODEL_CALLS + 1  # and one to say "unknown"
+    # Said by the model in its words (the stand-in's: the request's last message, which
+    # Converse merges with the customer's before it).
+    assert said.text.startswith(PREFIX)
+    assert said.text.endswith(render("unknown", "ro", {}))
+    assert said.call is None
 
 
 async def test_arguments_that_are_not_json_get_an_error_result(
