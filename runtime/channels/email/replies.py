@@ -44,9 +44,9 @@ class EmailReplies:
         async with TenantUnitOfWork(self.pool, tenant) as conn:
             cipher = self.keyring.cipher(tenant, conn)
             session = await conn.fetchrow(
-                "SELECT s.id, s.locale FROM channel_deliveries d JOIN chat_sessions s "
-                "ON s.id = d.session_id WHERE d.message_id = $1 AND d.part = $2",
-                part.message_id, part.index)
+                "SELECT s.id, s.locale, m.author FROM channel_deliveries d JOIN chat_sessions s "
+                "ON s.id = d.session_id LEFT JOIN chat_messages m ON m.id = d.message_id "
+                "WHERE d.message_id = $1 AND d.part = $2", part.message_id, part.index)
             answered = session and await threads.latest_inbound(conn, cipher, session["id"])
             if not answered:
                 raise SendError("permanent", "no-thread", "the conversation has no mail to "
@@ -54,7 +54,8 @@ class EmailReplies:
             message_id = reply_message_id(part.message_id, part.index, answered.tenant_address)
             mail = compose_reply(answered=answered, recipient=recipient, text=text,
                                  business_name=record.display_name or record.slug,
-                                 locale=session["locale"], message_id=message_id)
+                                 locale=session["locale"], message_id=message_id,
+                                 by_agent=session["author"] != "staff")
             await threads.record(conn, cipher, threads.Headers(
                 message_id, str(mail["Subject"]), answered.chain(), answered.tenant_address),
                 session_id=session["id"], direction="out", outcome="sent")

@@ -1,7 +1,7 @@
 """The mail that carries a reply: in the customer's thread (In-Reply-To, the whole
 References chain, `Re:` subject), from the tenant's address they wrote to, with a Message-ID
-of that address's domain, marked `Auto-Submitted: auto-replied` (RFC 3834) so that other
-robots do not answer it, and signed off in the conversation's language."""
+of that address's domain; the agent's is marked `Auto-Submitted: auto-replied` (RFC 3834) so
+that other robots do not answer it, and signed off in the conversation's language."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ def reply_message_id(message_id: uuid.UUID, part: int, tenant_address: str) -> s
 
 
 def compose_reply(*, answered: Headers, recipient: str, text: str, business_name: str,
-                  locale: str, message_id: str) -> EmailMessage:
+                  locale: str, message_id: str, by_agent: bool = True) -> EmailMessage:
+    """The mail of a reply; `by_agent` False: a person of the business wrote it (signed by
+    the business alone, and not marked automatic)."""
     mail = EmailMessage()
     mail["From"] = Address(business_name, addr_spec=answered.tenant_address)
     mail["To"] = recipient
@@ -44,9 +46,11 @@ def compose_reply(*, answered: Headers, recipient: str, text: str, business_name
     mail["Message-ID"] = message_id
     mail["In-Reply-To"] = answered.message_id
     mail["References"] = " ".join(answered.chain())
-    mail["Auto-Submitted"] = "auto-replied"
+    if by_agent:  # RFC 3834: what a person wrote is not automatic
+        mail["Auto-Submitted"] = "auto-replied"
     mail["X-Auto-Response-Suppress"] = "All"  # Exchange: no out-of-office back
-    sign_off = SIGN_OFF.get(locale, SIGN_OFF["en"]).format(name=business_name)
+    sign_off = (SIGN_OFF.get(locale, SIGN_OFF["en"]).format(name=business_name) if by_agent
+                else business_name)
     mail.set_content(f"{text.strip()}\n\n-- \n{sign_off}\n")
     mail["Content-Language"] = locale  # after set_content, which clears Content-* headers
     return mail

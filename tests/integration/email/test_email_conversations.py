@@ -7,9 +7,14 @@ from __future__ import annotations
 import email.utils
 from email.message import EmailMessage
 
+import httpx
+
+from simptu.devstack.envfile import StackEnv
 from simptu.runtime.channels.email.loops import loop_reason
 from tests.bounces import returned_mail
+from tests.integration.channels.test_meta_conversations import staff_token
 from tests.integration.email.conftest import Mail, new_customer, new_message_id, question
+from tests.mailboxes import wait_for_mail
 
 
 def ids(value: object) -> list[str]:
@@ -104,3 +109,20 @@ async def test_an_auto_reply_and_a_bounce_get_no_answer(mail: Mail) -> None:
     authors = [row["author"] for row in await mail.messages((await mail.row(first))["session_id"])]
     assert authors.count("customer") == 2  # the question and the last one, nothing else
     assert await mail.delivery_status(answered) == "failed"  # what the bounce returned
+
+
+async def test_a_staff_members_message_is_mailed_in_the_thread_not_marked_automatic(
+        mail: Mail, stack: StackEnv) -> None:
+    customer = new_customer()
+    asked, _ = await ask(mail, customer, "Transfer", "Bună ziua, aveți transfer de la gară?")
+    session_id = (await mail.row(asked))["session_id"]
+    token = await staff_token(stack, mail.slug)
+    async with httpx.AsyncClient(base_url=stack["SIMPTU_API_URL"], timeout=20) as api:
+        posted = await api.post(f"/v1/chat/sessions/{session_id}/messages",
+                                json={"text": "Da, vă așteptăm la gară cu mașina hotelului."},
+                                headers={"Authorization": f"Bearer {token}"})
+    assert posted.status_code == 201, posted.text
+    staff = await wait_for_mail(stack, customer, lambda m: "mașina hotelului" in m.get_content())
+    assert staff["In-Reply-To"] == asked
+    assert staff["Auto-Submitted"] is None
+    assert "asistentul virtual" not in staff.get_content()

@@ -122,6 +122,16 @@ def test_a_reply_is_in_the_thread_marked_auto_replied_and_signed_in_the_language
     assert loop_reason(reply) == "auto-submitted"  # our own replies are never answered either
 
 
+def test_a_reply_staff_wrote_is_signed_by_the_business_and_not_marked_automatic() -> None:
+    reply = compose_reply(answered=Headers("<q@c.test>", "Cameră", [], "rezervari@h.example"),
+                          recipient="ana@customers.test", text="Vă așteptăm.",
+                          business_name="Hotel Carpați", locale="ro", message_id="<m@h>",
+                          by_agent=False)
+    assert reply.get_content().endswith("-- \nHotel Carpați\n")
+    assert reply["Auto-Submitted"] is None
+    assert reply["In-Reply-To"] == "<q@c.test>"
+
+
 def test_a_reply_subject_is_prefixed_once() -> None:
     assert reply_subject("RE: Cameră", "ro") == "RE: Cameră"
     assert reply_subject("", "en") == "Re: Your message"
