@@ -23,8 +23,10 @@ from simptu.runtime.channels.booking_com.ota import (
     parse_feed,
 )
 from simptu.runtime.channels.rounds import every_ready_tenant
+from simptu.runtime.channels.send_errors import SendError
 from simptu.runtime.core.channels.accounts import ChannelAccount, ChannelAccounts
 from simptu.runtime.core.channels.contacts import Contact, receive_message
+from simptu.runtime.core.channels.faults import record_fault
 from simptu.runtime.core.chat.actions import ChatRefused, Conversations
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import TenantRecord, TenantRegistry
@@ -62,9 +64,18 @@ class BookingComPoller:
         if account is None:
             return Polled()
         stored = 0
-        for feed in FEEDS:  # new ones first: a modification finds its reservation
-            stored += await self.reservations(tenant, account, feed)
-        return Polled(stored, await self.messages(tenant, account))
+        try:
+            for feed in FEEDS:  # new ones first: a modification finds its reservation
+                stored += await self.reservations(tenant, account, feed)
+            return Polled(stored, await self.messages(tenant, account))
+        except SendError as error:
+            if error.kind != "bad-token":
+                raise
+            # Only people can fix it: the operator shows it in the Tenant's conditions.
+            await record_fault(self.conversations.pool, tenant.slug, CHANNEL, error.code,
+                               "Booking.com refused the machine account")
+            log.warning("booking.com refused the machine account", tenant=tenant.slug)
+            return Polled(stored)
 
     async def reservations(self, tenant: TenantRecord, account: ChannelAccount,
                            feed: Feed) -> int:

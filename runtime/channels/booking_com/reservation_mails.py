@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import dns.exception
 import dns.resolver
+import structlog
 
 from simptu.runtime.channels.booking_com.reservation_mail import (
     DnsFunc,
@@ -24,6 +25,8 @@ from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import TenantRecord
 from simptu.runtime.core.reservations import apply_reservation
 from simptu.runtime.core.reservations.staff import hand_mail_to_staff
+
+log = structlog.get_logger(__name__)
 
 
 def dns_with(known: dict[str, str]) -> DnsFunc:
@@ -60,11 +63,15 @@ class ReservationMails:
                 applied = await apply_reservation(
                     conn, self.conversations.keyring.cipher(tenant.names, conn), tenant.names,
                     zoneinfo.ZoneInfo(tenant.timezone), found.reservation)
+            log.info("reservation mail", tenant=tenant.slug, source=found.source,
+                     outcome=applied.outcome)
             if applied.outcome != "with_staff":
                 return True
             note = f"{found.source} reservation not booked: {applied.detail}"
         else:
             note = f"a mail from {found.source} not booked: {found.reason}"
+            log.warning("reservation mail handed to staff", tenant=tenant.slug,
+                        source=found.source, reason=found.reason)
         sender = addresses(mail.message, "From")
         contact = Contact("email", sender[0][1] if sender else mail.sender, mail.language)
         await hand_mail_to_staff(self.conversations, tenant, contact, mail.message_id,

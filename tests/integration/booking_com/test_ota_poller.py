@@ -15,6 +15,7 @@ from simptu.runtime.channels.booking_com.ota import Feed
 from simptu.runtime.channels.booking_com.poller import BookingComPoller, Polled
 from simptu.runtime.channels.send_errors import SendError
 from simptu.runtime.core.channels.accounts import ChannelAccount
+from simptu.runtime.core.channels.faults import clear_fault, faults_of
 
 from .conftest import PROPERTY, BookingCom, Hotel, new_reservation_id, stay
 
@@ -111,3 +112,16 @@ async def test_a_guest_message_is_posted_to_the_guests_conversation_once(
     confirms = [c for c in booking_com.standin.state.calls
                 if c["method"] == "PUT" and c["status"] == 200]
     assert len(confirms) == 2
+
+
+async def test_a_refused_machine_account_is_a_fault_people_see(
+        hotel: Hotel, booking_com: BookingCom, poller: BookingComPoller) -> None:
+    await booking_com.control("accounts", {"username": booking_com.account.credentials[
+        "username"], "password": "rotated-at-booking-com", "property_ids": [PROPERTY]})
+    try:
+        assert await poller.poll(hotel.record) == Polled()
+        [fault] = await faults_of(hotel.db, hotel.names.slug)
+        assert (fault.channel, fault.code) == ("booking_com", "401")
+        assert "put a valid one in the channel's Secret" in fault.described()
+    finally:
+        await clear_fault(hotel.db, hotel.names.slug, "booking_com")
