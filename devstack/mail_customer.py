@@ -28,15 +28,10 @@ from simptu.devstack.settings import DevstackSettings
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m simptu.devstack.mail_customer",
-        description="Mail a demo tenant's address (examples/tenants/<tenant>.yaml, "
-        "channels.email) through the stack's Postfix as a customer, and with --wait print "
-        "the agent's reply from the customer's mailbox (every address is a mailbox on the "
-        "stack's Dovecot, password SIMPTU_MAIL_PASSWORD).",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  %(prog)s --tenant hotel-carpati-brasov --from ana@customers.test "
-        "--wait 60 'Bună ziua, aveți camere libere?'")
+    """The options; `--help` shows the module's own description and example."""
+    parser = argparse.ArgumentParser(prog="python -m simptu.devstack.mail_customer",
+                                      description=__doc__,
+                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("text", help="the customer's message")
     parser.add_argument("--tenant", required=True, help="a demo tenant's slug with e-mail")
     parser.add_argument("--from", dest="sender", default="ana@customers.test",
