@@ -22,9 +22,6 @@ class BookingCom(SaasStandin):
     module = "booking_com"
     control = "accounts"
 
-    def port(self, ctx: Context) -> int:
-        return ctx.settings.booking_com_port
-
     def demo_accounts(self) -> list[dict[str, Any]]:
         return [found.account for found in demo_booking_com_properties()]
 
@@ -58,3 +55,6 @@ class BookingCom(SaasStandin):
                 "The same by e-mail, as Booking.com mails the hotel (DKIM-signed), booked by "
                 "the mail ingest: POST the same JSON with \"to\": "
                 "\"rezervari@hotel-carpati.example\" to /_standin/mails.")
+
+    def port(self, ctx: Context) -> int:
+        return ctx.settings.booking_com_port
