@@ -24,6 +24,7 @@ from simptu.runtime.channels.settings import ChannelSettings
 from simptu.runtime.channels.twilio.sms import TwilioSms
 from simptu.runtime.core import background
 from simptu.runtime.core.channels.accounts import ChannelAccounts
+from simptu.runtime.core.channels.routing import RegistryIndex
 from simptu.runtime.core.chat.actions import Conversations
 from simptu.runtime.core.events.tenant_topics import TenantTopics
 from simptu.runtime.core.health_server import serve_until_stopped
@@ -114,7 +115,8 @@ def mail_ingest(settings: ChannelSettings, core: Core, accounts: ChannelAccounts
                                     dns_with(settings.reservation_mail_dkim_records))
     return MailIngest(core.pool, accounts, core.registry,
                       MailDispatch(conversations, [reservations.recognise]),
-                      settings.mail_imap_url, settings.mail_password.get_secret_value(), tenant)
+                      RegistryIndex(core.keystore), settings.mail_imap_url,
+                      settings.mail_password.get_secret_value(), tenant)
 
 
 def main(argv: list[str] | None = None) -> int:

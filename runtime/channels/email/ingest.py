@@ -24,6 +24,7 @@ from simptu.runtime.channels.metrics import MAILS
 from simptu.runtime.core import background
 from simptu.runtime.core.channels.accounts import ChannelAccount, ChannelAccounts
 from simptu.runtime.core.channels.faults import clear_fault, record_fault
+from simptu.runtime.core.channels.routing import EMAIL_ADDRESS, RegistryIndex
 from simptu.runtime.core.registry import TenantRegistry, ready_slugs
 from simptu.runtime.core.tenancy import TenantNames
 
@@ -226,6 +227,7 @@ class MailIngest:
     accounts: ChannelAccounts
     registry: TenantRegistry
     dispatch: MailDispatch
+    index: RegistryIndex
     imap_url: str
     password: str
     tenant: str | None = None  # only this tenant's (its own pods)
@@ -249,9 +251,19 @@ class MailIngest:
             account = await self.accounts.get(TenantNames(slug), "email", fresh=True)
             if account is not None:
                 locale = (await self.registry.get(slug)).locale
-                found |= set(mailboxes_of(slug, account, self.imap_url, self.password,
-                                          "en" if locale.startswith("en") else "ro"))
+                found |= {box for box in mailboxes_of(slug, account, self.imap_url,
+                                                      self.password, "en" if
+                                                      locale.startswith("en") else "ro")
+                          if await self.owns(slug, box.address)}
         return found
+
+    async def owns(self, slug: str, address: str) -> bool:
+        """Whether the routing registry gives the address to this tenant: one that another
+        tenant registered first is refused by the operator, and never read for this one."""
+        owner = await self.pool.fetchval(
+            "SELECT slug FROM platform.tenant_channels WHERE channel = $1 AND blind_index = $2",
+            EMAIL_ADDRESS, await self.index.of(EMAIL_ADDRESS, address))
+        return bool(owner == slug)
 
     async def converge(self, wanted: set[Mailbox]) -> None:
         for gone in set(self._readers) - wanted:

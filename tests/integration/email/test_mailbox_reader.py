@@ -1,18 +1,28 @@
 """The mailbox reader against the stack's Dovecot, without the platform behind it: each
 sender's mails are handed over in the mailbox's order and flagged Seen once handled, a mail
 whose handling keeps failing is flagged for staff, and a refused login is reported once, then
-its end."""
+its end. Which mailboxes are read: the demo tenants' addresses, each for its registry owner."""
 
 from __future__ import annotations
 
 import uuid
 
 import aioimaplib
+import asyncpg
 import pytest
+import redis.asyncio as aioredis
 
+from simptu.devstack.demo_channels import demo_mailbox, demo_mailboxes
 from simptu.devstack.envfile import StackEnv
-from simptu.runtime.channels.email.ingest import Mailbox, MailboxReader, ReadFailed
+from simptu.runtime.channels.email.dispatch import MailDispatch
+from simptu.runtime.channels.email.ingest import Mailbox, MailboxReader, MailIngest, ReadFailed
 from simptu.runtime.channels.email.parse import InboundMail
+from simptu.runtime.core.channels.accounts import ChannelAccounts
+from simptu.runtime.core.channels.routing import RegistryIndex
+from simptu.runtime.core.chat.actions import Conversations
+from simptu.runtime.core.crypto import KeyRing, OpenBaoTransit
+from simptu.runtime.core.registry import TenantRegistry
+from simptu.runtime.core.settings import CoreSettings
 from tests.integration.email.conftest import question
 
 
@@ -107,3 +117,18 @@ async def test_a_refused_login_is_reported_once_and_then_its_end(stack: StackEnv
 
 async def _never() -> str:
     raise AssertionError("no mail is handled")
+
+
+async def test_only_addresses_the_registry_gives_a_tenant_are_read_for_it(
+        db: asyncpg.Pool, key_ring: KeyRing, redis_client: aioredis.Redis,
+        core_settings: CoreSettings, stack: StackEnv) -> None:
+    ingest = MailIngest(db, ChannelAccounts(db, key_ring), TenantRegistry(db, redis_client),
+                        MailDispatch(Conversations(db, key_ring, redis_client, "/tests", 4000)),
+                        RegistryIndex(OpenBaoTransit.from_settings(core_settings)),
+                        stack["SIMPTU_MAIL_IMAP_URL"], stack["SIMPTU_MAIL_PASSWORD"])
+    read = {(box.slug, box.address) for box in await ingest.wanted()}
+    for demo in demo_mailboxes():
+        assert {(demo.slug, address) for address in demo.addresses} <= read
+    hotel = demo_mailbox("hotel-carpati-brasov").addresses[0]
+    assert await ingest.owns("hotel-carpati-brasov", hotel)
+    assert not await ingest.owns("zambet-dental-cluj", hotel)
