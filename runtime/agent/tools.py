@@ -39,7 +39,7 @@ Runtime = ToolRuntime[TurnContext, ConversationState]
 
 
 def arguments_of(tool: str, doc: str, request: type[BaseModel],
-              described: Mapping[str, str], /, **extra: Any) -> type[BaseModel]:
+                 described: Mapping[str, str], /, **extra: Any) -> type[BaseModel]:
     """A tool's arguments: the fields `described` of the use case's `request` model (their
     types and limits as they are, with a description for the model) and `extra` ones."""
     fields: dict[str, Any] = {
@@ -49,8 +49,8 @@ def arguments_of(tool: str, doc: str, request: type[BaseModel],
     return create_model(tool, __doc__=doc, **fields, **extra)
 
 
-START = "when it starts, an ISO datetime with the business's UTC offset; for a room, the " \
-        "check-in day (its time is the check-in time)"
+START = ("when it starts, an ISO datetime with the business's UTC offset; for a room, the "
+         "check-in day (its time is the check-in time)")
 NIGHTS = "for a room: how many nights"
 FreeTimesArguments = arguments_of(
     "find_free_times", "The free times of a service on a day (for a room: whether one is free "
@@ -90,37 +90,42 @@ def _locale(runtime: Runtime) -> Locale:
     return runtime.state.get("locale", "ro")
 
 
+def _result(**values: Any) -> str:
+    """A tool's result for the model: JSON, its texts as the customer reads them."""
+    return json.dumps(values, ensure_ascii=False)
+
+
 async def find_free_times(runtime: Runtime, **arguments: Any) -> str:
     ctx = runtime.context
     service, day = _service(ctx, arguments), arguments["day"]
     if service.kind == "night":
         rooms = await ctx.repository.free_rooms(service, day, arguments["nights"], None)
-        return json.dumps({"check_in": day.isoformat(), "nights": arguments["nights"],
-                           "rooms_free": len(rooms)})
+        return _result(check_in=day.isoformat(), nights=arguments["nights"],
+                       rooms_free=len(rooms))
     slots = await ctx.repository.free_slots(service, day, None)
     times = sorted({f"{slot.start.astimezone(ctx.tz):%H:%M}" for slot in slots})
-    return json.dumps({"day": day.isoformat(), "free_times": times[:FREE_TIMES_LISTED]})
+    return _result(day=day.isoformat(), free_times=times[:FREE_TIMES_LISTED])
 
 
 async def next_booking(runtime: Runtime) -> str:
     ctx = runtime.context
     booking = await ctx.repository.next_booking()
     if booking is None:
-        return json.dumps({"next_booking": None})
+        return _result(next_booking=None)
     service = ctx.catalogue.service(booking.service_id)
-    return json.dumps({"next_booking": {
+    return _result(next_booking={
         "service": ctx.catalogue.said(service, _locale(runtime)) if service else "",
-        "when": say_when(booking.start.astimezone(ctx.tz), _locale(runtime))}})
+        "when": say_when(booking.start.astimezone(ctx.tz), _locale(runtime))})
 
 
 async def search_faq(runtime: Runtime, question: str) -> str:
     answer = await runtime.context.repository.faq_answer(question, _locale(runtime))
-    return json.dumps({"answer": answer})
+    return _result(answer=answer)
 
 
 async def hand_off(runtime: Runtime) -> str:
     await runtime.context.repository.hand_off()
-    return json.dumps({"handed_off": True, "say": render("handoff", _locale(runtime), {})})
+    return _result(handed_off=True, say=render("handoff", _locale(runtime), {}))
 
 
 async def book(runtime: Runtime, **arguments: Any) -> Command[Any]:
@@ -164,7 +169,7 @@ async def _propose(runtime: Runtime, flow: BookingFlow) -> Command[Any]:
                        "after their yes."}
               if planned.get("pending") else {"status": "not_proposed", "answer": said})
     return Command(update={**planned, "messages": [ToolMessage(
-        json.dumps(result, ensure_ascii=False), tool_call_id=runtime.tool_call_id)]})
+        _result(**result), tool_call_id=runtime.tool_call_id)]})
 
 
 def _tool(name: str, operation: Any, arguments: type[BaseModel] | str) -> BaseTool:
