@@ -4,7 +4,9 @@ Every text-bearing channel holds a dict or a list: the Postgres saver stores tho
 (sealing) serializer, while plain strings and numbers would be stored inline in clear JSON.
 Channel values are plain dicts in the checkpoint (TypedDicts, no classes to import when one is
 loaded), so a checkpointed state is a contract: a change of shape is read by `pending_change`
-and friends from what older code wrote (tests/unit/agent/test_checkpoint_shapes.py)."""
+and friends from what older code wrote (tests/unit/agent/test_checkpoint_shapes.py). The one
+exception, `messages`, holds LangChain's messages (their own serialised contract), and only
+for the turn a hosted model acts in."""
 
 from __future__ import annotations
 
