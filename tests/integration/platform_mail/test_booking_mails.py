@@ -69,8 +69,9 @@ async def test_a_booking_is_confirmed_and_its_cancellation_told_once_each_in_rom
     assert cancelled.status_code == 200, cancelled.text
     await platform.mail(email, "Rezervare anulată")
     got = await asyncio.to_thread(subjects, platform, email)
-    assert [s.split(":")[0] for s in got] == [
-        "Invitație la Zâmbet Dental Cluj", "Rezervare confirmată", "Rezervare anulată"]
+    # (The invitation's own mail goes only if the mailer saw it before it was accepted.)
+    assert [s.split(":")[0] for s in got if s.startswith("Rezervare")] == [
+        "Rezervare confirmată", "Rezervare anulată"]
 
 
 async def test_a_completed_booking_is_followed_by_one_rating_request_in_english(
