@@ -73,8 +73,9 @@ class MailDispatch:
                     key: bytes) -> str:
         pool, keyring = self.conversations.pool, self.conversations.keyring
         contact = Contact("email", mail.sender, mail.language)
+        text = mail.described()[:self.conversations.max_text_chars]  # many attachments
         received = await receive_message(self.conversations, tenant, contact, mail.message_id,
-                                         mail.described(), dt.datetime.now(dt.UTC), index=key)
+                                         text, dt.datetime.now(dt.UTC), index=key)
         session_id = received.session_id if received else await self._session_of(tenant, key)
         async with TenantUnitOfWork(pool, tenant.names) as conn:
             await threads.record(conn, keyring.cipher(tenant.names, conn), headers,
