@@ -135,3 +135,11 @@ def test_a_reply_staff_wrote_is_signed_by_the_business_and_not_marked_automatic(
 def test_a_reply_subject_is_prefixed_once() -> None:
     assert reply_subject("RE: Cameră", "ro") == "RE: Cameră"
     assert reply_subject("", "en") == "Re: Your message"
+
+
+def test_a_mangled_mail_is_read_without_raising() -> None:
+    parsed = parse_mail(b"From: <<not an address\r\nSubject: =?bogus?Q?x?=\r\n"
+                        b"Content-Type: text/plain; charset=no-such-charset\r\n\r\nBun\xe3 ziua")
+    assert parsed.sender == ""  # no sender: recorded, never answered
+    assert parsed.text.startswith("Bun")
+    assert parsed.message_id.endswith("@no-message-id.invalid>")
