@@ -23,7 +23,7 @@ from simptu.runtime.core.crypto import KeyRing
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.events import CloudEvent
 from simptu.runtime.core.mail import records
-from simptu.runtime.core.registry import TenantRecord, TenantRegistry
+from simptu.runtime.core.registry import TenantRecord, TenantRegistry, UnknownTenant
 
 log = structlog.get_logger(__name__)
 # Message-IDs are made from the event's id: the same mail always has the same id.
@@ -50,7 +50,11 @@ class PlatformMailer:
         compose = composer_of(event.type)
         if compose is None:
             return False
-        tenant = await self.registry.get(event.tenantid)
+        try:
+            tenant = await self.registry.get(event.tenantid)
+        except UnknownTenant:  # deleted since: nobody to mail on its behalf
+            log.info("a mail of a tenant that is gone", tenant=event.tenantid, type=event.type)
+            return False
         async with TenantUnitOfWork(self.pool, tenant.names) as conn:
             known = await records.of_event(conn, event.id)
             if known is not None and known["status"] in records.FINAL:

@@ -156,3 +156,12 @@ async def test_a_refusal_for_good_is_recorded_at_once_and_never_retried(
     assert relay.calls == 1
     assert await recorded(platform, event) == {"status": "failed", "attempts": 1,
                                                "error_code": "550"}
+
+
+async def test_a_mail_of_a_tenant_deleted_since_is_dropped_not_retried(
+        platform: Platform, registry: TenantRegistry) -> None:
+    event = await code_mail(platform, new_address("orphan"), "17320508")
+    gone = event.model_copy(update={"tenantid": f"gone-{event.id[:8]}"})
+    relay = CountedRelay(platform.stack["SIMPTU_MAIL_SMTP_URL"])
+    assert await mailer(platform, registry, relay).handle(gone) is False
+    assert relay.calls == 0
