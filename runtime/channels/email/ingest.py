@@ -59,7 +59,9 @@ class MailboxReader:
 
     mailbox: Mailbox
     handle: Handler
-    idle_seconds: float = 300.0  # RFC 2177: re-issue IDLE well within 29 minutes
+    # RFC 2177 asks for a new IDLE within 29 minutes; a shorter one also bounds how long a
+    # mail whose news was missed waits.
+    idle_seconds: float = 120.0
     poll_seconds: float = 10.0
     timeout: float = 30.0
     login_outcome: LoginOutcome | None = None
@@ -114,7 +116,10 @@ class MailboxReader:
         log.info("reading mailbox", tenant=self.mailbox.slug,
                  idle=client.has_capability("IDLE"))
         while True:
-            await self.drain(client)
+            # Again until nothing is new: the news of a mail that arrived while the last
+            # ones were handled came with those commands' answers, not in the IDLE below.
+            while await self.drain(client):
+                pass
             if client.has_capability("IDLE"):
                 idle = await client.idle_start(timeout=self.idle_seconds)
                 await client.wait_server_push(timeout=self.idle_seconds + 5)
