@@ -13,6 +13,7 @@ from email.headerregistry import Address
 
 import asyncpg
 import structlog
+from jinja2 import TemplateError
 
 from simptu.runtime.channels.email.smtp import MailRelay
 from simptu.runtime.channels.metrics import SENDS
@@ -70,7 +71,15 @@ class PlatformMailer:
 
     async def _send(self, tenant: TenantRecord, mail: records.MailRecord,
                     outgoing: Outgoing) -> bool:
-        rendered = self.templates.render(outgoing.kind, outgoing.locale, outgoing.values)
+        try:
+            rendered = self.templates.render(outgoing.kind, outgoing.locale, outgoing.values)
+        except TemplateError as error:
+            # Never fillable: recorded, not retried (it would hold up the mails behind it).
+            log.error("platform mail cannot be rendered", tenant=tenant.slug,
+                      kind=outgoing.kind, error=str(error))
+            await self._mark(tenant, mail.event_id, "failed",
+                             SendError("permanent", "render", str(error)))
+            return True
         envelope = Envelope(Address(tenant.display_name or tenant.slug, addr_spec=self.sender),
                             outgoing.to, mail.message_id, outgoing.locale)
         message = message_of(rendered, envelope, dt.datetime.now(dt.UTC))

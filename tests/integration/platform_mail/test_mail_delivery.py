@@ -165,3 +165,18 @@ async def test_a_mail_of_a_tenant_deleted_since_is_dropped_not_retried(
     relay = CountedRelay(platform.stack["SIMPTU_MAIL_SMTP_URL"])
     assert await mailer(platform, registry, relay).handle(gone) is False
     assert relay.calls == 0
+
+
+async def test_a_mail_its_template_cannot_fill_is_recorded_failed_not_retried(
+        platform: Platform, registry: TenantRegistry) -> None:
+    async with TenantUnitOfWork(platform.db, platform.tenant) as conn:
+        event = await mail_request(platform.key_ring.cipher(platform.tenant, conn),
+                                   platform.tenant, "access-code", new_address("unfillable"),
+                                   "en", {"hours": "1"}, source="/tests/platform-mail")
+    relay = CountedRelay(platform.stack["SIMPTU_MAIL_SMTP_URL"])
+    unfillable = mailer(platform, registry, relay)
+    assert await unfillable.handle(event) is True  # handled: the partition moves on
+    assert await unfillable.handle(event) is False
+    assert relay.calls == 0
+    assert await recorded(platform, event) == {"status": "failed", "attempts": 0,
+                                               "error_code": "render"}
