@@ -26,6 +26,7 @@ from simptu.runtime.api.routes import (
     knowledge,
     me,
     meta_webhooks,
+    platform_mails,
     ratings,
     sessions,
     twilio_webhooks,
@@ -57,6 +58,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(knowledge.router)
     app.include_router(invitations.router)
     app.include_router(invitation_pages.router)
+    app.include_router(platform_mails.router)
     app.include_router(access_codes.router)
     app.include_router(ratings.router)
     app.include_router(admin.router)

@@ -59,3 +59,11 @@ async def of_event(conn: asyncpg.Connection, event_id: str) -> asyncpg.Record | 
     row: asyncpg.Record | None = await conn.fetchrow(
         "SELECT * FROM platform_mails WHERE event_id = $1", event_id)
     return row
+
+
+async def recent(conn: asyncpg.Connection, status: str | None,
+                 limit: int) -> list[asyncpg.Record]:
+    """The newest mails (of one status, if given): what admins look at."""
+    return list(await conn.fetch(
+        "SELECT * FROM platform_mails WHERE $1::text IS NULL OR status = $1 "
+        "ORDER BY created_at DESC, event_id LIMIT $2", status, limit))

@@ -156,6 +156,14 @@ async def test_a_refusal_for_good_is_recorded_at_once_and_never_retried(
     assert relay.calls == 1
     assert await recorded(platform, event) == {"status": "failed", "attempts": 1,
                                                "error_code": "550"}
+    shown = await platform.api.get("/v1/mails", params={"status": "failed", "limit": 100},
+                                   headers=await platform.headers("admin"))
+    assert shown.status_code == 200, shown.text
+    [mail] = [item for item in shown.json()["items"] if item["event_id"] == event.id]
+    assert (mail["kind"], mail["error_code"]) == ("access-code", "550")
+    assert "5.1.1" in mail["error_detail"]
+    staff = await platform.api.get("/v1/mails", headers=await platform.headers("staff"))
+    assert staff.status_code == 403
 
 
 async def test_a_mail_of_a_tenant_deleted_since_is_dropped_not_retried(
