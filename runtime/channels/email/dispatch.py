@@ -18,8 +18,14 @@ from simptu.runtime.channels.email.loops import bounced_ids, loop_reason
 from simptu.runtime.channels.email.parse import InboundMail
 from simptu.runtime.channels.email.threads import Headers
 from simptu.runtime.core.channels import deliveries
-from simptu.runtime.core.channels.contacts import Contact, receive_message
+from simptu.runtime.core.channels.contacts import (
+    Contact,
+    client_id_of,
+    receive_message,
+    seen_before,
+)
 from simptu.runtime.core.chat.actions import Conversations
+from simptu.runtime.core.crypto import TenantCipher
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import TenantRecord
 
@@ -43,10 +49,18 @@ class MailDispatch:
         headers = Headers(mail.message_id, mail.subject, list(mail.references), mailbox,
                           [[a.name, a.size] for a in mail.attachments])
         pool, keyring = self.conversations.pool, self.conversations.keyring
+        contact = Contact("email", mail.sender, mail.language)
         async with TenantUnitOfWork(pool, tenant.names) as conn:
             cipher = keyring.cipher(tenant.names, conn)
-            if await threads.seen(conn, cipher, mail.message_id):
-                return "duplicate"
+            before = await threads.stored(conn, cipher, mail.message_id)
+            if before is not None:
+                # Stored with its conversation, then maybe not posted (a crash between the
+                # two): posted now if it was not.
+                if before.thread_key is None or await seen_before(
+                        conn, contact, before.thread_key, client_id_of(contact,
+                                                                       mail.message_id)):
+                    return "duplicate"
+                return await self._post(tenant, mail, headers, before.thread_key)
             reason = loop_reason(mail.message)
             if reason is None and (not mail.sender or mail.sender in own_addresses):
                 reason = "own"
@@ -71,24 +85,19 @@ class MailDispatch:
 
     async def _post(self, tenant: TenantRecord, mail: InboundMail, headers: Headers,
                     key: bytes) -> str:
-        pool, keyring = self.conversations.pool, self.conversations.keyring
+        """Post the mail in the thread's conversation; its row is stored with the
+        conversation, before the message, so the agent's reply finds what it answers."""
+
+        async def keep(conn: asyncpg.Connection, cipher: TenantCipher,
+                       session_id: uuid.UUID) -> None:
+            await threads.record(conn, cipher, headers, session_id=session_id, direction="in",
+                                 outcome="posted")
+
         contact = Contact("email", mail.sender, mail.language)
         text = mail.described()[:self.conversations.max_text_chars]  # many attachments
         received = await receive_message(self.conversations, tenant, contact, mail.message_id,
-                                         text, dt.datetime.now(dt.UTC), index=key)
-        session_id = received.session_id if received else await self._session_of(tenant, key)
-        async with TenantUnitOfWork(pool, tenant.names) as conn:
-            await threads.record(conn, keyring.cipher(tenant.names, conn), headers,
-                                 session_id=session_id, direction="in", outcome="posted")
+                                         text, dt.datetime.now(dt.UTC), index=key, keep=keep)
         return "posted" if received else "duplicate"
-
-    async def _session_of(self, tenant: TenantRecord, key: bytes) -> uuid.UUID | None:
-        """The conversation a mail posted before went to (it was delivered again)."""
-        async with TenantUnitOfWork(self.conversations.pool, tenant.names) as conn:
-            found: uuid.UUID | None = await conn.fetchval(
-                "SELECT id FROM chat_sessions WHERE channel = 'email' AND contact_index = $1 "
-                "ORDER BY created_at DESC LIMIT 1", key)
-        return found
 
     @staticmethod
     async def _bounced(conn: asyncpg.Connection, mail: InboundMail) -> None:

@@ -48,10 +48,20 @@ async def thread_key(cipher: TenantCipher, customer: str, root_id: str) -> bytes
     return await cipher.blind_index(THREAD_INDEX, f"{customer.lower()}\x00{root_id}")
 
 
-async def seen(conn: asyncpg.Connection, cipher: TenantCipher, message_id: str) -> bool:
-    return bool(await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {TABLE} "  # noqa: S608
-                                    "WHERE message_index = $1)",
-                                    await id_index(cipher, message_id)))
+@dataclass(frozen=True)
+class Stored:
+    """A mail stored before: what became of it, and the key of its conversation's thread."""
+
+    outcome: str
+    thread_key: bytes | None
+
+
+async def stored(conn: asyncpg.Connection, cipher: TenantCipher,
+                 message_id: str) -> Stored | None:
+    row = await conn.fetchrow(
+        "SELECT e.outcome, s.contact_index FROM email_messages e LEFT JOIN chat_sessions s "
+        "ON s.id = e.session_id WHERE e.message_index = $1", await id_index(cipher, message_id))
+    return None if row is None else Stored(row["outcome"], row["contact_index"])
 
 
 async def thread_of(conn: asyncpg.Connection, cipher: TenantCipher, customer: str,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -120,19 +121,34 @@ class Received:
     posted: Posted
 
 
+# What a channel keeps of a message beside it (e-mail: its headers), stored in the transaction
+# that finds its conversation, before the message is posted.
+KeepWithConversation = Callable[[asyncpg.Connection, TenantCipher, uuid.UUID], Awaitable[None]]
+
+
+def client_id_of(contact: Contact, provider_message_id: str) -> str:
+    """The message's client id in its conversation: the provider's id, on its channel."""
+    return f"{contact.channel}:{provider_message_id}"[:CLIENT_ID_LIMIT]
+
+
 async def receive_message(conversations: Conversations, tenant: TenantRecord, contact: Contact,
                           provider_message_id: str, text: str, at: dt.datetime,
-                          index: bytes | None = None) -> Received | None:
+                          index: bytes | None = None,
+                          keep: KeepWithConversation | None = None) -> Received | None:
     """A customer's message from a provider, posted once however often it is delivered, and
     its conversation; None when it was posted before. `index`: the conversation's key when
-    the channel has many per customer (e-mail: one per thread), else their contact index."""
-    client_id = f"{contact.channel}:{provider_message_id}"[:CLIENT_ID_LIMIT]
+    the channel has many per customer (e-mail: one per thread), else their contact index;
+    `keep`: what the channel stores with the conversation before the message is posted (so
+    the agent's answer finds it)."""
+    client_id = client_id_of(contact, provider_message_id)
     async with TenantUnitOfWork(conversations.pool, tenant.names) as conn:
         cipher = conversations.keyring.cipher(tenant.names, conn)
         index = index or await contact_index(cipher, contact)
         if await seen_before(conn, contact, index, client_id):
             return None
         conversation = await open_conversation(conn, cipher, tenant, contact, index, at)
+        if keep is not None:
+            await keep(conn, cipher, conversation.session_id)
     posted = await conversations.post_message(tenant, conversation.customer,
                                               conversation.session_id, text,
                                               client_msg_id=client_id)

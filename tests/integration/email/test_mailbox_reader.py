@@ -1,11 +1,13 @@
 """The mailbox reader against the stack's Dovecot, without the platform behind it: each
 sender's mails are handed over in the mailbox's order and flagged Seen once handled, a mail
 whose handling keeps failing is flagged for staff, and a refused login is reported once, then
-its end. Which mailboxes are read: the demo tenants' addresses, each for its registry owner."""
+its end. Which mailboxes are read: the demo tenants' addresses, each for its registry owner;
+a mail stored with its conversation but not posted (a stop in between) is posted once."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import aioimaplib
 import asyncpg
@@ -16,14 +18,14 @@ from simptu.devstack.demo_channels import demo_mailbox, demo_mailboxes
 from simptu.devstack.envfile import StackEnv
 from simptu.runtime.channels.email.dispatch import MailDispatch
 from simptu.runtime.channels.email.ingest import Mailbox, MailboxReader, MailIngest, ReadFailed
-from simptu.runtime.channels.email.parse import InboundMail
+from simptu.runtime.channels.email.parse import InboundMail, parse_mail
 from simptu.runtime.core.channels.accounts import ChannelAccounts
 from simptu.runtime.core.channels.routing import RegistryIndex
-from simptu.runtime.core.chat.actions import Conversations
+from simptu.runtime.core.chat.actions import Conversations, Posted
 from simptu.runtime.core.crypto import KeyRing, OpenBaoTransit
 from simptu.runtime.core.registry import TenantRegistry
 from simptu.runtime.core.settings import CoreSettings
-from tests.integration.email.conftest import question
+from tests.integration.email.conftest import Mail, new_customer, question
 
 
 def mailbox(stack: StackEnv, password: str | None = None) -> Mailbox:
@@ -132,3 +134,33 @@ async def test_only_addresses_the_registry_gives_a_tenant_are_read_for_it(
     hotel = demo_mailbox("hotel-carpati-brasov").addresses[0]
     assert await ingest.owns("hotel-carpati-brasov", hotel)
     assert not await ingest.owns("zambet-dental-cluj", hotel)
+
+
+class FailingOnce(Conversations):
+    """Conversations whose first post fails, as if the process stopped right before it."""
+
+    failed = False
+
+    async def post_message(self, *args: Any, **kwargs: Any) -> Posted:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionResetError("stopped before posting")
+        return await super().post_message(*args, **kwargs)
+
+
+async def test_a_mail_stored_but_not_posted_is_posted_when_read_again_and_only_once(
+        mail: Mail, db: asyncpg.Pool, key_ring: KeyRing, redis_client: aioredis.Redis) -> None:
+    tenant = await TenantRegistry(db, redis_client).get(mail.slug)
+    failing = FailingOnce(db, key_ring, redis_client, "/tests", 4000)
+    customer = new_customer()
+    inbound = parse_mail(bytes(question(customer, mail.address, "Cameră", "Aveți cameră?")))
+    with pytest.raises(ConnectionResetError):
+        await MailDispatch(failing).dispatch(tenant, mail.address, inbound)
+    stored = await mail.row(inbound.message_id)  # kept with its conversation, not yet posted
+    assert await mail.messages(stored["session_id"]) == []
+    dispatch = MailDispatch(Conversations(db, key_ring, redis_client, "/tests", 4000))
+    assert await dispatch.dispatch(tenant, mail.address, inbound) == "posted"
+    assert await dispatch.dispatch(tenant, mail.address, inbound) == "duplicate"
+    authors = [row["author"] for row in await mail.messages(stored["session_id"])]
+    assert authors.count("customer") == 1
+    await mail.reply_to(customer, inbound.message_id)  # answered by the stack's agent, once
