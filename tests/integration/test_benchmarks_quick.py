@@ -20,6 +20,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 QUICK = {
     "bench_agent.py": ["--messages", "3"],
     "bench_api.py": ["--requests", "80", "--concurrency", "2"],  # p99 needs 2 per endpoint
+    "bench_booking_com.py": ["--reservations", "10", "--mails", "5"],
     "bench_bookings.py": ["--seconds", "0.3", "--clients", "2"],
     "bench_crypto.py": ["--rows", "20", "--fields", "200"],
     "bench_email.py": ["--mails", "20", "--replies", "2"],
