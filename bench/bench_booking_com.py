@@ -133,7 +133,8 @@ async def measure(pool: asyncpg.Pool, redis: aioredis.Redis, ring: KeyRing,
 
 
 def table(rows: list[Row]) -> str:
-    lines = ["| what | count | seconds | per second | ms each (p50) | p99 ms / rounds |",
+    lines = ["| what | count | seconds | per second | ms each (mean; dispatched: p50) "
+             "| p99 ms / rounds |",
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
     lines += [f"| {what} | {count} | {seconds:.2f} | {rate} | {p50} | {p99} |"
               for what, count, seconds, rate, p50, p99 in rows]
