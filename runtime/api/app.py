@@ -27,6 +27,7 @@ from simptu.runtime.api.routes import (
     me,
     meta_webhooks,
     platform_mails,
+    rating_pages,
     ratings,
     sessions,
     twilio_webhooks,
@@ -59,6 +60,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(invitations.router)
     app.include_router(invitation_pages.router)
     app.include_router(platform_mails.router)
+    app.include_router(rating_pages.router)
     app.include_router(access_codes.router)
     app.include_router(ratings.router)
     app.include_router(admin.router)

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Annotated, Any
-from urllib.parse import parse_qs
+from typing import Any
 
 import asyncpg
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment
 from pydantic import ValidationError
 
+from simptu.runtime.api import pages
 from simptu.runtime.api.dependencies import PlatformDep
 from simptu.runtime.api.invitation_models import InvitationAccept
 from simptu.runtime.api.one_time_secrets import invitation_token_hash
@@ -34,38 +33,9 @@ from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import TenantRecord
 
 router = APIRouter(tags=["invitation pages"], include_in_schema=False)
-Token = Annotated[str, Query(max_length=100)]
 
-# One page for the form and for every refusal (its words below, per language).
-PAGE_HTML = """<!doctype html>
-<html lang="{{ locale }}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>{{ title }}</title>
-<style>
-body { margin: 0; padding: 24px; background: #f5f5f4; color: #1c1917;
-       font-family: Arial, Helvetica, sans-serif; }
-main { max-width: 440px; margin: 0 auto; background: #fff; border-radius: 8px;
-       padding: 24px; }
-label { display: block; margin: 12px 0 4px; font-weight: bold; }
-input { width: 100%; box-sizing: border-box; padding: 10px; font-size: 16px;
-        border: 1px solid #a8a29e; border-radius: 6px; }
-button, a.button { display: inline-block; margin-top: 20px; padding: 12px 20px;
-                   background: #0f766e; color: #fff; border: 0; border-radius: 6px;
-                   font-size: 16px; font-weight: bold; text-decoration: none; }
-.problem { padding: 12px; background: #fef2f2; border: 1px solid #fecaca;
-           border-radius: 6px; }
-</style>
-</head>
-<body>
-<main>
-<p><strong>{{ business }}</strong></p>
-<h1>{{ title }}</h1>
-{% if problem %}
-<p class="problem" role="alert" data-reason="{{ reason }}">{{ problem }}</p>
-{% endif %}
+# The form (and, once used, the way to sign in); refusals are the layout's.
+PAGE = pages.page_template("""{% block content %}
 {% if form %}
 <p>{{ words.intro }}</p>
 <form method="post" action="{{ action }}">
@@ -87,12 +57,9 @@ button, a.button { display: inline-block; margin-top: 20px; padding: 12px 20px;
 {% if sign_in_url %}
 <p><a class="button" href="{{ sign_in_url }}">{{ words.sign_in }}</a></p>
 {% endif %}
-</main>
-</body>
-</html>
-"""
+{% endblock %}
+""")
 
-PAGE = Environment(autoescape=True).from_string(PAGE_HTML)
 
 # Each phrase of the page in English and in Romanian.
 PHRASES: dict[str, tuple[str, str]] = {
@@ -109,7 +76,6 @@ PHRASES: dict[str, tuple[str, str]] = {
     "password": ("Password (at least 8 characters)", "Parola (cel puțin 8 caractere)"),
     "accept": ("Accept and sign in", "Acceptă și autentifică-te"),
     "sign_in": ("Sign in", "Autentificare"),
-    "refused": ("This link cannot be used", "Acest link nu poate fi folosit"),
     "unknown-invitation": (
         "This invitation link is not valid: open the whole link from the mail, or ask for a "
         "new invitation.",
@@ -128,10 +94,6 @@ PHRASES: dict[str, tuple[str, str]] = {
         "This invitation was withdrawn: ask for a new one if you still need it.",
         "Invitația a fost retrasă: cereți una nouă dacă mai aveți nevoie de ea.",
     ),
-    "unknown-tenant": (
-        "This link belongs to no business on this platform.",
-        "Acest link nu aparține niciunei afaceri de pe această platformă.",
-    ),
     "user-exists": (
         "There is an account with this address already: sign in with it.",
         "Există deja un cont cu această adresă: autentificați-vă cu el.",
@@ -144,41 +106,20 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Fill in every field; the password needs at least 8 characters.",
         "Completați toate câmpurile; parola are cel puțin 8 caractere.",
     ),
-    "unavailable": (
-        "This cannot be done right now: try again in a few minutes.",
-        "Acum nu se poate: încercați din nou peste câteva minute.",
-    ),
 }
-WORDS = {locale: {key: said[index] for key, said in PHRASES.items()}
-         for index, locale in enumerate(("en", "ro"))}
+WORDS = pages.words_of(PHRASES)
 
 
-def _locale(tenant: TenantRecord | None) -> str:
-    """The language of a page about no known invitation: the tenant's."""
-    return "ro" if tenant is not None and tenant.locale.startswith("ro") else "en"
-
-
-def _page(status: int, locale: str, tenant: TenantRecord | None, **values: Any) -> HTMLResponse:
-    words = WORDS[locale]
-    html = PAGE.render(
-        locale=locale, words=words, business=tenant.display_name or tenant.slug if tenant
-        else "Simptu", title=words["refused"] if values.get("problem") and not values.get(
-            "form") else words["title"], **values)
-    return HTMLResponse(html, status_code=status, headers={
-        "Cache-Control": "no-store", "X-Frame-Options": "DENY",
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-        "form-action 'self'; frame-ancestors 'none'"})
+def _page(status: int, locale: str, tenant: TenantRecord | None,
+          **values: Any) -> HTMLResponse:
+    return pages.render_page(PAGE, WORDS, status, locale, tenant, **values)
 
 
 def _refused(problem: ApiProblem, locale: str, tenant: TenantRecord | None,
              email: str | None = None) -> HTMLResponse:
-    words = WORDS[locale]
-    reason = problem.kind if problem.kind in words else "unavailable"
-    signs_in = reason in ("invitation-used", "user-exists") and tenant is not None
-    return _page(problem.status, locale, tenant, reason=problem.kind,
-                 problem=words[reason].format(detail=problem.detail),
-                 sign_in_url=sign_in_url(tenant.auth_issuer or "", email or "", locale)
-                 if signs_in and tenant is not None else None)
+    signs_in = problem.kind in ("invitation-used", "user-exists") and tenant is not None
+    return pages.refused_page(PAGE, WORDS, problem, locale, tenant, sign_in_url=sign_in_url(
+        tenant.auth_issuer or "", email or "", locale) if signs_in and tenant else None)
 
 
 @dataclass(frozen=True)
@@ -206,7 +147,7 @@ async def _open(platform: ApiPlatform, slug: str, token: str) -> Opened | HTMLRe
                 raise ApiProblem(404, "unknown-invitation", "no invitation has this token")
             email = await invitations.email_of(platform.keyring.cipher(tenant.names, conn), row)
     except ApiProblem as problem:
-        return _refused(problem, _locale(tenant), tenant)
+        return _refused(problem, pages.page_locale(tenant), tenant)
     try:
         refuse_unusable(row["status"], invitations.status_of(row, dt.datetime.now(dt.UTC)))
     except ApiProblem as problem:
@@ -216,7 +157,7 @@ async def _open(platform: ApiPlatform, slug: str, token: str) -> Opened | HTMLRe
 
 @router.get("/invitations/{slug}/accept", name="invitation_page")
 async def invitation_page(slug: str, request: Request, platform: PlatformDep,
-                          token: Token = "") -> Response:
+                          token: pages.LinkPart = "") -> Response:
     """The invitation and its form; nothing changes."""
     opened = await _open(platform, slug, token)
     if isinstance(opened, HTMLResponse):
@@ -229,8 +170,7 @@ async def invitation_page(slug: str, request: Request, platform: PlatformDep,
 @router.post("/invitations/{slug}/accept")
 async def accept_on_page(slug: str, request: Request, platform: PlatformDep) -> Response:
     """Accept with the form's name and password; then on to the realm's login (303)."""
-    form = {key: values[0] for key, values in parse_qs(
-        (await request.body()).decode(errors="replace"), max_num_fields=10).items()}
+    form = await pages.posted_form(request)
     token = form.pop("token", "")[:100]
     opened = await _open(platform, slug, token)
     if isinstance(opened, HTMLResponse):

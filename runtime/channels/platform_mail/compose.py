@@ -1,7 +1,8 @@
 """What each event of a tenant's `events` topic becomes as a platform mail, read inside the
 tenant's unit of work: an invitation (while it is still pending), a requested mail (an access
 code), a booking's confirmation (made or moved), its cancellation, and the rating request of a
-completed booking not rated yet. Booking mails go to customers with an e-mail address only,
+completed booking not rated yet (its link: the rating page, with a proof only the platform
+can make). Booking mails go to customers with an e-mail address only,
 in their own language."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import asyncpg
 
@@ -19,6 +21,7 @@ from simptu.runtime.core.crypto import TenantCipher
 from simptu.runtime.core.events import CloudEvent
 from simptu.runtime.core.invitations import INVITATIONS
 from simptu.runtime.core.mail import MailKind
+from simptu.runtime.core.mail.rating_links import rating_proof
 from simptu.runtime.core.mail.requests import MAIL_REQUESTED, MailRequested, open_request
 from simptu.runtime.core.registry import TenantRecord
 
@@ -52,7 +55,9 @@ class Outgoing:
     values: dict[str, str]
 
 
-Composer = Callable[[asyncpg.Connection, TenantCipher, TenantRecord, CloudEvent],
+# Each composer gets the unit of work, the tenant's cipher, the tenant, the event, and the
+# platform's public base URL (where the links of its pages point).
+Composer = Callable[[asyncpg.Connection, TenantCipher, TenantRecord, CloudEvent, str],
                     Awaitable[Outgoing | None]]
 
 
@@ -61,7 +66,7 @@ def business_of(tenant: TenantRecord) -> str:
 
 
 async def invitation(conn: asyncpg.Connection, cipher: TenantCipher, tenant: TenantRecord,
-                     event: CloudEvent) -> Outgoing | None:
+                     event: CloudEvent, _base_url: str) -> Outgoing | None:
     invitation_id = uuid.UUID(event.data["invitation_id"])
     row = await conn.fetchrow("SELECT status, locale, expires_at FROM invitations WHERE id = $1",
                               invitation_id)
@@ -79,7 +84,7 @@ async def invitation(conn: asyncpg.Connection, cipher: TenantCipher, tenant: Ten
 
 
 async def requested(conn: asyncpg.Connection, cipher: TenantCipher, tenant: TenantRecord,
-                    event: CloudEvent) -> Outgoing | None:
+                    event: CloudEvent, _base_url: str) -> Outgoing | None:
     request = MailRequested.model_validate(event.data)
     to, values = await open_request(cipher, request)
     return Outgoing(request.kind, to, locale_of(request.locale, tenant.locale),
@@ -87,7 +92,7 @@ async def requested(conn: asyncpg.Connection, cipher: TenantCipher, tenant: Tena
 
 
 async def booking(conn: asyncpg.Connection, cipher: TenantCipher, tenant: TenantRecord,
-                  event: CloudEvent) -> Outgoing | None:
+                  event: CloudEvent, base_url: str) -> Outgoing | None:
     kind = BOOKING_KINDS[event.type]
     booking_id = uuid.UUID(event.data["id"])
     row = await conn.fetchrow(BOOKING, booking_id)
@@ -100,9 +105,11 @@ async def booking(conn: asyncpg.Connection, cipher: TenantCipher, tenant: Tenant
               "when": when_text(start, tenant.timezone, locale),
               "name": await cipher.open_text(CUSTOMERS, "name", row["customer_id"], row["name"])
               if row["name"] is not None else ""}
-    if kind == "rating-request":
-        values["rate_url"] = (f"{tenant.web_origins[0].rstrip('/')}/?rate={booking_id}"
-                              if tenant.web_origins else "")
+    if kind == "rating-request":  # the rating page, for the customer of this booking only
+        proof = await rating_proof(cipher, booking_id, dt.datetime.now(dt.UTC))
+        values["rate_url"] = (f"{base_url.rstrip('/')}/ratings/{tenant.slug}/rate?"
+                              f"{urlencode({'booking': str(booking_id), 'proof': proof})}"
+                              if base_url else "")
     email = await cipher.open_text(CUSTOMERS, "email", row["customer_id"], row["email"])
     return Outgoing(kind, email, locale, values)
 

@@ -45,6 +45,7 @@ class PlatformMailer:
     templates: MailTemplates
     sender: str  # the address the platform's mails come from
     attempts: int  # hand-overs the relay refuses for now, before the mail is `failed`
+    base_url: str = ""  # the platform's public base URL: its pages' links (none when empty)
 
     async def handle(self, event: CloudEvent) -> bool:
         """Whether the event was a mail that was handled now."""
@@ -60,7 +61,8 @@ class PlatformMailer:
             known = await records.of_event(conn, event.id)
             if known is not None and known["status"] in records.FINAL:
                 return False
-            outgoing = await compose(conn, self.keyring.cipher(tenant.names, conn), tenant, event)
+            outgoing = await compose(conn, self.keyring.cipher(tenant.names, conn), tenant, event,
+                                     self.base_url)
             if outgoing is None:
                 return False
             mail = await records.record(conn, event.id, outgoing.kind,

@@ -1,6 +1,7 @@
 """Booking mails on the stack, to a customer with an address (made by an accepted invitation),
 in the customer's language: a booking made is confirmed, a cancelled one is told cancelled, a
-completed one is followed by a rating request; each arrives once. An access code asked for by
+completed one is followed by a rating request whose link opens a page that records the
+rating once; each arrives once. An access code asked for by
 e-mail arrives in the customer's language and opens their bookings."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import random
 import re
 import uuid
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import redis.asyncio as aioredis
 
@@ -18,6 +20,7 @@ from simptu.runtime.agent.actions import become_customer
 from simptu.runtime.core.bookings import complete_past_bookings
 from simptu.runtime.core.channels.contacts import Contact, contact_index, open_conversation
 from simptu.runtime.core.database import TenantUnitOfWork
+from simptu.runtime.core.mail.rating_links import proof_holds
 from simptu.runtime.core.registry import TenantRegistry
 from tests.integration.platform_mail.conftest import Platform, new_address
 
@@ -93,10 +96,39 @@ async def test_a_completed_booking_is_followed_by_one_rating_request_in_english(
     asked = await platform.mail(email, "How was your visit")
     text = asked.get_body(("plain",))
     assert text is not None
-    assert f"?rate={booking['id']}" in text.get_content()
+    [link] = re.findall(r"http\S+/ratings/\S+", text.get_content())
     got = await asyncio.to_thread(subjects, platform, email)
     assert sum("How was your visit" in s for s in got) == 1
     assert sum("Booking confirmed" in s for s in got) == 1
+
+    # The link opens the rating page: no sign-in, the link is the customer's right to rate.
+    parts = urlsplit(link)
+    page = await platform.api.get(f"{parts.path}?{parts.query}")
+    assert page.status_code == 200, page.text
+    assert "Rate your visit" in page.text
+    query = parse_qs(parts.query)
+    form = {"booking": query["booking"][0], "proof": query["proof"][0]}
+    altered = await platform.api.post(parts.path, data={
+        **form, "proof": form["proof"][:-2] + "AA", "score": "1"})
+    assert altered.status_code == 404
+    assert 'data-reason="unknown-link"' in altered.text  # (in the tenant's language)
+    rated = await platform.api.post(parts.path, data={**form, "score": "4",
+                                                      "comment": "Very kind staff"})
+    assert rated.status_code == 201, rated.text
+    assert "your rating was recorded" in rated.text
+    again = await platform.api.get(f"{parts.path}?{parts.query}")
+    assert again.status_code == 409
+    assert "rated already" in again.text
+    async with TenantUnitOfWork(platform.db, platform.tenant) as conn:
+        rating = await conn.fetchrow("SELECT score, comment FROM ratings WHERE booking_id = $1",
+                                     uuid.UUID(booking["id"]))
+        cipher = platform.key_ring.cipher(platform.tenant, conn)
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
+        expired = await proof_holds(cipher, uuid.UUID(booking["id"]), form["proof"], later)
+        elsewhere = await proof_holds(cipher, uuid.uuid4(), form["proof"], later)
+    assert rating["score"] == 4
+    assert b"Very kind staff" not in rating["comment"]  # sealed
+    assert (expired, elsewhere) == (False, None)
 
 
 async def test_an_access_code_asked_for_by_mail_arrives_and_opens_the_customers_bookings(
