@@ -2,8 +2,8 @@
 tenant's unit of work: an invitation (while it is still pending), a requested mail (an access
 code), a booking's confirmation (made or moved), its cancellation, and the rating request of a
 completed booking not rated yet (its link: the rating page, with a proof only the platform
-can make). Booking mails go to customers with an e-mail address only,
-in their own language."""
+can make). Booking mails go to customers with an e-mail address only, in their own
+language."""
 
 from __future__ import annotations
 
