@@ -80,10 +80,13 @@ class MailboxReader:
                     ReadFailed) as error:
                 log.warning("mailbox connection lost", tenant=self.mailbox.slug,
                             error=str(error) or type(error).__name__, retry_in=self._pause)
-                await asyncio.sleep(self._pause)
-                self._pause = min(self._pause * 2, 60.0)
+            except Exception:  # an answer we did not expect: connect and read again
+                log.exception("mailbox reading failed", tenant=self.mailbox.slug,
+                              retry_in=self._pause)
             finally:
                 await self.close()
+            await asyncio.sleep(self._pause)
+            self._pause = min(self._pause * 2, 60.0)
 
     async def open(self) -> aioimaplib.IMAP4:
         server = urlsplit(self.mailbox.imap_url)
