@@ -5,13 +5,16 @@ mark, records the mail `uncertain` and sends nothing (the mailbox holds one mail
 stopped before claiming the mail sends it once when the event comes again. A relay that
 refuses for now is tried again (the event is put back) up to the tries allowed, then the mail
 is recorded `failed`; a refusal for good is recorded at once. The mailer here is the real one
-on the real relay, handling events made like the API's and never published, so the stack's
-own mailer never sees them."""
+on the real relay (stopped in-process, or as a process of its own killed with SIGKILL),
+handling events made like the API's and never published, so the stack's own mailer never
+sees them."""
 
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
+import sys
 from email.message import EmailMessage
 
 import pytest
@@ -120,6 +123,58 @@ async def test_a_mailer_stopped_before_the_hand_over_sends_the_mail_once_on_rede
                                                "error_code": None}
     mail = await platform.mail(to, "Your access code")
     assert "27182818" in str(mail.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+    assert len(await asyncio.to_thread(platform.mailbox, to)) == 1
+
+
+# A mailer in a process of its own that is killed (SIGKILL) the moment the relay has taken the
+# mail: nothing of it runs after the hand-over, as when a node dies.
+KILLED_MAILER = """
+import asyncio, os, signal, sys
+import asyncpg, redis.asyncio as aioredis
+from simptu.runtime.channels.email.smtp import MailRelay
+from simptu.runtime.channels.platform_mail.mailer import PlatformMailer
+from simptu.runtime.channels.platform_mail.render import MailTemplates
+from simptu.runtime.core.crypto import KeyRing, OpenBaoTransit
+from simptu.runtime.core.events import CloudEvent
+from simptu.runtime.core.registry import TenantRegistry
+from simptu.runtime.core.settings import CoreSettings
+
+class KilledAfterHandOver(MailRelay):
+    async def send(self, message, login=None):
+        await super().send(message, login)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+async def main():
+    settings = CoreSettings()
+    pool = await asyncpg.create_pool(settings.database_url.get_secret_value())
+    redis = aioredis.from_url(settings.redis_url.get_secret_value())
+    async with KeyRing(pool, OpenBaoTransit.from_settings(settings)) as ring:
+        mailer = PlatformMailer(pool, ring, TenantRegistry(pool, redis),
+                                KilledAfterHandOver(sys.argv[1]), MailTemplates(), sys.argv[2], 3)
+        await mailer.handle(CloudEvent.from_bytes(sys.stdin.buffer.read()))
+
+asyncio.run(main())
+"""
+
+
+async def test_a_mailer_process_killed_right_after_the_hand_over_sends_nothing_twice(
+        platform: Platform, registry: TenantRegistry) -> None:
+    to = new_address("killed")
+    event = await code_mail(platform, to, "11235813")
+    env = {**platform.stack.values, "SIMPTU_BAO_ADDR": platform.stack["BAO_ADDR"],
+           "SIMPTU_BAO_TOKEN": platform.stack["BAO_TOKEN"], "PATH": "/usr/bin:/bin"}
+    killed = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", KILLED_MAILER, platform.stack["SIMPTU_MAIL_SMTP_URL"], SENDER,
+        stdin=asyncio.subprocess.PIPE, env=env)
+    await killed.communicate(event.to_bytes())
+    assert killed.returncode == -signal.SIGKILL
+    assert (await recorded(platform, event))["status"] == "sending"
+    await platform.mail(to, "Your access code")  # the relay had taken it
+
+    relay = CountedRelay(platform.stack["SIMPTU_MAIL_SMTP_URL"])
+    assert await mailer(platform, registry, relay).handle(event) is False  # redelivered
+    assert relay.calls == 0
+    assert (await recorded(platform, event))["status"] == "uncertain"
     assert len(await asyncio.to_thread(platform.mailbox, to)) == 1
 
 
