@@ -13,13 +13,14 @@ import email.policy
 import pytest
 import redis.asyncio as aioredis
 
+from simptu.runtime.channels.booking_com.poller import BookingComPoller, Polled
 from simptu.runtime.channels.booking_com.reservation_mails import ReservationMails
 from simptu.runtime.channels.email.dispatch import MailDispatch
 from simptu.runtime.channels.email.parse import parse_mail
 from simptu.runtime.core.chat.actions import Conversations
 from tests import reservation_mails as platform
 
-from .conftest import Hotel, new_reservation_id, stay
+from .conftest import BookingCom, Hotel, new_reservation_id, stay
 
 MAILBOX = "rezervari@hotel.example"
 
@@ -116,3 +117,16 @@ async def test_a_reservation_that_cannot_be_booked_is_handed_to_staff(
     [session] = await hotel.fetch("SELECT status FROM chat_sessions")
     assert session["status"] == "handed_off"
 
+
+
+async def test_a_reservation_both_mailed_and_in_the_feed_is_booked_once(
+        dispatch: MailDispatch, hotel: Hotel, booking_com: BookingCom,
+        poller: BookingComPoller) -> None:
+    """Booking.com mails a reservation the poller has not acknowledged yet (it was away);
+    when the feed brings it too, it is the same reservation."""
+    reservation_id, dates = new_reservation_id(), stay(2)
+    assert await deliver(dispatch, hotel, from_booking_com(reservation_id, *dates)) == "handled"
+    await booking_com.reserve(reservation_id, *dates)
+    assert await poller.poll(hotel.record) == Polled(reservations=1)  # applied, acknowledged
+    assert len(await hotel.fetch("SELECT id FROM bookings")) == 1
+    assert await hotel.guest_names() == ["Ana Pop"]
