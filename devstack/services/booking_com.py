@@ -40,6 +40,8 @@ class BookingCom(SaasStandin):
         key = self.dkim_key(ctx)
         return {"SIMPTU_BOOKING_COM_OTA_URL": self.url(ctx),
                 "SIMPTU_BOOKING_COM_MESSAGING_URL": self.url(ctx),
+                # Tokens from the exchange, as Booking.com wants machine accounts to use now.
+                "SIMPTU_BOOKING_COM_AUTH_URL": self.url(ctx),
                 # The stack's channel senders trust the stand-in's key as booking.com's.
                 "SIMPTU_RESERVATION_MAIL_DKIM_RECORDS": json.dumps({key.record_name:
                                                                     key.record})}

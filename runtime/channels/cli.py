@@ -69,7 +69,8 @@ async def serve(settings: ChannelSettings, tenant: str | None) -> int:
             relay_url = settings.mail_smtp_url.get_secret_value()
             relay = MailRelay(relay_url, settings.channels_send_timeout) if relay_url else None
             booking_com = BookingComClient(http, settings.booking_com_ota_url,
-                                           settings.booking_com_messaging_url)
+                                           settings.booking_com_messaging_url,
+                                           settings.booking_com_auth_url)
             sender = ChannelSender(core.pool, core.keyring, accounts, graph, sms,
                                    settings.channels_throttle_attempts,
                                    settings.channels_throttle_backoff,

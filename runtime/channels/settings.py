@@ -35,16 +35,20 @@ class ChannelSettings(CoreSettings):
     meta_graph_version: str = "v24.0"
     # Twilio's REST API (a stand-in's locally).
     twilio_api_url: str = "https://api.twilio.com"
-    # Booking.com's Connectivity APIs (a stand-in's locally): the OTA reservation feeds and
-    # the messaging API, and how often each tenant's are read (seconds; 0: never).
+    # Booking.com's Connectivity APIs (a stand-in's locally): the OTA reservation feeds.
     booking_com_ota_url: str = "https://secure-supply-xml.booking.com"
+    # Booking.com's messaging API (guest messages and replies).
     booking_com_messaging_url: str = "https://supply-xml.booking.com"
+    # How often each tenant's Booking.com reservations and messages are read (seconds; 0: never).
     booking_com_poll_interval: float = Field(default=20.0, ge=0)
+    # Where the machine account is exchanged for bearer tokens (Booking.com's token-based
+    # authentication); empty: HTTP Basic on every call.
+    booking_com_auth_url: str = ""
     # Reservation e-mails: the domains of booking platforms besides booking.com whose
-    # DKIM-signed confirmation mails become bookings (JSON list), and DKIM public keys known
-    # without DNS (JSON object, `<selector>._domainkey.<domain>` to its TXT record: a local
-    # stack's demo keys).
+    # DKIM-signed confirmation mails become bookings (JSON list).
     reservation_mail_platforms: list[str] = Field(default_factory=list)
+    # DKIM public keys known without DNS (JSON object, `<selector>._domainkey.<domain>` to its
+    # TXT record: a local stack's demo keys).
     reservation_mail_dkim_records: dict[str, str] = Field(default_factory=dict)
     # E-mail. The platform's mail relay, `smtp://[user:password@]host:port` (STARTTLS when the
     # server offers it) or `smtps://…` (TLS from the start); empty: no mail is sent.

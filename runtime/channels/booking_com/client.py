@@ -1,9 +1,11 @@
 """The HTTP calls to Booking.com's Connectivity APIs, with the property's machine account
-(HTTP Basic): the OTA reservation feeds and their acknowledgements, and the messaging API's
-queue of messages and replies in a conversation. What Booking.com refuses is a `SendError`."""
+(HTTP Basic, or a bearer token it was exchanged for): the OTA reservation feeds and their
+acknowledgements, and the messaging API's queue of messages and replies in a conversation.
+What Booking.com refuses is a `SendError`."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +18,9 @@ from simptu.runtime.core.channels.accounts import ChannelAccount
 XML = {"Content-Type": "text/xml; charset=utf-8"}
 # The most messages one call of messages/latest returns.
 MESSAGES_PER_CALL = 100
+# A bearer token's life when the exchange does not say, and how long before its end a new
+# one is asked for.
+TOKEN_SECONDS, TOKEN_MARGIN = 3600.0, 60.0
 
 
 @dataclass(frozen=True)
@@ -39,20 +44,52 @@ def _refusal(answer: httpx.Response) -> SendError:
 
 
 class BookingComClient:
-    def __init__(self, http: httpx.AsyncClient, ota_url: str, messaging_url: str) -> None:
+    """`auth_url` empty: HTTP Basic with the machine account on every call; else the account is
+    exchanged there for a bearer token (Booking.com's token-based authentication), kept until a
+    minute before it expires or until a call is refused with it."""
+
+    def __init__(self, http: httpx.AsyncClient, ota_url: str, messaging_url: str,
+                 auth_url: str = "") -> None:
         self.http = http
         self.ota_url = ota_url.rstrip("/")
         self.messaging_url = messaging_url.rstrip("/")
+        self.auth_url = auth_url.rstrip("/")
+        self._tokens: dict[tuple[str, str], tuple[str, float]] = {}
 
     @staticmethod
-    def _auth(account: ChannelAccount) -> httpx.BasicAuth:
-        return httpx.BasicAuth(account.credential("username") or "",
-                               account.credential("password") or "")
+    def _machine_account(account: ChannelAccount) -> tuple[str, str]:
+        return account.credential("username") or "", account.credential("password") or ""
+
+    async def _token(self, account: ChannelAccount) -> str:
+        key = self._machine_account(account)
+        held = self._tokens.get(key)
+        if held is not None and held[1] > time.monotonic():
+            return held[0]
+        answer = await self._send("POST", f"{self.auth_url}/token-based-authentication/exchange",
+                                  json={"client_id": key[0], "client_secret": key[1]})
+        token = answer.json()
+        lifetime = float(token.get("expires_in") or TOKEN_SECONDS)
+        self._tokens[key] = (str(token["jwt"]), time.monotonic() + lifetime - TOKEN_MARGIN)
+        return str(token["jwt"])
 
     async def _call(self, method: str, url: str, account: ChannelAccount,
                     **request: Any) -> httpx.Response:
+        if not self.auth_url:
+            return await self._send(method, url, auth=httpx.BasicAuth(
+                *self._machine_account(account)), **request)
         try:
-            answer = await self.http.request(method, url, auth=self._auth(account), **request)
+            return await self._send(method, url, headers={
+                **request.pop("headers", {}),
+                "Authorization": f"Bearer {await self._token(account)}"}, **request)
+        except SendError as error:
+            if error.kind != "bad-token":
+                raise
+            self._tokens.pop(self._machine_account(account), None)  # revoked: exchange again
+            raise
+
+    async def _send(self, method: str, url: str, **request: Any) -> httpx.Response:
+        try:
+            answer = await self.http.request(method, url, **request)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             raise SendError("transient", "connect", repr(error)) from error
         except httpx.HTTPError as error:  # it may have arrived

@@ -153,3 +153,21 @@ async def test_a_queued_fault_fails_the_next_acknowledgement_only(
                           "OTA_HotelResNotif")) == 1
     await client.acknowledge(ACCOUNT, "OTA_HotelResNotif", ack)
     assert standin.state.pending == []
+
+
+async def test_the_client_can_use_exchanged_tokens_and_exchanges_again_when_refused(
+        standin: RunningStandin) -> None:
+    async with httpx.AsyncClient(timeout=5) as http:
+        client = BookingComClient(http, standin.url, standin.url, auth_url=standin.url)
+        await client.reservations(ACCOUNT, "OTA_HotelResNotif")
+        await client.latest_messages(ACCOUNT)
+        exchanges = [c for c in standin.state.calls if c["path"].endswith("/exchange")]
+        assert len(exchanges) == 1  # one token for both calls
+        standin.state.tokens.clear()  # Booking.com revoked it
+        with pytest.raises(SendError) as refused:
+            await client.reservations(ACCOUNT, "OTA_HotelResNotif")
+        assert refused.value.kind == "bad-token"
+        await client.reservations(ACCOUNT, "OTA_HotelResNotif")  # a new token
+    exchanges = [c for c in standin.state.calls if c["path"].endswith("/exchange")]
+    assert len(exchanges) == 2
+    assert all(c["auth_ok"] for c in standin.state.calls if c["status"] == 200)
