@@ -136,6 +136,9 @@ async def _inform(intent: Intent, slots: Slots, locale: Locale,
                           services=say_list(catalogue.said_all(locale), locale))
         return _reply("prices", prices=price_list(catalogue, locale))
     if intent == "services":
+        if "asked_for" in slots:  # "faceti albire?": not what there is, and what there is
+            return _reply("not_listed", asked=str(slots["asked_for"]),
+                          services=say_list(catalogue.said_all(locale), locale))
         return _reply("services", services=say_list(catalogue.said_all(locale), locale))
     if intent == "handoff":
         await ctx.repository.hand_off()

@@ -19,6 +19,8 @@ INTENTS: tuple[Intent, ...] = ("greeting", "hours", "prices", "services", "avail
                                "book", "reschedule", "cancel", "handoff", "yes", "no",
                                "thanks", "question")
 
+GREETING = re.compile(r"^\W*(buna( ziua| dimineata| seara)?|salut\w*|hello|hi|hey|good "
+                      r"(morning|afternoon|evening)|neata)\b")
 # Checked in this order: the first intent with a matching pattern wins (a reschedule request
 # mentions a booking, a cancellation mentions an appointment: the specific one goes first).
 RULES: tuple[tuple[Intent, str], ...] = (
@@ -26,27 +28,43 @@ RULES: tuple[tuple[Intent, str], ...] = (
                 r"\b(om|operator|persoana reala|un coleg|cineva real|uman|human|real person|"
                 r"someone real|a person|staff member|manager|receptie|reception)\b"),
     ("cancel", r"\b(anul\w*|renunt la (programare|rezervare)\w*|cancel\w*)\b"),
-    ("reschedule", r"\b(reprogram\w*|mut\w* (programarea|rezervarea|sejurul|cazarea)|"
-                   r"schimb\w* (programarea|rezervarea|ora|ziua|data|datele)|reschedul\w*|"
-                   r"move (my|the)|change (my|the) (booking|appointment|reservation|class|"
-                   r"stay|dates))\b"),
+    # A change to a booking said with its verb and what changes, a few words apart ("mut
+    # programarea", "change the time of my class"), or as a postponement / another day.
+    ("reschedule", r"\b(reprogram\w*|reschedul\w*|amana\w*|amanam|aman|postpon\w*|"
+                   r"(mut\w*|schimb\w*)( \w+){0,3}? (programar\w*|rezervar\w*|sejur\w*|"
+                   r"cazar\w*|ora|ziua|data|datele)|"
+                   r"(move|change|switch|push)( \w+){0,3}? (booking|appointment|reservation|"
+                   r"class|session|stay|dates?|time|day)|move (my|the)|"
+                   r"(in|pe|to|for) (alta|another|a different|an other) (zi|ora|data|day|time|"
+                   r"date)|mut(a|am|ati|i)|schimb\w* (pe|pentru)|(move|change|switch) (it|this|"
+                   r"that)|in loc de|instead of)\b"),
     ("prices", r"\b(cat costa|cat e|pret\w*|tarif\w*|costa|cost\w*|price\w*|how much|fee|"
                r"charge\w*|rates?)\b"),
     ("hours", r"\b(orar\w*|programul|program de lucru|program sala|deschis\w*|deschid\w*|"
               r"inchide\w*|inchis|ce program|lucrati|lucreaza|pana la ce ora|pana cand|"
               r"open\w*|clos\w*|hours|what time do you)\b"),
     ("availability", r"\b(liber\w*|disponib\w*|availab\w*|free (slot|time|room)\w*|"
-                     r"ce ore|cand (pot|aveti)|when can|any (slot|room|place|spot)s?|"
-                     r"(aveti|mai e|e|mai sunt|sunt) (loc|locuri)|spots? left|is there space|"
-                     r"full|ce zile|what days|is\b[\w ]*\bfree)\b"),
+                     r"ce ore|cand (pot|aveti|as putea|putem)|when can|"
+                     r"ce ora (pot|as putea|se poate|ati putea)|any (slot|room|place|spot)s?|"
+                     r"(aveti|mai e|e|este|mai sunt|sunt|ar fi|exista|gasesc|avem) (vreun |ceva )?"
+                     r"(loc|locuri)\b(?! de parcare)|spots? left|is there space|"
+                     r"full|ce zile|what days|is\b[\w ]*\bfree|cand (se poate|ati putea)|"
+                     r"what times|which (days|times)|when are you free|earliest|"
+                     r"next (free|available))\b"),
     ("book", r"\b(programare|programez|programa|rezerv\w*|vreau (o|un|sa)|as dori|as vrea|doresc|"
              r"inscri\w*|book\w*|appointment|reserv\w*|sign me up|i('d| would) like|"
              r"i want|can i (get|have|come))\b"),
-    ("services", r"\b(ce servicii|ce oferiti|ce clase|ce camere|servicii|services|"
-                 r"what do you offer|which classes|what classes|what rooms|tratamente)\b"),
+    # What the business offers: asked with the kind of thing it sells ("ce tipuri de camere",
+    # "do you have any evening classes").
+    ("services", r"\b((ce|what|which)( \w+){0,3}? (servicii|tratamente|clase|cursuri|camere|"
+                 r"services|treatments|classes|rooms)|(aveti|do you have|have you got)( \w+){0,3}? "
+                 r"(servicii|tratamente|clase|cursuri|services|treatments|classes)|servicii|"
+                 r"services|tratamente|(ce|what) (fel|tip\w*|kinds?|types?) (de|of)|"
+                 # whether it does a kind of thing ("faceti albire?"): what it sells, unlike
+                 # whether it has one ("aveti parcare?"), which the FAQ answers
+                 r"faceti|oferiti|practicati|do you (do|offer)|you guys do)\b"),
     ("thanks", r"\b(multumesc|multumim|mersi|thanks|thank you|bye|la revedere|o zi buna)\b"),
-    ("greeting", r"^\W*(buna( ziua| dimineata| seara)?|salut\w*|hello|hi|hey|good "
-                 r"(morning|afternoon|evening)|neata)\b"),
+    ("greeting", GREETING.pattern),
 )
 YES = re.compile(r"^\W*(da|sigur|desigur|ok|okay|confirm\w*|corect|perfect|bine|yes|yeah|yep|"
                  r"sure|of course|please do|go ahead|sounds good)\b")
@@ -90,7 +108,19 @@ KEYWORDS_AS_PREFIXES = tuple(word for word in KEYWORDS if len(word) >= TYPO_MIN_
 def classify_by_rules(text: str) -> Intent | None:
     """The intent of the first rule that matches the message, its misspelt words corrected."""
     plain = correct_typos(strip_diacritics(text.lower()))
-    return next((intent for intent, pattern in RULES if re.search(pattern, plain)), None)
+    found = next((intent for intent, pattern in RULES if re.search(pattern, plain)), None)
+    if found == "greeting" and plain.rstrip().endswith("?"):
+        return None  # "hello, do you have crossfit classes?": the question is what it says
+    return found
+
+
+def without_greeting(text: str) -> str:
+    """`text` without the greeting it begins with ("hello, " of "hello, any offers?"); the
+    whole text when that is all it says."""
+    plain = strip_diacritics(text.lower())
+    match = GREETING.match(plain)
+    rest = text[match.end():].lstrip(" ,.!") if match else ""
+    return rest or text
 
 
 def correct_typos(plain: str) -> str:
@@ -115,7 +145,14 @@ def named_request(text: str, slots: Mapping[str, object]) -> Intent | None:
     it is free ("spinning miercuri?"), or to book it ("yoga miercuri la 18")."""
     if "service" not in slots or not ("date" in slots or "time" in slots):
         return None
-    return "availability" if text.rstrip().endswith("?") else "book"
+    asks = text.rstrip().endswith("?") or ASKS_WHETHER.search(strip_diacritics(text.lower()))
+    return "availability" if asks else "book"
+
+
+# A question whether something is there, asked without a question mark ("do you have a double
+# for tonight", "aveti yoga vineri").
+ASKS_WHETHER = re.compile(r"^\W*(aveti|mai aveti|do you have|have you got|is there|are there|"
+                          r"e |este |mai e |se poate|any)\b")
 
 
 def answer_to_question(text: str) -> Literal["yes", "no"] | None:
@@ -152,7 +189,7 @@ class IntentClassifier:
         """The intent of the nearest example sentence, or "question" when none is near."""
         await self.warm_up()
         assert self._examples is not None
-        [vector] = await self._embed([text])
+        [vector] = await self._embed([without_greeting(text)])
         score, intent = max((sum(a * b for a, b in zip(vector, example, strict=True)), intent)
                             for intent, example in self._examples)
         return intent if score >= MIN_SIMILARITY else "question"

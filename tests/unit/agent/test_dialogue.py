@@ -97,6 +97,10 @@ async def test_asking_for_what_is_not_offered_is_answered_with_what_is() -> None
     faq = MemoryRepository(CLINIC, faq={"aveti parcare?": "Da, în curte."})
     answered = await plan(state("question", "aveti parcare?", asked_for="parcare"), faq)
     assert reply_of(answered) == ("answer", {"answer": "Da, în curte."})
+    # whether it does something ("faceti albire?") is what it sells: the same honest answer
+    asked = await plan(state("services", "faceti albire?", asked_for="albire"))
+    assert reply_of(asked) == ("not_listed", {"asked": "albire",
+                                              "services": "Consultation și Cleaning"})
 
 
 async def test_asking_for_a_human_hands_the_conversation_off() -> None:

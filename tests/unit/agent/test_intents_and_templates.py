@@ -47,9 +47,35 @@ def test_real_words_are_not_corrected_into_another_intent(text: str, intent: str
     assert classify_by_rules(text) == intent
 
 
+@pytest.mark.parametrize(("text", "intent"), [
+    # a change said with its verb and what changes a few words apart, or as another day
+    ("as vrea sa mut si eu programarea de joi", "reschedule"),
+    ("can i change the day of my session", "reschedule"),
+    ("nu pot joi, ma puteti muta pe vineri?", "reschedule"),
+    ("I'd like to come on friday instead of thursday", "reschedule"),
+    ("trebuie sa amanam vizita", "reschedule"),
+    # whether there is room, and when one could come
+    ("ar fi vreun loc sambata?", "availability"), ("cand as putea veni?", "availability"),
+    ("what times do you have on monday", "availability"),
+    # what kinds of things the business sells, and whether it does one
+    ("ce tipuri de camere sunt", "services"), ("what kind of treatments are there", "services"),
+    ("faceti implanturi?", "services"), ("do you offer massages", "services"),
+    ("hi, do you have any dance classes?", "services"),
+])
+def test_rules_recognise_the_ways_people_put_it(text: str, intent: str) -> None:
+    assert classify_by_rules(text) == intent
+
+
+def test_a_greeting_before_a_question_is_not_the_intent() -> None:
+    assert classify_by_rules("hello, is there parking nearby?") is None
+    assert classify_by_rules("Buna, am o intrebare") == "greeting"
+    assert classify_by_rules("aveti loc de parcare?") is None
+
+
 def test_a_service_and_a_day_ask_whether_it_is_free_or_book_it() -> None:
     named = {"service": "Yoga", "date": "2026-12-02"}
     assert named_request("yoga miercuri?", named) == "availability"
+    assert named_request("do you have yoga on wednesday", named) == "availability"
     assert named_request("yoga miercuri la 18", {**named, "time": "18:00"}) == "book"
     assert named_request("miercuri?", {"date": "2026-12-02"}) is None
 
