@@ -14,6 +14,7 @@ from simptu.runtime.channels.booking_com.poller import BookingComPoller
 from simptu.runtime.channels.booking_com.reservation_mails import ReservationMails, dns_with
 from simptu.runtime.channels.email.dispatch import MailDispatch
 from simptu.runtime.channels.email.ingest import MailIngest
+from simptu.runtime.channels.email.leases import MailboxLeases
 from simptu.runtime.channels.email.replies import EmailReplies
 from simptu.runtime.channels.email.smtp import MailRelay
 from simptu.runtime.channels.meta.graph import GraphClient
@@ -117,7 +118,8 @@ def mail_ingest(settings: ChannelSettings, core: Core, accounts: ChannelAccounts
     return MailIngest(core.pool, accounts, core.registry,
                       MailDispatch(conversations, [reservations.recognise]),
                       RegistryIndex(core.keystore), settings.mail_imap_url,
-                      settings.mail_password.get_secret_value(), tenant)
+                      settings.mail_password.get_secret_value(), tenant,
+                      MailboxLeases(core.redis, 6 * settings.channels_tenant_refresh_seconds))
 
 
 def main(argv: list[str] | None = None) -> int:

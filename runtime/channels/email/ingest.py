@@ -16,9 +16,11 @@ from urllib.parse import urlsplit
 import aioimaplib
 import asyncpg
 import structlog
+from redis.exceptions import RedisError
 
 from simptu.runtime.agent.language import Locale
 from simptu.runtime.channels.email.dispatch import MailDispatch
+from simptu.runtime.channels.email.leases import MailboxLeases
 from simptu.runtime.channels.email.parse import InboundMail, parse_mail
 from simptu.runtime.channels.metrics import MAILS
 from simptu.runtime.core import background
@@ -239,14 +241,15 @@ class MailIngest:
     imap_url: str
     password: str
     tenant: str | None = None  # only this tenant's (its own pods)
+    leases: MailboxLeases | None = None  # one reader per mailbox among replicas
     _readers: dict[Mailbox, asyncio.Task[None]] = field(default_factory=dict)
 
     async def run(self, refresh: float) -> None:
         try:
             while True:
                 try:
-                    await self.converge(await self.wanted())
-                except (OSError, asyncpg.PostgresError) as error:
+                    await self.converge(await self.leased(await self.wanted()))
+                except (OSError, asyncpg.PostgresError, RedisError) as error:
                     log.warning("mailboxes not listed", error=str(error))
                 await asyncio.sleep(refresh)
         finally:
@@ -280,9 +283,18 @@ class MailIngest:
             EMAIL_ADDRESS, await self.index.of(EMAIL_ADDRESS, address))
         return bool(owner == slug)
 
+    async def leased(self, wanted: set[Mailbox]) -> set[Mailbox]:
+        """The mailboxes this replica reads: those whose lease it holds (renewed now)."""
+        if self.leases is None:
+            return wanted
+        return {box for box in wanted if await self.leases.hold(box.slug, box.address)}
+
     async def converge(self, wanted: set[Mailbox]) -> None:
         for gone in set(self._readers) - wanted:
             await background.stop(self._readers.pop(gone))
+            if self.leases is not None and not any(
+                    (box.slug, box.address) == (gone.slug, gone.address) for box in wanted):
+                await self.leases.release(gone.slug, gone.address)
         for mailbox in wanted - set(self._readers):
             reader = MailboxReader(mailbox, self.handle, login_outcome=self.login_outcome)
             self._readers[mailbox] = asyncio.create_task(reader.run(),

@@ -1,8 +1,9 @@
 """The mailbox reader against the stack's Dovecot, without the platform behind it: each
 sender's mails are handed over in the mailbox's order and flagged Seen once handled, a mail
 whose handling keeps failing is flagged for staff, and a refused login is reported once, then
-its end. Which mailboxes are read: the demo tenants' addresses, each for its registry owner;
-a mail stored with its conversation but not posted (a stop in between) is posted once."""
+its end. Which mailboxes are read: the demo tenants' addresses, each for its registry owner,
+by one replica at a time; a mail stored with its conversation but not posted (a stop in
+between) is posted once."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from simptu.devstack.demo_channels import demo_mailbox, demo_mailboxes
 from simptu.devstack.envfile import StackEnv
 from simptu.runtime.channels.email.dispatch import MailDispatch
 from simptu.runtime.channels.email.ingest import Mailbox, MailboxReader, MailIngest, ReadFailed
+from simptu.runtime.channels.email.leases import MailboxLeases
 from simptu.runtime.channels.email.parse import InboundMail, parse_mail
 from simptu.runtime.core.channels.accounts import ChannelAccounts
 from simptu.runtime.core.channels.routing import RegistryIndex
@@ -26,6 +28,8 @@ from simptu.runtime.core.crypto import KeyRing, OpenBaoTransit
 from simptu.runtime.core.registry import TenantRegistry
 from simptu.runtime.core.settings import CoreSettings
 from tests.integration.email.conftest import Mail, new_customer, question
+
+DEMO = {demo.slug for demo in demo_mailboxes()}
 
 
 def mailbox(stack: StackEnv, password: str | None = None) -> Mailbox:
@@ -121,13 +125,20 @@ async def _never() -> str:
     raise AssertionError("no mail is handled")
 
 
+@pytest.fixture
+def replica(db: asyncpg.Pool, key_ring: KeyRing, redis_client: aioredis.Redis,
+            core_settings: CoreSettings, stack: StackEnv) -> MailIngest:
+    """Another replica's mail ingest, beside the stack's channel senders (not started)."""
+    return MailIngest(db, ChannelAccounts(db, key_ring), TenantRegistry(db, redis_client),
+                      MailDispatch(Conversations(db, key_ring, redis_client, "/tests", 4000)),
+                      RegistryIndex(OpenBaoTransit.from_settings(core_settings)),
+                      stack["SIMPTU_MAIL_IMAP_URL"], stack["SIMPTU_MAIL_PASSWORD"],
+                      leases=MailboxLeases(redis_client, 30))
+
+
 async def test_only_addresses_the_registry_gives_a_tenant_are_read_for_it(
-        db: asyncpg.Pool, key_ring: KeyRing, redis_client: aioredis.Redis,
-        core_settings: CoreSettings, stack: StackEnv) -> None:
-    ingest = MailIngest(db, ChannelAccounts(db, key_ring), TenantRegistry(db, redis_client),
-                        MailDispatch(Conversations(db, key_ring, redis_client, "/tests", 4000)),
-                        RegistryIndex(OpenBaoTransit.from_settings(core_settings)),
-                        stack["SIMPTU_MAIL_IMAP_URL"], stack["SIMPTU_MAIL_PASSWORD"])
+        replica: MailIngest) -> None:
+    ingest = replica
     read = {(box.slug, box.address) for box in await ingest.wanted()}
     for demo in demo_mailboxes():
         assert {(demo.slug, address) for address in demo.addresses} <= read
@@ -164,3 +175,22 @@ async def test_a_mail_stored_but_not_posted_is_posted_when_read_again_and_only_o
     authors = [row["author"] for row in await mail.messages(stored["session_id"])]
     assert authors.count("customer") == 1
     await mail.reply_to(customer, inbound.message_id)  # answered by the stack's agent, once
+
+
+async def test_a_mailbox_is_read_by_one_replica_at_a_time(
+        redis_client: aioredis.Redis, replica: MailIngest, unique: str) -> None:
+    first, second = MailboxLeases(redis_client, 30), MailboxLeases(redis_client, 30)
+    assert await first.hold(unique, "ana@x.test")
+    assert await first.hold(unique, "ana@x.test")  # renewed
+    assert not await second.hold(unique, "ana@x.test")
+    await first.release(unique, "ana@x.test")
+    assert await second.hold(unique, "ana@x.test")
+    await second.release(unique, "ana@x.test")
+    # The stack's channel senders read the demo tenants' mailboxes: another replica does not.
+    demo = {box for box in await replica.wanted() if box.slug in DEMO}
+    assert demo
+    taken = await replica.leased(demo)
+    assert replica.leases is not None
+    for box in taken:  # none, unless the stack's senders are restarting right now
+        await replica.leases.release(box.slug, box.address)
+    assert taken == set()
