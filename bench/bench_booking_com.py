@@ -23,17 +23,14 @@ import asyncio
 import datetime as dt
 import email.policy
 import time
-import uuid
 from decimal import Decimal
 
 import asyncpg
 import httpx
 import redis.asyncio as aioredis
-from bench_crypto import Services, provision, remove  # scripts beside this one
+from bench_crypto import throwaway_tenant  # scripts beside this one
 from bench_meta import machine, ms
 
-from simptu.devstack.envfile import StackEnv
-from simptu.devstack.settings import DevstackSettings
 from simptu.devstack.standins.booking_com import BookingComState, serve
 from simptu.devstack.standins.booking_com_mail import DkimKey, reservation_mail
 from simptu.devstack.standins.booking_com_payloads import QueuedReservation
@@ -46,7 +43,7 @@ from simptu.runtime.channels.email.parse import parse_mail
 from simptu.runtime.core.bookings.demo import seed_demo_catalogue
 from simptu.runtime.core.channels.accounts import ChannelAccount, ChannelAccounts, save_account
 from simptu.runtime.core.chat.actions import Conversations
-from simptu.runtime.core.crypto import KeyRing, OpenBaoTransit
+from simptu.runtime.core.crypto import KeyRing
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import TenantRecord, TenantRegistry
 from simptu.runtime.core.tenancy import TenantNames
@@ -142,22 +139,9 @@ def table(rows: list[Row]) -> str:
 
 
 async def main(reservations: int, mails: int) -> None:
-    stack = StackEnv.load(DevstackSettings().env_file)
-    pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=4)
-    assert pool is not None
-    s = Services(pool, aioredis.Redis.from_url(stack.redis_url),
-                 OpenBaoTransit(stack["BAO_ADDR"], stack["BAO_TOKEN"]))
-    names = TenantNames(f"bench-{uuid.uuid4().hex[:8]}")
     print(machine(), flush=True)
-    try:
-        print(f"provisioning throwaway tenant {names.slug} ...", flush=True)
-        await provision(s, names)
-        async with KeyRing(pool, s.keystore, s.redis) as ring:
-            print(table(await measure(pool, s.redis, ring, names, reservations, mails)))
-    finally:
-        await remove(s, names)
-        await s.redis.aclose()
-        await pool.close()
+    async with throwaway_tenant() as (s, names), KeyRing(s.pool, s.keystore, s.redis) as ring:
+        print(table(await measure(s.pool, s.redis, ring, names, reservations, mails)))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ import argparse
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import asyncpg
@@ -233,7 +234,10 @@ async def measure(s: Services, tenant: TenantNames, rows: int, fields: int) -> s
     ])
 
 
-async def main(rows: int, fields: int) -> None:
+@asynccontextmanager
+async def throwaway_tenant() -> AsyncIterator[tuple[Services, TenantNames]]:
+    """A tenant of the running stack for one benchmark (schema, keys, registry row), with the
+    services it needs; removed at the end."""
     stack = StackEnv.load(DevstackSettings().env_file)
     pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=4)
     assert pool is not None
@@ -243,12 +247,17 @@ async def main(rows: int, fields: int) -> None:
     try:
         print(f"provisioning throwaway tenant {tenant.slug} ...", flush=True)
         await provision(s, tenant)
-        print(f"measuring ({rows} rows, {fields} fields) ...", flush=True)
-        print(await measure(s, tenant, rows, fields))
+        yield s, tenant
     finally:
         await remove(s, tenant)
         await s.redis.aclose()
         await pool.close()
+
+
+async def main(rows: int, fields: int) -> None:
+    async with throwaway_tenant() as (s, tenant):
+        print(f"measuring ({rows} rows, {fields} fields) ...", flush=True)
+        print(await measure(s, tenant, rows, fields))
 
 
 if __name__ == "__main__":
