@@ -380,6 +380,24 @@ def tables(report: Report) -> Iterator[str]:
            f"{sum(m['intent'] != 'question' for m, _, _ in report.intents)}")
     yield ""
     yield from confusion_table(report.confusion())
+    yield ""
+    yield from confusion_by_group(report)
+
+
+def confusion_by_group(report: Report) -> Iterator[str]:
+    """Per language and business type: the intents understood right, and each confusion
+    (labelled → understood) with its count."""
+    yield "| language | business | messages | intent right | confused (labelled → understood) |"
+    yield "| --- | --- | ---: | ---: | --- |"
+    for lang in ("ro", "en"):
+        for business in sorted(CATALOGUES):
+            rows = [(m["intent"], intent) for m, intent, _ in report.intents
+                    if m["lang"] == lang and m["business"] == business]
+            wrong = Counter(pair for pair in rows if pair[0] != pair[1])
+            said = ", ".join(f"{want} → {got} ({count})"
+                             for (want, got), count in sorted(wrong.items()))
+            yield (f"| {lang} | {business} | {len(rows)} | {len(rows) - wrong.total()} | "
+                   f"{said or '-'} |")
 
 
 def confusion_table(confusion: Mapping[tuple[str, str], int]) -> Iterable[str]:

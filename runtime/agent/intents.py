@@ -35,9 +35,11 @@ RULES: tuple[tuple[Intent, str], ...] = (
                    r"cazar\w*|ora|ziua|data|datele)|"
                    r"(move|change|switch|push)( \w+){0,3}? (booking|appointment|reservation|"
                    r"class|session|stay|dates?|time|day)|move (my|the)|"
-                   r"(in|pe|to|for) (alta|another|a different|an other) (zi|ora|data|day|time|"
-                   r"date)|mut(a|am|ati|i)|schimb\w* (pe|pentru)|(move|change|switch) (it|this|"
-                   r"that)|in loc de|instead of)\b"),
+                   r"(in|pe|to|for|on|at) (another|a different|an other) (day|time|date)|"
+                   r"alta (zi|ora)|modific\w*|modify|(o|cu o|one|an|a) (zi|ora|saptamana|day|"
+                   r"hour|week) (mai devreme|mai tarziu|earlier|later)|mut(a|am|ati|i)|"
+                   r"schimb\w* (pe|pentru)|(move|change|switch) (it|this|that)|in loc de|"
+                   r"instead of)\b"),
     ("prices", r"\b(cat costa|cat e|pret\w*|tarif\w*|costa|cost\w*|price\w*|how much|fee|"
                r"charge\w*|rates?)\b"),
     ("hours", r"\b(orar\w*|programul|program de lucru|program sala|deschis\w*|deschid\w*|"

@@ -14,6 +14,8 @@ from simptu.runtime.agent.templates import pieces
 
 def slots_as_json(text: str, context: ProviderContext) -> dict[str, str | int]:
     named = extract(text, context.today, context.vocabulary).named()
+    if context.business.by_the_night:  # "tonight" says the day: a stay starts at check-in
+        named.pop("part_of_day", None)
     return {key: value if isinstance(value, str | int) else str(value)
             for key, value in named.items()}
 

@@ -7,7 +7,9 @@ import datetime as dt
 
 import pytest
 
-from simptu.runtime.agent.business import DENTAL, HOTEL
+from simptu.runtime.agent.business import DENTAL, HOTEL, BusinessProfile
+from simptu.runtime.agent.providers.base import ProviderContext
+from simptu.runtime.agent.providers.local import slots_as_json
 from simptu.runtime.agent.slots import (
     extract,
     find_date,
@@ -119,3 +121,14 @@ def test_a_question_whether_something_is_offered_names_it() -> None:
     assert extract("aveți zumba?", MONDAY, DENTAL_WORDS).named() == {"asked_for": "zumba"}
     assert extract("do you do braces", MONDAY, DENTAL_WORDS).named() == {"asked_for": "braces"}
     assert "asked_for" not in extract("aveți detartraj?", MONDAY, DENTAL_WORDS).named()
+
+
+def test_a_stay_has_no_part_of_the_day_tonight_says_the_day() -> None:
+    def said(text: str, business: BusinessProfile) -> dict[str, str | int]:
+        context = ProviderContext(business=business, display_name="Demo", today=MONDAY,
+                                  vocabulary=business.vocabulary(list(business.synonyms)))
+        return slots_as_json(text, context)
+
+    assert said("do you have a double for tonight", HOTEL) == {
+        "service": "Double room", "date": str(MONDAY)}
+    assert said("a cleaning tonight", DENTAL)["part_of_day"] == "evening"
