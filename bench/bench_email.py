@@ -1,11 +1,13 @@
 """E-mail against the running local stack (Postfix → Dovecot, the channel senders' mail
 ingest, the stack's agent); prints markdown tables.
 
-    .venv/bin/python bench/bench_email.py [--mails N] [--replies M]
+    .venv/bin/python bench/bench_email.py [--mails N] [--replies M] [--no-hold]
 
 1. Ingest: N mails (default 1,000) are put into one IMAP mailbox of the demo hotel's domain
    (IMAP APPEND, before the clock starts), then read by the platform's mailbox reader
-   (`runtime/channels/email/ingest.py`, in this process, the same code the senders run):
+   (`runtime/channels/email/ingest.py`, in this process, the same code the senders run),
+   twice: while the stack's agent answers the new conversations, and with the agent held
+   (SIGSTOP) during the read, as on a cluster where it has pods of its own:
    fetched in batches, parsed, loop-checked, threaded, stored sealed and posted to the
    hotel's conversations, each flagged Seen. Goal: >= 100 mails/s. Every mail starts a
    conversation of its own (20 customers), which the stack's agent answers by mail: the run
@@ -19,12 +21,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import email.utils
 import imaplib
+import json
 import os
+import signal
 import statistics
 import time
 import uuid
+from collections.abc import Iterator
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
@@ -124,7 +130,9 @@ async def replies_sent(db: asyncpg.Pool, sessions: list[uuid.UUID]) -> int:
             "ANY($1::uuid[]) AND status NOT IN ('pending', 'sending')", sessions))
 
 
-async def ingest(stack: StackEnv, core: Core, mails: int, sessions: list[uuid.UUID]) -> None:
+async def ingest(stack: StackEnv, core: Core, mails: int,
+                 sessions: list[uuid.UUID]) -> tuple[int, float, float, float]:
+    """Read `mails` mails from a mailbox of their own: (read, seconds, CPU s, load at start)."""
     domain = demo_mailbox(TENANT).addresses[0].split("@")[1]
     address = f"bench-{uuid.uuid4().hex[:8]}@{domain}"
     print(f"putting {mails} mails into {address} ...", flush=True)
@@ -144,16 +152,39 @@ async def ingest(stack: StackEnv, core: Core, mails: int, sessions: list[uuid.UU
     start, cpu = time.perf_counter(), time.process_time()
     try:
         read = await reader.drain(client)
-        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        return read, time.perf_counter() - start, time.process_time() - cpu, load
     finally:
         sessions += await sessions_of(core, message_ids)
         await client.logout()
         await asyncio.to_thread(empty_mailbox, stack, address)
-    print("\n| mails | read and posted | seconds | mails/s | reader CPU ms/mail "
-          "| load avg (1 min) at start |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
-    print(f"| {mails} | {read} | {seconds:.2f} | {read / seconds:.0f} | "
-          f"{cpu / max(read, 1) * 1000:.1f} | {load:.2f} |")
+
+
+@contextlib.contextmanager
+def agent_held() -> Iterator[None]:
+    """The stack's agent stopped (SIGSTOP) while the mailbox is read, then let go: on two
+    cores the agent answering the new conversations takes one of them, where on a cluster
+    it runs in pods of its own. What it did not answer meanwhile it answers after."""
+    group = json.loads((DevstackSettings().state_dir / "run" / "agent.pid").read_text())["pid"]
+    os.killpg(group, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.killpg(group, signal.SIGCONT)
+
+
+async def ingest_both_ways(stack: StackEnv, core: Core, mails: int,
+                           sessions: list[uuid.UUID], hold: bool) -> None:
+    rows = [("answering", await ingest(stack, core, mails, sessions))]
+    await answered(core, sessions)
+    if hold:
+        with agent_held():
+            rows.append(("held", await ingest(stack, core, mails, sessions)))
+    print("\n| the agent meanwhile | mails | read and posted | seconds | mails/s "
+          "| reader CPU ms/mail | load avg (1 min) at start |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for agent, (read, seconds, cpu, load) in rows:
+        print(f"| {agent} | {mails} | {read} | {seconds:.2f} | {read / seconds:.0f} | "
+              f"{cpu / max(read, 1) * 1000:.1f} | {load:.2f} |")
 
 
 async def answered(core: Core, sessions: list[uuid.UUID], *, report: bool = True) -> None:
@@ -201,20 +232,20 @@ async def round_trips(stack: StackEnv, core: Core, replies: int,
     finally:
         sessions += await sessions_of(core, [str(mail["Message-ID"]) for mail in asked])
     ms = sorted(value * 1000 for value in seconds)
-    p90 = statistics.quantiles(ms, n=10)[-1] if len(ms) > 1 else ms[0]
+    p90 = statistics.quantiles(ms, n=10, method="inclusive")[-1] if len(ms) > 1 else ms[0]
     print("\n| questions (one at a time) | mail → reply in the mailbox p50 ms | p90 ms | max ms |")
     print("| ---: | ---: | ---: | ---: |")
     print(f"| {replies} | {statistics.median(ms):.0f} | {p90:.0f} | {ms[-1]:.0f} |")
 
 
-async def main(mails: int, replies: int) -> None:
+async def main(mails: int, replies: int, hold: bool) -> None:
     stack = StackEnv.load(DevstackSettings().env_file)
     print(f"machine: {machine()}")
     sessions: list[uuid.UUID] = []
     async with open_core(core_settings(stack), client_id="bench-email",
                          publishes=False) as core:
         try:
-            await ingest(stack, core, mails, sessions)
+            await ingest_both_ways(stack, core, mails, sessions, hold)
             await answered(core, sessions)
             await round_trips(stack, core, replies, sessions)
         finally:  # also after a failure: nothing is removed while the agent answers it
@@ -228,5 +259,7 @@ if __name__ == "__main__":
                         help="mails put into one mailbox and ingested (default 1000)")
     parser.add_argument("--replies", type=int, default=20,
                         help="questions timed from mail to reply, one at a time (default 20)")
+    parser.add_argument("--no-hold", action="store_true",
+                        help="read only while the agent answers (never stop the agent)")
     args = parser.parse_args()
-    asyncio.run(main(args.mails, args.replies))
+    asyncio.run(main(args.mails, args.replies, not args.no_hold))

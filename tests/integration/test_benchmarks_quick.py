@@ -23,7 +23,7 @@ QUICK = {
     "bench_booking_com.py": ["--reservations", "10", "--mails", "5"],
     "bench_bookings.py": ["--seconds", "0.3", "--clients", "2"],
     "bench_crypto.py": ["--rows", "20", "--fields", "200"],
-    "bench_email.py": ["--mails", "20", "--replies", "2"],
+    "bench_email.py": ["--mails", "20", "--replies", "2", "--no-hold"],
     "bench_eval.py": ["--limit", "5"],
     "bench_faults.py": ["--conversations", "1", "--faults", "hub"],
     "bench_knowledge.py": ["--runs", "3", "--entries", "20"],
