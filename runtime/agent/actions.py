@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from simptu.runtime.agent.language import Locale
 from simptu.runtime.core import bookings
 from simptu.runtime.core.bookings.models import Service, Slot
 from simptu.runtime.core.channels.contacts import email_of, phone_of
@@ -20,6 +19,7 @@ from simptu.runtime.core.chat.actions import hand_off_in
 from simptu.runtime.core.crypto import TenantCipher
 from simptu.runtime.core.embeddings import Embedder
 from simptu.runtime.core.knowledge import search_entries
+from simptu.runtime.core.language import Locale
 from simptu.runtime.core.registry import TenantRecord
 
 AGENT_SOURCE = "/simptu/agent"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from simptu.runtime.agent.language import Locale
+from simptu.runtime.core.language import Locale
 
 
 @dataclass(frozen=True)

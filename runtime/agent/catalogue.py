@@ -12,11 +12,11 @@ from decimal import Decimal
 
 import asyncpg
 
-from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.templates import WEEKDAY_NAMES, say_list
 from simptu.runtime.core import bookings
 from simptu.runtime.core.bookings.models import Resource, Service
 from simptu.runtime.core.bookings.schedule import load_working_hours
+from simptu.runtime.core.language import Locale
 
 # How far ahead the agent knows the days the business (or one resource) is closed.
 CLOSED_DAYS_AHEAD = dt.timedelta(days=366)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.state import (
     ConversationState,
     DoneChange,
@@ -18,6 +17,7 @@ from simptu.runtime.agent.state import (
 )
 from simptu.runtime.agent.templates import say_date, say_when
 from simptu.runtime.core import bookings
+from simptu.runtime.core.language import Locale
 
 
 async def execute(state: ConversationState, ctx: TurnContext) -> ConversationState:

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 
 from simptu.runtime.agent.catalogue import hours_on, opening_hours, price_list, say_price
 from simptu.runtime.agent.intents import Intent, named_request
-from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.state import (
     BookingFlow,
     ChangeAction,
@@ -23,6 +22,7 @@ from simptu.runtime.agent.state import (
 )
 from simptu.runtime.agent.templates import say_date, say_list, say_when
 from simptu.runtime.core.bookings.models import Booking, Service, Slot
+from simptu.runtime.core.language import Locale
 
 FLOW_INTENTS: dict[Intent, ChangeAction] = {
     "book": "book", "availability": "book", "reschedule": "reschedule", "cancel": "cancel"}

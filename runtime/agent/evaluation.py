@@ -34,7 +34,6 @@ from simptu.runtime.agent.intents import (
     classify_by_rules,
     named_request,
 )
-from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.providers.base import ChatProvider, ProviderContext
 from simptu.runtime.agent.providers.local import LocalProvider
 from simptu.runtime.agent.state import TurnContext
@@ -51,6 +50,7 @@ from simptu.runtime.core.bookings.models import (
     Slot,
 )
 from simptu.runtime.core.bookings.schedule import WorkingHours
+from simptu.runtime.core.language import Locale
 from simptu.runtime.core.registry import TenantRecord
 
 Split = Literal["tune", "held_out"]

@@ -39,12 +39,12 @@ from langgraph.types import Command, interrupt
 from simptu.runtime.agent.changes import execute
 from simptu.runtime.agent.dialogue import decide
 from simptu.runtime.agent.intents import answer_to_question
-from simptu.runtime.agent.language import Locale, detect_language
 from simptu.runtime.agent.providers.base import ToolCallingProvider
 from simptu.runtime.agent.providers.hosted import history
 from simptu.runtime.agent.state import ConversationState, Reply, TurnContext, pending_change
 from simptu.runtime.agent.templates import render
 from simptu.runtime.agent.tools import TOOL_ERRORS, TOOLS, briefing
+from simptu.runtime.core.language import Locale, detect_language
 
 CONFIRM_FUNCTION = "confirm_booking"
 # Model calls in one turn before the agent gives up on the model's plan ("unknown").

@@ -11,7 +11,7 @@ from typing import Literal
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from simptu.runtime.agent.language import ENGLISH_WORDS, ROMANIAN_WORDS, strip_diacritics
+from simptu.runtime.core.language import ENGLISH_WORDS, ROMANIAN_WORDS, strip_diacritics
 
 Intent = Literal["greeting", "hours", "prices", "services", "availability", "book",
                  "reschedule", "cancel", "handoff", "yes", "no", "thanks", "question"]

@@ -8,7 +8,6 @@ import datetime as dt
 import uuid
 from typing import Protocol
 
-from simptu.runtime.agent.language import Locale
 from simptu.runtime.core.bookings.models import (
     Booking,
     BookingRequest,
@@ -17,6 +16,7 @@ from simptu.runtime.core.bookings.models import (
     Service,
     Slot,
 )
+from simptu.runtime.core.language import Locale
 
 
 class AgentRepository(Protocol):

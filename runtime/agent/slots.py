@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import DamerauLevenshtein
 
-from simptu.runtime.agent.language import strip_diacritics
+from simptu.runtime.core.language import strip_diacritics
 
 WEEKDAYS = {
     "luni": 0, "marti": 1, "miercuri": 2, "joi": 3, "vineri": 4, "sambata": 5, "duminica": 6,

@@ -23,7 +23,6 @@ from langgraph.graph.message import add_messages
 
 from simptu.runtime.agent.business import BusinessProfile
 from simptu.runtime.agent.catalogue import Catalogue
-from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.providers.base import (
     ChatProvider,
     ProviderContext,
@@ -31,6 +30,7 @@ from simptu.runtime.agent.providers.base import (
     Understanding,
 )
 from simptu.runtime.agent.repository import AgentRepository
+from simptu.runtime.core.language import Locale
 from simptu.runtime.core.registry import TenantRecord
 
 # How much of the conversation the state keeps (what a hosted model is shown).

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 
-from simptu.runtime.agent.language import Locale
+from simptu.runtime.core.language import Locale
 
 TEMPLATES: dict[str, dict[Locale, str]] = {
     "greeting": {

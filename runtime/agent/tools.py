@@ -24,7 +24,6 @@ from pydantic.fields import FieldInfo
 
 from simptu.runtime.agent.catalogue import opening_hours, say_price
 from simptu.runtime.agent.dialogue import plan
-from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.providers.hosted import LANGUAGES
 from simptu.runtime.agent.state import BookingFlow, ConversationState, TurnContext
 from simptu.runtime.agent.templates import render, say_when
@@ -33,6 +32,7 @@ from simptu.runtime.core.bookings.models import (
     RescheduleRequest,
     Service,
 )
+from simptu.runtime.core.language import Locale
 
 FREE_TIMES_LISTED = 24
 Runtime = ToolRuntime[TurnContext, ConversationState]

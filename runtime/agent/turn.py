@@ -27,7 +27,6 @@ from langgraph.types import Command
 from simptu.runtime.agent.actions import TenantRepository
 from simptu.runtime.agent.checkpoints import KeyVersionNeeded
 from simptu.runtime.agent.double_texting import TurnSuperseded, unanswered_texts, watch_for_newer
-from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.metrics import TURN_SECONDS, TURNS
 from simptu.runtime.agent.outbound import ReplyStream
 from simptu.runtime.agent.state import TurnContext
@@ -38,6 +37,7 @@ from simptu.runtime.core.chat import store
 from simptu.runtime.core.crypto import KeyRing
 from simptu.runtime.core.embeddings import Embedder
 from simptu.runtime.core.events import CloudEvent, EventProducer
+from simptu.runtime.core.language import Locale
 from simptu.runtime.core.registry import TenantRecord, TenantRegistry
 
 log = structlog.get_logger(__name__)

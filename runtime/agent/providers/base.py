@@ -13,7 +13,7 @@ from langchain_core.tools import BaseTool
 
 from simptu.runtime.agent.business import BusinessProfile
 from simptu.runtime.agent.intents import Intent
-from simptu.runtime.agent.language import Locale
+from simptu.runtime.core.language import Locale
 
 
 class Understanding(TypedDict):

@@ -21,9 +21,9 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field
 
 from simptu.runtime.agent.intents import INTENTS, Intent
-from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.providers.base import ProviderContext, TranscriptLine, Understanding
 from simptu.runtime.agent.providers.local import slots_as_json
+from simptu.runtime.core.language import Locale
 
 LANGUAGES = {"ro": "Romanian", "en": "English"}
 HISTORY = 10  # messages of the transcript a hosted model sees

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from simptu.runtime.agent.intents import IntentClassifier, classify_by_rules
-from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.providers.base import ProviderContext, Understanding
 from simptu.runtime.agent.slots import extract
 from simptu.runtime.agent.templates import pieces
+from simptu.runtime.core.language import Locale
 
 
 def slots_as_json(text: str, context: ProviderContext) -> dict[str, str | int]:

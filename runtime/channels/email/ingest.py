@@ -18,7 +18,6 @@ import asyncpg
 import structlog
 from redis.exceptions import RedisError
 
-from simptu.runtime.agent.language import Locale
 from simptu.runtime.channels.email.dispatch import MailDispatch
 from simptu.runtime.channels.email.leases import MailboxLeases
 from simptu.runtime.channels.email.parse import InboundMail, parse_mail
@@ -27,6 +26,7 @@ from simptu.runtime.core import background
 from simptu.runtime.core.channels.accounts import ChannelAccount, ChannelAccounts
 from simptu.runtime.core.channels.faults import clear_fault, record_fault
 from simptu.runtime.core.channels.routing import EMAIL_ADDRESS, RegistryIndex
+from simptu.runtime.core.language import Locale
 from simptu.runtime.core.registry import TenantRegistry, ready_slugs
 from simptu.runtime.core.tenancy import TenantNames
 

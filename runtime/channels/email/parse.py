@@ -17,7 +17,7 @@ from email.message import EmailMessage
 
 from mailparser_reply import EmailReplyParser
 
-from simptu.runtime.agent.language import Locale, detect_language
+from simptu.runtime.core.language import Locale, detect_language
 
 # Languages whose reply headers ("On … wrote:") and signatures are cut; `ro` is ours below.
 REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl"]

@@ -8,7 +8,6 @@ from simptu.runtime.core.knowledge.models import (
     KnowledgeEntryChange,
     KnowledgeEntrySpec,
     KnowledgeHit,
-    Locale,
 )
 from simptu.runtime.core.knowledge.search import search_entries
 from simptu.runtime.core.knowledge.store import (
@@ -19,6 +18,7 @@ from simptu.runtime.core.knowledge.store import (
     save_entry,
     update_entry,
 )
+from simptu.runtime.core.language import Locale
 
 __all__ = [
     "CACHE_COLLECTION",

@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncpg
 
 from simptu.runtime.core.embeddings import Embedder
-from simptu.runtime.core.knowledge.models import KnowledgeEntrySpec, Locale
+from simptu.runtime.core.knowledge.models import KnowledgeEntrySpec
 from simptu.runtime.core.knowledge.store import save_entry
+from simptu.runtime.core.language import Locale
 
 Faq = dict[Locale, list[tuple[str, str]]]
 

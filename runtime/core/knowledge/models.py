@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from simptu.runtime.core.language import Locale
+
 # The languages the knowledge base indexes: each has its Postgres text-search configuration.
-Locale = Literal["ro", "en"]
 TEXT_SEARCH_CONFIGS: dict[Locale, str] = {"ro": "romanian", "en": "english"}
 
 # Postgres text cannot hold a NUL character: refused here (422) rather than by the database.

@@ -12,8 +12,9 @@ from typing import Any
 import asyncpg
 
 from simptu.runtime.core.embeddings import Embedder, Vector, cosine
-from simptu.runtime.core.knowledge.models import KnowledgeHit, Locale
+from simptu.runtime.core.knowledge.models import KnowledgeHit
 from simptu.runtime.core.knowledge.store import EMBEDDING_MODEL
+from simptu.runtime.core.language import Locale
 
 # A hit's score: mostly how close its meaning is (the cosine of the embeddings), partly how
 # many of the query's words it contains. MiniLM is English-centric: for a Romanian question the

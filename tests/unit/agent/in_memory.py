@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from simptu.runtime.agent.business import DENTAL, BusinessProfile
 from simptu.runtime.agent.catalogue import Catalogue
-from simptu.runtime.agent.language import Locale
 from simptu.runtime.agent.providers.base import ProviderContext, Understanding
 from simptu.runtime.agent.state import TurnContext
 from simptu.runtime.core.bookings import NotFound
@@ -28,6 +27,7 @@ from simptu.runtime.core.bookings.models import (
     Service,
     Slot,
 )
+from simptu.runtime.core.language import Locale
 from simptu.runtime.core.registry import TenantRecord
 
 NOW = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)  # a Tuesday

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simptu.runtime.agent.language import detect_language, strip_diacritics
+from simptu.runtime.core.language import detect_language, strip_diacritics
 
 
 @pytest.mark.parametrize("text", ["Bună ziua!", "Cât costă o detartrare?", "mâine la 10",
