@@ -7,6 +7,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,9 @@ PEERING = {"apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering",
            "metadata": {"name": "simptu-operator"}}
 
 
+ESTABLISHED_TRIES = 60
+
+
 class Operator(Service):
     name = "operator"
     needs = ("postgres", "redis", "kafka", "openbao", "kube-controller-manager", "keycloak")
@@ -90,9 +94,21 @@ class Operator(Service):
     def prepare(self, ctx: Context) -> None:
         self._bootstrap_kubernetes_auth(ctx)
         self._kubectl(ctx, "apply", "--server-side", "-f", str(REPO_ROOT / "crds"))
-        self._kubectl(ctx, "wait", "--for=condition=Established", "--timeout=60s",
-                      "crd/tenants.simptu.io", "crd/clusterkopfpeerings.kopf.dev")
+        self._wait_established(ctx, "crd/tenants.simptu.io", "crd/clusterkopfpeerings.kopf.dev")
         self._kubectl(ctx, "apply", "-f", "-", stdin=json.dumps(PEERING))
+
+    def _wait_established(self, ctx: Context, *crds: str) -> None:
+        """`kubectl wait` for the CRDs, again while a CRD just made has no status yet (kubectl
+        then fails at once with "accessor error" instead of waiting)."""
+        for attempt in range(ESTABLISHED_TRIES):
+            try:
+                self._kubectl(ctx, "wait", "--for=condition=Established", "--timeout=60s",
+                              *crds)
+                return
+            except NotReady as error:
+                if "accessor error" not in str(error) or attempt == ESTABLISHED_TRIES - 1:
+                    raise
+                time.sleep(0.5)
 
     def _bootstrap_kubernetes_auth(self, ctx: Context) -> None:
         """Let OpenBao (outside the cluster here) review ServiceAccount tokens as `openbao-auth`."""
