@@ -72,7 +72,8 @@ class EventConsumer:
         self._stopping.set()
 
     async def run(self) -> None:
-        await self._consumer.start()
+        if not await self._started():
+            return
         try:
             while not self._stopping.is_set():
                 batch = await self._consumer.getmany(timeout_ms=200,
@@ -82,6 +83,22 @@ class EventConsumer:
         finally:
             await asyncio.gather(*self._busy.values(), return_exceptions=True)
             await self._consumer.stop()
+
+    async def _started(self) -> bool:
+        """Start the Kafka consumer, unless told to stop first: a start waits for the metadata
+        of every topic it was given, forever for a topic deleted meanwhile (a tenant removed
+        between the listing of topics and this start)."""
+        starting = asyncio.create_task(self._consumer.start())
+        stopping = asyncio.create_task(self._stopping.wait())
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not starting.done():
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+            await self._consumer.stop()
+            return False
+        starting.result()  # its error, if it failed
+        return True
 
     def _hand_over(self, tp: TopicPartition, records: list[Record]) -> None:
         """Partitions are independent: each keeps its order in a task of its own and none

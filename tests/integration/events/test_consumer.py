@@ -274,3 +274,20 @@ async def test_a_record_that_is_not_a_valid_event_of_its_tenant_is_logged_and_pa
     assert "not UTF-8 JSON" in rejected[0]
     assert "someone-else" in rejected[1]
     assert await committed(stack, f"{unique}-inbound", topic) == 3
+
+
+async def test_a_consumer_of_a_topic_deleted_before_it_started_stops_when_told(
+    stack: StackEnv, topic_prefix: str, unique: str,
+) -> None:
+    # A tenant removed between the listing of its topics and the consumer's start: Kafka's
+    # client waits for the topic's metadata for ever, and nothing must wait on it.
+    async def never(_event: CloudEvent) -> bool:
+        raise AssertionError("no event exists")
+
+    consumer = EventConsumer(stack.kafka_bootstrap, f"{unique}-gone",
+                             [f"{topic_prefix}{unique}.events"], never)
+    running = asyncio.create_task(consumer.run())
+    await asyncio.sleep(1)  # still starting: the topic never appears
+    assert not running.done()
+    consumer.stop()
+    await asyncio.wait_for(running, 15)  # it ends, rather than waiting for the topic
