@@ -35,18 +35,19 @@ from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 import aioimaplib
-import aiosmtplib
 import asyncpg
 from bench_meta import machine  # a script beside this one: bench/ is on sys.path
 from bench_pipeline import remove_sessions
 
 from simptu.devstack.demo_channels import demo_mailbox
 from simptu.devstack.envfile import StackEnv
+from simptu.devstack.mail_customer import open_inbox
 from simptu.devstack.settings import DevstackSettings
 from simptu.runtime.channels.email import threads
 from simptu.runtime.channels.email.dispatch import MailDispatch
 from simptu.runtime.channels.email.ingest import Mailbox, MailboxReader
 from simptu.runtime.channels.email.parse import InboundMail
+from simptu.runtime.channels.email.smtp import MailRelay
 from simptu.runtime.core.chat.actions import Conversations
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.settings import CoreSettings
@@ -78,15 +79,6 @@ def question(customer: str, to: str, n: int) -> EmailMessage:
     return mail
 
 
-async def imap_login(stack: StackEnv, address: str) -> aioimaplib.IMAP4:
-    server = urlsplit(stack["SIMPTU_MAIL_IMAP_URL"])
-    client = aioimaplib.IMAP4(host=server.hostname, port=server.port, timeout=30)
-    await client.wait_hello_from_server()
-    await client.login(address, stack["SIMPTU_MAIL_PASSWORD"])
-    await client.select("INBOX")
-    return client
-
-
 def empty_mailbox(stack: StackEnv, address: str) -> None:
     """Delete the bench's mails (the standard library's client: aioimaplib overflows its
     stack on a thousand EXPUNGE lines in one read)."""
@@ -100,7 +92,7 @@ def empty_mailbox(stack: StackEnv, address: str) -> None:
 
 async def fill(stack: StackEnv, address: str, mails: int) -> list[str]:
     """Put `mails` questions into the mailbox; their Message-IDs."""
-    client = await imap_login(stack, address)
+    client = await open_inbox(stack, address)
     customers = [f"bench-{uuid.uuid4().hex[:10]}@customers.test" for _ in range(CUSTOMERS)]
     ids = []
     for n in range(mails):
@@ -212,20 +204,18 @@ async def wait_for_reply(client: aioimaplib.IMAP4, seen: int) -> float:
 async def round_trips(stack: StackEnv, core: Core, replies: int,
                       sessions: list[uuid.UUID]) -> None:
     to = demo_mailbox(TENANT).addresses[0]
-    relay = urlsplit(stack["SIMPTU_MAIL_SMTP_URL"])
+    relay = MailRelay(stack["SIMPTU_MAIL_SMTP_URL"])
     customer = f"bench-{uuid.uuid4().hex[:10]}@customers.test"
     asked = [question(customer, to, n) for n in range(replies + 1)]
     try:
         # The first (not timed) makes the customer's mailbox: its reply lands there.
-        await aiosmtplib.send(asked[0], hostname=relay.hostname, port=relay.port,
-                              start_tls=False)
-        client = await imap_login(stack, customer)
+        await relay.send(asked[0])
+        client = await open_inbox(stack, customer)
         await wait_for_reply(client, 0)
         seconds = []
         for n in range(1, replies + 1):
             start = time.perf_counter()
-            await aiosmtplib.send(asked[n], hostname=relay.hostname, port=relay.port,
-                                  start_tls=False)
+            await relay.send(asked[n])
             seconds.append(await wait_for_reply(client, n) - start)
         await client.logout()
         await asyncio.to_thread(empty_mailbox, stack, customer)

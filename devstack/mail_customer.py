@@ -20,11 +20,11 @@ from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 import aioimaplib
-import aiosmtplib
 
 from simptu.devstack.demo_channels import demo_mailbox
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.settings import DevstackSettings
+from simptu.runtime.channels.email.smtp import MailRelay
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -55,14 +55,21 @@ def compose(args: argparse.Namespace, to: str) -> EmailMessage:
     return mail
 
 
+async def open_inbox(stack: StackEnv, address: str) -> aioimaplib.IMAP4:
+    """`address`'s inbox on the stack's mail server, logged in with the stack's password."""
+    server = urlsplit(stack["SIMPTU_MAIL_IMAP_URL"])
+    # 30 s a command: the bench appends a thousand mails through it.
+    imap = aioimaplib.IMAP4(host=server.hostname, port=server.port, timeout=30)
+    await imap.wait_hello_from_server()
+    await imap.login(address, stack["SIMPTU_MAIL_PASSWORD"])
+    await imap.select("INBOX")
+    return imap
+
+
 async def reply_to(stack: StackEnv, customer: str, message_id: str,
                    seconds: float) -> EmailMessage | None:
     """The mail in `customer`'s inbox that answers `message_id`, once it has arrived."""
-    server = urlsplit(stack["SIMPTU_MAIL_IMAP_URL"])
-    imap = aioimaplib.IMAP4(host=server.hostname, port=server.port, timeout=10)
-    await imap.wait_hello_from_server()
-    await imap.login(customer, stack["SIMPTU_MAIL_PASSWORD"])
-    await imap.select("INBOX")
+    imap = await open_inbox(stack, customer)
     deadline = time.monotonic() + seconds
     try:
         while time.monotonic() < deadline:
@@ -83,8 +90,7 @@ async def run(args: argparse.Namespace) -> int:
     stack = StackEnv.load(DevstackSettings().env_file)
     to = demo_mailbox(args.tenant).addresses[0]
     mail = compose(args, to)
-    relay = urlsplit(stack["SIMPTU_MAIL_SMTP_URL"])
-    await aiosmtplib.send(mail, hostname=relay.hostname, port=relay.port, start_tls=False)
+    await MailRelay(stack["SIMPTU_MAIL_SMTP_URL"]).send(mail)
     print(f"sent {mail['Message-ID']} from {args.sender} to {to}")
     if not args.wait:
         return 0

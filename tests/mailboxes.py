@@ -12,16 +12,14 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
-import aiosmtplib
-
 from simptu.devstack.envfile import StackEnv
+from simptu.runtime.channels.email.smtp import MailRelay
 
 Wanted = Callable[[EmailMessage], bool]
 
 
 async def send_mail(stack: StackEnv, message: EmailMessage) -> None:
-    relay = urlsplit(stack["SIMPTU_MAIL_SMTP_URL"])
-    await aiosmtplib.send(message, hostname=relay.hostname, port=relay.port, start_tls=False)
+    await MailRelay(stack["SIMPTU_MAIL_SMTP_URL"]).send(message)
 
 
 def read_mailbox(stack: StackEnv, address: str) -> list[EmailMessage]:

@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import aiosmtplib
 from pydantic import BaseModel, Field
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -58,6 +57,7 @@ from simptu.devstack.standins.booking_com_payloads import (
     success,
 )
 from simptu.devstack.standins.twilio_api import basic_auth, redacted
+from simptu.runtime.channels.email.smtp import MailRelay
 
 XML = "text/xml; charset=utf-8"
 TOKEN_SECONDS = 3600
@@ -325,9 +325,9 @@ def create_app(state: BookingComState) -> Starlette:
         if order.signed and state.config.dkim_key_file:
             key = DkimKey.kept_in(Path(state.config.dkim_key_file), "booking.com")
             message = key.sign(message)
+        relay = MailRelay(state.config.smtp_url)
         for _ in range(order.times):
-            await aiosmtplib.send(message, hostname=smtp.hostname, port=smtp.port or 25,
-                                  start_tls=False)
+            await relay.send(message)
         sent = {"to": order.to, "reservation_id": order.reservation_id,
                 "status": order.status, "message_id": message["Message-ID"],
                 "signed": "DKIM-Signature" in message, "times": order.times}
