@@ -9,6 +9,7 @@ import sys
 import asyncpg
 import redis.asyncio as aioredis
 
+from simptu.runtime.core import entrypoint
 from simptu.runtime.core.bookings import catalogue
 from simptu.runtime.core.bookings.demo import seed_demo_tenant
 from simptu.runtime.core.bookings.errors import BookingError
@@ -30,9 +31,10 @@ from simptu.runtime.core.tenant_cache import TenantCache
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="simptu", description="Administer a Simptu platform. Connection settings come from "
-        "the environment (SIMPTU_DATABASE_URL, ...); for the local stack: eval \"$(make -s env)\".")
+    parser = entrypoint.parser(
+        "simptu", "Administer a Simptu platform. Connection settings come from "
+        "the environment (SIMPTU_DATABASE_URL, ...); for the local stack: eval \"$(make -s env)\".",
+        CoreSettings)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(
         "migrate", help="upgrade the platform registry and every tenant schema to the latest "

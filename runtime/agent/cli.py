@@ -8,17 +8,18 @@ import asyncio
 
 from simptu.runtime.agent.settings import AgentSettings
 from simptu.runtime.agent.worker import AgentWorker
+from simptu.runtime.core import entrypoint
 from simptu.runtime.core.health_server import serve_until_stopped
 from simptu.runtime.core.logs import configure_json_logging
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m simptu.runtime.agent",
-        description="The Simptu agent: answers customers from the tenants' inbound topics and "
+    parser = entrypoint.parser(
+        "python -m simptu.runtime.agent",
+        "The Simptu agent: answers customers from the tenants' inbound topics and "
         "streams replies to their outbound topics. Connections come from SIMPTU_* (e.g. "
         "SIMPTU_DATABASE_URL, SIMPTU_KAFKA_BOOTSTRAP), worker settings from SIMPTU_AGENT_* "
-        "(PORT, GROUP_ID, SKIP_TENANTS, ...).")
+        "(PORT, GROUP_ID, SKIP_TENANTS, ...).", AgentSettings)
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--tenant", metavar="SLUG",
                        help="serve this tenant only (what a tenant's Deployment runs); "

@@ -23,7 +23,7 @@ from simptu.runtime.channels.reminders import Reminders
 from simptu.runtime.channels.sender import ChannelSender
 from simptu.runtime.channels.settings import ChannelSettings
 from simptu.runtime.channels.twilio.sms import TwilioSms
-from simptu.runtime.core import background
+from simptu.runtime.core import background, entrypoint
 from simptu.runtime.core.channels.accounts import ChannelAccounts
 from simptu.runtime.core.channels.routing import RegistryIndex
 from simptu.runtime.core.chat.actions import Conversations
@@ -37,16 +37,17 @@ BOOKING_COM_SOURCE = "/simptu/channels/booking-com"  # names the Booking.com pol
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m simptu.runtime.channels",
-        description="Channel senders: deliver the agent's replies and staff messages of "
+    parser = entrypoint.parser(
+        "python -m simptu.runtime.channels",
+        "Channel senders: deliver the agent's replies and staff messages of "
         "WhatsApp, Messenger and Instagram conversations through Meta's Graph API "
         "(SIMPTU_META_GRAPH_URL), of SMS through Twilio, and of e-mail through the mail relay "
         "(SIMPTU_MAIL_SMTP_URL), reading the tenants' outbound topics; and read the tenants' "
         "mailboxes (SIMPTU_MAIL_IMAP_URL, IMAP IDLE) into their conversations; and send the "
         "platform's own mails (invitations, access codes, booking mails) asked for on the "
         "tenants' events topics; and poll Booking.com's reservations and guest messages "
-        "(SIMPTU_BOOKING_COM_OTA_URL, _MESSAGING_URL) of tenants with channels.bookingCom.")
+        "(SIMPTU_BOOKING_COM_OTA_URL, _MESSAGING_URL) of tenants with channels.bookingCom.",
+        ChannelSettings)
     parser.add_argument("command", choices=["sender"], help="what to run")
     parser.add_argument("--tenant", metavar="SLUG", default=None,
                         help="serve this tenant only (default: $SIMPTU_CHANNELS_TENANT, "
@@ -84,7 +85,7 @@ async def serve(settings: ChannelSettings, tenant: str | None) -> int:
             if settings.channels_reminder_interval:
                 reminders = asyncio.create_task(Reminders(
                     core.pool, core.keyring, core.registry, accounts, graph,
-                    dt.timedelta(hours=settings.channels_reminder_lead_hours),
+                    dt.timedelta(hours=settings.channels_reminder_lead_hours), sms,
                 ).run(settings.channels_reminder_interval))
             poller = None
             if settings.booking_com_poll_interval:

@@ -7,6 +7,7 @@ import signal
 
 import uvloop
 
+from simptu.runtime.core import entrypoint
 from simptu.runtime.ws.hub import Hub
 from simptu.runtime.ws.logs import configure_logging
 from simptu.runtime.ws.platform import open_platform
@@ -25,7 +26,12 @@ async def serve(settings: WsSettings) -> None:
             await stop.wait()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    entrypoint.parser(
+        "python -m simptu.runtime.ws",
+        "The Simptu WebSocket hub (Phoenix channels protocol): customers' and staff's live "
+        "conversations; serves on SIMPTU_WS_HOST:SIMPTU_WS_PORT until SIGTERM/SIGINT.",
+        WsSettings).parse_args(argv)
     settings = WsSettings()  # type: ignore[call-arg]  # read from the environment
     configure_logging(settings.ws_log_level)
     uvloop.run(serve(settings))

@@ -10,18 +10,19 @@ import signal
 
 from prometheus_client import start_http_server
 
+from simptu.runtime.core import entrypoint
 from simptu.runtime.core.events.relay import OutboxRelay
 from simptu.runtime.core.events.settings import OutboxRelaySettings
 from simptu.runtime.core.wiring import open_core
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m simptu.runtime.core.events",
-        description="The event bus's processes. Connection settings come from the environment "
+    parser = entrypoint.parser(
+        "python -m simptu.runtime.core.events",
+        "The event bus's processes. Connection settings come from the environment "
         "(SIMPTU_DATABASE_URL, SIMPTU_KAFKA_BOOTSTRAP, ...); relay tuning from SIMPTU_OUTBOX_* "
         "(BATCH_SIZE, POLL_INTERVAL, PUBLISH_TIMEOUT, MAX_CONCURRENT_TENANTS, LISTEN, "
-        "LISTEN_DATABASE_URL).")
+        "LISTEN_DATABASE_URL).", OutboxRelaySettings)
     commands = parser.add_subparsers(dest="command", required=True)
     relay = commands.add_parser(
         "relay", help="publish every Ready or Suspended tenant's outbox to Kafka, woken by "
