@@ -23,9 +23,10 @@ AGENT_UID = 10001  # the image's user (Dockerfile)
 PLATFORM_SECRET = "agent-platform"  # noqa: S105 - a Secret's name
 HOST_PORTS = range(20000, 30000)
 # What the Tenant leaves out: the namespace's quota admits only pods that say what they use.
-# An idle agent holds ~1.2 GiB (torch and the MiniLM model; bench/bench_node.py).
-DEFAULT_RESOURCES = {"requests": {"cpu": "50m", "memory": "1536Mi"},
-                     "limits": {"cpu": "2", "memory": "3Gi"}}
+# An idle agent holds ~142 MiB (the MiniLM model on numpy, no torch; bench/bench_node.py); a
+# turn's working set stays well under the limit.
+DEFAULT_RESOURCES = {"requests": {"cpu": "50m", "memory": "256Mi"},
+                     "limits": {"cpu": "2", "memory": "768Mi"}}
 
 
 @dataclass(frozen=True)
