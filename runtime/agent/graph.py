@@ -6,6 +6,9 @@ catalogue and its `BusinessProfile`). With the local model the agent's dialogue 
                    │                    plain "da"/"yes") ─┬─ execute → respond
                    └── a message that is no answer ────────┴─ declined → respond
 
+A reply offering free times to a web chat also sends a `choose_slot` call (slot_picker.py); the
+page's pick comes back as a new `understand`, as if the customer had typed that time.
+
 A hosted model acts itself, with the tools of tools.py (a change tool only proposes, and the
 same confirm interrupt stands between the proposal and the change):
 
@@ -41,6 +44,7 @@ from simptu.runtime.agent.dialogue import decide
 from simptu.runtime.agent.intents import answer_to_question
 from simptu.runtime.agent.providers.base import ToolCallingProvider
 from simptu.runtime.agent.providers.hosted import history
+from simptu.runtime.agent.slot_picker import choose_slot_call, offer, picked_understanding
 from simptu.runtime.agent.state import ConversationState, Reply, TurnContext, pending_change
 from simptu.runtime.agent.templates import render
 from simptu.runtime.agent.tools import TOOL_ERRORS, TOOLS, briefing
@@ -60,8 +64,13 @@ async def understand(state: ConversationState,
                      runtime: Runtime[TurnContext]) -> ConversationState:
     ctx = runtime.context
     text, locale = _heard(state, ctx)
-    understanding = await ctx.provider.understand(
-        text, locale, ctx.provider_context(state.get("transcript", [])))
+    picked = state["inbound"].get("picked")
+    if picked is not None:  # the page's pick: its day and time, in the booking under way
+        locale = state.get("locale") or ctx.session_locale
+        understanding = picked_understanding(picked, state.get("booking", {}), ctx)
+    else:
+        understanding = await ctx.provider.understand(
+            text, locale, ctx.provider_context(state.get("transcript", [])))
     return {"locale": locale, "understanding": understanding,
             "transcript": [{"role": "customer", "text": text}]}
 
@@ -72,7 +81,8 @@ async def listen(state: ConversationState,
     and the last turn's tool calls and proposal are dropped."""
     text, locale = _heard(state, runtime.context)
     return {"locale": locale, "transcript": [{"role": "customer", "text": text}],
-            "messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES)], "pending": None}
+            "messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES)], "pending": None,
+            "offered": None}
 
 
 async def act(state: ConversationState, runtime: Runtime[TurnContext]
@@ -118,7 +128,10 @@ def _not_json(message: AIMessage) -> list[ToolMessage]:
 
 async def decide_node(state: ConversationState,
                       runtime: Runtime[TurnContext]) -> ConversationState:
-    return await decide(state, runtime.context)
+    ctx = runtime.context
+    update = await decide(state, ctx)
+    flow = update.get("booking", state.get("booking", {}))
+    return {**update, "offered": offer(update["reply"], flow, state.get("locale", "ro"), ctx)}
 
 
 async def respond(state: ConversationState,
@@ -133,6 +146,9 @@ async def respond(state: ConversationState,
             text, locale, ctx.provider_context(state.get("transcript", []))):
         write({"delta": piece})
         said.append(piece)
+    offered = state.get("offered")
+    if offered and ctx.channel == "web":  # after its reply's first pieces, as the page expects
+        write({"function_call": choose_slot_call(offered)})
     return {"transcript": [{"role": "agent", "text": "".join(said)}]}
 
 

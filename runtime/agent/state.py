@@ -15,7 +15,7 @@ import operator
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
 from zoneinfo import ZoneInfo
 
 from langchain_core.messages import BaseMessage
@@ -41,8 +41,25 @@ ChangeAction = Literal["book", "reschedule", "cancel"]
 Params = dict[str, str | int]
 
 
+class OfferedSlot(TypedDict):
+    """One time a reply offered, as the page's slot picker shows it."""
+
+    start: str  # ISO datetime with offset
+    time: str  # HH:MM, tenant-local, as the reply says it
+    label: str  # the day and time in the conversation's language
+
+
+class OfferedSlots(TypedDict):
+    """The times the last reply offered, sent to a web chat as a `choose_slot` call."""
+
+    call_id: str
+    slots: list[OfferedSlot]
+
+
 class Inbound(TypedDict):
     text: str
+    # The slot the page picked from the offered ones (`text` is then its time).
+    picked: NotRequired[OfferedSlot]
 
 
 class BookingFlow(TypedDict, total=False):
@@ -97,6 +114,8 @@ class ConversationState(TypedDict, total=False):
     pending: PendingChange | None
     # The answer the dialogue settled on.
     reply: Reply
+    # The times that answer offered (a web chat's slot picker); None when it offered none.
+    offered: OfferedSlots | None
     transcript: Annotated[list[TranscriptLine], keep_recent]
     # Bookings made in this conversation.
     done: Annotated[list[DoneChange], operator.add]
@@ -132,6 +151,7 @@ class TurnContext:
     tz: ZoneInfo
     now: dt.datetime
     repository: AgentRepository
+    channel: str = "web"  # the session's: a web chat is sent function calls it can show
 
     @property
     def today(self) -> dt.date:

@@ -45,6 +45,10 @@ TEMPLATES: dict[str, dict[Locale, str]] = {
                        "Vă convine altă zi?",
                  "en": "Sorry, there is no place left for {service} on {date}. "
                        "Would another day suit you?"},
+    "part_full": {"ro": "{date} {part} nu mai avem locuri pentru {service}. Avem liber la: "
+                        "{times}. Ce oră preferați?",
+                  "en": "On {date} {service} has no place left {part}. We are free at: "
+                        "{times}. Which time do you prefer?"},
     "no_room": {"ro": "Din păcate, nu avem {service} liberă {nights} nopți de {date}. "
                       "Vă convin alte date?",
                 "en": "Sorry, no {service} is free for {nights} night(s) from {date}. "
@@ -93,6 +97,12 @@ TEMPLATES: dict[str, dict[Locale, str]] = {
                       "programul nostru, sau vă pot transfera la un coleg.",
                 "en": "I am not sure I understood. I can help with bookings, prices and our "
                       "opening hours, or hand you over to a colleague."},
+    "nothing_changed": {
+        "ro": "Nu am schimbat nimic: alegerea trimisă nu (mai) este printre orele oferite. "
+              "Alegeți una dintre orele oferite acum sau scrieți-mi ce oră doriți.",
+        "en": "Nothing changed: that choice is not (or no longer) among the times on offer. "
+              "Please pick one of the times offered now, or tell me which time you would "
+              "like."},
     "busy": {"ro": "Încă vă răspund la mesajul anterior; vă rog să-mi scrieți din nou după "
                    "ce primiți răspunsul.",
              "en": "I am still answering your previous message; please write again once you "
@@ -137,3 +147,13 @@ def say_list(items: Iterable[str], locale: Locale) -> str:
     if len(items) < 2:
         return "".join(items)
     return f"{', '.join(items[:-1])} {AND[locale]} {items[-1]}"
+
+
+PARTS_OF_DAY_SAID: dict[Locale, dict[str, str]] = {
+    "ro": {"morning": "dimineața", "afternoon": "după-amiaza", "evening": "seara"},
+    "en": {"morning": "in the morning", "afternoon": "in the afternoon",
+           "evening": "in the evening"}}
+
+
+def say_part_of_day(part: str, locale: Locale) -> str:
+    return PARTS_OF_DAY_SAID[locale].get(part, part)

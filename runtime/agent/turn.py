@@ -1,6 +1,6 @@
 """One turn of a conversation: an inbound event (a customer's message, or the page's answer to
-a function call) run through the session's graph, inside the unit of work that also records
-the event as handled.
+a function call: a confirmation, or a slot picked as if its time were typed) run through the
+session's graph, inside the unit of work that also records the event as handled.
 
 Exactly once, however often the event is delivered and wherever the worker dies: the booking
 and the stored reply commit with the event's idempotency record; the checkpoints LangGraph
@@ -29,6 +29,7 @@ from simptu.runtime.agent.checkpoints import KeyVersionNeeded
 from simptu.runtime.agent.double_texting import TurnSuperseded, unanswered_texts, watch_for_newer
 from simptu.runtime.agent.metrics import TURN_SECONDS, TURNS
 from simptu.runtime.agent.outbound import ReplyStream
+from simptu.runtime.agent.slot_picker import picked
 from simptu.runtime.agent.state import TurnContext
 from simptu.runtime.agent.templates import render
 from simptu.runtime.agent.tenants import ServedTenant, ServedTenants
@@ -116,7 +117,8 @@ class Turns:
                           tz=tz,
                           now=dt.datetime.now(dt.UTC),
                           repository=TenantRepository(conn, cipher, tenant, session, tz,
-                                                      self.embedder))
+                                                      self.embedder),
+                          channel=session["channel"])
         reply = ReplyStream(self.producer, tenant, cipher, turn.session_id,
                             ctx.stable_id("reply"), turn.in_reply_to, started)
         if (served.agent.double_texting == "reject" and turn.seq is not None
@@ -139,7 +141,8 @@ class Turns:
             try:
                 config = await _fork_point(served, event, turn)
                 command = await _command(served, config, turn)
-                if command is None:
+                if command is None:  # a result of no call waiting, or no answer to it
+                    await _say(reply, "nothing_changed", ctx.session_locale)
                     return "stale-result"
                 if served.provider.slow:
                     await reply.typing()
@@ -160,7 +163,9 @@ class Turns:
         chunks: AsyncIterator[Any] = served.graph.astream(
             command, config, context=ctx, stream_mode=["custom", "updates"])
         async for mode, chunk in chunks:
-            if mode == "custom":
+            if mode == "custom" and "function_call" in chunk:
+                await reply.function_call(chunk["function_call"])
+            elif mode == "custom":
                 await reply.delta(chunk["delta"])
             elif "__interrupt__" in chunk:
                 for pending in chunk["__interrupt__"]:
@@ -210,10 +215,14 @@ async def _command(served: ServedTenant, config: RunnableConfig, turn: TurnInput
     snapshot = await served.graph.aget_state(config)
     waiting = [pending.value for pending in snapshot.interrupts]
     if turn.result is not None:
-        if not waiting or waiting[0]["call_id"] != turn.result.call_id:
-            log.info("function result for no pending call", call_id=turn.result.call_id)
+        if waiting and waiting[0]["call_id"] == turn.result.call_id:
+            return Command(resume={"confirmed": bool(turn.result.result.get("confirmed"))})
+        pick = picked(snapshot.values.get("offered"), turn.result.call_id, turn.result.result)
+        if pick is None:
+            log.info("function result for no pending call or offered slot",
+                     call_id=turn.result.call_id)
             return None
-        return Command(resume={"confirmed": bool(turn.result.result.get("confirmed"))})
+        return {"inbound": {"text": pick["time"], "picked": pick}}
     if waiting:
         return Command(resume={"text": turn.text})
     return {"inbound": {"text": turn.text}}
