@@ -12,7 +12,7 @@ from simptu.devstack.demo_channels import PLATFORM_APP_SECRET, PLATFORM_VERIFY_T
 from simptu.devstack.envfile import read_env_file
 from simptu.devstack.services.base import Context, NotReady, PlatformProcess
 from simptu.devstack.services.operator import demo_slugs
-from simptu.devstack.toolchain.web import WIDGET
+from simptu.devstack.toolchain.web import INBOX, WIDGET, WebBuild
 
 DEMO_TENANT = "zambet-dental-cluj"
 
@@ -30,13 +30,19 @@ def migrate(ctx: Context) -> None:
         print(f"  warning  api: {error.removeprefix('error: ')}", flush=True)
 
 
-def link_widget(ctx: Context) -> None:
-    """.devstack/widget: a link to the widget's current build (in the tool cache)."""
-    link = ctx.settings.state_dir / "widget"
-    staged = link.with_name("widget.new")
+def link_build(ctx: Context, build: WebBuild) -> None:
+    """.devstack/<name>: a link to a frontend's current build (in the tool cache)."""
+    link = ctx.settings.state_dir / build.name
+    staged = link.with_name(f"{build.name}.new")
     staged.unlink(missing_ok=True)
-    staged.symlink_to(WIDGET.dist(ctx.settings.tools_cache))
+    staged.symlink_to(build.dist(ctx.settings.tools_cache))
     staged.replace(link)
+
+
+def link_builds(ctx: Context) -> None:
+    """.devstack/widget and .devstack/inbox: links to the widget's and the inbox's builds."""
+    for build in (WIDGET, INBOX):
+        link_build(ctx, build)
 
 
 class Api(PlatformProcess):
@@ -50,11 +56,12 @@ class Api(PlatformProcess):
     def prepare(self, ctx: Context) -> None:
         """Migrations first, as a deployment runs them before the new API version starts."""
         migrate(ctx)
-        link_widget(ctx)
+        link_builds(ctx)
 
     def own_env(self, ctx: Context) -> dict[str, str]:
         return {"SIMPTU_API_HOST": ctx.settings.host,
                 "SIMPTU_API_WIDGET_DIR": str(ctx.settings.state_dir / "widget"),
+                "SIMPTU_API_INBOX_DIR": str(ctx.settings.state_dir / "inbox"),
                 "SIMPTU_API_WIDGET_WS_URL": f"ws://{ctx.settings.host}:{ctx.settings.ws_port}/socket",
                 "SIMPTU_API_DEMO_PAGES": "true",
                 # The platform's own Meta app, against the Graph API stand-in.
@@ -68,7 +75,7 @@ class Api(PlatformProcess):
         Seeding again updates them in place, so every `make up` may do it; migrations run
         first, as the API may have been started by an older checkout."""
         await asyncio.to_thread(migrate, ctx)
-        link_widget(ctx)  # a running API serves a new build of the widget at once
+        link_builds(ctx)  # a running API serves new builds of the widget and inbox at once
         slugs = demo_slugs()
         done = await asyncio.to_thread(
             subprocess.run, [sys.executable, "-m", "simptu.runtime", "seed-demo-catalogue",
@@ -95,4 +102,6 @@ class Api(PlatformProcess):
             "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')\n"
             f"  curl -s -H \"Authorization: Bearer $TOKEN\" {self.url(ctx)}/v1/me\n"
             "The chat widget on each demo tenant's demo page, in a browser:\n"
-            + "\n".join(f"  {self.url(ctx)}/demo/{slug}" for slug in demo_slugs()))
+            + "\n".join(f"  {self.url(ctx)}/demo/{slug}" for slug in demo_slugs())
+            + "\nThe staff inbox of each demo tenant (sign in as staff, password demo):\n"
+            + "\n".join(f"  {self.url(ctx)}/inbox/{slug}" for slug in demo_slugs()))

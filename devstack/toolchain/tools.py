@@ -17,7 +17,7 @@ from typing import Protocol
 from simptu.devstack.images import PLATFORM_IMAGE_TOOL
 from simptu.devstack.toolchain.cache import ensure_cached, spec_digest
 from simptu.devstack.toolchain.progress import BuildFailed, run_logged
-from simptu.devstack.toolchain.web import WIDGET
+from simptu.devstack.toolchain.web import INBOX, WIDGET
 
 SPECS = Path(__file__).resolve().parent
 
@@ -218,7 +218,7 @@ KUBE = GoTool(
               "kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
               "kubectl": "k8s.io/kubernetes/cmd/kubectl"},
 )
-# The node's kubelet and scheduler (opt-in, SIMPTU_NODE=1): a module of their own, so adding
+# The node's kubelet and scheduler (unless SIMPTU_NODE=0): a module of their own, so adding
 # them does not rebuild kube-apiserver; same pin and version stamp as KUBE.
 KUBE_NODE = GoTool(
     name="kube-node", version=KUBE_VERSION, module="kubenode", ldflags=_KUBE_LDFLAGS,
@@ -242,8 +242,8 @@ KEYCLOAK = KeycloakDist(
                    "--cache=local"),
 )
 
-ALL_TOOLS: tuple[Tool, ...] = (DEBIAN, KAFKA, KEYCLOAK, ETCD, OPENBAO, KUBE, HELM, WIDGET)
-# Built by `tools kube-node`, and by `up` when the stack runs a node (SIMPTU_NODE=1).
+ALL_TOOLS: tuple[Tool, ...] = (DEBIAN, KAFKA, KEYCLOAK, ETCD, OPENBAO, KUBE, HELM, WIDGET, INBOX)
+# Built by `tools kube-node`, and by `up` when the stack runs a node (unless SIMPTU_NODE=0).
 NODE_DEBIAN = DebianPackages(
     name="debian-node", version="bookworm",
     binaries={"/usr/bin/containerd": "containerd", "/usr/sbin/runc": "runc",

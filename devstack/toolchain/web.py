@@ -1,6 +1,6 @@
 """The frontend's builds: `npm ci` of a committed lock file into the tool cache (keyed by the
-lock's hash, so a warm run installs nothing), and the widget built from web/widget with them
-(keyed by its sources, so an unchanged widget is not built again)."""
+lock's hash, so a warm run installs nothing), and the widget (web/widget) and the staff inbox
+(web/inbox) built with them (keyed by their sources, so an unchanged one is not built again)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from simptu.devstack.toolchain.cache import ensure_cached
 from simptu.devstack.toolchain.progress import BuildFailed, run_logged
 
 WIDGET_SOURCES = REPO_ROOT / "web" / "widget"
+INBOX_SOURCES = REPO_ROOT / "web" / "inbox"
 # Vite 7 needs Node 20.19 or newer.
 NODE_AT_LEAST = (20, 19)
 # Not part of a build: what npm and the build make, and the tests.
@@ -84,16 +85,34 @@ class NodeModules:
         link.symlink_to(target)
 
 
+    def run(self, cache_root: Path, script: str, *args: str,
+            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """Run one of the modules' programs (e.g. `vitest/vitest.mjs`) in the project folder,
+        with these modules linked into it."""
+        self.link_into(cache_root, self.project)
+        node = shutil.which("node")
+        if node is None:
+            raise BuildFailed("the frontend's tests need Node.js (node on PATH)")
+        return subprocess.run([node, f"node_modules/{script}", *args], cwd=self.project,
+                              capture_output=True, text=True, timeout=timeout, check=False)
+
+
 @dataclass(frozen=True)
-class WidgetBuild:
-    """The widget's static files (dist/: the launcher, the chat module, manifest.json)."""
+class WebBuild:
+    """A frontend's static files (dist/: content-hashed files and manifest.json naming them),
+    built by its `build.mjs` into the folder its `out_env` variable names."""
 
     name: str
     modules: NodeModules
+    out_env: str
+
+    @property
+    def sources(self) -> Path:
+        return self.modules.project
 
     @property
     def version(self) -> str:
-        return tree_digest(WIDGET_SOURCES)
+        return tree_digest(self.sources)
 
     def folder(self, cache_root: Path) -> Path:
         return cache_root / f"{self.name}-{self.version}"
@@ -106,16 +125,18 @@ class WidgetBuild:
         return ensure_cached(self.folder(cache_root), lambda staging: self._build(staging, modules))
 
     def _build(self, staging: Path, modules: Path) -> None:
-        print("==> building the chat widget (Vite)", flush=True)
+        print(f"==> building web/{self.sources.name} (Vite)", flush=True)
         source = staging / "source"
-        shutil.copytree(WIDGET_SOURCES, source,
+        shutil.copytree(self.sources, source,
                         ignore=shutil.ignore_patterns(*_NOT_SOURCES))
         (source / "node_modules").symlink_to(modules / "node_modules")
-        env = {**os.environ, "SIMPTU_WIDGET_OUT": str(staging / "dist")}
-        run_logged("vite build (widget)", ["node", "build.mjs"], staging / "logs" / "build.log",
-                   cwd=source, env=env)
+        env = {**os.environ, self.out_env: str(staging / "dist")}
+        run_logged(f"vite build ({self.name})", ["node", "build.mjs"],
+                   staging / "logs" / "build.log", cwd=source, env=env)
         shutil.rmtree(source)
 
 
 WIDGET_MODULES = NodeModules(name="widget", project=WIDGET_SOURCES)
-WIDGET = WidgetBuild(name="widget", modules=WIDGET_MODULES)
+WIDGET = WebBuild(name="widget", modules=WIDGET_MODULES, out_env="SIMPTU_WIDGET_OUT")
+INBOX_MODULES = NodeModules(name="inbox", project=INBOX_SOURCES)
+INBOX = WebBuild(name="inbox", modules=INBOX_MODULES, out_env="SIMPTU_INBOX_OUT")

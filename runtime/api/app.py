@@ -21,6 +21,7 @@ from simptu.runtime.api.routes import (
     deliveries,
     guest,
     health,
+    inbox,
     invitation_pages,
     invitations,
     knowledge,
@@ -65,6 +66,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(ratings.router)
     app.include_router(admin.router)
     app.include_router(widget.router)
+    app.include_router(inbox.router)
     app.include_router(meta_webhooks.router)
     app.include_router(deliveries.router)
     app.include_router(twilio_webhooks.router)

@@ -68,6 +68,9 @@ class ApiSettings(EdgeSettings):
     # The hub's socket URL the demo pages give the widget (data-ws); empty: the widget's
     # default, /socket on the API's own host (one Ingress for both).
     api_widget_ws_url: str = ""
+    # The staff inbox's build (web/inbox's dist/, `make up` builds it into the tool cache),
+    # served at /inbox/<slug>; unset: no inbox.
+    api_inbox_dir: Path | None = None
     # Serve /demo/<slug>, a page per tenant that embeds the widget (local stacks only).
     api_demo_pages: bool = False
     # The platform's own Meta app, for tenants connected through it (a tenant with its own app
