@@ -18,7 +18,7 @@ from simptu.runtime.core.channels.contacts import email_of, phone_of
 from simptu.runtime.core.chat.actions import hand_off_in
 from simptu.runtime.core.crypto import TenantCipher
 from simptu.runtime.core.embeddings import Embedder
-from simptu.runtime.core.knowledge import search_entries
+from simptu.runtime.core.knowledge import KnowledgeHit, search_entries
 from simptu.runtime.core.language import Locale
 from simptu.runtime.core.registry import TenantRecord
 
@@ -75,6 +75,17 @@ async def become_customer(conn: asyncpg.Connection, cipher: TenantCipher,
     return customer_id
 
 
+async def faq_answer(conn: asyncpg.Connection, embedder: Embedder, text: str,
+                     locale: Locale) -> KnowledgeHit | None:
+    """The tenant's FAQ entry answering `text` (`conn` acting as the tenant): in `locale`
+    first, then in any language; None when no entry answers it well enough."""
+    if not text:
+        return None
+    hits = (await search_entries(conn, embedder, text, locale, limit=1)
+            or await search_entries(conn, embedder, text, None, limit=1))
+    return hits[0] if hits else None
+
+
 async def hand_off(conn: asyncpg.Connection, tenant: TenantRecord,
                    session: asyncpg.Record) -> None:
     """Leave the conversation to staff: the session is handed off (announced on `events`),
@@ -112,19 +123,20 @@ class TenantRepository:
                                      locale)
 
     async def next_booking(self) -> bookings.Booking | None:
-        customer_id = await self.customer()
-        if customer_id is None:
-            return None
-        upcoming = [b for b in await bookings.customer_bookings(self.conn, customer_id)
-                    if b.status == "booked"]
+        upcoming = await self.upcoming_bookings()
         return upcoming[0] if upcoming else None
 
-    async def faq_answer(self, text: str, locale: Locale) -> str | None:
-        if self.embedder is None or not text:
+    async def upcoming_bookings(self) -> list[bookings.Booking]:
+        customer_id = await self.customer()
+        if customer_id is None:
+            return []
+        return [b for b in await bookings.customer_bookings(self.conn, customer_id)
+                if b.status == "booked"]
+
+    async def faq_answer(self, text: str, locale: Locale) -> KnowledgeHit | None:
+        if self.embedder is None:
             return None
-        hits = (await search_entries(self.conn, self.embedder, text, locale, limit=1)
-                or await search_entries(self.conn, self.embedder, text, None, limit=1))
-        return hits[0].answer if hits else None
+        return await faq_answer(self.conn, self.embedder, text, locale)
 
     async def hand_off(self) -> None:
         await hand_off(self.conn, self.tenant, self.session)

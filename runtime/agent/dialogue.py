@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from simptu.runtime.agent.catalogue import hours_on, opening_hours, price_list, say_price
 from simptu.runtime.agent.intents import Intent, named_request
+from simptu.runtime.agent.repository import AgentRepository
 from simptu.runtime.agent.state import (
     BookingFlow,
     ChangeAction,
@@ -20,9 +21,9 @@ from simptu.runtime.agent.state import (
     Reply,
     TurnContext,
 )
-from simptu.runtime.agent.templates import say_date, say_list, say_when
+from simptu.runtime.agent.templates import say_date, say_list, say_part_of_day, say_when
 from simptu.runtime.core.bookings.models import Booking, Service, Slot
-from simptu.runtime.core.language import Locale
+from simptu.runtime.core.language import Locale, strip_diacritics
 
 FLOW_INTENTS: dict[Intent, ChangeAction] = {
     "book": "book", "availability": "book", "reschedule": "reschedule", "cancel": "cancel"}
@@ -34,6 +35,10 @@ PARTS_OF_DAY = {"morning": (dt.time(0), dt.time(12)), "afternoon": (dt.time(12),
                 "evening": (dt.time(17), dt.time.max)}
 
 Slots = Mapping[str, str | int]
+# A word of "do you have X?" is found in a FAQ answer by its first letters ("parking",
+# "car park"); words shorter than MIN_CONTENT_LETTERS ("de", "un") say nothing.
+CONTENT_STEM = 4
+MIN_CONTENT_LETTERS = 3
 # A reply that is nothing but a name: one to four words of letters.
 NAME_ONLY = re.compile(r"[^\W\d_][^\W\d_'.-]*(?:[ '-][^\W\d_][^\W\d_'.-]*){0,3}")
 
@@ -56,15 +61,11 @@ async def decide(state: ConversationState, ctx: TurnContext) -> ConversationStat
         # "yoga miercuri la 18": a service and when is a booking request, not a FAQ question.
         intent = named_request(inbound["text"] if inbound else "", slots) or intent
     if intent == "question" and not continues_booking:
-        # What no rule recognised: the tenant's FAQ first, then the model's best guess.
-        answer = await ctx.repository.faq_answer(inbound["text"] if inbound else "", locale)
+        intent, answer = await faq_or_guess(
+            ctx.repository, inbound["text"] if inbound else "", slots,
+            understanding.get("guess") if understanding else None, locale)
         if answer is not None:
             return _reply("answer", answer=answer)
-        if "asked_for" in slots:
-            # "aveti zumba?" that the FAQ does not answer: honest, and what there is instead.
-            return _reply("not_listed", asked=str(slots["asked_for"]),
-                          services=say_list(ctx.catalogue.said_all(locale), locale))
-        intent = (understanding.get("guess") if understanding else None) or "question"
     if intent in FLOW_INTENTS:
         action = FLOW_INTENTS[intent]
         if flow.get("action") != action:
@@ -74,12 +75,39 @@ async def decide(state: ConversationState, ctx: TurnContext) -> ConversationStat
     return await plan(_with_slots(flow, slots), locale, ctx)
 
 
+async def faq_or_guess(repository: AgentRepository, text: str, slots: Slots,
+                       guess: Intent | None, locale: Locale) -> tuple[Intent, str | None]:
+    """What a message no rule recognised is taken for: the tenant's FAQ answer first
+    ("question", the answer); for "aveti zumba?" that the FAQ does not answer, whether the
+    business offers it ("services": honest, with what there is); else the model's guess.
+    The dialogue, a hosted model's FAQ tool and the evaluation all decide here."""
+    entry = await repository.faq_answer(text, locale)
+    asked_for = str(slots.get("asked_for") or "")
+    # The FAQ's nearest entry to "aveti zumba?" may be its parking answer: a question whether
+    # something is offered takes only an entry that names it.
+    if entry is not None and (not asked_for or _names_any(
+            f"{entry.question} {entry.answer}", asked_for)):
+        return "question", entry.answer
+    if asked_for:
+        return "services", None
+    return guess or "question", None
+
+
+def _names_any(entry: str, asked_for: str) -> bool:
+    """Whether `entry` has a word of `asked_for` ("parcare" in "parcarea", "parking" in
+    "car park"), by its first letters, so an inflected or plural form counts."""
+    words = re.findall(r"[a-z]+", strip_diacritics(entry.lower()))
+    stems = [word[:CONTENT_STEM] for word in re.findall(r"[a-z]+", asked_for.lower())
+             if len(word) >= MIN_CONTENT_LETTERS]
+    return any(word.startswith(stem) for stem in stems for word in words)
+
+
 async def plan(flow: BookingFlow, locale: Locale, ctx: TurnContext) -> ConversationState:
     """The next step of the change `flow` arranges: the question it still needs answered, or
     the change proposed for confirmation (`pending`); never the change itself. The dialogue
     and a hosted model's change tools (tools.py) both plan here."""
     if flow["action"] == "cancel":
-        update = await _plan_cancel(locale, ctx)
+        update = await _plan_cancel(flow, locale, ctx)
     elif flow["action"] == "reschedule":
         update = await _plan_reschedule(flow, locale, ctx)
     else:
@@ -209,10 +237,17 @@ async def _appointment(flow: BookingFlow, service: Service, day: dt.date, locale
         return _reply("day_full", service=ctx.catalogue.said(service, locale),
                       date=say_date(day, locale))
     local = [(slot.start.astimezone(ctx.tz), slot) for slot in slots]
-    if part := PARTS_OF_DAY.get(flow.get("part_of_day") or ""):
-        # Only the part of the day asked for, unless it has nothing free.
-        local = [(start, slot) for start, slot in local
-                 if part[0] <= start.time() < part[1]] or local
+    if part := flow.get("part_of_day"):
+        # Only the part of the day asked for; when it has nothing free, the customer is told
+        # so, with the times free in the rest of the day.
+        in_part = [(start, slot) for start, slot in local if in_part_of_day(start, part)]
+        if not in_part and "time" not in flow:
+            flow.pop("part_of_day", None)
+            return _reply("part_full", service=ctx.catalogue.said(service, locale),
+                          date=say_date(day, locale), part=say_part_of_day(part, locale),
+                          times=say_list(sorted({f"{start:%H:%M}" for start, _ in local})
+                                         [:TIMES_OFFERED], locale))
+        local = in_part or local
     free_times = sorted({f"{start:%H:%M}" for start, _ in local})
     times = say_list(free_times[:TIMES_OFFERED], locale)
     if "time" not in flow and len(free_times) == 1:
@@ -227,6 +262,13 @@ async def _appointment(flow: BookingFlow, service: Service, day: dt.date, locale
         return _reply("time_taken", time=f"{wanted:%H:%M}", date=say_date(day, locale),
                       times=times)
     return chosen[0]
+
+
+def in_part_of_day(start: dt.datetime, part: str) -> bool:
+    """Whether `start` (in the tenant's time) is in the part of the day (morning, afternoon,
+    evening); any time is in a part not known."""
+    bounds = PARTS_OF_DAY.get(part)
+    return bounds is None or bounds[0] <= start.time() < bounds[1]
 
 
 def _own_first(slots: list[Slot], moving: Booking | None) -> list[Slot]:
@@ -261,17 +303,25 @@ def _propose(action: ChangeAction, service: Service, slot: Slot, flow: BookingFl
     return {**_reply(key, **params), "pending": pending}
 
 
-async def _booking_to_change(locale: Locale, ctx: TurnContext) -> Booking | ConversationState:
-    """The customer's next booking, or the reply that they have none."""
-    booking = await ctx.repository.next_booking()
-    if booking is None:
+async def _booking_to_change(flow: BookingFlow, locale: Locale, ctx: TurnContext,
+                             by_day: bool) -> Booking | ConversationState:
+    """The customer's booking the change is about: the next one of the service the customer
+    named ("anulez yoga") and, `by_day`, on the day named ("anulati programarea de joi");
+    else their next booking. The reply that they have none when they have none."""
+    upcoming = await ctx.repository.upcoming_bookings()
+    if not upcoming:
         return _reply("no_booking", noun=_noun(ctx, locale),
                       noun_plain=_noun(ctx, locale).removesuffix("a"))
-    return booking
+    service = ctx.catalogue.service_named(flow.get("service") or "")
+    day = flow.get("date") if by_day else None
+    named = [booking for booking in upcoming
+             if (service is None or booking.service_id == service.id)
+             and (day is None or booking.start.astimezone(ctx.tz).date().isoformat() == day)]
+    return (named or upcoming)[0]
 
 
-async def _plan_cancel(locale: Locale, ctx: TurnContext) -> ConversationState:
-    booking = await _booking_to_change(locale, ctx)
+async def _plan_cancel(flow: BookingFlow, locale: Locale, ctx: TurnContext) -> ConversationState:
+    booking = await _booking_to_change(flow, locale, ctx, by_day=True)
     if not isinstance(booking, Booking):
         return booking
     service = ctx.catalogue.service(booking.service_id)
@@ -292,7 +342,8 @@ def _nights(booking: Booking, ctx: TurnContext) -> int:
 
 async def _plan_reschedule(flow: BookingFlow, locale: Locale,
                            ctx: TurnContext) -> ConversationState:
-    booking = await _booking_to_change(locale, ctx)
+    # The day named is the new one ("mutati-ma pe vineri"): the booking is found by service.
+    booking = await _booking_to_change(flow, locale, ctx, by_day=False)
     if not isinstance(booking, Booking):
         return booking
     service = ctx.catalogue.service(booking.service_id)

@@ -1,8 +1,10 @@
 """How well the agent understands customers, measured on the evaluation set (tests/eval): intent
 accuracy, slot F1 per slot type and conversation task success, per language and business
 type, with a confusion table. Runs the real provider and the real graph over the demo
-catalogues, with the tenant's data in memory (no stack).
+catalogues, with the bookings in memory and the demo tenants' FAQs searched in the stack's
+Postgres as the agent searches them (read-only: `make up` seeds them).
 
+    eval "$(make -s env)"
     .venv/bin/python -m simptu.runtime.agent.evaluation [--split held_out|tune] [--failures]
 """
 
@@ -19,13 +21,16 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import yaml
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
+from simptu.runtime.agent.actions import faq_answer
 from simptu.runtime.agent.business import profile_of
 from simptu.runtime.agent.catalogue import Catalogue
+from simptu.runtime.agent.dialogue import faq_or_guess
 from simptu.runtime.agent.graph import build_graph
 from simptu.runtime.agent.intents import (
     Embed,
@@ -50,11 +55,17 @@ from simptu.runtime.core.bookings.models import (
     Slot,
 )
 from simptu.runtime.core.bookings.schedule import WorkingHours
+from simptu.runtime.core.database import act_as_tenant
+from simptu.runtime.core.embeddings import Embedder
+from simptu.runtime.core.knowledge.models import KnowledgeHit
 from simptu.runtime.core.language import Locale
 from simptu.runtime.core.registry import TenantRecord
+from simptu.runtime.core.settings import CoreSettings
+from simptu.runtime.core.tenancy import TenantNames
 
 Split = Literal["tune", "held_out"]
 EVAL_DIR = Path(__file__).resolve().parents[2] / "tests" / "eval"
+DEMO_TENANTS = Path(__file__).resolve().parents[2] / "examples" / "tenants"
 # The day every file of the set is written for (a Tuesday), in the demo tenants' timezone.
 TODAY = dt.date(2026, 12, 1)
 TZ = ZoneInfo("Europe/Bucharest")
@@ -88,13 +99,36 @@ def _id(name: str) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"simptu:eval:{name}")
 
 
+@dataclass(frozen=True)
+class DemoFaqs:
+    """The demo tenants' FAQs (examples/tenants, seeded by `make up`) in the stack's Postgres,
+    searched by the agent's own `faq_answer`, as each demo tenant, in read-only transactions."""
+
+    pool: asyncpg.Pool
+    embedder: Embedder
+    slugs: Mapping[str, str]  # business type -> its demo tenant
+
+    @classmethod
+    def of_examples(cls, pool: asyncpg.Pool, embedder: Embedder) -> DemoFaqs:
+        examples = [yaml.safe_load(path.read_text()) for path in DEMO_TENANTS.glob("*.yaml")]
+        return cls(pool, embedder, {example["spec"]["businessType"]: example["metadata"]["name"]
+                                    for example in examples})
+
+    async def answer(self, business_type: str, text: str, locale: Locale) -> KnowledgeHit | None:
+        async with self.pool.acquire() as conn, conn.transaction(readonly=True):
+            await act_as_tenant(conn, TenantNames(self.slugs[business_type]))
+            return await faq_answer(conn, self.embedder, text, locale)
+
+
 @dataclass
 class OpenCalendar:
     """The tenant's data for one evaluated conversation: every slot the booking engine offers
     in the opening hours is free (no one else has booked), the customer's bookings are kept
-    in memory, and the FAQ knows nothing."""
+    in memory, and the FAQ is the demo tenant's."""
 
     catalogue: Catalogue
+    faqs: DemoFaqs
+    business_type: str
     bookings: dict[uuid.UUID, Booking] = field(default_factory=dict)
     customer_id: uuid.UUID | None = None
     handed_off: bool = False
@@ -128,11 +162,15 @@ class OpenCalendar:
         return self.customer_id
 
     async def next_booking(self) -> Booking | None:
-        standing = [b for b in self.bookings.values() if b.status == "booked"]
-        return min(standing, key=lambda b: b.start) if standing else None
+        upcoming = await self.upcoming_bookings()
+        return upcoming[0] if upcoming else None
 
-    async def faq_answer(self, text: str, locale: Locale) -> str | None:
-        return None
+    async def upcoming_bookings(self) -> list[Booking]:
+        return sorted((b for b in self.bookings.values() if b.status == "booked"),
+                      key=lambda b: b.start)
+
+    async def faq_answer(self, text: str, locale: Locale) -> KnowledgeHit | None:
+        return await self.faqs.answer(self.business_type, text, locale)
 
     async def hand_off(self) -> None:
         self.handed_off = True
@@ -176,10 +214,11 @@ def expected_slots(message: Mapping[str, Any]) -> dict[str, str]:
     return {key: str(message[key]) for key in SLOT_TYPES if message.get(key) is not None}
 
 
-async def understood(provider: ChatProvider, message: Mapping[str, Any]
+async def understood(provider: ChatProvider, message: Mapping[str, Any], faqs: DemoFaqs
                      ) -> tuple[Intent, dict[str, str]]:
     """The intent the agent acts on (the rules', else a booking when a service and a time are
-    named, else the model's guess) and the slots it found, as strings."""
+    named, else the FAQ's answer or the model's guess, as the dialogue decides) and the slots
+    it found, as strings."""
     business = profile_of(message["business"])
     catalogue = demo_catalogue(message["business"])
     context = ProviderContext(
@@ -192,19 +231,21 @@ async def understood(provider: ChatProvider, message: Mapping[str, Any]
         slots["time"] = slots["time"][:5]
     intent = understanding["intent"]
     if intent == "question":
-        intent = named_request(message["text"], slots) or understanding.get("guess", "question")
+        intent = named_request(message["text"], slots) or (await faq_or_guess(
+            OpenCalendar(catalogue, faqs, message["business"]), message["text"],
+            understanding["slots"], understanding.get("guess"), message["lang"]))[0]
     return intent, slots
 
 
 # --- conversations ------------------------------------------------------------------------
 
-async def converse(provider: ChatProvider, conversation: Mapping[str, Any]
+async def converse(provider: ChatProvider, conversation: Mapping[str, Any], faqs: DemoFaqs
                    ) -> tuple[bool, str]:
     """Run the conversation through the graph; whether its outcome is the expected one, and
     what happened (the last reply's key and the change made)."""
     business_type = conversation["business"]
     catalogue = demo_catalogue(business_type)
-    repository = OpenCalendar(catalogue)
+    repository = OpenCalendar(catalogue, faqs, business_type)
     if booked := conversation.get("booked"):
         _seed_booking(repository, booked)
     tenant = TenantRecord.model_validate({
@@ -345,15 +386,15 @@ def _groups(row: Mapping[str, Any]) -> tuple[str, str]:
 GROUPS = ("ro", "en", "dental-clinic", "gym", "hotel")
 
 
-async def evaluate(split: Split, embed: Embed) -> Report:
+async def evaluate(split: Split, embed: Embed, faqs: DemoFaqs) -> Report:
     provider = LocalProvider(IntentClassifier(embed))
     messages, conversations = load(split)
     report = Report()
     for message in messages:
-        intent, slots = await understood(provider, message)
+        intent, slots = await understood(provider, message, faqs)
         report.intents.append((message, intent, slots))
     for conversation in conversations:
-        ok, said = await converse(provider, conversation)
+        ok, said = await converse(provider, conversation, faqs)
         report.conversations.append((conversation, ok, said))
     return report
 
@@ -428,14 +469,22 @@ def main() -> None:
     parser.add_argument("--split", choices=("held_out", "tune"), default="held_out")
     parser.add_argument("--failures", action="store_true", help="list what was misunderstood")
     args = parser.parse_args()
-    from simptu.runtime.core.embeddings import Embedder  # loads torch: only when run
-
-    embedder = Embedder()
-    report = asyncio.run(evaluate(args.split, embedder.embed))
+    report = asyncio.run(_evaluate(args.split))
     print(f"## {args.split}\n")
     print("\n".join(tables(report)))
     if args.failures:
         print("\n" + "\n".join(failures(report)))
+
+
+async def _evaluate(split: Split) -> Report:
+    settings = CoreSettings()  # type: ignore[call-arg]  # read from the environment
+    embedder = Embedder()  # loads torch: only when run
+    pool = await asyncpg.create_pool(settings.database_url.get_secret_value(), max_size=2)
+    try:
+        return await evaluate(split, embedder.embed, DemoFaqs.of_examples(pool, embedder))
+    finally:
+        await pool.close()
+        embedder.close()
 
 
 if __name__ == "__main__":

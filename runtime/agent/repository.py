@@ -16,6 +16,7 @@ from simptu.runtime.core.bookings.models import (
     Service,
     Slot,
 )
+from simptu.runtime.core.knowledge.models import KnowledgeHit
 from simptu.runtime.core.language import Locale
 
 
@@ -48,8 +49,12 @@ class AgentRepository(Protocol):
         """The conversation's customer's next booking that still stands."""
         ...
 
-    async def faq_answer(self, text: str, locale: Locale) -> str | None:
-        """The tenant's FAQ answer to `text`: in `locale` first, then in any language."""
+    async def upcoming_bookings(self) -> list[Booking]:
+        """The conversation's customer's bookings that still stand, the next first."""
+        ...
+
+    async def faq_answer(self, text: str, locale: Locale) -> KnowledgeHit | None:
+        """The tenant's FAQ entry answering `text`: in `locale` first, then in any language."""
         ...
 
     async def hand_off(self) -> None:

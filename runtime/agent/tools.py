@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool, ToolException
@@ -23,8 +23,9 @@ from pydantic import BaseModel, Field, create_model
 from pydantic.fields import FieldInfo
 
 from simptu.runtime.agent.catalogue import opening_hours, say_price
-from simptu.runtime.agent.dialogue import plan
+from simptu.runtime.agent.dialogue import faq_or_guess, in_part_of_day, plan
 from simptu.runtime.agent.providers.hosted import LANGUAGES
+from simptu.runtime.agent.slots import find_asked_for
 from simptu.runtime.agent.state import BookingFlow, ConversationState, TurnContext
 from simptu.runtime.agent.templates import render, say_when
 from simptu.runtime.core.bookings.models import (
@@ -56,7 +57,10 @@ FreeTimesArguments = arguments_of(
     "find_free_times", "The free times of a service on a day (for a room: whether one is free "
     "for the stay).", BookingRequest, {"service_id": "the service's id, from the list",
                                        "nights": NIGHTS},
-    day=(dt.date, Field(description="the day, YYYY-MM-DD")))
+    day=(dt.date, Field(description="the day, YYYY-MM-DD")),
+    part_of_day=(Literal["morning", "afternoon", "evening"] | None, Field(
+        None, description="only the times in this part of the day: morning (before 12:00), "
+        "afternoon (12:00-17:00), evening (from 17:00)")))
 BookArguments = arguments_of(
     "book", "Propose a booking to the customer; it is made only when they confirm.",
     BookingRequest, {"service_id": "the service's id, from the list", "start": START,
@@ -103,7 +107,13 @@ async def find_free_times(runtime: Runtime, **arguments: Any) -> str:
         return _result(check_in=day.isoformat(), nights=arguments["nights"],
                        rooms_free=len(rooms))
     slots = await ctx.repository.free_slots(service, day, None)
-    times = sorted({f"{slot.start.astimezone(ctx.tz):%H:%M}" for slot in slots})
+    starts = sorted({slot.start.astimezone(ctx.tz) for slot in slots})
+    part = arguments.get("part_of_day")
+    times = [f"{start:%H:%M}" for start in starts if in_part_of_day(start, part or "")]
+    if part and not times:  # nothing then: said so, with the rest of the day's times
+        return _result(day=day.isoformat(), part_of_day=part, free_times=[],
+                       free_at_other_times=[f"{start:%H:%M}" for start in starts]
+                       [:FREE_TIMES_LISTED])
     return _result(day=day.isoformat(), free_times=times[:FREE_TIMES_LISTED])
 
 
@@ -119,7 +129,10 @@ async def next_booking(runtime: Runtime) -> str:
 
 
 async def search_faq(runtime: Runtime, question: str) -> str:
-    answer = await runtime.context.repository.faq_answer(question, _locale(runtime))
+    asked_for = find_asked_for(question)  # "do you have X?": only an entry naming X
+    _, answer = await faq_or_guess(runtime.context.repository, question,
+                                   {"asked_for": asked_for} if asked_for else {}, None,
+                                   _locale(runtime))
     return _result(answer=answer)
 
 

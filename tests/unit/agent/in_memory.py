@@ -27,6 +27,7 @@ from simptu.runtime.core.bookings.models import (
     Service,
     Slot,
 )
+from simptu.runtime.core.knowledge.models import KnowledgeHit
 from simptu.runtime.core.language import Locale
 from simptu.runtime.core.registry import TenantRecord
 
@@ -110,7 +111,8 @@ class MemoryRepository:
     bookings: dict[uuid.UUID, Booking] = field(default_factory=dict)
     customer_id: uuid.UUID | None = None
     customer_names: dict[uuid.UUID, tuple[str, Locale]] = field(default_factory=dict)
-    faq: dict[str, str] = field(default_factory=dict)  # question → answer
+    # the customer's text → the answer, or the entry found (its question, its answer)
+    faq: dict[str, str | tuple[str, str]] = field(default_factory=dict)
     handed_off: bool = False
     keys: list[str] = field(default_factory=list)  # the idempotency keys of every change
     searched_moving: list[uuid.UUID | None] = field(default_factory=list)
@@ -138,13 +140,21 @@ class MemoryRepository:
         return self.customer_id
 
     async def next_booking(self) -> Booking | None:
-        mine = sorted((b for b in self.bookings.values()
-                       if b.customer_id == self.customer_id and b.status == "booked"),
-                      key=lambda b: b.start)
+        mine = await self.upcoming_bookings()
         return mine[0] if mine else None
 
-    async def faq_answer(self, text: str, locale: Locale) -> str | None:
-        return self.faq.get(text)
+    async def upcoming_bookings(self) -> list[Booking]:
+        return sorted((b for b in self.bookings.values()
+                       if b.customer_id == self.customer_id and b.status == "booked"),
+                      key=lambda b: b.start)
+
+    async def faq_answer(self, text: str, locale: Locale) -> KnowledgeHit | None:
+        found = self.faq.get(text)
+        if found is None:
+            return None
+        question, answer = (text, found) if isinstance(found, str) else found
+        return KnowledgeHit(entry_id=uuid.uuid5(uuid.NAMESPACE_URL, question), locale=locale,
+                            question=question, answer=answer, score=1.0)
 
     async def hand_off(self) -> None:
         self.handed_off = True

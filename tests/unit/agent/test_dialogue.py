@@ -97,6 +97,15 @@ async def test_asking_for_what_is_not_offered_is_answered_with_what_is() -> None
     faq = MemoryRepository(CLINIC, faq={"aveti parcare?": "Da, în curte."})
     answered = await plan(state("question", "aveti parcare?", asked_for="parcare"), faq)
     assert reply_of(answered) == ("answer", {"answer": "Da, în curte."})
+    # the FAQ's nearest entry to "aveti zumba?" may be another's: one naming zumba or nothing
+    parking = ("Aveți parcare?", "Da, parcarea din curte este gratuită.")
+    nearest = MemoryRepository(CLINIC, faq={"aveti zumba?": parking,
+                                            "aveti locuri de parcare?": parking})
+    zumba = await plan(state("question", "aveti zumba?", asked_for="zumba"), nearest)
+    assert reply_of(zumba)[0] == "not_listed"
+    park = await plan(state("question", "aveti locuri de parcare?", asked_for="locuri parcare"),
+                      nearest)
+    assert reply_of(park) == ("answer", {"answer": parking[1]})
     # whether it does something ("faceti albire?") is what it sells: the same honest answer
     asked = await plan(state("services", "faceti albire?", asked_for="albire"))
     assert reply_of(asked) == ("not_listed", {"asked": "albire",
@@ -331,3 +340,40 @@ async def test_services_are_named_in_the_customers_language() -> None:
     english["locale"] = "en"
     assert reply_of(await plan(english, repository)) == ("price_of", {"service": "Cleaning",
                                                                        "price": "250 RON"})
+
+
+async def test_the_part_of_the_day_asked_for_narrows_the_times_or_is_said_to_be_full() -> None:
+    repository = MemoryRepository(CLINIC, slots=[
+        slot(CONSULTATION, DR_ANA, local(WEDNESDAY, hour)) for hour in (9, 10, 15, 16)])
+    afternoon = await plan(state("availability", "aveti loc dupa-amiaza?", service="Consultation",
+                                 date=WEDNESDAY.isoformat(), part_of_day="afternoon"),
+                           repository)
+    assert reply_of(afternoon) == ("ask_time", {"service": "Consultation",
+                                                "date": "miercuri, 9 decembrie",
+                                                "times": "15:00 și 16:00"})
+    evening = await plan(state("availability", "si seara?", service="Consultation",
+                               date=WEDNESDAY.isoformat(), part_of_day="evening"), repository)
+    assert reply_of(evening) == ("part_full", {
+        "service": "Consultation", "date": "miercuri, 9 decembrie", "part": "seara",
+        "times": "09:00, 10:00, 15:00 și 16:00"})
+    # the time chosen next is booked without the part of the day that had nothing
+    assert "part_of_day" not in evening["booking"]
+
+
+@pytest.mark.parametrize(("text", "slots", "expected"), [
+    ("anulati programarea de sambata", {"date": SATURDAY.isoformat()}, "Cleaning"),
+    ("anulez detartrajul", {"service": "Cleaning"}, "Cleaning"),
+    ("vreau sa anulez", {}, "Consultation"),  # nothing named: the next one
+    ("anulati programarea de luni", {"date": "2026-12-14"}, "Consultation"),  # none that day
+])
+async def test_a_cancel_acts_on_the_booking_named_by_its_day_or_service(
+        text: str, slots: dict[str, str | int], expected: str) -> None:
+    on_saturday = booked(CLEANING, DR_ANA, CUSTOMER, local(SATURDAY, 11))
+    next_one = booked(CONSULTATION, DR_ANA, CUSTOMER, local(WEDNESDAY, 10))
+    repository = MemoryRepository(CLINIC, customer_id=CUSTOMER,
+                                  bookings={b.id: b for b in (on_saturday, next_one)})
+    understanding = Understanding(intent="cancel", slots=slots)
+    update = await plan({"inbound": {"text": text}, "locale": "ro",
+                         "understanding": understanding}, repository)
+    key, params = reply_of(update)
+    assert (key, params["service"]) == ("propose_cancel", expected)
