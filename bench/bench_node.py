@@ -55,10 +55,10 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tenants", type=int, default=3)
     args = parser.parse_args()
-    if not SETTINGS.node:
-        print("the stack runs no node (SIMPTU_NODE=1 make up): nothing to measure")
-        return 0
     env = StackEnv.load(SETTINGS.env_file)
+    if not env.node:
+        print("the stack runs no node (started with SIMPTU_NODE=0): nothing to measure")
+        return 0
     core = k8s.CoreV1Api(k8s_config.new_client_from_config(env.kubeconfig))
     names = [f"bench-node-{uuid.uuid4().hex[:6]}-{i}" for i in range(args.tenants)]
     seconds, rss = [], []

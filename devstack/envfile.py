@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from simptu.devstack.settings import DevstackSettings
+
 
 def read_env_file(path: Path) -> dict[str, str]:
     pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
@@ -44,3 +46,11 @@ class StackEnv:
     @property
     def kubeconfig(self) -> str:
         return self.values["KUBECONFIG"]
+
+    @property
+    def node(self) -> bool:
+        """Whether the stack runs its node (each tenant's agent as its own pods); a file written
+        before it said so: as this process's settings say."""
+        if "SIMPTU_NODE" in self.values:
+            return self.values["SIMPTU_NODE"] == "1"
+        return DevstackSettings().node

@@ -18,8 +18,9 @@ class DevstackSettings(BaseSettings):
     tools_cache: Path = Path.home() / ".cache" / "simptu"
     host: str = "127.0.0.1"
     ready_timeout: float = 180.0
-    # A real node (containerd, kubelet, kube-scheduler) that runs pods; opt-in for now.
-    node: bool = False
+    # A real node (containerd, kubelet, kube-scheduler) that runs each tenant's agent as its own
+    # pods; SIMPTU_NODE=0 runs one all-tenants agent worker process instead (lighter, quicker).
+    node: bool = True
     node_name: str = "simptu-node"
     # The pod network: a bridge made by the stack, private to this machine. Its first address
     # is the node's (the kubelet's and the host's address as pods see it).

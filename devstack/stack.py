@@ -62,7 +62,7 @@ class Stack:
     def __init__(self, settings: DevstackSettings | None = None,
                  services: tuple[Service, ...] | None = None) -> None:
         self.ctx = Context(settings or DevstackSettings())
-        # The node only when asked for (SIMPTU_NODE=1); `down` stops it whatever the setting.
+        # The node unless SIMPTU_NODE=0; `down` stops it whatever the setting.
         self.services = services or _with_node(self.ctx.settings.node)
         self.stoppable = services or ALL_SERVICES + NODE_SERVICES
 
@@ -158,7 +158,8 @@ class Stack:
         return rows
 
     def environment(self) -> dict[str, str]:
-        values = {"SIMPTU_STATE_DIR": str(self.ctx.settings.state_dir)}
+        values = {"SIMPTU_STATE_DIR": str(self.ctx.settings.state_dir),
+                  "SIMPTU_NODE": "1" if self.ctx.settings.node else "0"}
         for service in self.services:
             values.update(service.env(self.ctx))
         values["SIMPTU_HELM"] = str(self.ctx.tool_dir(HELM) / "bin" / "helm")

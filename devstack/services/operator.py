@@ -43,16 +43,25 @@ REVIEWER = {"apiVersion": "v1", "kind": "List", "items": [
                  "name": "system:auth-delegator"},
      "subjects": [{"kind": "ServiceAccount", "name": "openbao-auth",
                    "namespace": "kube-system"}]}]}
-# How the operator runs against the local stack (and so in tests that start one): no nodes run
-# pods here, and demo realms allow password logins.
-LOCAL_SETTINGS = {"SIMPTU_OPERATOR_AGENT_READINESS": "declared",
-                  "SIMPTU_OPERATOR_DEMO_REALMS": "true"}
-# With the stack's node (SIMPTU_NODE=1) each tenant's agent runs as its own pods, from the image
+# With the stack's node (the default) each tenant's agent runs as its own pods, from the image
 # built here, on the node's network (the stack's services listen on loopback only); AgentReady
 # is their real readiness.
 NODE_SETTINGS = {"SIMPTU_OPERATOR_AGENT_READINESS": "available",
                  "SIMPTU_OPERATOR_AGENT_IMAGE": PLATFORM_IMAGE,
                  "SIMPTU_OPERATOR_AGENT_HOST_NETWORK": "true"}
+# Without it (SIMPTU_NODE=0) no node runs pods: the Deployment's existence is its readiness,
+# and one local worker serves every tenant.
+NO_NODE_SETTINGS = {"SIMPTU_OPERATOR_AGENT_READINESS": "declared"}
+
+
+def stack_operator_settings(node: bool) -> dict[str, str]:
+    """The operator settings of `make up`'s operator, for a stack with or without its node.
+    Every operator started against the stack (tests start their own) must use them: while it
+    leads it reconciles the demo tenants too, and with the other stack's settings it would roll
+    their agent Deployments to an image that does not exist here (or declare pods that never
+    run). Demo realms allow password logins."""
+    return {"SIMPTU_OPERATOR_DEMO_REALMS": "true",
+            **(NODE_SETTINGS if node else NO_NODE_SETTINGS)}
 
 
 def demo_slugs() -> list[str]:
@@ -122,10 +131,9 @@ class Operator(Service):
 
     def launch(self, ctx: Context) -> Launch:
         env = read_env_file(ctx.settings.env_file)
-        env.update(LOCAL_SETTINGS, SIMPTU_OPERATOR_PORT=str(ctx.settings.operator_port),
+        env.update(stack_operator_settings(ctx.settings.node),
+                   SIMPTU_OPERATOR_PORT=str(ctx.settings.operator_port),
                    **self._webhook_settings(ctx))
-        if ctx.settings.node:
-            env.update(NODE_SETTINGS)
         return Launch(argv=[sys.executable, "-m", "simptu.operator"], env=env)
 
     def _webhook_settings(self, ctx: Context) -> dict[str, str]:

@@ -1,8 +1,12 @@
-"""The node's tests run against a stack started with its node (SIMPTU_NODE=1, opt-in until it
-is `make up`'s default); without it there is no node to test, so they are not collected."""
+"""The node's tests run against a stack with its node (`make up`'s default); a stack started
+with SIMPTU_NODE=0 has no node to test, so they are not collected there."""
 
 from __future__ import annotations
 
+from simptu.devstack.envfile import StackEnv
 from simptu.devstack.settings import DevstackSettings
 
-collect_ignore_glob = [] if DevstackSettings().node else ["test_*.py"]
+_SETTINGS = DevstackSettings()
+_NODE = (StackEnv.load(_SETTINGS.env_file).node if _SETTINGS.env_file.exists()
+         else _SETTINGS.node)
+collect_ignore_glob = [] if _NODE else ["test_*.py"]

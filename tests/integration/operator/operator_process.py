@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from simptu.devstack.envfile import StackEnv
-from simptu.devstack.services.operator import LOCAL_SETTINGS
+from simptu.devstack.services.operator import stack_operator_settings
 from tests.ports import free_port
 
 
@@ -31,7 +31,7 @@ class OperatorProcess:
         self.port = free_port()
         self.log = log
         self.priority = priority
-        self.env = {**os.environ, **stack.values, **LOCAL_SETTINGS,
+        self.env = {**os.environ, **stack.values, **stack_operator_settings(stack.node),
                     "SIMPTU_OPERATOR_PORT": str(self.port)}
         self.proc: asyncio.subprocess.Process | None = None
 

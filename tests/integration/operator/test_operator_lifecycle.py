@@ -17,7 +17,7 @@ from kopf.testing import KopfRunner
 from kubernetes import client as k8s
 
 from simptu.devstack.envfile import StackEnv
-from simptu.devstack.services.operator import LOCAL_SETTINGS
+from simptu.devstack.services.operator import stack_operator_settings
 from simptu.devstack.stack import Stack
 from simptu.operator import keycloak
 from simptu.operator.keycloak import KeycloakAdmin
@@ -31,8 +31,8 @@ Manifest = dict[str, Any]
 @pytest.fixture(scope="module")
 def operator(local_stack: Stack, stack: StackEnv, tenant_crd: str) -> Iterator[KopfRunner]:
     """The operator in this process, as `make up` runs it, with a 2-second drift timer."""
-    overrides = {**stack.values, **LOCAL_SETTINGS, "SIMPTU_OPERATOR_DRIFT_CHECK_INTERVAL": "2",
-                 "SIMPTU_OPERATOR_PORT": "58181"}
+    overrides = {**stack.values, **stack_operator_settings(stack.node),
+                 "SIMPTU_OPERATOR_DRIFT_CHECK_INTERVAL": "2", "SIMPTU_OPERATOR_PORT": "58181"}
     saved = {key: os.environ.get(key) for key in overrides}
     os.environ.update(overrides)
     # Above the `make up` operator (which pauses meanwhile) and above any earlier test
