@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+from simptu.runtime.core.chat.actions import handed_off_by
+from simptu.runtime.core.chat.conversation import HandedBy
 
 Channel = Literal["web", "whatsapp", "messenger", "instagram", "sms", "voice", "email"]
 SessionStatus = Literal["open", "handed_off", "closed"]
@@ -31,6 +34,22 @@ class ChatSession(BaseModel):
     created_at: dt.datetime
     updated_at: dt.datetime
     closed_at: dt.datetime | None
+    handed_off_by: HandedBy | None = Field(
+        default=None, description="who last handed the conversation to staff: the assistant "
+        "(`agent`, e.g. the customer asked for a person), the `customer`, a `staff` member "
+        "who took it over (`taken_over_by`) or a platform process (`system`); null if never")
+    taken_over_by: str | None = Field(
+        default=None, description="the subject of the staff member who took it over")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _holder(cls, row: Any) -> Any:
+        """A stored row says who handed it off in one column; the answer says what kind."""
+        if not isinstance(row, dict) or "owner_subject" not in row:
+            return row
+        holder = handed_off_by(row)
+        return {**row, "handed_off_by": holder and holder.kind,
+                "taken_over_by": holder and holder.subject}
 
 
 class SessionPage(BaseModel):

@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -137,7 +139,9 @@ class Conversations:
             cipher = self.keyring.cipher(tenant.names, conn)
             sealed = (await cipher.seal(store.SESSIONS, "handoff_note", session_id, note)
                       if note else None)
-            return await hand_off_in(conn, tenant, session_id, by.subject, source=self.source,
+            # A staff member takes it over by name; a customer's request says who asked.
+            who = by.subject if by.is_staff else "customer"
+            return await hand_off_in(conn, tenant, session_id, who, source=self.source,
                                      sealed_note=sealed)
 
     async def hand_back(self, tenant: TenantRecord, by: Principal,
@@ -176,6 +180,31 @@ def open_session(session: asyncpg.Record) -> asyncpg.Record:
     if session["status"] == "closed":
         raise SessionClosed(f"chat session {session['id']} is closed")
     return session
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who handed a conversation to staff: `kind` is `agent` (the assistant, e.g. asked for a
+    person), `customer` (its customer asked), `staff` (a staff member took it over: `subject`)
+    or `system` (a platform process, e.g. a reservation staff must look at)."""
+
+    kind: contract.HandedBy
+    subject: str | None = None
+
+
+def handed_off_by(session: Mapping[str, Any]) -> Holder | None:
+    """Who handed `session` (a row with `handed_off_by` and `owner_subject`) to staff last;
+    None if no one ever did."""
+    by = session["handed_off_by"]
+    if by is None:
+        return None
+    if by == "agent":
+        return Holder("agent")
+    if by.startswith("system:"):
+        return Holder("system")
+    if by == "customer" or by == session["owner_subject"]:
+        return Holder("customer")
+    return Holder("staff", by)
 
 
 def author_of(poster: Principal, session: asyncpg.Record) -> contract.Author:

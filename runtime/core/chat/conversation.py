@@ -29,6 +29,8 @@ REPLY = "io.simptu.chat.reply"
 FUNCTION_CALL = "io.simptu.chat.function.call"
 
 Author = Literal["customer", "agent", "staff", "system"]
+# Who handed a conversation to staff (see actions.handed_off_by).
+HandedBy = Literal["agent", "customer", "staff", "system"]
 
 
 class MessageReceived(BaseModel):

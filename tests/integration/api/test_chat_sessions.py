@@ -185,6 +185,28 @@ async def test_hand_off_to_staff_keeps_the_note_sealed(
         "io.simptu.chat.session.opened", "io.simptu.chat.session.handed_off"]
 
 
+async def test_the_session_says_who_handed_it_to_staff(
+        api: httpx.AsyncClient, tenant_a: ApiTenant, as_user: UserHeaders) -> None:
+    """What the staff inbox lists a hand-off by: waiting (the customer asked) or taken over by
+    a named staff member; handing back keeps who had it, with the session open again."""
+    customer = await as_user(tenant_a, "customer")
+    staff = await as_user(tenant_a, "staff")
+    session_id = (await api.post(SESSIONS, json={}, headers=customer)).json()["id"]
+    fresh = (await api.get(f"{SESSIONS}/{session_id}", headers=staff)).json()
+    assert (fresh["handed_off_by"], fresh["taken_over_by"]) == (None, None)
+    asked = await api.post(f"{SESSIONS}/{session_id}/handoff", json={}, headers=customer)
+    assert (asked.json()["handed_off_by"], asked.json()["taken_over_by"]) == ("customer", None)
+    taken = await api.post(f"{SESSIONS}/{session_id}/handoff", json={}, headers=staff)
+    me = (await api.get("/v1/me", headers=staff)).json()["subject"]
+    assert (taken.json()["status"], taken.json()["handed_off_by"],
+            taken.json()["taken_over_by"]) == ("handed_off", "staff", me)
+    listed = await api.get(SESSIONS, params={"status": "handed_off"}, headers=staff)
+    assert {item["id"]: item["taken_over_by"] for item in listed.json()["items"]}[
+        session_id] == me
+    back = await api.post(f"{SESSIONS}/{session_id}/handback", headers=staff)
+    assert (back.json()["status"], back.json()["handed_off_by"]) == ("open", "staff")
+
+
 async def test_another_tenants_token_reaches_no_session(
         api: httpx.AsyncClient, tenant_a: ApiTenant, tenant_b: ApiTenant,
         as_user: UserHeaders) -> None:
