@@ -86,7 +86,10 @@ def _clients(spec: RealmSpec) -> list[dict[str, Any]]:
            "directAccessGrantsEnabled": spec.direct_access_grants,
            "redirectUris": [f"{origin}/*" for origin in spec.allowed_origins],
            "webOrigins": list(spec.allowed_origins),
-           "attributes": {"pkce.code.challenge.method": "S256"},
+           # "+": after logout Keycloak may send the browser back to any redirect URI (the
+           # staff inbox, /inbox/<slug> on an allowed origin, lands back on itself).
+           "attributes": {"pkce.code.challenge.method": "S256",
+                          "post.logout.redirect.uris": "+"},
            "protocolMappers": [audience]}
     agent = {"clientId": AGENT_CLIENT, "name": "Simptu agent", "publicClient": False,
              "serviceAccountsEnabled": True, "standardFlowEnabled": False,
