@@ -40,12 +40,15 @@ class MetaGraphControl:
 
     async def fault(self, code: int, *, status: int = 400, message: str = "Injected fault",
                     object_id: str | None = None, recipient: str | None = None,
-                    as_status: bool = False, error_subcode: int | None = None) -> None:
+                    as_status: bool = False, error_subcode: int | None = None,
+                    status_first: bool = False) -> None:
         """The next send matching `object_id`/`recipient` gets this error (or, `as_status`,
-        is accepted and then reported `failed` with `code`)."""
+        is accepted and then reported `failed` with `code`; `status_first`: before the send
+        is answered)."""
         await self._post("faults", {"code": code, "status": status, "message": message,
                                     "object_id": object_id, "recipient": recipient,
-                                    "as_status": as_status, "error_subcode": error_subcode})
+                                    "as_status": as_status, "error_subcode": error_subcode,
+                                    "status_first": status_first})
 
     async def _list(self, path: str, object_id: str | None, recipient: str | None,
                     ) -> list[Payload]:

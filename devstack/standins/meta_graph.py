@@ -27,7 +27,7 @@ import hmac
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -96,6 +96,9 @@ class Fault(BaseModel):
     error_subcode: int | None = None
     # WhatsApp: accept the send (200, a wamid), then post a `failed` status with this code.
     as_status: bool = False
+    # With `as_status`: post the status before answering the send, as a provider's webhook can
+    # overtake the sender's own record of the send.
+    status_first: bool = False
 
 
 class Inbound(BaseModel):
@@ -299,6 +302,14 @@ def success(obj: MetaObject, body: Payload, send: Send) -> Payload:
 # Status webhooks ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class StatusWebhooks:
+    """The status webhooks of one accepted send: posted after the answer, or before it."""
+
+    post: Callable[[], Awaitable[None]]
+    before_answer: bool = False
+
+
 async def post_statuses(state: MetaGraphState, obj: MetaObject, url: str, wamid: str,
                         recipient: str, fault: Fault | None) -> None:
     if fault is not None:
@@ -350,8 +361,9 @@ def redacted(request: Request) -> dict[str, str]:
 
 
 def answer_send(state: MetaGraphState, target: str, token: str, body: Any,
-                ) -> tuple[MetaObject | None, Send | None, Payload, int]:
-    """(object, send, answer, status) for one send, after every rule of the contract."""
+                ) -> tuple[MetaObject | None, Send | None, Payload, int, StatusWebhooks | None]:
+    """(object, send, answer, status, the posting of its status webhooks) for one send, after
+    every rule of the contract."""
     obj = state.by_token(token) if target == "me" else state.objects.get(target)
     send: Send | None = None
     try:
@@ -372,15 +384,17 @@ def answer_send(state: MetaGraphState, target: str, token: str, body: Any,
         check_window(state, obj, send, datetime.now(UTC))
     except GraphError as error:
         whatsapp = obj is not None and obj.kind == "whatsapp"
-        return obj, send, error.body(whatsapp), error.status
+        return obj, send, error.body(whatsapp), error.status, None
     assert obj is not None  # every refusal raised above
     assert send is not None
     answer = success(obj, body, send)
     url = state.webhook_url(obj)
     if obj.kind == "whatsapp" and url:
         wamid, recipient = answer["messages"][0]["id"], send.recipient
-        state.in_background(lambda: post_statuses(state, obj, url, wamid, recipient, fault))
-    return obj, send, answer, 200
+        return obj, send, answer, 200, StatusWebhooks(
+            lambda: post_statuses(state, obj, url, wamid, recipient, fault),
+            before_answer=fault is not None and fault.status_first)
+    return obj, send, answer, 200, None
 
 
 def create_app(state: MetaGraphState) -> Starlette:
@@ -391,8 +405,12 @@ def create_app(state: MetaGraphState) -> Starlette:
         except ValueError:
             body = None
         token = bearer(request)
-        obj, send, answer, status = answer_send(state, request.path_params["target"], token,
-                                                body)
+        obj, send, answer, status, statuses = answer_send(
+            state, request.path_params["target"], token, body)
+        if statuses is not None and statuses.before_answer:
+            await statuses.post()
+        elif statuses is not None:
+            state.in_background(statuses.post)
         record = {"seq": next(state.sequence), "at": datetime.now(UTC).isoformat(),
                   "method": request.method, "path": request.url.path,
                   "object_id": obj.object_id if obj else request.path_params["target"],

@@ -313,6 +313,19 @@ async def test_a_fault_as_status_is_accepted_then_reported_failed(
     assert status["errors"][0]["title"] == "Re-engagement message"
 
 
+async def test_a_status_first_fault_posts_its_status_before_the_send_is_answered(
+        servers: Servers, objects: Objects) -> None:
+    await control(servers.graph, "faults", {"object_id": objects.wa, "code": 131026,
+                                            "as_status": True, "status_first": True})
+
+    answer = await post(servers.graph, objects.wa, whatsapp_text("Bună"))
+
+    assert answer.status_code == 200
+    [status] = servers.receiver.statuses(objects.wa)  # already there: nothing was awaited
+    assert (status["status"], status["id"]) == ("failed", answer.json()["messages"][0]["id"])
+    assert status["errors"][0]["code"] == 131026
+
+
 async def test_status_webhooks_can_be_turned_off_per_object(servers: Servers) -> None:
     quiet = "104857600999002"
     await control(servers.graph, "objects", {
