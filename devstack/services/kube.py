@@ -5,6 +5,7 @@ collection, namespace deletion, service accounts and Deployments behave as in a 
 from __future__ import annotations
 
 import base64
+import json
 import ssl
 from pathlib import Path
 
@@ -20,6 +21,17 @@ SERVICE_CIDR = "10.0.0.0/24"
 SA_ISSUER = "https://kubernetes.default.svc.cluster.local"
 KUBERNETES_NAMES = ("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
                     "kubernetes.default.svc.cluster.local")
+# kube-apiserver's identity towards kubelets (logs, exec, port-forward), bound to
+# system:kubelet-api-admin, the role kubelets' webhook authorization asks about.
+KUBELET_CLIENT = "kube-apiserver-kubelet-client"
+KUBELET_CLIENT_BINDING_NAME = "simptu-kube-apiserver-kubelet-client"
+KUBELET_CLIENT_BINDING = {
+    "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+    "metadata": {"name": KUBELET_CLIENT_BINDING_NAME},
+    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                "name": "system:kubelet-api-admin"},
+    "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                  "name": KUBELET_CLIENT}]}
 
 
 def pki_dir(ctx: Context) -> Path:
@@ -50,6 +62,15 @@ def _ensure_pki(ctx: Context) -> None:
     pki.write_pair(admin, folder, "admin")
     pki.write_service_account_keys(folder)
     write_kubeconfig(ctx, kubeconfig_path(ctx), "admin")
+
+
+def _ensure_kubelet_client(ctx: Context) -> None:
+    """The client certificate kube-apiserver shows kubelets (a PKI made before it had none
+    gets one)."""
+    folder = pki_dir(ctx)
+    if not (folder / "kubelet-client.crt").exists():
+        client = pki.issue(pki.load_pair(folder, "client-ca"), KUBELET_CLIENT)
+        pki.write_pair(client, folder, "kubelet-client")
 
 
 def write_kubeconfig(ctx: Context, path: Path, stem: str) -> None:
@@ -87,6 +108,7 @@ class KubeApiserver(Service):
 
     def prepare(self, ctx: Context) -> None:
         _ensure_pki(ctx)
+        _ensure_kubelet_client(ctx)
 
     def launch(self, ctx: Context) -> Launch:
         folder = pki_dir(ctx)
@@ -99,7 +121,14 @@ class KubeApiserver(Service):
             f"--tls-cert-file={folder / 'apiserver.crt'}",
             f"--tls-private-key-file={folder / 'apiserver.key'}",
             f"--client-ca-file={folder / 'client-ca.crt'}",
-            "--authorization-mode=RBAC", f"--service-cluster-ip-range={SERVICE_CIDR}",
+            # Kubelets get what their pods need (the Node authorizer, NodeRestriction); the
+            # rest is RBAC.
+            "--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction",
+            f"--kubelet-client-certificate={folder / 'kubelet-client.crt'}",
+            f"--kubelet-client-key={folder / 'kubelet-client.key'}",
+            # The node's address, not its name: a DNS lookup of the name would leave the machine.
+            "--kubelet-preferred-address-types=InternalIP",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
             f"--service-account-issuer={SA_ISSUER}",
             f"--service-account-key-file={folder / 'sa.pub'}",
             f"--service-account-signing-key-file={folder / 'sa.key'}",
@@ -118,6 +147,19 @@ class KubeApiserver(Service):
         if "system:masters" not in whoami.json().get("status", {}).get("userInfo", {}).get(
                 "groups", []):
             raise NotReady(f"the admin certificate is not accepted: {whoami.text[:300]}")
+
+    async def configure(self, ctx: Context) -> None:
+        """Let kube-apiserver's kubelet client certificate reach the kubelets' API."""
+        async with admin_client(ctx) as client:
+            answer = await client.patch(
+                "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/"
+                f"{KUBELET_CLIENT_BINDING_NAME}",
+                params={"fieldManager": "simptu-devstack", "force": "true"},
+                headers={"Content-Type": "application/apply-patch+yaml"},
+                content=json.dumps(KUBELET_CLIENT_BINDING))
+        if answer.status_code not in (200, 201):
+            raise NotReady(f"the kubelet client's binding: {answer.status_code} "
+                           f"{answer.text[:300]}")
 
     def env(self, ctx: Context) -> dict[str, str]:
         bin_dir = ctx.tool_dir(KUBE) / "bin"

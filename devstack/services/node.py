@@ -3,7 +3,8 @@ its own root, state and socket under .devstack/node), a kubelet and kube-schedul
 the stack's pinned k8s.io/kubernetes, and a pod network on a bridge the stack makes.
 
 The node registers to the stack's kube-apiserver with a client certificate of the stack's CA
-(`system:node:<name>`, group `system:nodes`, bound to the `system:node` role). Images are never
+(`system:node:<name>`, group `system:nodes`), authorized by kube-apiserver's Node authorizer
+(only what its pods need) and checked by NodeRestriction. Images are never
 pulled: the sandbox (pause) and probe images are built here (devstack/images.py) and imported
 into containerd; pods use `imagePullPolicy: IfNotPresent` or `Never`.
 
@@ -181,13 +182,9 @@ class Containerd(Service):
         return f"unix://{containerd_socket(ctx)}"
 
 
-NODE_ROLE_BINDING = {
-    "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-    "metadata": {"name": "simptu-node"},
-    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                "name": "system:node"},
-    "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
-                  "name": "system:nodes"}]}
+# What an earlier stack bound: the system:node role for every node, on any object. The Node
+# authorizer now gives a node only what its pods need; the binding goes.
+BROAD_NODE_BINDING = "simptu-node"
 
 
 class Kubelet(Service):
@@ -203,9 +200,9 @@ class Kubelet(Service):
             pki.write_pair(node, certs, "node")
         write_kubeconfig(ctx, folder / "kubelet.kubeconfig", "node")
         subprocess.run([str(ctx.tool_dir(KUBE) / "bin" / "kubectl"), "--kubeconfig",
-                        str(kubeconfig_path(ctx)), "apply", "-f", "-"],
-                       input=json.dumps(NODE_ROLE_BINDING), text=True, check=True,
-                       capture_output=True)
+                        str(kubeconfig_path(ctx)), "delete", "clusterrolebinding",
+                        BROAD_NODE_BINDING, "--ignore-not-found"],
+                       text=True, check=True, capture_output=True)
         config = {
             "apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration",
             "address": node_ip(s), "port": s.kubelet_port, "readOnlyPort": 0,
