@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import tarfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -205,6 +206,7 @@ def platform_archive(cache_root: Path) -> Path:
     folder = images / f"simptu-{PLATFORM_VERSION}-{_digest(_platform_files())}"
 
     def fill(staging: Path) -> None:
+        started = time.monotonic()
         rootfs = base_rootfs(cache_root)
         buildah, logs = Buildah(cache_root), staging / "logs"
         with locked(images / "buildah.lock"):
@@ -229,6 +231,8 @@ def platform_archive(cache_root: Path) -> Path:
                         PLATFORM_IMAGE, f"oci-archive:{staging / ARCHIVE}:{PLATFORM_IMAGE}")
             (staging / "size").write_text(buildah.output(
                 "images", "--format", "{{.Size}}", PLATFORM_IMAGE) + "\n")
+            # How long this build took, archive included (bench/bench_node.py reports it).
+            (staging / "build-seconds").write_text(f"{time.monotonic() - started:.1f}\n")
             # Older dependency stages and untagged layers go; this build's stay as the cache.
             subprocess.run(buildah.argv("rm", "--all"), capture_output=True, check=False)
             for old in buildah.output("images", "--format", "{{.Name}}:{{.Tag}}").split():
@@ -259,6 +263,16 @@ def archive_digest(archive: Path) -> str:
         member = tar.extractfile("index.json")
         assert member is not None
         return str(json.load(member)["manifests"][0]["digest"])
+
+
+def archive_image_ids(archive: Path) -> tuple[str, str]:
+    """The image's manifest digest and its config digest (the image ID a pod's container
+    status reports, as `sha256:...` or within a repo digest)."""
+    manifest = archive_digest(archive)
+    with tarfile.open(archive) as tar:
+        member = tar.extractfile(f"blobs/{manifest.replace(':', '/')}")
+        assert member is not None
+        return manifest, str(json.load(member)["config"]["digest"])
 
 
 def _revision() -> str:

@@ -80,7 +80,20 @@ def import_image(ctx: Context, archive: Path, name: str) -> None:
     listed = ctr(ctx, "images", "ls", f"name=={name}")
     if archive_digest(archive) in listed:
         return
+    started = time.monotonic()
     ctr(ctx, "images", "import", str(archive))
+    # How long the last import of each image took (bench/bench_node.py reports it).
+    timings = node_dir(ctx) / "imports"
+    timings.mkdir(exist_ok=True)
+    (timings / f"{name.replace('/', '_').replace(':', '_')}.seconds").write_text(
+        f"{time.monotonic() - started:.1f}\n")
+
+
+def import_seconds(settings: DevstackSettings, name: str) -> float | None:
+    """How long the last import of the image `name` into the node's containerd took."""
+    path = (settings.service_dir("node") / "imports" /
+            f"{name.replace('/', '_').replace(':', '_')}.seconds")
+    return float(path.read_text()) if path.exists() else None
 
 
 def _containerd_config(ctx: Context) -> str:

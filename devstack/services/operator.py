@@ -24,7 +24,7 @@ from simptu.devstack.demo_channels import (
     demo_twilio_secret,
 )
 from simptu.devstack.envfile import read_env_file
-from simptu.devstack.images import PLATFORM_IMAGE
+from simptu.devstack.images import PLATFORM_IMAGE, archive_image_ids, platform_archive
 from simptu.devstack.processes import Launch
 from simptu.devstack.services.base import Context, NotReady, Service
 from simptu.devstack.services.kube import kubeconfig_path, pki_dir, server_url
@@ -90,6 +90,9 @@ ESTABLISHED_TRIES = 60
 class Operator(Service):
     name = "operator"
     needs = ("postgres", "redis", "kafka", "openbao", "kube-controller-manager", "keycloak")
+
+    def __init__(self) -> None:
+        self._agents_checked = False  # once per `up`: after a roll old pods linger a while
 
     def _kubectl(self, ctx: Context, *args: str, stdin: str | None = None) -> str:
         argv = [str(ctx.tool_dir(KUBE) / "bin" / "kubectl"), "--kubeconfig",
@@ -160,7 +163,11 @@ class Operator(Service):
             raise NotReady(f"/readyz answered {answer.status_code}")
 
     async def configure(self, ctx: Context) -> None:
-        """Apply the demo tenants and wait until each is Ready."""
+        """Roll agents that run an older image than the node's, apply the demo tenants and
+        wait until each is Ready."""
+        if ctx.settings.node and not self._agents_checked:
+            await asyncio.to_thread(self._roll_outdated_agents, ctx)
+            self._agents_checked = True
         for example in sorted(EXAMPLES.glob("*.yaml")):
             await asyncio.to_thread(self._kubectl, ctx, "apply", "-f", "-",
                                     stdin=json.dumps(demo_manifest(example, ctx)))
@@ -175,6 +182,27 @@ class Operator(Service):
                    and (t.get("status") or {}).get("phase") != "Ready"]
         if waiting:
             raise NotReady(f"demo tenants not Ready yet: {', '.join(waiting)}")
+
+    def _roll_outdated_agents(self, ctx: Context) -> None:
+        """Restart the agent Deployments whose pods run another image than the one the node now
+        has under the platform image's name (`make up` rebuilt and imported it: same tag, new
+        content). Compared by the pods' image IDs, so a rebuild is never missed and an
+        unchanged image restarts nothing."""
+        current = archive_image_ids(platform_archive(ctx.settings.tools_cache))
+        pods = json.loads(self._kubectl(ctx, "get", "pods", "--all-namespaces", "-l",
+                                        "app.kubernetes.io/name=agent", "-o", "json"))["items"]
+        stale = sorted({
+            pod["metadata"]["namespace"] for pod in pods
+            if not pod["metadata"].get("deletionTimestamp")
+            for status in (pod.get("status") or {}).get("containerStatuses") or []
+            if status.get("imageID") and any(
+                c["image"] == PLATFORM_IMAGE for c in pod["spec"]["containers"])
+            and not any(digest in status["imageID"] for digest in current)})
+        for namespace in stale:
+            self._kubectl(ctx, "rollout", "restart", "deployment/agent", "-n", namespace)
+        if stale:
+            print(f"  rolled   the agents of {len(stale)} tenants (their pods ran an older "
+                  f"{PLATFORM_IMAGE})", flush=True)
 
     def _demo_secrets(self, ctx: Context, example: Path) -> str:
         """Placeholder values for the Secrets a demo tenant names, once its namespace exists;
