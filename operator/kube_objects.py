@@ -9,9 +9,18 @@ from typing import Any
 
 from kubernetes import client as k8s
 from kubernetes.dynamic import DynamicClient
-from kubernetes.dynamic.exceptions import NotFoundError
+from kubernetes.dynamic.exceptions import NotFoundError, UnprocessibleEntityError
 
 FIELD_MANAGER = "simptu-operator"
+
+
+def _strategy_type(body: dict[str, Any]) -> str | None:
+    """The strategy type a Deployment's body asks for (None for other objects)."""
+    if body["kind"] != "Deployment":
+        return None
+    strategy = (body.get("spec") or {}).get("strategy") or {}
+    kind = strategy.get("type")
+    return str(kind) if kind else None
 
 
 class KubeObjects:
@@ -27,9 +36,26 @@ class KubeObjects:
 
     def _apply(self, body: dict[str, Any]) -> None:
         meta = body["metadata"]
-        self.dynamic.server_side_apply(
-            self._resource(body["apiVersion"], body["kind"]), body=body, name=meta["name"],
-            namespace=meta.get("namespace"), field_manager=FIELD_MANAGER, force_conflicts=True)
+        resource = self._resource(body["apiVersion"], body["kind"])
+        try:
+            self.dynamic.server_side_apply(
+                resource, body=body, name=meta["name"], namespace=meta.get("namespace"),
+                field_manager=FIELD_MANAGER, force_conflicts=True)
+        except UnprocessibleEntityError:
+            strategy = _strategy_type(body)
+            if strategy is None:
+                raise
+            # A live Deployment's strategy type cannot change by apply: its defaulted
+            # `rollingUpdate` (owned by no manager) stays and Recreate refuses it. Change the
+            # type with a merge patch that drops it, then apply again. Only on refusal: no GET
+            # before every apply.
+            self.dynamic.patch(
+                resource, body={"spec": {"strategy": {"type": strategy, "rollingUpdate": None}}},
+                name=meta["name"], namespace=meta.get("namespace"),
+                content_type="application/merge-patch+json")
+            self.dynamic.server_side_apply(
+                resource, body=body, name=meta["name"], namespace=meta.get("namespace"),
+                field_manager=FIELD_MANAGER, force_conflicts=True)
 
     def _get(self, body: dict[str, Any]) -> dict[str, Any] | None:
         meta = body["metadata"]
