@@ -239,33 +239,62 @@ async def understood(provider: ChatProvider, message: Mapping[str, Any], faqs: D
 
 # --- conversations ------------------------------------------------------------------------
 
-async def converse(provider: ChatProvider, conversation: Mapping[str, Any], faqs: DemoFaqs
-                   ) -> tuple[bool, str]:
-    """Run the conversation through the graph; whether its outcome is the expected one, and
-    what happened (the last reply's key and the change made)."""
-    business_type = conversation["business"]
-    catalogue = demo_catalogue(business_type)
-    repository = OpenCalendar(catalogue, faqs, business_type)
-    if booked := conversation.get("booked"):
-        _seed_booking(repository, booked)
-    tenant = TenantRecord.model_validate({
-        "slug": "demo", "status": "Ready", "business_type": business_type,
-        "display_name": "Demo", "schema_name": "tenant_demo", "transit_key": "tenant-demo",
-        "timezone": str(TZ)})
-    graph = build_graph(InMemorySaver())
-    config: RunnableConfig = {"configurable": {"thread_id": "eval"}}
-    values: dict[str, Any] = {}
-    for number, text in enumerate(conversation["turns"]):
-        ctx = TurnContext(tenant=tenant, session_locale=conversation["lang"],
-                          event_id=f"turn-{number}", provider=provider,
-                          business=profile_of(business_type), catalogue=catalogue, tz=TZ,
-                          now=NOW, repository=repository)
-        waiting = (await graph.aget_state(config)).interrupts
+@dataclass
+class Session:
+    """One evaluated conversation: its graph (the dialogue's, or with `tools` a hosted
+    model's), over the conversation's own `OpenCalendar`."""
+
+    provider: ChatProvider
+    conversation: Mapping[str, Any]
+    faqs: DemoFaqs
+    tools: bool = False
+    repository: OpenCalendar = field(init=False)
+    graph: Any = field(init=False)
+    turns: int = 0
+
+    def __post_init__(self) -> None:
+        business_type = self.conversation["business"]
+        self.repository = OpenCalendar(demo_catalogue(business_type), self.faqs, business_type)
+        if booked := self.conversation.get("booked"):
+            _seed_booking(self.repository, booked)
+        self.graph = build_graph(InMemorySaver(), tools=self.tools)
+
+    async def say(self, text: str) -> dict[str, Any]:
+        """The customer's message (the answer to a proposal, when one waits); the state
+        after the turn."""
+        business_type = self.conversation["business"]
+        tenant = TenantRecord.model_validate({
+            "slug": "demo", "status": "Ready", "business_type": business_type,
+            "display_name": "Demo", "schema_name": "tenant_demo", "transit_key": "tenant-demo",
+            "timezone": str(TZ)})
+        ctx = TurnContext(tenant=tenant, session_locale=self.conversation["lang"],
+                          event_id=f"turn-{self.turns}", provider=self.provider,
+                          business=profile_of(business_type),
+                          catalogue=self.repository.catalogue, tz=TZ, now=NOW,
+                          repository=self.repository)
+        self.turns += 1
+        config: RunnableConfig = {"configurable": {"thread_id": "eval"}}
+        waiting = (await self.graph.aget_state(config)).interrupts
         command: Any = Command(resume={"text": text}) if waiting else {"inbound": {"text": text}}
-        await graph.ainvoke(command, config, context=ctx)
-        values = (await graph.aget_state(config)).values
+        await self.graph.ainvoke(command, config, context=ctx)
+        values: dict[str, Any] = (await self.graph.aget_state(config)).values
+        return values
+
+
+async def converse(provider: ChatProvider, conversation: Mapping[str, Any], faqs: DemoFaqs,
+                   tools: bool = False) -> tuple[bool, str]:
+    """Run the conversation through the graph; whether its outcome is the expected one, and
+    what happened (the last reply's key and the change made). With `tools` (a hosted model),
+    a hand-off is its tool's: no reply of the dialogue's says it."""
+    session = Session(provider, conversation, faqs, tools)
+    values: dict[str, Any] = {}
+    for text in conversation["turns"]:
+        values = await session.say(text)
     reply = values.get("reply") or {"key": "", "params": {}}
-    return _meets(conversation["outcome"], reply, repository, catalogue)
+    outcome = conversation["outcome"]
+    if tools and outcome.get("handed_off"):
+        outcome = {key: value for key, value in outcome.items() if key != "reply"}
+    return _meets(outcome, reply, session.repository, session.repository.catalogue)
 
 
 def _seed_booking(repository: OpenCalendar, booked: Mapping[str, Any]) -> None:

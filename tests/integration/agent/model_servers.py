@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import re
 import struct
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,7 +57,9 @@ class Exchange:
         return found[1]
 
 
-Act = Callable[[Exchange], str | list[ToolCall]]
+Acted = str | list[ToolCall]
+# The script: its answer, or (a script that itself runs something) an awaitable of it.
+Act = Callable[[Exchange], Acted | Awaitable[Acted]]
 
 
 class ModelServer:
@@ -107,7 +110,7 @@ class ModelServer:
             name = body["tools"][0]["function"]["name"]
             message: dict[str, Any] = _openai_calls([ToolCall(name, self.understand(last))])
         elif body.get("tools") and self.act is not None:
-            acted = self.act(_openai_exchange(body))
+            acted = await _acted(self.act, _openai_exchange(body))
             message = (_openai_calls(acted) if isinstance(acted, list)
                        else {"role": "assistant", "content": acted})
         else:
@@ -126,21 +129,21 @@ class ModelServer:
 
     async def _converse(self, request: Request) -> Response:
         body = await self._record(request)
-        content = self._converse_content(body)
+        content = await self._converse_content(body)
         stop = "tool_use" if any("toolUse" in block for block in content) else "end_turn"
         return JSONResponse({"output": {"message": {"role": "assistant", "content": content}},
                              "stopReason": stop, "metrics": {"latencyMs": 1},
                              "usage": {"inputTokens": 1, "outputTokens": 1, "totalTokens": 2}})
 
 
-    def _converse_content(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _converse_content(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         """The answer's content blocks: toolUse blocks, or text."""
         tools = body.get("toolConfig")
         if tools and (self.act is None or "tool" in tools.get("toolChoice", {})):
             name = tools["tools"][0]["toolSpec"]["name"]
             last = _text_of(body["messages"][-1]["content"])
             return _converse_calls([ToolCall(name, self.understand(last))])
-        acted = (self.act(_converse_exchange(body)) if tools and self.act is not None
+        acted = (await _acted(self.act, _converse_exchange(body)) if tools and self.act is not None
                  else PREFIX + _text_of(body["messages"][-1]["content"]))
         return _converse_calls(acted) if isinstance(acted, list) else [{"text": acted}]
 
@@ -150,7 +153,7 @@ class ModelServer:
         contentBlockStop after each; messageStop, metadata."""
         body = await self._record(request)
         events: list[tuple[str, dict[str, Any]]] = [("messageStart", {"role": "assistant"})]
-        content = self._converse_content(body)
+        content = await self._converse_content(body)
         for index, block in enumerate(content):
             events += _converse_block_events(index, block)
         stop = "tool_use" if any("toolUse" in block for block in content) else "end_turn"
@@ -191,6 +194,11 @@ def _converse_calls(calls: list[ToolCall]) -> list[dict[str, Any]]:
     # Converse's toolUse input is a JSON object: arguments that are not JSON cannot be sent.
     return [{"toolUse": {"toolUseId": f"tooluse_{number}", "name": call.name,
                          "input": call.args}} for number, call in enumerate(calls, 1)]
+
+
+async def _acted(act: Act, exchange: Exchange) -> Acted:
+    acted = act(exchange)
+    return await acted if inspect.isawaitable(acted) else acted
 
 
 def _openai_exchange(body: dict[str, Any]) -> Exchange:
