@@ -12,6 +12,7 @@ from simptu.devstack.demo_channels import PLATFORM_APP_SECRET, PLATFORM_VERIFY_T
 from simptu.devstack.envfile import read_env_file
 from simptu.devstack.services.base import Context, NotReady, PlatformProcess
 from simptu.devstack.services.operator import demo_slugs
+from simptu.devstack.toolchain.guides import GUIDES_SITE, GuidesSite
 from simptu.devstack.toolchain.web import INBOX, WIDGET, WebBuild
 
 DEMO_TENANT = "zambet-dental-cluj"
@@ -30,8 +31,9 @@ def migrate(ctx: Context) -> None:
         print(f"  warning  api: {error.removeprefix('error: ')}", flush=True)
 
 
-def link_build(ctx: Context, build: WebBuild) -> None:
-    """.devstack/<name>: a link to a frontend's current build (in the tool cache)."""
+def link_build(ctx: Context, build: WebBuild | GuidesSite) -> None:
+    """.devstack/<name>: a link to a frontend's (or the guides') current build (in the tool
+    cache)."""
     link = ctx.settings.state_dir / build.name
     staged = link.with_name(f"{build.name}.new")
     staged.unlink(missing_ok=True)
@@ -40,8 +42,9 @@ def link_build(ctx: Context, build: WebBuild) -> None:
 
 
 def link_builds(ctx: Context) -> None:
-    """.devstack/widget and .devstack/inbox: links to the widget's and the inbox's builds."""
-    for build in (WIDGET, INBOX):
+    """.devstack/widget, .devstack/inbox and .devstack/guides: links to the widget's, the
+    inbox's and the guides' builds."""
+    for build in (WIDGET, INBOX, GUIDES_SITE):
         link_build(ctx, build)
 
 
@@ -62,6 +65,7 @@ class Api(PlatformProcess):
         return {"SIMPTU_API_HOST": ctx.settings.host,
                 "SIMPTU_API_WIDGET_DIR": str(ctx.settings.state_dir / "widget"),
                 "SIMPTU_API_INBOX_DIR": str(ctx.settings.state_dir / "inbox"),
+                "SIMPTU_API_GUIDES_DIR": str(ctx.settings.state_dir / "guides"),
                 "SIMPTU_API_WIDGET_WS_URL": f"ws://{ctx.settings.host}:{ctx.settings.ws_port}/socket",
                 "SIMPTU_API_DEMO_PAGES": "true",
                 # The platform's own Meta app, against the Graph API stand-in.
@@ -104,4 +108,5 @@ class Api(PlatformProcess):
             "The chat widget on each demo tenant's demo page, in a browser:\n"
             + "\n".join(f"  {self.url(ctx)}/demo/{slug}" for slug in demo_slugs())
             + "\nThe staff inbox of each demo tenant (sign in as staff, password demo):\n"
-            + "\n".join(f"  {self.url(ctx)}/inbox/{slug}" for slug in demo_slugs()))
+            + "\n".join(f"  {self.url(ctx)}/inbox/{slug}" for slug in demo_slugs())
+            + f"\nThe guides for frontend developers: {self.url(ctx)}/guides/")

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from simptu.devstack.images import PLATFORM_IMAGE_TOOL
 from simptu.devstack.toolchain.cache import ensure_cached, spec_digest
+from simptu.devstack.toolchain.guides import GUIDES_SITE
 from simptu.devstack.toolchain.progress import BuildFailed, run_logged
 from simptu.devstack.toolchain.web import INBOX, WIDGET
 
@@ -242,7 +243,8 @@ KEYCLOAK = KeycloakDist(
                    "--cache=local"),
 )
 
-ALL_TOOLS: tuple[Tool, ...] = (DEBIAN, KAFKA, KEYCLOAK, ETCD, OPENBAO, KUBE, HELM, WIDGET, INBOX)
+ALL_TOOLS: tuple[Tool, ...] = (DEBIAN, KAFKA, KEYCLOAK, ETCD, OPENBAO, KUBE, HELM, WIDGET, INBOX,
+                               GUIDES_SITE)
 # Built by `tools kube-node`, and by `up` when the stack runs a node (unless SIMPTU_NODE=0).
 NODE_DEBIAN = DebianPackages(
     name="debian-node", version="bookworm",

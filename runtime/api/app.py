@@ -20,6 +20,7 @@ from simptu.runtime.api.routes import (
     catalogue,
     deliveries,
     guest,
+    guides,
     health,
     inbox,
     invitation_pages,
@@ -70,6 +71,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(meta_webhooks.router)
     app.include_router(deliveries.router)
     app.include_router(twilio_webhooks.router)
+    guides.mount(app, settings.api_guides_dir)
     describe_wall_clock_times(app)
     # Added last = outermost: the trace id is bound before anything else runs.
     app.add_middleware(TenantCors)

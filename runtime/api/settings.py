@@ -71,6 +71,9 @@ class ApiSettings(EdgeSettings):
     # The staff inbox's build (web/inbox's dist/, `make up` builds it into the tool cache),
     # served at /inbox/<slug>; unset: no inbox.
     api_inbox_dir: Path | None = None
+    # The guides' site (docs/guides built by MkDocs from mkdocs.yml; `make up` builds it into
+    # the tool cache), served at /guides/; unset: no guides.
+    api_guides_dir: Path | None = None
     # Serve /demo/<slug>, a page per tenant that embeds the widget (local stacks only).
     api_demo_pages: bool = False
     # The platform's own Meta app, for tenants connected through it (a tenant with its own app
