@@ -48,6 +48,9 @@ class CoreSettings(BaseSettings):
     registry_memory_ttl: float = Field(default=5.0, ge=0, le=60)
     # The longest message anyone may post to a conversation (characters), on every transport.
     chat_max_text_chars: int = Field(default=4000, ge=1)
+    # Seconds the sentence-embedding model (~100 MB) may stay unused before it is dropped and
+    # its memory given back; it loads again (~0.3 s) when next needed. 0 keeps it loaded.
+    embedding_idle_unload: float = Field(default=600.0, ge=0)
 
 
 class EdgeSettings(CoreSettings):

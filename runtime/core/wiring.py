@@ -39,7 +39,8 @@ class Core:
     keystore: OpenBaoTransit
     keyring: KeyRing
     registry: TenantRegistry
-    # The sentence-embedding model: loaded at its first use (or `warm_up()`), one per process.
+    # The sentence-embedding model: loaded at its first use (or `warm_up()`), one per process,
+    # dropped after `embedding_idle_unload` seconds unused.
     embedder: Embedder
     kafka: EventProducer | None
 
@@ -69,7 +70,7 @@ async def open_core(settings: CoreSettings, *, client_id: str, publishes: bool =
         redis = connect_redis(settings.redis_url.get_secret_value(),
                               max_connections=redis_connections)
         stack.push_async_callback(redis.aclose)
-        embedder = Embedder()
+        embedder = Embedder(idle_unload=settings.embedding_idle_unload)
         stack.callback(embedder.close)
         kafka = None
         if publishes:

@@ -12,8 +12,6 @@ from simptu.devstack.settings import REPO_ROOT
 
 # Where code still reads a variable by hand, and why (the rest reads its settings model).
 READS_ENVIRONMENT = {
-    # HuggingFace's own switches, set (not read) so the packaged model never goes online.
-    "runtime/core/embeddings.py",
     # Kubernetes' own conventions (in a pod or not, the kubeconfig), when the operator starts.
     "operator/platform.py",
 }
