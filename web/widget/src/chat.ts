@@ -103,11 +103,15 @@ export function mount(root: ShadowRoot, cfg: WidgetConfig, close: () => void) {
       yes.addEventListener("click", () => answer(call, { confirmed: true }));
       no.addEventListener("click", () => answer(call, { confirmed: false }));
       choices.append(yes, no);
-    } else if (Array.isArray(args.slots)) { // a slot picker: choose_slot {slots: [{start, ...}]}
+    } else if (call.name === "choose_slot" && Array.isArray(args.slots)) {
+      // The slot picker: the times the reply names ({start, time, label}); a pick answers as
+      // if the visitor had typed that time.
       node.setAttribute("aria-label", t.pick);
       node.append(element("p", {}, t.pick));
       for (const slot of args.slots as Array<Record<string, unknown>>) {
-        const pick = element("button", { type: "button" }, when(slot.start, cfg.locale));
+        const label = typeof slot.label === "string" ? slot.label : when(slot.start, cfg.locale);
+        const pick = element("button", { type: "button", "aria-label": label },
+                             typeof slot.time === "string" ? slot.time : label);
         pick.addEventListener("click", () => answer(call, { slot }));
         choices.append(pick);
       }
