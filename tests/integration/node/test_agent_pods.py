@@ -4,9 +4,15 @@ pod answers the tenant's customers: its own turn counter moves with the conversa
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import os
+import random
 import re
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -14,6 +20,7 @@ import pytest
 import yaml
 from kubernetes import client as k8s
 
+from simptu.devstack.envfile import StackEnv
 from simptu.devstack.images import PLATFORM_IMAGE
 from simptu.runtime.core.crypto import KeyRing
 from simptu.runtime.core.events import EventProducer
@@ -128,3 +135,68 @@ async def test_a_new_tenant_gets_an_agent_pod_suspending_removes_it_deleting_lea
 
     await asyncio.wait_for(_until(namespace_gone), 300)
     assert await _agent_pods(core, namespace) == []
+
+
+async def _tenant_ready(tenants: k8s.CustomObjectsApi, slug: str) -> None:
+    async def ready() -> bool:
+        found = await asyncio.to_thread(tenants.get_cluster_custom_object,
+                                        "simptu.io", "v1alpha1", "tenants", slug)
+        return bool((found.get("status") or {}).get("phase") == "Ready")
+
+    await _until(ready)
+
+
+def _a_weekday_months_ahead() -> dt.date:
+    """A Tuesday a random number of weeks ahead: no other test books that day's slot."""
+    day = dt.date.today() + dt.timedelta(days=random.randrange(60, 360))  # noqa: S311
+    return day + dt.timedelta(days=(1 - day.weekday()) % 7)
+
+
+async def test_the_agent_pod_killed_after_the_customers_yes_books_once_and_goes_on(
+        kube: k8s.ApiClient, stack: StackEnv, unique: str, db: asyncpg.Pool,
+        key_ring: KeyRing, producer: EventProducer, core_settings: CoreSettings) -> None:
+    tenants, core = k8s.CustomObjectsApi(kube), k8s.CoreV1Api(kube)
+    slug = f"{unique}-dental"
+    names = TenantNames(slug)
+    tenants.create_cluster_custom_object("simptu.io", "v1alpha1", "tenants", {
+        "apiVersion": "simptu.io/v1alpha1", "kind": "Tenant", "metadata": {"name": slug},
+        "spec": {"displayName": "Node test clinic", "businessType": "dental-clinic",
+                 "deletionPolicy": "Delete"}})
+    conversation = Chat(AgentTenant(names, "dental-clinic"), db, producer, key_ring,
+                        core_settings.kafka_bootstrap)
+    try:
+        await asyncio.wait_for(_tenant_ready(tenants, slug), 300)
+        seeded = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "simptu.runtime", "seed-demo-catalogue", slug],
+            env={**os.environ, **stack.values}, capture_output=True, text=True, timeout=300,
+            check=False)
+        assert seeded.returncode == 0, seeded.stderr[-2000:]
+        first = _agent_pod(kube, slug)
+        await conversation.open()
+        day = _a_weekday_months_ahead()
+        await conversation.say(f"Bună! Vreau o consultație pe {day.isoformat()} la 11, "
+                               "mă numesc Ana Pop")
+        proposal = await conversation.answer(within=120)
+        assert proposal.call is not None, proposal.text
+        assert await conversation.bookings() == []
+
+        await conversation.confirm(proposal.call)  # the customer's yes, then the pod dies
+        core.delete_namespaced_pod(first.metadata.name, names.namespace,
+                                   grace_period_seconds=0)
+        booked = await conversation.answer(within=600)  # a new pod, its consumer, the turn
+        assert "confirmată" in booked.text, booked.text
+        [booking] = await conversation.bookings()
+        assert booking["status"] == "booked"
+        assert booking["start_at"].astimezone(ZoneInfo("Europe/Bucharest")).date() == day
+
+        await conversation.say("Mulțumesc!")
+        await conversation.answer(within=120)
+        second = _agent_pod(kube, slug)
+        assert second.metadata.name != first.metadata.name
+        assert await _turns(second) >= 1  # the new pod answered
+        assert len(await conversation.bookings()) == 1
+        # One stored reply per answered message: the proposal, the booking, the thanks.
+        assert len(await conversation.agent_messages()) == 3
+    finally:
+        await conversation.close()
+        tenants.delete_cluster_custom_object("simptu.io", "v1alpha1", "tenants", slug)
