@@ -36,7 +36,7 @@ class OperatorSettings(CoreSettings):
     # Local stack only: password grants on the web client and demo users in every realm.
     operator_demo_realms: bool = False
     # "available": AgentReady waits for ready pods; "declared": for the Deployment to exist
-    # (the local stack has no nodes, its agent runs as one local worker for every tenant).
+    # (a local stack without its node, SIMPTU_NODE=0: one local worker serves every tenant).
     operator_agent_readiness: Literal["available", "declared"] = "available"
     # How often every tenant is compared with what it should be, and repaired (seconds).
     operator_drift_check_interval: float = 300.0
