@@ -265,14 +265,13 @@ def archive_digest(archive: Path) -> str:
         return str(json.load(member)["manifests"][0]["digest"])
 
 
-def archive_image_ids(archive: Path) -> tuple[str, str]:
-    """The image's manifest digest and its config digest (the image ID a pod's container
-    status reports, as `sha256:...` or within a repo digest)."""
-    manifest = archive_digest(archive)
-    with tarfile.open(archive) as tar:
-        member = tar.extractfile(f"blobs/{manifest.replace(':', '/')}")
-        assert member is not None
-        return manifest, str(json.load(member)["config"]["digest"])
+def last_platform_build(cache_root: Path) -> Path | None:
+    """The folder of the newest platform image built (archive, size, build time), without
+    building one (the inputs may have changed since)."""
+    builds = [folder for folder in (cache_root / "images").glob(f"simptu-{PLATFORM_VERSION}-*")
+              if folder.is_dir() and (folder / ARCHIVE).exists()
+              and not folder.name.endswith((".partial", ".lock"))]
+    return max(builds, key=lambda folder: (folder / ARCHIVE).stat().st_mtime, default=None)
 
 
 def _revision() -> str:

@@ -24,6 +24,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
@@ -87,6 +88,36 @@ def import_image(ctx: Context, archive: Path, name: str) -> None:
     timings.mkdir(exist_ok=True)
     (timings / f"{name.replace('/', '_').replace(':', '_')}.seconds").write_text(
         f"{time.monotonic() - started:.1f}\n")
+
+
+def _node_image_manifest(ctx: Context, name: str) -> tuple[str, dict[str, Any]] | None:
+    """The digest and content of the manifest the node's containerd has for `name` now."""
+    if name not in ctr(ctx, "images", "ls", "--quiet", f"name=={name}").split():
+        return None
+    rows = ctr(ctx, "images", "ls", f"name=={name}").splitlines()[1:]
+    digest = next(field for field in rows[0].split() if field.startswith("sha256:"))
+    found: dict[str, Any] = json.loads(ctr(ctx, "content", "get", digest))
+    if "manifests" in found:  # an index: the image's one manifest
+        digest = found["manifests"][0]["digest"]
+        found = json.loads(ctr(ctx, "content", "get", digest))
+    return digest, found
+
+
+def node_image_ids(ctx: Context, name: str) -> tuple[str, ...]:
+    """The IDs the node's containerd has for the image `name` now: its manifest digest and its
+    config digest (what a pod's container status reports as its imageID, bare or within a repo
+    digest); none when the image is not there."""
+    found = _node_image_manifest(ctx, name)
+    return () if found is None else (found[0], str(found[1]["config"]["digest"]))
+
+
+def node_image_config(ctx: Context, name: str) -> dict[str, Any]:
+    """The OCI image configuration (user, entrypoint, labels, ...) of `name` on the node."""
+    found = _node_image_manifest(ctx, name)
+    if found is None:
+        raise NotReady(f"the node has no image {name}")
+    config: dict[str, Any] = json.loads(ctr(ctx, "content", "get", found[1]["config"]["digest"]))
+    return config
 
 
 def import_seconds(settings: DevstackSettings, name: str) -> float | None:

@@ -24,10 +24,11 @@ from simptu.devstack.demo_channels import (
     demo_twilio_secret,
 )
 from simptu.devstack.envfile import read_env_file
-from simptu.devstack.images import PLATFORM_IMAGE, archive_image_ids, platform_archive
+from simptu.devstack.images import PLATFORM_IMAGE
 from simptu.devstack.processes import Launch
 from simptu.devstack.services.base import Context, NotReady, Service
 from simptu.devstack.services.kube import kubeconfig_path, pki_dir, server_url
+from simptu.devstack.services.node import node_image_ids
 from simptu.devstack.settings import REPO_ROOT
 from simptu.devstack.toolchain.tools import KUBE
 from simptu.vault.kubernetes_auth import enable_kubernetes_auth
@@ -188,7 +189,9 @@ class Operator(Service):
         has under the platform image's name (`make up` rebuilt and imported it: same tag, new
         content). Compared by the pods' image IDs, so a rebuild is never missed and an
         unchanged image restarts nothing."""
-        current = archive_image_ids(platform_archive(ctx.settings.tools_cache))
+        current = node_image_ids(ctx, PLATFORM_IMAGE)
+        if not current:
+            return
         pods = json.loads(self._kubectl(ctx, "get", "pods", "--all-namespaces", "-l",
                                         "app.kubernetes.io/name=agent", "-o", "json"))["items"]
         stale = sorted({

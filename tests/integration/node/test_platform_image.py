@@ -5,12 +5,12 @@ who made it (OCI labels) and starts Python directly (exec form, no shell)."""
 from __future__ import annotations
 
 import asyncio
-import json
-import tarfile
 
 from kubernetes import client as k8s
 
-from simptu.devstack.images import PLATFORM_IMAGE, archive_image_ids, platform_archive
+from simptu.devstack.images import PLATFORM_IMAGE
+from simptu.devstack.services.base import Context
+from simptu.devstack.services.node import node_image_config
 from simptu.devstack.settings import DevstackSettings
 
 SETTINGS = DevstackSettings()
@@ -21,18 +21,8 @@ ENTRYPOINTS = {"api": "simptu.runtime.api", "ws": "simptu.runtime.ws",
                "cli": "simptu.runtime"}
 
 
-def _image_config() -> dict[str, object]:
-    archive = platform_archive(SETTINGS.tools_cache)
-    _, config = archive_image_ids(archive)
-    with tarfile.open(archive) as tar:
-        member = tar.extractfile(f"blobs/{config.replace(':', '/')}")
-        assert member is not None
-        found: dict[str, object] = json.load(member)["config"]
-    return found
-
-
 def test_the_image_runs_as_a_numeric_user_without_a_shell_and_is_labelled() -> None:
-    config = _image_config()
+    config = node_image_config(Context(SETTINGS), PLATFORM_IMAGE)["config"]  # what pods run
     user = str(config["User"]).split(":")
     assert all(part.isdigit() and int(part) > 0 for part in user), user
     entrypoint = config["Entrypoint"]
