@@ -90,6 +90,13 @@ class Stack:
 
     async def _up(self) -> None:
         await asyncio.to_thread(self.ensure_tools)
+        # Services of the other kind of stack (the all-tenants agent once the node is on, the
+        # node once SIMPTU_NODE=0) stop: `up` makes the stack the settings ask for.
+        for service in reversed(self.stoppable):
+            if service not in self.services and self.process(service).stop():
+                print(f"  stopped  {service.name} (not part of this stack: "
+                      f"SIMPTU_NODE={int(self.ctx.settings.node)})", flush=True)
+                service.cleanup(self.ctx)
         if not reserve_ports(stack_ports(self.ctx.settings)):
             print("  note: the stack's ports could not be reserved from outgoing connections "
                   "(needs root); a service that cannot listen is started again", flush=True)
@@ -101,11 +108,22 @@ class Stack:
     async def _start_wave(self, wave: list[Service]) -> None:
         for service in wave:
             proc = self.process(service)
+            key, key_file = service.settings_key(self.ctx), self._key_file(service)
+            if (proc.pid() is not None and key is not None
+                    and (not key_file.exists() or key_file.read_text() != key)):
+                proc.stop()
+                print(f"  stopped  {service.name:<24} (started with other settings)",
+                      flush=True)
             if proc.pid() is None:
                 service.prepare(self.ctx)  # only before a start: a running service has it all
                 pid = proc.start(service.launch(self.ctx))
+                if key is not None:
+                    key_file.write_text(key)
                 print(f"  started  {service.name:<24} pid {pid}", flush=True)
         await asyncio.gather(*(self._become_ready(service) for service in wave))
+
+    def _key_file(self, service: Service) -> Path:
+        return self.ctx.settings.state_dir / "run" / f"{service.name}.settings-key"
 
     async def _become_ready(self, service: Service) -> None:
         started = time.monotonic()

@@ -81,6 +81,11 @@ class Service(ABC):
         """What clients need to reach it, written to the stack's env file."""
         return {}
 
+    def settings_key(self, ctx: Context) -> str | None:
+        """What a running process must have been started with: `up` restarts one started with
+        another key (or before keys were kept). None: any running process will do."""
+        return None
+
     def endpoint(self, ctx: Context) -> str:
         """Where it listens, for `make status`."""
         return ""

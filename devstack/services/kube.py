@@ -135,6 +135,9 @@ class KubeApiserver(Service):
             "--allow-privileged=true", "--profiling=false", "--v=1",
         ])
 
+    def settings_key(self, ctx: Context) -> str:
+        return " ".join(self.launch(ctx).argv)  # e.g. its authorization modes changed
+
     async def probe(self, ctx: Context) -> None:
         async with admin_client(ctx) as client:
             answer = await client.get("/readyz")

@@ -140,6 +140,10 @@ class Operator(Service):
                    **self._webhook_settings(ctx))
         return Launch(argv=[sys.executable, "-m", "simptu.operator"], env=env)
 
+    def settings_key(self, ctx: Context) -> str:
+        """Its stack's operator settings: switching SIMPTU_NODE restarts it with the others."""
+        return json.dumps(stack_operator_settings(ctx.settings.node), sort_keys=True)
+
     def _webhook_settings(self, ctx: Context) -> dict[str, str]:
         """The admission webhook on loopback, its certificate signed by the stack's CA (which
         becomes the webhook configuration's caBundle). Only this operator serves it: test
