@@ -251,7 +251,9 @@ NODE_DEBIAN = DebianPackages(
     binaries={"/usr/bin/containerd": "containerd", "/usr/sbin/runc": "runc",
               "/usr/lib/cni/bridge": "containernetworking-plugins",
               "/bin/busybox": "busybox-static", "/usr/bin/gcc": "gcc",
-              "/usr/lib/x86_64-linux-gnu/libc.a": "libc6-dev"},
+              "/usr/lib/x86_64-linux-gnu/libc.a": "libc6-dev",
+              # The platform's image: its base from Debian packages, built from the Dockerfile.
+              "/usr/bin/mmdebstrap": "mmdebstrap", "/usr/bin/buildah": "buildah"},
 )
 # What the browser tests and the guides' examples (tests/e2e/web) run, installed by them when
 # missing: the browser, and the curl and jq of the guides.
