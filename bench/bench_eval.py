@@ -54,7 +54,7 @@ async def main(limit: int | None) -> None:
     provider = LocalProvider(IntentClassifier(embedder.embed))
     await provider.classifier.warm_up()
     pool = await asyncpg.create_pool(StackEnv.load(DevstackSettings().env_file).database_url,
-                                     max_size=2)
+                                     min_size=1, max_size=2)
     faqs = DemoFaqs.of_examples(pool, embedder)
     timings = []
     for split in ("held_out", "tune"):

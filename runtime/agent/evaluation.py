@@ -508,7 +508,8 @@ def main() -> None:
 async def _evaluate(split: Split) -> Report:
     settings = CoreSettings()  # type: ignore[call-arg]  # read from the environment
     embedder = Embedder()  # loads the model: only when run
-    pool = await asyncpg.create_pool(settings.database_url.get_secret_value(), max_size=2)
+    pool = await asyncpg.create_pool(settings.database_url.get_secret_value(), min_size=1,
+                                     max_size=2)
     try:
         return await evaluate(split, embedder.embed, DemoFaqs.of_examples(pool, embedder))
     finally:
