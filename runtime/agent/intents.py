@@ -39,7 +39,7 @@ RULES: tuple[tuple[Intent, str], ...] = (
                    r"alta (zi|ora)|modific\w*|modify|(o|cu o|one|an|a) (zi|ora|saptamana|day|"
                    r"hour|week) (mai devreme|mai tarziu|earlier|later)|mut(a|am|ati|i)|"
                    r"schimb\w* (pe|pentru)|(move|change|switch) (it|this|that)|in loc de|"
-                   r"instead of)\b"),
+                   r"instead of|(mut\w*|schimb\w*)( \w+){0,3}? (de|din)( \w+){1,3} pe)\b"),
     ("prices", r"\b(cat costa|cat e|pret\w*|tarif\w*|costa|cost\w*|price\w*|how much|fee|"
                r"charge\w*|rates?)\b"),
     ("hours", r"\b(orar\w*|programul|program de lucru|program sala|deschis\w*|deschid\w*|"
@@ -52,7 +52,7 @@ RULES: tuple[tuple[Intent, str], ...] = (
                      r"(loc|locuri)\b(?! de parcare)|spots? left|is there space|"
                      r"full|ce zile|what days|is\b[\w ]*\bfree|cand (se poate|ati putea)|"
                      r"what times|which (days|times)|when are you free|earliest|"
-                     r"next (free|available))\b"),
+                     r"next (free|available)|(have|got)( \w+){0,4}? free|anything free)\b"),
     ("book", r"\b(programare|programez|programa|rezerv\w*|vreau (o|un|sa)|as dori|as vrea|doresc|"
              r"inscri\w*|book\w*|appointment|reserv\w*|sign me up|i('d| would) like|"
              r"i want|can i (get|have|come))\b"),

@@ -85,6 +85,8 @@ NOT_A_THING = frozenset({
 # words shorter than this are too easily near another ("camere" is not a misspelt "camera").
 MISSPELT_SIMILARITY = 0.8
 MISSPELT_MIN_LETTERS = 7
+# A move from one day to another: what follows "de"/"din"/"from", and what follows "pe"/"to".
+FROM_DAY_TO_DAY = re.compile(r"\b(?:de|din|from)\b(.+?)\b(?:pe|to|into)\b(.+)$")
 PARTY = re.compile(r"\b(\d{1,2}|o|un|una|doua|doi|trei|patru|cinci|sase|one|a|two|three|four|"
                    r"five|six)\s+(persoane|persoana|people|persons|adulti|adults|copii|copil|"
                    r"children|child|kids|kid|guests|locuri|spots|places)\b")
@@ -110,8 +112,17 @@ class Slots:
 
 
 def find_date(text: str, today: dt.date) -> dt.date | None:
-    """The day a message names, relative to `today` (a weekday means the next one after it)."""
+    """The day a message names, relative to `today` (a weekday means the next one after it);
+    of a move from one day to another ("de joi pe vineri", "from the 10th to the 12th"), the
+    day it goes to."""
     plain = strip_diacritics(text.lower())
+    if (move := FROM_DAY_TO_DAY.search(plain)) and _one_date(move[1], today) is not None:
+        # the day it leaves, then the day it goes to
+        return _one_date(move[2], today) or _one_date(plain, today)
+    return _one_date(plain, today)
+
+
+def _one_date(plain: str, today: dt.date) -> dt.date | None:
     for found in (_calendar_date(plain, today), _relative_date(plain, today)):
         if found is not None:
             return found

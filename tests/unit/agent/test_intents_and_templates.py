@@ -54,9 +54,11 @@ def test_real_words_are_not_corrected_into_another_intent(text: str, intent: str
     ("nu pot joi, ma puteti muta pe vineri?", "reschedule"),
     ("I'd like to come on friday instead of thursday", "reschedule"),
     ("trebuie sa amanam vizita", "reschedule"),
+    ("pot sa schimb detartrajul de miercuri pe vineri?", "reschedule"),
     # whether there is room, and when one could come
     ("ar fi vreun loc sambata?", "availability"), ("cand as putea veni?", "availability"),
     ("what times do you have on monday", "availability"),
+    ("have you got a room free on the 20th", "availability"),
     # what kinds of things the business sells, and whether it does one
     ("ce tipuri de camere sunt", "services"), ("what kind of treatments are there", "services"),
     ("faceti implanturi?", "services"), ("do you offer massages", "services"),

@@ -38,6 +38,16 @@ def test_days_are_found_relative_to_today(text: str, expected: dt.date) -> None:
     assert find_date(text, MONDAY) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("mutati-ma de joi pe vineri", dt.date(2026, 11, 27)),
+    ("move it from the 2nd to the 4th", dt.date(2026, 12, 4)),
+    ("o camera de maine pe numele Pop", dt.date(2026, 11, 24)),  # a name, not a day
+])
+def test_of_a_move_from_one_day_to_another_the_day_it_goes_to(text: str,
+                                                            expected: dt.date) -> None:
+    assert find_date(text, MONDAY) == expected
+
+
 def test_a_message_without_a_day_names_none() -> None:
     assert find_date("Vreau o programare la 10", MONDAY) is None
 
