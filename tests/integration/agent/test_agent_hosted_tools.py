@@ -58,8 +58,11 @@ def receptionist(exchange: Exchange) -> str | list[ToolCall]:
                         or content)
         return PREFIX + " | ".join(said)
     if "libere" in exchange.text:
+        part = {"dimineață": "morning", "după-amiază": "afternoon"}
+        when = next((part[word] for word in part if word in exchange.text), None)
         return [ToolCall("find_free_times", {"service_id": consultation,
-                                             "day": shop.WEDNESDAY.isoformat()})]
+                                             "day": shop.WEDNESDAY.isoformat(),
+                                             **({"part_of_day": when} if when else {})})]
     if "programați" in exchange.text:
         return [ToolCall("book", {"service_id": consultation, "start": TEN.isoformat(),
                                   "name": "Ana Pop"})]
@@ -198,6 +201,19 @@ async def test_a_tool_call_and_its_result_reach_the_model_and_its_answer_streams
     assert json.loads(text) == {"day": shop.WEDNESDAY.isoformat(),
                                 "free_times": ["10:00", "11:00"]}
     assert conversation.repository.bookings == {}
+
+
+async def test_free_times_are_found_in_the_part_of_the_day_asked_for_or_said_to_be_none(
+        conversation: Conversation, model: tuple[str, ModelServer]) -> None:
+    kind, server = model
+    morning = await conversation.say("Ce ore aveți libere miercuri dimineață?")
+    afternoon = await conversation.say("Și ce ore aveți libere miercuri după-amiază?")
+
+    assert morning.text == PREFIX + "10:00, 11:00"
+    [(_, text, _)] = results_sent(kind, server.requests[-1])
+    assert json.loads(text) == {"day": shop.WEDNESDAY.isoformat(), "part_of_day": "afternoon",
+                                "free_times": [], "free_at_other_times": ["10:00", "11:00"]}
+    assert "free_at_other_times" in afternoon.text
 
 
 async def test_a_booking_the_model_asks_for_is_made_only_after_the_customers_yes(
