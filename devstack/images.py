@@ -274,6 +274,13 @@ def last_platform_build(cache_root: Path) -> Path | None:
     return max(builds, key=lambda folder: (folder / ARCHIVE).stat().st_mtime, default=None)
 
 
+def node_platform_archive(cache_root: Path, rebuild: bool) -> Path:
+    """The platform image's archive for the node: built again if its inputs changed, or, unless
+    `rebuild`, the newest one built (when there is one)."""
+    last = None if rebuild else last_platform_build(cache_root)
+    return last / ARCHIVE if last is not None else platform_archive(cache_root)
+
+
 def _revision() -> str:
     argv = ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"]
     done = subprocess.run(argv, capture_output=True, text=True, check=False)

@@ -22,6 +22,11 @@ class DevstackSettings(BaseSettings):
     # pods; SIMPTU_NODE=0 runs one all-tenants agent worker process instead (lighter, quicker).
     node: bool = True
     node_name: str = "simptu-node"
+    # Whether `up` builds the platform image again when its inputs (the checkout) changed, then
+    # imports it and restarts the agents running the old one. Test sessions start the stack with
+    # False: they use the newest image built, so starting one never restarts the agents under
+    # another's tests (`make up` rebuilds).
+    rebuild_images: bool = True
     # The pod network: a bridge made by the stack, private to this machine. Its first address
     # is the node's (the kubelet's and the host's address as pods see it).
     pod_bridge: str = "simptu0"

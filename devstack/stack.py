@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from simptu.devstack.envfile import write_env_file
+from simptu.devstack.images import PLATFORM_IMAGE_TOOL, last_platform_build
 from simptu.devstack.processes import ManagedProcess
 from simptu.devstack.reserved_ports import reserve_ports, stack_ports
 from simptu.devstack.services import ALL_SERVICES
@@ -73,6 +74,9 @@ class Stack:
         known = (*ALL_TOOLS, *NODE_TOOLS)
         tools: list[Tool] = [*ALL_TOOLS, *NODE_TOOLS * self.ctx.settings.node] if names is None \
             else [t for t in known if t.name in names]
+        if names is None and not self.ctx.settings.rebuild_images and last_platform_build(
+                self.ctx.settings.tools_cache) is not None:
+            tools = [tool for tool in tools if tool is not PLATFORM_IMAGE_TOOL]
         for tool in tools:
             started = time.monotonic()
             folder = tool.ensure(self.ctx.settings.tools_cache)

@@ -23,6 +23,7 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
 from simptu.devstack.envfile import StackEnv
+from simptu.devstack.settings import DevstackSettings
 from simptu.devstack.stack import Stack
 from simptu.runtime.core.crypto import KeyRing, OpenBaoTransit
 from simptu.runtime.core.events import EventProducer
@@ -46,7 +47,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def local_stack() -> Stack:
-    stack = Stack()
+    # The newest platform image built, not a new build of this checkout: a session's start
+    # must not restart the agent pods under another session's tests (`make up` rebuilds).
+    stack = Stack(DevstackSettings(rebuild_images=False))
     stack.up()
     return stack
 

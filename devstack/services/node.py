@@ -34,7 +34,7 @@ from simptu.devstack.images import (
     NODE_IMAGES,
     PLATFORM_IMAGE,
     archive_digest,
-    platform_archive,
+    node_platform_archive,
 )
 from simptu.devstack.processes import Launch
 from simptu.devstack.services.base import Context, NotReady, Service
@@ -214,7 +214,8 @@ class Containerd(Service):
     async def configure(self, ctx: Context) -> None:
         cache = ctx.settings.tools_cache
         images = [(image.archive(cache), image.name) for image in NODE_IMAGES]
-        images.append((platform_archive(cache), PLATFORM_IMAGE))
+        images.append((node_platform_archive(cache, ctx.settings.rebuild_images),
+                       PLATFORM_IMAGE))
         for archive, name in images:
             await asyncio.to_thread(import_image, ctx, archive, name)
 

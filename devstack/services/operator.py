@@ -95,11 +95,12 @@ class Operator(Service):
     def __init__(self) -> None:
         self._agents_checked = False  # once per `up`: after a roll old pods linger a while
 
-    def _kubectl(self, ctx: Context, *args: str, stdin: str | None = None) -> str:
+    def _kubectl(self, ctx: Context, *args: str, stdin: str | None = None,
+                 timeout: float = 120) -> str:
         argv = [str(ctx.tool_dir(KUBE) / "bin" / "kubectl"), "--kubeconfig",
                 str(kubeconfig_path(ctx)), *args]
         done = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False,
-                              timeout=120)
+                              timeout=timeout)
         if done.returncode != 0:
             raise NotReady(f"kubectl {' '.join(args)}: {done.stderr.strip()}")
         return done.stdout
@@ -207,6 +208,10 @@ class Operator(Service):
             and not any(digest in status["imageID"] for digest in current)})
         for namespace in stale:
             self._kubectl(ctx, "rollout", "restart", "deployment/agent", "-n", namespace)
+        # `up` returns with every agent answering again (tests start right after it).
+        for namespace in stale:
+            self._kubectl(ctx, "rollout", "status", "deployment/agent", "-n", namespace,
+                          "--timeout=600s", timeout=660)
         if stale:
             print(f"  rolled   the agents of {len(stale)} tenants (their pods ran an older "
                   f"{PLATFORM_IMAGE})", flush=True)
