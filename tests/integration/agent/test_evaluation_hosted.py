@@ -84,6 +84,7 @@ async def test_the_hosted_providers_carry_the_held_out_conversations_through_the
         if not ok:
             print(json.dumps({"kind": kind, "turns": conversation["turns"], "said": said}))
     assert sum(succeeded) / len(succeeded) >= FLOOR
-    # the model was asked through the tool-calling contract, every change by a tool call
-    assert server.requests
-    assert all("tools" in request or "toolConfig" in request for request in server.requests)
+    # the model was asked through the tool-calling contract (a reply after a change is
+    # phrased by a request without tools)
+    assert sum("tools" in request or "toolConfig" in request
+               for request in server.requests) >= len(carried)
