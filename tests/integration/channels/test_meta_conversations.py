@@ -23,7 +23,7 @@ from simptu.devstack.envfile import StackEnv
 from simptu.devstack.standins.meta_payloads import messenger_message, whatsapp_text
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.tenancy import TenantNames
-from tests.integration.channels.conftest import CLINIC, GYM, Meta, new_customer
+from tests.integration.channels.conftest import CLINIC, GYM, Meta, new_customer, until
 
 MONTHS = ("ianuarie", "februarie", "martie", "aprilie", "mai", "iunie", "iulie", "august",
           "septembrie", "octombrie", "noiembrie", "decembrie")
@@ -193,6 +193,31 @@ async def test_a_closed_window_is_recorded_for_staff_and_never_retried(
     [item] = shown.json()["items"]
     assert (item["status"], item["error_code"]) == ("refused", "131047")
     assert "Re-engagement" in item["error_detail"]
+
+
+async def test_a_failed_status_from_meta_is_recorded_with_its_error(meta: Meta) -> None:
+    """Accepted by the Graph API, then reported `failed` (131026, undeliverable) by a webhook
+    that comes even before the send is answered (so before the sender recorded Meta's id of
+    it): the delivery record staff see says so, with Meta's code and words."""
+    whatsapp, customer = meta.channel(CLINIC, "whatsapp"), new_customer()
+    await meta.graph.fault(131026, as_status=True, status_first=True,
+                           object_id=whatsapp.object_id, recipient=customer,
+                           message="Message undeliverable")
+    answer = await meta.post(whatsapp_text(whatsapp.object_id, customer, "Bună ziua"),
+                             whatsapp.app_secret)
+    assert answer.status_code == 200
+    session = await meta.session(CLINIC, "whatsapp", customer)
+    assert session is not None
+
+    async def failed() -> bool:
+        rows = await meta.deliveries(CLINIC, session["id"])
+        return [r["status"] for r in rows] == ["failed"]
+
+    await until(failed, WAIT)
+    [record] = await meta.deliveries(CLINIC, session["id"])
+    assert record["error_code"] == "131026"
+    assert "undeliverable" in record["error_detail"]
+    assert len(await meta.graph.calls(whatsapp.object_id, customer)) == 1  # never sent again
 
 
 async def test_replies_after_24_hours_wait_for_staff_who_answer_with_the_human_agent_tag(
