@@ -1,8 +1,8 @@
 """Twilio's webhooks: `POST /v1/webhooks/twilio/sms` (inbound SMS, answered with TwiML; the
 reply goes out through the REST API), `/status` (what became of a sent SMS) and the voice
-calls' `/voice`, `/voice/turn`, `/voice/wait` and `/voice/status`. Each is checked with
-Twilio's signature over the public URL it called and every parameter: 403 and nothing stored
-otherwise."""
+calls' `/voice`, `/voice/turn`, `/voice/wait`, `/voice/message` and `/voice/status`. Each is
+checked with Twilio's signature over the public URL it called and every parameter: 403 and
+nothing stored otherwise."""
 
 from __future__ import annotations
 
@@ -72,6 +72,13 @@ async def call_wait(request: Request, platform: PlatformDep,
                     after: int = Query(ge=0)) -> Response:
     """A turn whose reply was not ready yet, polled again."""
     twiml = await _handled(request, platform, platform.voice_calls.wait, turn, session, after)
+    return Response(twiml, media_type=TWIML)
+
+
+@router.post("/voice/message", response_class=Response, responses=ERRORS)
+async def call_message(request: Request, platform: PlatformDep) -> Response:
+    """The message a caller left for staff (no staff number to put them through to)."""
+    twiml = await _handled(request, platform, platform.voice_calls.message)
     return Response(twiml, media_type=TWIML)
 
 

@@ -30,16 +30,39 @@ WORDS = {
     "ro": {"voice": "ro-RO", "hello": "Bună ziua, ați sunat la {name}. Cu ce vă pot ajuta?",
            "again": "Scuzați, nu v-am înțeles. Puteți repeta, vă rog?",
            "wait": "Un moment, vă rog.", "bye": "Vă mulțumim pentru apel. La revedere!",
-           "callback": "Un coleg vă va suna înapoi cât de curând. La revedere!"},
+           "callback": "Un coleg vă va suna înapoi cât de curând. La revedere!",
+           "message": "Spuneți-ne, vă rog, mesajul dumneavoastră; un coleg vă va suna înapoi.",
+           "noted": "Mulțumim, am notat mesajul. Un coleg vă va suna înapoi. La revedere!"},
     "en": {"voice": "en-US", "hello": "Hello, you have reached {name}. How can I help you?",
            "again": "Sorry, I did not catch that. Could you say it again, please?",
            "wait": "One moment, please.", "bye": "Thank you for calling. Goodbye!",
-           "callback": "A colleague will call you back soon. Goodbye!"},
+           "callback": "A colleague will call you back soon. Goodbye!",
+           "message": "Please tell us your message; a colleague will call you back.",
+           "noted": "Thank you, your message is noted. A colleague will call you back. "
+                    "Goodbye!"},
 }
 
 
 def words(tenant: TenantRecord) -> dict[str, str]:
     return WORDS["ro" if tenant.locale.startswith("ro") else "en"]
+
+
+def put_through(caller: Caller, reply: str) -> str:
+    """The caller asked for a person: put through to the tenant's staff number, or, with
+    none, their message taken for staff (who see the conversation and call back)."""
+    spoken, answer = words(caller.tenant), VoiceResponse()
+    answer.say(reply, language=spoken["voice"])
+    staff = caller.account.credential("staffPhoneNumber")
+    if staff:
+        answer.dial(staff)
+        return str(answer)
+    gather = Gather(input="speech", action=f"{BASE}/message", method="POST",
+                    language=spoken["voice"], speech_timeout="auto")
+    gather.say(spoken["message"], language=spoken["voice"])
+    answer.append(gather)
+    answer.say(spoken["callback"], language=spoken["voice"])
+    answer.hangup()
+    return str(answer)
 
 
 @dataclass(frozen=True)
@@ -104,18 +127,24 @@ class VoiceCalls:
             return str(answer)
         reply, status = found
         if status == "handed_off":  # the caller asked for a person
-            return self._put_through(caller, reply)
+            return put_through(caller, reply)
         return self._listen(tenant, reply, turn + 1)
 
-    def _put_through(self, caller: Caller, reply: str) -> str:
-        spoken, answer = words(caller.tenant), VoiceResponse()
-        answer.say(reply, language=spoken["voice"])
-        staff = caller.account.credential("staffPhoneNumber")
-        if staff:
-            answer.dial(staff)
-        else:
-            answer.say(spoken["callback"], language=spoken["voice"])
-            answer.hangup()
+    async def message(self, url: str, params: Mapping[str, str],
+                      signature: str | None) -> str:
+        """The message a caller left for staff: kept in the call's conversation (with staff
+        already, so the agent does not answer it), then goodbye."""
+        caller = await self.hooks.check(url, params, signature, params.get("To", ""))
+        tenant, speech = caller.tenant, params.get("SpeechResult", "").strip()
+        if speech:
+            await receive_message(
+                self.hooks.conversations, tenant,
+                Contact("voice", params.get("From", ""), tenant.locale),
+                f"{params.get('CallSid', '')}:message",
+                speech[:self.hooks.conversations.max_text_chars], dt.datetime.now(dt.UTC))
+        spoken, answer = words(tenant), VoiceResponse()
+        answer.say(spoken["noted"] if speech else spoken["callback"], language=spoken["voice"])
+        answer.hangup()
         return str(answer)
 
     async def _reply_after(self, tenant: TenantRecord, session_id: uuid.UUID,

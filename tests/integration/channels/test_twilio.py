@@ -4,13 +4,17 @@ and a call is a conversation spoken turn by turn, as Twilio would post it."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
+import secrets
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+import asyncpg
 import httpx
 import pytest
 
@@ -24,10 +28,17 @@ from simptu.devstack.standins.twilio_payloads import (
     incoming_call,
     sign,
 )
+from simptu.runtime.api.app import create_app
+from simptu.runtime.api.settings import ApiSettings
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.tenancy import TenantNames
 from tests.integration.channels.conftest import CLINIC, GYM, Meta, until
-from tests.integration.channels.test_meta_conversations import MONTHS, a_weekday_next_week
+from tests.integration.channels.test_meta_conversations import (
+    MONTHS,
+    a_weekday_next_week,
+    bring_forward,
+)
+from tests.integration.channels.test_meta_tenant_channels import kubectl, tenant_status
 
 NUMBER, OTHER_NUMBER = "+40364100200", "+40364100201"
 SERVICE = "MG5e8c1f0a2b3d4c5e6f708192a3b4c5d6"
@@ -119,19 +130,39 @@ async def test_a_bad_signature_is_refused_and_nothing_is_stored(
     assert await meta.session(CLINIC, "sms", customer) is None
 
 
-async def test_the_public_url_is_checked_not_the_address_the_request_came_to(
-        twilio: Twilio, stack: StackEnv, meta: Meta) -> None:
-    """Behind a proxy the API is reached at another address than the one Twilio called."""
-    customer = new_caller()
+PUBLIC = "https://api.zambet-dental.example"  # where Twilio calls, at the proxy
+
+
+@pytest.fixture(scope="module")
+async def api_behind_proxy(stack: StackEnv) -> AsyncIterator[httpx.AsyncClient]:
+    """The API as a proxy reaches it: plain HTTP at an internal address, while Twilio calls
+    (and signs) the public https URL of SIMPTU_PUBLIC_BASE_URL."""
+    settings = ApiSettings.model_validate(
+        {key.removeprefix("SIMPTU_").lower(): value for key, value in stack.values.items()}
+        | {"bao_addr": stack["BAO_ADDR"], "bao_token": stack["BAO_TOKEN"],
+           "guest_token_secret": secrets.token_urlsafe(40), "public_base_url": PUBLIC})
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=("10.0.0.7", 40000)),
+            base_url="http://10.0.3.9:8000", timeout=30) as internal:
+        yield internal
+
+
+async def test_behind_a_proxy_the_public_https_url_is_checked_not_the_internal_one(
+        twilio: Twilio, meta: Meta, api_behind_proxy: httpx.AsyncClient) -> None:
+    customer, path = new_caller(), "/v1/webhooks/twilio/sms"
     params = inbound_sms(twilio.account["accountSid"], customer, NUMBER, "Salut")
-    internal = stack["SIMPTU_API_URL"].replace("127.0.0.1", "localhost")
-    async with httpx.AsyncClient(base_url=internal, timeout=30) as behind_proxy:
-        answer = await behind_proxy.post("/v1/webhooks/twilio/sms", content=urlencode(params),
-                                         headers={
+
+    async def post(signed_url: str) -> httpx.Response:
+        return await api_behind_proxy.post(path, content=urlencode(params), headers={
             "Content-Type": "application/x-www-form-urlencoded",
-            "X-Twilio-Signature": sign(f"{twilio.public}/v1/webhooks/twilio/sms", params,
-                                       twilio.account["authToken"])})
-    assert answer.status_code == 200, answer.text
+            "X-Twilio-Signature": sign(signed_url, params, twilio.account["authToken"])})
+
+    internal = await post(f"http://10.0.3.9:8000{path}")
+    assert internal.status_code == 403  # what the API itself was called at: not Twilio's URL
+    assert await meta.session(CLINIC, "sms", customer) is None
+    public = await post(f"{PUBLIC}{path}")
+    assert public.status_code == 200, public.text
     assert await meta.session(CLINIC, "sms", customer) is not None
 
 
@@ -150,9 +181,9 @@ async def test_a_number_resolves_by_its_messaging_service_or_by_itself(
         assert await meta.session(CLINIC, "sms", customer) is not None
 
 
-async def test_an_sms_conversation_in_romanian_books_with_status_callbacks(
-        twilio: Twilio, meta: Meta) -> None:
-    customer = new_caller()
+async def book_by_sms(twilio: Twilio, meta: Meta, customer: str) -> tuple[int, uuid.UUID]:
+    """The customer books a scaling next week by SMS in Romanian: how many texts they got,
+    and the booking's id."""
     for asked_before in range(3):  # a day earlier runs on this stack filled: another one
         day = a_weekday_next_week()
         offer = await twilio.text(customer, "Bună ziua, vreau o programare pentru detartraj "
@@ -165,14 +196,21 @@ async def test_an_sms_conversation_in_romanian_books_with_status_callbacks(
     assert "nume" in await twilio.text(customer, times[0], replies)
     assert "Confirmați" in await twilio.text(customer, "Ioana Mureșan", replies + 1)
     assert "confirmată" in await twilio.text(customer, "da", replies + 2)
-    replies += 3
     session = await meta.session(CLINIC, "sms", customer)
     assert session is not None
     async with TenantUnitOfWork(meta.db, TenantNames(CLINIC)) as conn:
-        booked = await conn.fetchval(
-            "SELECT count(*) FROM bookings b JOIN chat_sessions s ON s.customer_id = "
+        [booking] = await conn.fetch(
+            "SELECT b.id FROM bookings b JOIN chat_sessions s ON s.customer_id = "
             "b.customer_id WHERE s.id = $1 AND b.status = 'booked'", session["id"])
-    assert booked == 1
+    return replies + 3, booking["id"]
+
+
+async def test_an_sms_conversation_in_romanian_books_with_status_callbacks(
+        twilio: Twilio, meta: Meta) -> None:
+    customer = new_caller()
+    replies, _ = await book_by_sms(twilio, meta, customer)
+    session = await meta.session(CLINIC, "sms", customer)
+    assert session is not None
 
     async def all_delivered() -> bool:
         rows = await meta.deliveries(CLINIC, session["id"])
@@ -229,6 +267,52 @@ async def test_stop_means_no_texts_until_start(twilio: Twilio, meta: Meta) -> No
     await twilio.post("/v1/webhooks/twilio/sms", inbound_sms(
         twilio.account["accountSid"], customer, NUMBER, "START"))
     assert "Consultație" in await twilio.text(customer, "Cât costă o consultație?", 0)
+
+
+async def reminder_of(meta: Meta, booking_id: uuid.UUID) -> asyncpg.Record | None:
+    """The delivery record of the booking's reminder, once one was settled."""
+    async with TenantUnitOfWork(meta.db, TenantNames(CLINIC)) as conn:
+        row: asyncpg.Record | None = await conn.fetchrow(
+            "SELECT * FROM channel_deliveries WHERE message_id = $1 "
+            "AND status NOT IN ('pending', 'sending')", booking_id)
+        return row
+
+
+async def test_a_booking_made_by_sms_is_reminded_once_by_sms(twilio: Twilio, meta: Meta) -> None:
+    customer = new_caller()
+    replies, booking_id = await book_by_sms(twilio, meta, customer)
+    await bring_forward(meta, booking_id)
+    texts = await twilio.standin.wait_for_calls(replies + 1, to=customer, within=60)
+    reminder = texts[replies]["form"]["Body"]
+    assert "reamintim" in reminder, reminder
+    assert "Detartraj" in reminder
+    assert "STOP" in reminder
+
+    async def delivered() -> bool:
+        record = await reminder_of(meta, booking_id)
+        return record is not None and record["status"] == "delivered"
+
+    await until(delivered)  # its status callbacks came back to the booking's record
+    await asyncio.sleep(5)  # two more rounds of the reminder job (every 2 s here)
+    assert len(await twilio.standin.calls(to=customer)) == replies + 1
+
+
+async def test_stop_then_a_reminder_sends_nothing(twilio: Twilio, meta: Meta) -> None:
+    customer = new_caller()
+    replies, booking_id = await book_by_sms(twilio, meta, customer)
+    stop = await twilio.post("/v1/webhooks/twilio/sms", inbound_sms(
+        twilio.account["accountSid"], customer, NUMBER, "STOP"))
+    assert stop.status_code == 200
+    await bring_forward(meta, booking_id)
+
+    async def refused() -> bool:
+        return await reminder_of(meta, booking_id) is not None
+
+    await until(refused)
+    record = await reminder_of(meta, booking_id)
+    assert record is not None
+    assert (record["status"], record["error_code"]) == ("refused", "opted-out")
+    assert len(await twilio.standin.calls(to=customer)) == replies
 
 
 async def test_twilio_throttling_is_waited_out_and_an_unsubscribed_number_is_remembered(
@@ -295,6 +379,10 @@ async def test_a_call_books_by_voice_in_romanian_and_hanging_up_closes_it(
     assert gather is not None
     assert (gather.attrib["input"], gather.attrib["language"]) == ("speech", "ro-RO")
     assert "Zâmbet Dental" in spoken(greeting)
+    # Silence falls through the <Gather> (Twilio posts nothing): a goodbye, then hanging up.
+    after = list(greeting)[list(greeting).index(gather) + 1:]
+    assert [verb.tag for verb in after] == ["Say", "Hangup"]
+    assert "La revedere" in (after[0].text or "")
     offer = greeting
     for _ in range(3):  # a day earlier runs on this stack filled: another one
         day = a_weekday_next_week()
@@ -325,7 +413,7 @@ async def test_a_call_books_by_voice_in_romanian_and_hanging_up_closes_it(
 
 
 async def test_unclear_speech_is_asked_again_and_a_person_is_put_through(
-        twilio: Twilio, meta: Meta) -> None:
+        twilio: Twilio, meta: Meta, api_behind_proxy: httpx.AsyncClient) -> None:
     caller = new_caller()
     call = incoming_call(twilio.account["accountSid"], caller, NUMBER)
     greeting = twiml(await twilio.post("/v1/webhooks/twilio/voice", call))
@@ -343,6 +431,18 @@ async def test_unclear_speech_is_asked_again_and_a_person_is_put_through(
     session = await meta.session(CLINIC, "voice", caller)
     assert session is not None
     assert session["status"] == "handed_off"
+    # Where no one can be put through, the caller leaves a message: kept for staff.
+    message = gather_result(call["AccountSid"], call["CallSid"], caller, NUMBER,
+                            "Sunați-mă mâine dimineață")
+    left = twiml(await api_behind_proxy.post(
+        "/v1/webhooks/twilio/voice/message", content=urlencode(message), headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": sign(f"{PUBLIC}/v1/webhooks/twilio/voice/message", message,
+                                       twilio.account["authToken"])}))
+    assert [verb.tag for verb in left] == ["Say", "Hangup"]
+    customer_said = [m for m in await meta.messages(CLINIC, session["id"])
+                     if m["author"] == "customer"]
+    assert len(customer_said) == 2
 
 
 async def test_a_slow_answer_is_a_filler_and_a_redirect_never_silence(
@@ -352,7 +452,8 @@ async def test_a_slow_answer_is_a_filler_and_a_redirect_never_silence(
     caller = new_caller()
     call = incoming_call(twilio.account["accountSid"], caller, NUMBER)
     greeting = twiml(await twilio.post("/v1/webhooks/twilio/voice", call))
-    await speak(twilio, call, greeting, "Vreau să vorbesc cu un om")
+    put_through = await speak(twilio, call, greeting, "Dați-mi un operator, vă rog")
+    assert put_through.find("Dial") is not None, ET.tostring(put_through)
     gather_action = "/v1/webhooks/twilio/voice/turn?turn=7"
     params = gather_result(call["AccountSid"], call["CallSid"], caller, NUMBER,
                            "Mai sunteți acolo?")
@@ -366,3 +467,62 @@ async def test_a_slow_answer_is_a_filler_and_a_redirect_never_silence(
     assert answer.elapsed.total_seconds() < 15
     waited = await twilio.post(redirect.text, params)
     assert twiml(waited).find("Redirect") is not None
+
+
+@pytest.fixture
+def texting_tenant(stack: StackEnv, unique: str) -> Iterator[tuple[str, str, str]]:
+    """A second business with a Twilio number of its own: (slug, number, auth token)."""
+    slug, number = f"{unique}-sms", f"+40356{int(unique[1:], 16) % 10**6:06d}"
+    token = f"auth-token-of-{slug}"
+    manifest = {"apiVersion": "simptu.io/v1alpha1", "kind": "Tenant", "metadata": {"name": slug},
+                "spec": {"displayName": "Cabinet Test", "businessType": "dental-clinic",
+                         "deletionPolicy": "Delete", "channels": {"twilio": {
+                             "phoneNumbers": [number], "secretRef": {"name": "twilio"}}}}}
+    kubectl(stack, "apply", "-f", "-", stdin=json.dumps(manifest))
+    try:
+        yield slug, number, token
+    finally:
+        kubectl(stack, "delete", "tenant", slug, "--wait=false")
+
+
+async def test_a_number_of_one_tenant_never_lands_in_another(
+        twilio: Twilio, meta: Meta, stack: StackEnv,
+        texting_tenant: tuple[str, str, str]) -> None:
+    slug, number, token = texting_tenant
+    namespace = TenantNames(slug).namespace
+
+    async def namespace_made() -> bool:
+        names = await asyncio.to_thread(kubectl, stack, "get", "ns", "-o", "name")
+        return f"namespace/{namespace}" in names.split()
+
+    await until(namespace_made, 120)  # the operator makes it; then the Secret comes
+    account = "AC" + uuid.uuid4().hex
+    kubectl(stack, "apply", "-f", "-", stdin=json.dumps({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "twilio",
+                                                         "namespace": namespace},
+        "stringData": {"authToken": token, "accountSid": account}}))
+
+    async def ready() -> bool:
+        return (await tenant_status(stack, slug)).get("phase") == "Ready"
+
+    await until(ready, 120)
+    customer = new_caller()  # writes to both businesses
+    theirs = await twilio.post("/v1/webhooks/twilio/sms", inbound_sms(
+        account, customer, number, "Bună, aveți program sâmbătă?"), token=token)
+    assert theirs.status_code == 200, theirs.text
+    ours = await twilio.post("/v1/webhooks/twilio/sms", inbound_sms(
+        twilio.account["accountSid"], customer, NUMBER, "Bună, cât costă un detartraj?"))
+    assert ours.status_code == 200, ours.text
+    forged = await twilio.post("/v1/webhooks/twilio/sms", inbound_sms(
+        account, new_caller(), NUMBER, "Salut"), token=token)
+    assert forged.status_code == 403  # their token does not speak for the clinic's number
+
+    theirs_session = await meta.session(slug, "sms", customer)
+    ours_session = await meta.session(CLINIC, "sms", customer)
+    assert theirs_session is not None
+    assert ours_session is not None
+    assert theirs_session["id"] != ours_session["id"]
+    for tenant, session_id in ((slug, theirs_session["id"]), (CLINIC, ours_session["id"])):
+        customers = [m for m in await meta.messages(tenant, session_id)
+                     if m["author"] == "customer"]
+        assert len(customers) == 1, tenant
