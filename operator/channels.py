@@ -185,26 +185,38 @@ async def provision(pool: asyncpg.Pool, keyring: KeyRing, objects: KubeObjects,
                         for kind, value in ids]
     async with TenantUnitOfWork(pool, tenant) as conn:
         await accounts.keep_only(conn, stored)
-    problems += await clashes(pool, tenant, identifiers)
+    taken = await _taken(pool, tenant, identifiers)
+    problems += [f"{identifier.described()} is already used by tenant {owner}"
+                 for identifier, owner in taken.items()]
     problems += [fault.described() for fault in await faults_of(pool, tenant.slug)
                  if fault.channel in stored]
     detail = (", ".join(sorted(configured)) + " connected" if configured
               else "no messaging channels")
-    return Provisioned("; ".join(problems) or None, identifiers, detail)
+    # An id another tenant has stays theirs: registering it here would fail (or steal it).
+    return Provisioned("; ".join(problems) or None,
+                       [identifier for identifier in identifiers if identifier not in taken],
+                       detail)
 
 
-async def clashes(pool: asyncpg.Pool, tenant: TenantNames,
-                   identifiers: list[Identifier]) -> list[str]:
-    """Identifiers another tenant has registered already: each would route its customers to
-    one of the two tenants only."""
-    found = []
+async def _taken(pool: asyncpg.Pool, tenant: TenantNames,
+                 identifiers: list[Identifier]) -> dict[Identifier, str]:
+    """The identifiers another tenant has registered already, with that tenant."""
+    found = {}
     for identifier in identifiers:
         owner = await pool.fetchval(
             "SELECT slug FROM platform.tenant_channels WHERE channel = $1 AND blind_index = $2 "
             "AND slug <> $3", identifier.kind, identifier.index, tenant.slug)
         if owner is not None:
-            found.append(f"{identifier.described()} is already used by tenant {owner}")
+            found[identifier] = str(owner)
     return found
+
+
+async def clashes(pool: asyncpg.Pool, tenant: TenantNames,
+                  identifiers: list[Identifier]) -> list[str]:
+    """Identifiers another tenant has registered already, in words: each would route its
+    customers to one of the two tenants only."""
+    return [f"{identifier.described()} is already used by tenant {owner}"
+            for identifier, owner in (await _taken(pool, tenant, identifiers)).items()]
 
 
 def registry_rows(identifiers: list[Identifier]) -> dict[str, list[bytes]]:
