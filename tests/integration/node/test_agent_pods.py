@@ -189,11 +189,18 @@ async def test_the_agent_pod_killed_after_the_customers_yes_books_once_and_goes_
         assert booking["status"] == "booked"
         assert booking["start_at"].astimezone(ZoneInfo("Europe/Bucharest")).date() == day
 
+        async def replaced() -> bool:
+            pods = await _agent_pods(core, names.namespace)
+            return any(pod.metadata.name != first.metadata.name and any(
+                c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
+                for pod in pods)
+
+        await asyncio.wait_for(_until(replaced), 300)
+        second = _agent_pod(kube, slug)
+        before = await _turns(second)
         await conversation.say("Mulțumesc!")
         await conversation.answer(within=120)
-        second = _agent_pod(kube, slug)
-        assert second.metadata.name != first.metadata.name
-        assert await _turns(second) >= 1  # the new pod answered
+        assert await _turns(second) >= before + 1  # the new pod goes on with the conversation
         assert len(await conversation.bookings()) == 1
         # One stored reply per answered message: the proposal, the booking, the thanks.
         assert len(await conversation.agent_messages()) == 3

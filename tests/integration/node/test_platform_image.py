@@ -63,7 +63,8 @@ async def test_every_entrypoint_answers_help_on_a_read_only_root_filesystem(
     assert pod.spec.node_name == SETTINGS.node_name
     codes = {status.name: status.state.terminated.exit_code
              for status in pod.status.container_statuses}
-    logs = {name: core.read_namespaced_pod_log("help", namespace, container=name)
+    logs = {name: core.read_namespaced_pod_log("help", namespace, container=name,
+                                               _preload_content=False).data.decode()
             for name in ENTRYPOINTS}
     assert codes == dict.fromkeys(ENTRYPOINTS, 0), logs
     for name, text in logs.items():
