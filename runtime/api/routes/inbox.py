@@ -66,6 +66,7 @@ PAGE = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{name} · Inbox</title>
+<link rel="icon" href="data:,">
 {styles}
 <script type="module" src="{script}"></script>
 </head>
@@ -114,7 +115,7 @@ async def inbox_page(slug: str, request: Request, platform: PlatformDep) -> HTML
         "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
         f"connect-src 'self' {_origin(tenant.auth_issuer)} {_origin(ws)}",
         "frame-src " + _origin(tenant.auth_issuer), "frame-ancestors 'none'",
-        "base-uri 'none'", "form-action " + _origin(tenant.auth_issuer)))
+        "base-uri 'none'", "form-action 'self' " + _origin(tenant.auth_issuer)))
     return HTMLResponse(body, headers={"Cache-Control": "no-store",
                                        "Content-Security-Policy": policy,
                                        "Referrer-Policy": "no-referrer"})

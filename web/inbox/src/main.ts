@@ -108,6 +108,8 @@ async function run(user: User): Promise<void> {
   let messages: Message[] = [];
   let streaming = new Map<string, string>();
   let chat: Channel | null = null;
+  // What staff typed and not yet sent, per conversation: a re-render (a push) keeps it.
+  const drafts = new Map<string, string>();
 
   function renderList(): void {
     const groups = ordered(inbox.sessions.values());
@@ -123,8 +125,8 @@ async function run(user: User): Promise<void> {
              ` · ${session.id.slice(0, 8)}`),
           el("span", { class: "when" }, fmt.format(new Date(session.updated_at))));
         if (unread > 0) {
-          button.append(el("span", { class: "badge unread", "aria-label": `${unread} unread` },
-                           String(unread)));
+          button.append(el("span", { class: "badge unread" }, String(unread)),
+                        el("span", { class: "sr-only" }, " unread"));
         }
         if (session.id === selected) button.setAttribute("aria-current", "true");
         button.addEventListener("click", () => void select(session.id));
@@ -169,14 +171,14 @@ async function run(user: User): Promise<void> {
     if (session.status !== "closed" && !mine) action("Take over", "handoff");
     if (session.status === "handed_off") action("Hand back to the assistant", "handback");
     if (session.status !== "closed") action("Close", "close");
-    const log = el("ol", { class: "messages", role: "log", "aria-label": "Messages" });
+    const log = el("div", { class: "messages", role: "log", "aria-label": "Messages" });
     for (const message of messages) {
-      log.append(el("li", { class: `msg ${message.author}`, "data-seq": String(message.seq) },
+      log.append(el("div", { class: `msg ${message.author}`, "data-seq": String(message.seq) },
         el("span", { class: "author" }, AUTHORS[message.author] ?? message.author),
         el("span", { class: "text" }, message.text)));
     }
     for (const [id, text] of streaming) {
-      log.append(el("li", { class: "msg agent streaming", "data-id": id, "aria-hidden": "true" },
+      log.append(el("div", { class: "msg agent streaming", "data-id": id, "aria-hidden": "true" },
         el("span", { class: "author" }, AUTHORS.agent), el("span", { class: "text" }, text)));
     }
     const parts: HTMLElement[] = [
@@ -185,6 +187,8 @@ async function run(user: User): Promise<void> {
       actions, log];
     if (session.status === "handed_off" && mine) {
       const input = el("textarea", { id: "reply", rows: "3", required: "" });
+      input.value = drafts.get(session.id) ?? "";
+      input.addEventListener("input", () => drafts.set(session.id, input.value));
       const form = el("form", { class: "reply" }, el("label", { for: "reply" }, "Reply"), input,
                       el("button", { type: "submit" }, "Send"));
       form.addEventListener("submit", async (event) => {
@@ -192,6 +196,7 @@ async function run(user: User): Promise<void> {
         const text = input.value.trim();
         if (!text) return;
         input.value = "";
+        drafts.delete(session.id);
         try {
           const sent = await api.call<Message>("POST", `/v1/chat/sessions/${session.id}/messages`,
                                                { text, client_msg_id: crypto.randomUUID() });
@@ -199,7 +204,8 @@ async function run(user: User): Promise<void> {
           renderView();
           document.getElementById("reply")?.focus();
         } catch (error) {
-          input.value = text;
+          drafts.set(session.id, text);
+          renderView();
           status.textContent = `Not sent: ${(error as Error).message}`;
         }
       });
@@ -296,6 +302,7 @@ async function run(user: User): Promise<void> {
       .map(async (session) => inbox.counted(session.id, await api.history(session.id))));
     renderList();
     renderView();
+    app.dataset.state = "live"; // joined and loaded: what tests and the benchmark wait for
   }
 
   const socket = new Socket(cfg.ws, { params: () => ({ token: current.access_token }) });
@@ -323,6 +330,7 @@ async function run(user: User): Promise<void> {
   channel.join()
     .receive("ok", () => {
       status.textContent = "Connected";
+      delete app.dataset.state;
       reload().catch((error) => { status.textContent = `Not loaded: ${error.message}`; });
     })
     .receive("error", ({ detail }: { detail?: string }) => {

@@ -1,0 +1,166 @@
+"""The staff inbox in a real browser against the running stack: a receptionist of a demo clinic
+(a Keycloak user of its realm made for the test) signs in on Keycloak's own login form, sees a
+widget visitor's request for a person arrive with an unread count, takes over, replies (the
+widget shows it live), hands back and closes, then signs out back onto the inbox; a customer's
+account gets a clear refusal; axe-core finds no WCAG 2.2 AA violations, light or dark."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from simptu.devstack.envfile import StackEnv
+from tests.e2e.web.conftest import CLINIC, Visitor
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# Generous: the hub, the agent and the outbox relay share two loaded cores with other tests.
+WAIT = 60_000
+
+NewUser = Callable[[str], Awaitable[tuple[str, str]]]
+
+
+@pytest.fixture
+async def realm_user(keycloak_admin: httpx.AsyncClient) -> AsyncIterator[NewUser]:
+    """Makes users of the demo clinic's realm with one realm role (username, password); they
+    are deleted afterwards."""
+    made: list[str] = []
+
+    async def make(role: str) -> tuple[str, str]:
+        username = f"{role}-{uuid.uuid4().hex[:10]}"
+        password = secrets.token_urlsafe(18)
+        created = await keycloak_admin.post(f"/admin/realms/{CLINIC}/users", json={
+            "username": username, "enabled": True, "emailVerified": True,
+            "email": f"{username}@{CLINIC}.test.simptu.local", "firstName": role.capitalize(),
+            "lastName": "Test",
+            "credentials": [{"type": "password", "value": password, "temporary": False}]})
+        assert created.status_code == 201, created.text
+        user_id = created.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+        made.append(user_id)
+        found = await keycloak_admin.get(f"/admin/realms/{CLINIC}/roles/{role}")
+        assert found.status_code == 200, found.text
+        mapped = await keycloak_admin.post(
+            f"/admin/realms/{CLINIC}/users/{user_id}/role-mappings/realm", json=[found.json()])
+        assert mapped.status_code == 204, mapped.text
+        return username, password
+
+    yield make
+    for user_id in made:
+        await keycloak_admin.delete(f"/admin/realms/{CLINIC}/users/{user_id}")
+
+
+async def sign_in(browser: Browser, stack: StackEnv, username: str, password: str,
+                  **context: Any) -> Page:
+    """A new browser context opens the clinic's inbox and signs in on Keycloak's login form
+    (the page's Content-Security-Policy is bypassed only so axe-core can be injected)."""
+    page = await (await browser.new_context(bypass_csp=True, **context)).new_page()
+    await page.goto(f"{stack['SIMPTU_API_URL']}/inbox/{CLINIC}")
+    await page.locator("#username").wait_for(timeout=WAIT)  # Keycloak's own page
+    await page.locator("#username").fill(username)
+    await page.locator("#password").fill(password)
+    await page.locator("#kc-login").click()
+    return page
+
+
+async def axe_violations(page: Page, axe_source: str) -> list[dict[str, Any]]:
+    await page.add_script_tag(content=axe_source)
+    result = await page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]}
+            for v in result["violations"]]
+
+
+async def test_a_receptionist_answers_a_hand_off_from_the_widget(
+        browser: Browser, stack: StackEnv, realm_user: NewUser,
+        visitor: Callable[..., Awaitable[Visitor]], axe_source: str) -> None:
+    username, password = await realm_user("staff")
+    inbox = await sign_in(browser, stack, username, password)
+    await expect(inbox.get_by_role("status").first).to_have_text("Connected", timeout=WAIT)
+    await expect(inbox.locator(".presence")).to_contain_text("Staff online:", timeout=WAIT)
+    assert await axe_violations(inbox, axe_source) == []
+
+    chat = await visitor(CLINIC, locale="ro-RO")
+    await chat.open_chat()
+    await chat.say("Vreau să vorbesc cu un om, vă rog")
+    session_id = await chat.session_id()
+    assert session_id is not None
+
+    # The hand-off arrives live, waiting for staff, with the visitor's message unread.
+    item = inbox.locator(f'button.item[data-session="{session_id}"]')
+    await expect(item).to_have_attribute("data-group", "waiting", timeout=WAIT)
+    await expect(item.locator(".badge.unread")).to_have_text("1", timeout=WAIT)
+    await expect(item.locator(".badge.channel")).to_have_text("web")
+
+    await item.click()
+    title = inbox.locator("#conversation-title")
+    await expect(title).to_contain_text("waiting for staff")
+    await expect(inbox.get_by_role("log")).to_contain_text("vorbesc cu un om", timeout=WAIT)
+    await expect(item.locator(".badge.unread")).to_have_count(0)
+    await inbox.get_by_role("button", name="Take over", exact=True).click()
+    await expect(title).to_contain_text("with you", timeout=WAIT)
+    await expect(item).to_have_attribute("data-group", "with-staff")
+
+    # The receptionist's reply reaches the widget live; the visitor's answer reaches the inbox.
+    reply = f"Bună ziua, sunt de la recepție ({uuid.uuid4().hex[:6]}). Cu ce vă pot ajuta?"
+    await inbox.get_by_label("Reply", exact=True).fill(reply)
+    await inbox.get_by_role("button", name="Send", exact=True).click()
+    await chat.page.locator("simptu-chat .msg.staff").filter(has_text=reply).wait_for(
+        timeout=WAIT)
+    await chat.page.locator("simptu-chat textarea").fill("Mulțumesc, am o întrebare despre preț.")
+    await chat.page.locator("simptu-chat textarea").press("Enter")
+    await expect(inbox.get_by_role("log")).to_contain_text("întrebare despre preț",
+                                                          timeout=WAIT)
+    assert await axe_violations(inbox, axe_source) == []
+    await inbox.emulate_media(color_scheme="dark")
+    assert await axe_violations(inbox, axe_source) == []
+    await inbox.emulate_media(color_scheme="light")
+
+    await inbox.get_by_role("button", name="Hand back to the assistant").click()
+    await expect(title).to_contain_text("with the assistant", timeout=WAIT)
+    await expect(item).to_have_attribute("data-group", "open")
+    await inbox.get_by_role("button", name="Close", exact=True).click()
+    await expect(title).to_contain_text("closed", timeout=WAIT)
+    await expect(item).to_have_attribute("data-group", "closed")
+
+    # Signing out ends the Keycloak session and lands back on the inbox, not on Keycloak.
+    await inbox.get_by_role("button", name="Sign out").click()
+    await expect(inbox.get_by_role("heading", name="Signed out")).to_be_visible(timeout=WAIT)
+    assert inbox.url.startswith(f"{stack['SIMPTU_API_URL']}/inbox/{CLINIC}")
+    await inbox.get_by_role("button", name="Sign in").click()
+    await inbox.locator("#username").wait_for(timeout=WAIT)  # signed out for real
+    await inbox.context.close()
+
+
+async def test_a_customer_account_is_told_the_inbox_is_for_staff(
+        browser: Browser, stack: StackEnv, realm_user: NewUser, axe_source: str) -> None:
+    username, password = await realm_user("customer")
+    page = await sign_in(browser, stack, username, password, color_scheme="dark")
+    alert = page.get_by_role("alert")
+    await expect(alert).to_contain_text("is not on the staff", timeout=WAIT)
+    await expect(page.get_by_role("heading", name="No access to the inbox")).to_be_visible()
+    assert await page.locator("nav").count() == 0  # no conversations, not even a list
+    assert await axe_violations(page, axe_source) == []
+    await page.context.close()
+
+
+async def test_the_inbox_page_and_its_assets_are_cached_as_built(stack: StackEnv) -> None:
+    """The page is never cached (it names the current build); its assets are content-hashed
+    and cached for a year; an unknown tenant's inbox is a 404, not an empty app."""
+    async with httpx.AsyncClient(base_url=stack["SIMPTU_API_URL"], timeout=30) as http:
+        page = await http.get(f"/inbox/{CLINIC}")
+        assert page.status_code == 200
+        assert page.headers["cache-control"] == "no-store"
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        assets = [part.split('"')[0] for part in page.text.split('/inbox/assets/')[1:]]
+        assert {name.rsplit(".", 1)[-1] for name in assets} == {"js", "css"}
+        for name in assets:
+            asset = await http.get(f"/inbox/assets/{name}")
+            assert asset.status_code == 200
+            assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert (await http.get("/inbox/assets/main-0000000000.js")).status_code == 404
+        assert (await http.get(f"/inbox/no-such-{uuid.uuid4().hex[:8]}")).status_code == 404
