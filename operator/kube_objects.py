@@ -41,9 +41,9 @@ class KubeObjects:
             self.dynamic.server_side_apply(
                 resource, body=body, name=meta["name"], namespace=meta.get("namespace"),
                 field_manager=FIELD_MANAGER, force_conflicts=True)
-        except UnprocessibleEntityError:
+        except UnprocessibleEntityError as error:
             strategy = _strategy_type(body)
-            if strategy is None:
+            if strategy is None or "spec.strategy.rollingUpdate" not in str(error.body):
                 raise
             # A live Deployment's strategy type cannot change by apply: its defaulted
             # `rollingUpdate` (owned by no manager) stays and Recreate refuses it. Change the
