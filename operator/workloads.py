@@ -160,7 +160,7 @@ def _container(spec: AgentSpec) -> dict[str, Any]:
         "envFrom": env_from, "env": env,
         "ports": [{"name": "http", "containerPort": spec.port}],
         "resources": _resources(spec.resources), "livenessProbe": probe,
-        # Loading torch and the model takes a while on a busy node: liveness counts after this.
+        # Loading the model and connecting take a while on a busy node: liveness counts after this.
         "startupProbe": {**probe, "periodSeconds": 2, "failureThreshold": 150},
         # Polled often: a new pod is Ready (and its Tenant with it) soon after the model loads.
         "readinessProbe": {**probe, "httpGet": {"path": "/readyz", "port": spec.port},
