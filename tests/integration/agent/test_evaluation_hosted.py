@@ -16,7 +16,13 @@ from typing import Any
 import asyncpg
 import pytest
 
-from simptu.runtime.agent.evaluation import DemoFaqs, Session, Split, converse, load
+from simptu.runtime.agent.evaluation import (
+    CARRIED,
+    DemoFaqs,
+    Session,
+    Split,
+    evaluate_hosted,
+)
 from simptu.runtime.agent.intents import IntentClassifier
 from simptu.runtime.agent.providers.local import LocalProvider
 from simptu.runtime.agent.templates import render
@@ -24,9 +30,6 @@ from tests.integration.agent.model_servers import PREFIX, Exchange, ModelServer,
 from tests.integration.agent.test_agent_hosted_tools import hosted_provider, no_understanding
 from tests.model import session_embedder
 
-# The outcomes a tool carries: a change, a declined proposal, a hand-off. Answers in words
-# (prices, hours) are the model's own text, which a stand-in's script cannot score.
-CARRIED = {"booked", "rescheduled", "cancelled", "declined", "handoff"}
 # Every conversation the local dialogue completes, its tool calls complete too (measured:
 # held-out 14/14 carried conversations, both contracts).
 FLOOR = 1.0
@@ -74,16 +77,16 @@ async def test_the_hosted_providers_carry_the_held_out_conversations_through_the
     embedder = session_embedder()
     faqs = DemoFaqs.of_examples(db, embedder)
     provider = hosted_provider(kind, server)
-    carried = [c for c in load(SPLIT)[1] if c["outcome"]["reply"] in CARRIED]
-    assert {c["outcome"]["reply"] for c in carried} == CARRIED  # each kind is scored
-    succeeded = []
-    for conversation in carried:
+    def mirror(conversation: Mapping[str, Any]) -> None:
         server.act = Mirror(conversation, faqs).act
-        ok, said = await converse(provider, conversation, faqs, tools=True)
-        succeeded.append(ok)
+
+    report = await evaluate_hosted(SPLIT, provider, faqs, starting=mirror)
+    carried = [conversation for conversation, _, _ in report.conversations]
+    assert {c["outcome"]["reply"] for c in carried} == CARRIED  # each kind is scored
+    for conversation, ok, said in report.conversations:
         if not ok:
             print(json.dumps({"kind": kind, "turns": conversation["turns"], "said": said}))
-    assert sum(succeeded) / len(succeeded) >= FLOOR
+    assert report.task_success() >= FLOOR
     # the model was asked through the tool-calling contract (a reply after a change is
     # phrased by a request without tools)
     assert sum("tools" in request or "toolConfig" in request
