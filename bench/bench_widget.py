@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gzip
 import json
-import statistics
 import time
 import uuid
 from typing import Any
 
-from playwright.async_api import Browser, Response, async_playwright
+from browser_bench import chromium, gzipped, median  # a script beside this one
+from playwright.async_api import Browser, Response
 
 TENANT = "zambet-dental-cluj"
 LAUNCHER_TIMES = """() => {
@@ -51,14 +50,14 @@ async def one_run(browser: Browser, url: str, tenant: str) -> dict[str, Any]:
     await page.goto(url)
     await page.locator("simptu-chat .launcher").wait_for()
     await page.wait_for_load_state("networkidle")
-    before = sum(len(gzip.compress(body, 9)) for _, body in bodies)
+    before = gzipped(body for _, body in bodies)
     loaded = len(bodies)
     times = await page.evaluate(LAUNCHER_TIMES)
     clicked = time.perf_counter()
     await page.locator("simptu-chat .launcher").click()
     await page.get_by_role("status").filter(has_text="Connected").wait_for()
     ready = time.perf_counter() - clicked
-    after = sum(len(gzip.compress(body, 9)) for _, body in bodies[loaded:])
+    after = gzipped(body for _, body in bodies[loaded:])
     stored = await page.evaluate("t => localStorage.getItem(`simptu-chat:${t}`)", tenant)
     await context.close()
     session = uuid.UUID(json.loads(stored)["sessionId"]) if stored else None
@@ -85,27 +84,14 @@ async def remove_sessions(tenant: str, sessions: list[uuid.UUID]) -> None:
         await pool.close()
 
 
-def median(values: list[float]) -> str:
-    return f"{statistics.median(values):.0f}"
-
-
 async def main(arguments: argparse.Namespace) -> None:
-    from simptu.devstack.envfile import StackEnv
-    from simptu.devstack.settings import DevstackSettings
-    from simptu.devstack.toolchain.tools import WEB_TEST_PACKAGES
-
-    settings = DevstackSettings()
-    WEB_TEST_PACKAGES.ensure(settings.tools_cache)
-    url = f"{StackEnv.load(settings.env_file)['SIMPTU_API_URL']}/demo/{arguments.tenant}"
-    runs = []
-    async with async_playwright() as driver:
-        browser = await driver.chromium.launch(executable_path="/usr/bin/chromium",
-                                               args=["--no-sandbox"])
+    runs: list[dict[str, Any]] = []
+    async with chromium() as (browser, stack):
+        url = f"{stack['SIMPTU_API_URL']}/demo/{arguments.tenant}"
         try:
             for _ in range(arguments.runs):
                 runs.append(await one_run(browser, url, arguments.tenant))
         finally:
-            await browser.close()
             await remove_sessions(arguments.tenant, [r["session"] for r in runs if r["session"]])
     print(f"Chat widget on {url}, {arguments.runs} runs in headless Chromium (median)\n")
     print("| measure | value | goal |")
