@@ -19,6 +19,7 @@ class Part:
     message_id: uuid.UUID
     index: int
     status: str
+    channel: str
 
 
 async def record_parts(conn: asyncpg.Connection, session_id: uuid.UUID, channel: str,
@@ -36,35 +37,35 @@ async def record_parts(conn: asyncpg.Connection, session_id: uuid.UUID, channel:
         " WHERE message_id = $1 AND status = 'sending'", message_id)
     rows = await conn.fetch("SELECT part, status FROM channel_deliveries WHERE message_id = $1 "
                             "ORDER BY part", message_id)
-    return [Part(message_id, row["part"], row["status"]) for row in rows]
+    return [Part(message_id, row["part"], row["status"], channel) for row in rows]
 
 
 async def mark(conn: asyncpg.Connection, part: Part, status: str, *,
                provider_message_id: str | None = None, error_code: str | None = None,
                error_detail: str | None = None) -> None:
     if provider_message_id is not None:  # a status may have come for it already
-        channel = await conn.fetchval("SELECT channel FROM channel_deliveries WHERE "
-                                      "message_id = $1 AND part = $2", part.message_id, part.index)
-        await _lock_provider_id(conn, channel, provider_message_id)
+        await _lock_provider_id(conn, part.channel, provider_message_id)
     await conn.execute(
         "UPDATE channel_deliveries SET status = $3, provider_message_id = COALESCE($4, "
         "provider_message_id), error_code = $5, error_detail = $6, updated_at = now(), "
         "attempts = attempts + CASE WHEN $3 = 'sending' THEN 1 ELSE 0 END "
         "WHERE message_id = $1 AND part = $2",
         part.message_id, part.index, status, provider_message_id, error_code, error_detail)
-    if provider_message_id is not None:
-        early = await conn.fetch(
-            "DELETE FROM channel_early_statuses WHERE channel = $1 AND provider_message_id = $2 "
-            "RETURNING status, error_code, error_detail", channel, provider_message_id)
-        for row in sorted(early, key=lambda row: RANK.get(row["status"], -1)):
-            await provider_status(conn, channel, provider_message_id, row["status"],
-                                  row["error_code"], row["error_detail"])
+    if provider_message_id is None:
+        return
+    early = await conn.fetch(
+        "DELETE FROM channel_early_statuses WHERE channel = $1 AND provider_message_id = $2 "
+        "RETURNING status, error_code, error_detail", part.channel, provider_message_id)
+    for row in sorted(early, key=lambda row: RANK.get(row["status"], -1)):
+        await provider_status(conn, part.channel, provider_message_id, row["status"],
+                              row["error_code"], row["error_detail"])
 
 
 async def _lock_provider_id(conn: asyncpg.Connection, channel: str,
                             provider_message_id: str) -> None:
     """Until the transaction ends: recording a provider's id and a status for it take turns,
-    so a status is either seen early and kept, or finds the id recorded."""
+    so a status is either seen early and kept, or finds the id recorded (always taken before
+    the delivery's row, so the two never wait for each other)."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
                        f"delivery:{channel}:{provider_message_id}")
 
@@ -89,7 +90,7 @@ async def provider_status(conn: asyncpg.Connection, channel: str, provider_messa
         return False
     if RANK.get(status, -1) <= RANK[row["status"]]:
         return False
-    await mark(conn, Part(row["message_id"], row["part"], row["status"]), status,
+    await mark(conn, Part(row["message_id"], row["part"], row["status"], channel), status,
                error_code=error_code, error_detail=error_detail)
     return True
 
