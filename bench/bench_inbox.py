@@ -22,7 +22,7 @@ import asyncio
 import time
 from typing import Any
 
-from browser_bench import chromium, gzipped, median  # a script beside this one
+from browser_bench import chromium, gzipped, median, runs_and_tenant  # beside this one
 from playwright.async_api import Browser, Response
 
 TENANT = "zambet-dental-cluj"
@@ -74,12 +74,5 @@ async def main(arguments: argparse.Namespace) -> None:
     print(f"| reload signed in → live list | {median([r['reload'] for r in runs])} ms |")
 
 
-def parse() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=10, help="sign-ins measured (default 10)")
-    parser.add_argument("--tenant", default=TENANT, help="the demo tenant whose inbox is used")
-    return parser.parse_args()
-
-
 if __name__ == "__main__":
-    asyncio.run(main(parse()))
+    asyncio.run(main(runs_and_tenant(__doc__, TENANT, "sign-ins")))

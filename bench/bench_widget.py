@@ -25,7 +25,7 @@ import time
 import uuid
 from typing import Any
 
-from browser_bench import chromium, gzipped, median  # a script beside this one
+from browser_bench import chromium, gzipped, median, runs_and_tenant  # beside this one
 from playwright.async_api import Browser, Response
 
 TENANT = "zambet-dental-cluj"
@@ -107,12 +107,5 @@ async def main(arguments: argparse.Namespace) -> None:
           f"{median([r['ready'] for r in runs])} ms | |")
 
 
-def parse() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=10, help="page loads measured (default 10)")
-    parser.add_argument("--tenant", default=TENANT, help="the demo tenant whose page is used")
-    return parser.parse_args()
-
-
 if __name__ == "__main__":
-    asyncio.run(main(parse()))
+    asyncio.run(main(runs_and_tenant(__doc__, TENANT, "page loads")))

@@ -4,6 +4,7 @@ stack's settings, what a set of responses weighs gzipped, and the median of the 
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import statistics
 from collections.abc import AsyncIterator, Iterable
@@ -41,3 +42,12 @@ def gzipped(bodies: Iterable[bytes]) -> int:
 
 def median(values: list[float]) -> str:
     return f"{statistics.median(values):.0f}"
+
+
+def runs_and_tenant(doc: str, default_tenant: str, what: str) -> argparse.Namespace:
+    """The options of a browser benchmark: how many runs, on which demo tenant."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10, help=f"{what} measured (default 10)")
+    parser.add_argument("--tenant", default=default_tenant,
+                        help="the demo tenant whose page is used")
+    return parser.parse_args()

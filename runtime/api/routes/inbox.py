@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from simptu.runtime.api.dependencies import PlatformDep
 from simptu.runtime.api.problems import ApiProblem
-from simptu.runtime.api.routes.widget import IMMUTABLE
+from simptu.runtime.api.routes.widget import IMMUTABLE, current_build
 from simptu.runtime.api.routing import lookup
 
 router = APIRouter(tags=["inbox"], include_in_schema=False)
@@ -48,11 +48,8 @@ def inbox_files(folder: Path) -> InboxFiles:
 
 
 def _built(request: Request) -> InboxFiles:
-    folder: Path | None = request.app.state.platform.settings.api_inbox_dir
-    if folder is None or not (folder / "manifest.json").exists():
-        raise ApiProblem(404, "inbox-not-built",
-                         "this API serves no inbox (SIMPTU_API_INBOX_DIR names no build)")
-    return inbox_files(folder.resolve())  # a link to the current build: a new one is seen
+    return inbox_files(current_build(request.app.state.platform.settings.api_inbox_dir,
+                                     "inbox"))
 
 
 def _origin(url: str) -> str:

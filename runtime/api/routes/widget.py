@@ -42,12 +42,18 @@ def widget_files(folder: Path) -> WidgetFiles:
     return WidgetFiles(manifest["loader"], {name: (folder / name).read_bytes() for name in names})
 
 
-def _built(request: Request) -> WidgetFiles:
-    folder: Path | None = request.app.state.platform.settings.api_widget_dir
+def current_build(folder: Path | None, name: str) -> Path:
+    """The build a setting names (`SIMPTU_API_<NAME>_DIR`, a link to the current build, so a
+    new one is seen at once), or 404 if there is none."""
     if folder is None or not (folder / "manifest.json").exists():
-        raise ApiProblem(404, "widget-not-built",
-                         "this API serves no widget (SIMPTU_API_WIDGET_DIR names no build)")
-    return widget_files(folder.resolve())  # a link to the current build: a new one is seen
+        raise ApiProblem(404, f"{name}-not-built", f"this API serves no {name} "
+                         f"(SIMPTU_API_{name.upper()}_DIR names no build)")
+    return folder.resolve()
+
+
+def _built(request: Request) -> WidgetFiles:
+    return widget_files(current_build(request.app.state.platform.settings.api_widget_dir,
+                                      "widget"))
 
 
 def _script(body: bytes, cache: str, etag: str) -> Response:

@@ -22,6 +22,14 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # Generous: the hub, the agent and the outbox relay share two loaded cores with other tests.
 WAIT = 60_000
 
+# Marks the stored sign-in (oidc-client-ts's sessionStorage entry) expired; returns it.
+RENEW = """key => {
+  const user = JSON.parse(sessionStorage.getItem(key));
+  user.expires_at = Math.floor(Date.now() / 1000) - 30;
+  sessionStorage.setItem(key, JSON.stringify(user));
+  return user;
+}"""
+
 NewUser = Callable[[str], Awaitable[tuple[str, str]]]
 
 
@@ -126,6 +134,16 @@ async def test_a_receptionist_answers_a_hand_off_from_the_widget(
     await inbox.get_by_role("button", name="Close", exact=True).click()
     await expect(title).to_contain_text("closed", timeout=WAIT)
     await expect(item).to_have_attribute("data-group", "closed")
+
+    # Silent renew: with the access token expired, a reload renews it with the refresh token
+    # (no login form) and the list is live again.
+    key = f"oidc.user:{stack['SIMPTU_KEYCLOAK_URL']}/realms/{CLINIC}:simptu-web"
+    expired = await inbox.evaluate(RENEW, key)
+    await inbox.reload()
+    await inbox.locator("#app[data-state=live]").wait_for(timeout=WAIT)
+    renewed = await inbox.evaluate("key => JSON.parse(sessionStorage.getItem(key))", key)
+    assert renewed["access_token"] != expired["access_token"]
+    assert renewed["expires_at"] > expired["expires_at"]
 
     # Signing out ends the Keycloak session and lands back on the inbox, not on Keycloak.
     await inbox.get_by_role("button", name="Sign out").click()
