@@ -19,7 +19,7 @@ from simptu.runtime.channels.email.replies import EmailReplies
 from simptu.runtime.channels.meta.graph import GraphClient
 from simptu.runtime.channels.metrics import SENDS
 from simptu.runtime.channels.send_errors import SendError
-from simptu.runtime.channels.text_parts import split_text, utf8_bytes
+from simptu.runtime.channels.text_parts import split_text, utf8_bytes, utf16_units
 from simptu.runtime.channels.twilio.sms import TwilioSms, part_limit
 from simptu.runtime.core.channels import deliveries
 from simptu.runtime.core.channels.accounts import ChannelAccount, ChannelAccounts
@@ -202,7 +202,7 @@ class ChannelSender:
             recipient = await cipher.open_text(store.SESSIONS, "contact", outgoing.session_id,
                                                 session["contact"])
             channel = session["channel"]
-            size = utf8_bytes if channel == "instagram" else len
+            size = {"instagram": utf8_bytes, "sms": utf16_units}.get(channel, len)
             limit = part_limit(text) if channel == "sms" else LIMITS[channel]
             texts = split_text(text, limit, size)
             parts = await deliveries.record_parts(conn, outgoing.session_id, channel,

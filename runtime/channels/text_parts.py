@@ -55,3 +55,8 @@ def _hard_cut(text: str, limit: int, size: Callable[[str], int]) -> list[str]:
 
 def utf8_bytes(text: str) -> int:
     return len(text.encode())
+
+
+def utf16_units(text: str) -> int:
+    """The length of `text` as UCS-2 SMS count it: an emoji is two units."""
+    return len(text.encode("utf-16-le")) // 2
