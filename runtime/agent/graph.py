@@ -6,8 +6,9 @@ catalogue and its `BusinessProfile`). With the local model the agent's dialogue 
                    │                    plain "da"/"yes") ─┬─ execute → respond
                    └── a message that is no answer ────────┴─ declined → respond
 
-A reply offering free times to a web chat also sends a `choose_slot` call (slot_picker.py); the
-page's pick comes back as a new `understand`, as if the customer had typed that time.
+A reply offering free times to a web chat also sends a `choose_slot` call (slot_picker.py: the
+times the dialogue's reply, or a hosted model's answer, names); the page's pick comes back as a
+new turn, as if the customer had typed that day and time.
 
 A hosted model acts itself, with the tools of tools.py (a change tool only proposes, and the
 same confirm interrupt stands between the proposal and the change):
@@ -44,7 +45,12 @@ from simptu.runtime.agent.dialogue import decide
 from simptu.runtime.agent.intents import answer_to_question
 from simptu.runtime.agent.providers.base import ToolCallingProvider
 from simptu.runtime.agent.providers.hosted import history
-from simptu.runtime.agent.slot_picker import choose_slot_call, offer, picked_understanding
+from simptu.runtime.agent.slot_picker import (
+    choose_slot_call,
+    offer,
+    offer_found,
+    picked_understanding,
+)
 from simptu.runtime.agent.state import ConversationState, Reply, TurnContext, pending_change
 from simptu.runtime.agent.templates import render
 from simptu.runtime.agent.tools import TOOL_ERRORS, TOOLS, briefing
@@ -113,7 +119,10 @@ async def act(state: ConversationState, runtime: Runtime[TurnContext]
         return Command(goto=goto, update={"messages": [message, *_not_json(message)]})
     said = "\n\n".join([*spoken, message.text])
     finish: Literal["confirm", "__end__"] = "confirm" if state.get("pending") else "__end__"
-    return Command(goto=finish, update={"messages": [message],
+    offered = None if state.get("pending") else offer_found(turn, said, locale, ctx)
+    if offered and ctx.channel == "web":
+        write({"function_call": choose_slot_call(offered)})
+    return Command(goto=finish, update={"messages": [message], "offered": offered,
                                         "transcript": [{"role": "agent", "text": said}]})
 
 

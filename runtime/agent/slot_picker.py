@@ -5,10 +5,12 @@ offered before it continues the conversation as if the customer had typed that t
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from langchain_core.messages import BaseMessage, ToolMessage
 from pydantic import BaseModel, ValidationError
 
 from simptu.runtime.agent.providers.base import Understanding
@@ -44,10 +46,37 @@ def offer(reply: Reply, flow: BookingFlow, locale: Locale,
     are read from the reply's own words, so the picker shows what the customer reads)."""
     if reply["key"] not in OFFERING_REPLIES or "date" not in flow:
         return None
-    day = dt.date.fromisoformat(flow["date"])
+    day = flow["date"]
+    times = CLOCK_TIME.findall(str(reply["params"].get("times", "")))
+    return _offered([(day, said) for said in times], locale, ctx)
+
+
+def offer_found(messages: Iterable[BaseMessage], answer: str, locale: Locale,
+                ctx: TurnContext) -> OfferedSlots | None:
+    """A hosted model's answer: the free times its `find_free_times` calls found this turn
+    that the answer names, in the answer's order."""
+    found: dict[str, str] = {}  # time -> the day it is free on
+    for message in messages:
+        if not (isinstance(message, ToolMessage) and message.name == "find_free_times"
+                and message.status == "success"):
+            continue
+        try:
+            result = json.loads(message.text)
+        except ValueError:
+            continue
+        for said in [*result.get("free_times", []), *result.get("free_at_other_times", [])]:
+            found.setdefault(said, result["day"])
+    named = dict.fromkeys(said for said in CLOCK_TIME.findall(answer) if said in found)
+    return _offered([(found[said], said) for said in named], locale, ctx)
+
+
+def _offered(times: list[tuple[str, str]], locale: Locale,
+             ctx: TurnContext) -> OfferedSlots | None:
+    """The offer of (ISO day, HH:MM) `times`; None when there are none."""
     slots = []
-    for said in CLOCK_TIME.findall(str(reply["params"].get("times", ""))):
-        start = dt.datetime.combine(day, dt.time.fromisoformat(said), tzinfo=ctx.tz)
+    for day, said in times:
+        start = dt.datetime.combine(dt.date.fromisoformat(day), dt.time.fromisoformat(said),
+                                    tzinfo=ctx.tz)
         slots.append(OfferedSlot(start=start.isoformat(), time=said,
                                  label=say_when(start, locale)))
     if not slots:

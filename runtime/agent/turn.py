@@ -222,7 +222,7 @@ async def _command(served: ServedTenant, config: RunnableConfig, turn: TurnInput
             log.info("function result for no pending call or offered slot",
                      call_id=turn.result.call_id)
             return None
-        return {"inbound": {"text": pick["time"], "picked": pick}}
+        return {"inbound": {"text": pick["label"], "picked": pick}}
     if waiting:
         return Command(resume={"text": turn.text})
     return {"inbound": {"text": turn.text}}

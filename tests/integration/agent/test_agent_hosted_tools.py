@@ -91,6 +91,7 @@ def no_understanding(text: str) -> dict[str, Any]:
 class Said:
     deltas: list[str]
     call: dict[str, Any] | None
+    offer: dict[str, Any] | None = None  # a slot picker sent with the answer
 
     @property
     def text(self) -> str:
@@ -123,7 +124,9 @@ class Conversation:
         said = Said([], None)
         async for mode, chunk in self.graph.astream(command, config, context=ctx,
                                                     stream_mode=["custom", "updates"]):
-            if mode == "custom":
+            if mode == "custom" and "function_call" in chunk:
+                said.offer = chunk["function_call"]
+            elif mode == "custom":
                 said.deltas.append(chunk["delta"])
             elif "__interrupt__" in chunk:
                 said.call = chunk["__interrupt__"][0].value
@@ -201,6 +204,20 @@ async def test_a_tool_call_and_its_result_reach_the_model_and_its_answer_streams
     assert json.loads(text) == {"day": shop.WEDNESDAY.isoformat(),
                                 "free_times": ["10:00", "11:00"]}
     assert conversation.repository.bookings == {}
+
+
+async def test_the_free_times_the_model_names_come_with_a_slot_picker(
+        conversation: Conversation) -> None:
+    said = await conversation.say("Ce ore aveți libere miercuri la consultație?")
+
+    assert said.offer is not None
+    assert said.offer["name"] == "choose_slot"
+    slots = said.offer["arguments"]["slots"]
+    assert [slot["time"] for slot in slots] == ["10:00", "11:00"]
+    assert [slot["start"] for slot in slots] == [TEN.isoformat(), ELEVEN.isoformat()]
+    proposal = await conversation.say("Vă rog să mă programați miercuri la 10, sunt Ana Pop")
+    assert proposal.call is not None
+    assert proposal.offer is None  # a proposal offers no times
 
 
 async def test_free_times_are_found_in_the_part_of_the_day_asked_for_or_said_to_be_none(
