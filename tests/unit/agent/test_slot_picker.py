@@ -6,8 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from langchain_core.messages import ToolMessage
 
-from simptu.runtime.agent.slot_picker import CHOOSE_SLOT_FUNCTION, choose_slot_call, offer, picked
+from simptu.runtime.agent.slot_picker import (
+    CHOOSE_SLOT_FUNCTION,
+    choose_slot_call,
+    offer,
+    offer_found,
+    picked,
+)
 from simptu.runtime.agent.state import BookingFlow, OfferedSlots, Reply
 from tests.unit.agent.in_memory import CLINIC, WEDNESDAY, MemoryRepository, local, turn_context
 
@@ -64,3 +71,21 @@ def test_a_pick_for_another_call_or_when_nothing_is_offered_is_none() -> None:
     pick = {"slot": {"start": slots["slots"][0]["start"]}}
     assert picked(slots, "slots-older", pick) is None
     assert picked(None, slots["call_id"], pick) is None
+
+
+def found(content: str, status: str = "success") -> ToolMessage:
+    return ToolMessage(content, tool_call_id="call_1", name="find_free_times", status=status)
+
+
+def test_a_hosted_models_offer_is_the_found_times_its_answer_names_in_its_order() -> None:
+    ctx = turn_context(MemoryRepository(CLINIC))
+    day = WEDNESDAY.isoformat()
+    messages = [found(f'{{"day": "{day}", "free_times": ["09:00", "10:30", "14:00"]}}'),
+                found(f'{{"day": "{day}", "free_times": ["16:00"]}}', status="error"),
+                ToolMessage('{"free_times": ["17:00"]}', tool_call_id="call_2", name="search_faq")]
+    made = offer_found(messages, "We are free at 14:00 or 09:00 (not 16:00, 17:00 or 12:00).",
+                       "en", ctx)
+    assert made is not None
+    assert [(s["time"], s["start"]) for s in made["slots"]] == [
+        ("14:00", local(WEDNESDAY, 14).isoformat()), ("09:00", local(WEDNESDAY, 9).isoformat())]
+    assert offer_found(messages, "Which time suits you?", "en", ctx) is None
