@@ -30,8 +30,9 @@ from simptu.runtime.core.registry import TenantRecord, TenantRegistry
 log = structlog.get_logger(__name__)
 
 # Bookings due within the lead time ($1), not reminded yet (a reminder's delivery record has
-# the booking's id as its message id), with the customer's latest conversation on one of the
-# channels $3 and the service's name in the reminder's language ($2).
+# the booking's id as its message id; one still pending on channel $4, after a crash or a
+# throttled send, is tried again, at most $5 times), with the customer's latest conversation
+# on one of the channels $3 and the service's name in the reminder's language ($2).
 DUE = """
     SELECT b.id, b.start_at, COALESCE(sv.names ->> $2, sv.name) AS service,
            s.id AS session_id, s.contact
@@ -41,8 +42,12 @@ DUE = """
                   WHERE customer_id = b.customer_id AND channel = ANY($3::text[])
                   AND contact IS NOT NULL ORDER BY updated_at DESC LIMIT 1) s ON true
     WHERE b.status = 'booked' AND b.start_at > now() AND b.start_at <= now() + $1::interval
-      AND NOT EXISTS (SELECT 1 FROM channel_deliveries d WHERE d.message_id = b.id)
+      AND NOT EXISTS (SELECT 1 FROM channel_deliveries d WHERE d.message_id = b.id
+                      AND (d.status <> 'pending' OR d.channel <> $4 OR d.attempts >= $5))
     ORDER BY b.start_at LIMIT 100"""
+# How often a reminder the provider throttled (or that never reached it) is tried, one round
+# apart.
+ATTEMPTS = 5
 # Texted reminders; the customer's number is the one they texted or called from.
 SMS_CHANNELS = ["sms", "voice"]
 SMS_TEXT = {"ro": "{name}: vă reamintim programarea pentru {service}, {when}. "
@@ -95,7 +100,8 @@ class Reminders:
         """The due bookings of customers with a conversation on `conversations`, each
         recorded as a pending `channel` delivery (or as it stands)."""
         async with TenantUnitOfWork(self.pool, tenant.names) as conn:
-            rows = await conn.fetch(DUE, self.lead, language[:2], conversations)
+            rows = await conn.fetch(DUE, self.lead, language[:2], conversations, channel,
+                                    ATTEMPTS)
             cipher = self.keyring.cipher(tenant.names, conn)
             found = []
             for row in rows:
@@ -109,7 +115,8 @@ class Reminders:
     async def _send_template(self, tenant: TenantRecord, account: ChannelAccount,
                              due: Due) -> int:
         when = due.row["start_at"].astimezone(zoneinfo.ZoneInfo(tenant.timezone))
-        await self._mark(tenant, due, "sending")
+        if not await self._claim(tenant, due):
+            return 0
         try:
             provider_id = await self.graph.send_whatsapp_template(
                 account.account_id, account.credential("accessToken") or "", due.recipient,
@@ -135,7 +142,8 @@ class Reminders:
         words = SMS_TEXT["ro" if tenant.locale.startswith("ro") else "en"]
         text = words.format(name=tenant.display_name, service=due.row["service"],
                             when=f"{when:%d.%m.%Y %H:%M}")
-        await self._mark(tenant, due, "sending")
+        if not await self._claim(tenant, due):
+            return 0
         try:
             provider_id = await self.sms.send(account, due.recipient, text)
         except SendError as error:
@@ -147,10 +155,17 @@ class Reminders:
         SENDS.labels("sms-reminder", "sent").inc()
         return 1
 
+    async def _claim(self, tenant: TenantRecord, due: Due) -> bool:
+        """Whether this process sends the reminder (another replica may have claimed it)."""
+        async with TenantUnitOfWork(self.pool, tenant.names) as conn:
+            return await deliveries.claim(conn, due.part)
+
     async def _failed(self, tenant: TenantRecord, kind: str, due: Due, error: SendError) -> int:
-        """Recorded, never retried: a reminder that could not go out is not sent late."""
+        """Recorded; throttled or never reached the provider: pending again, for the next
+        round; anything else is final (a reminder that may have gone out is never resent)."""
         SENDS.labels(kind, error.kind).inc()
-        status = {"uncertain": "uncertain", "opted-out": "refused"}.get(error.kind, "failed")
+        status = {"uncertain": "uncertain", "opted-out": "refused", "throttled": "pending",
+                  "transient": "pending"}.get(error.kind, "failed")
         log.warning("reminder not sent", tenant=tenant.slug, kind=kind, code=error.code)
         await self._mark(tenant, due, status, code=error.code, detail=error.detail)
         return 0

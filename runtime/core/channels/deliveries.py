@@ -40,6 +40,16 @@ async def record_parts(conn: asyncpg.Connection, session_id: uuid.UUID, channel:
     return [Part(message_id, row["part"], row["status"], channel) for row in rows]
 
 
+async def claim(conn: asyncpg.Connection, part: Part) -> bool:
+    """Mark a pending part `sending`, if it still is pending: of several processes that found
+    it pending (replicas of a scheduled job), only one sends it."""
+    claimed = await conn.fetchval(
+        "UPDATE channel_deliveries SET status = 'sending', attempts = attempts + 1, "
+        "updated_at = now() WHERE message_id = $1 AND part = $2 AND status = 'pending' "
+        "RETURNING true", part.message_id, part.index)
+    return bool(claimed)
+
+
 async def mark(conn: asyncpg.Connection, part: Part, status: str, *,
                provider_message_id: str | None = None, error_code: str | None = None,
                error_detail: str | None = None) -> None:

@@ -4,6 +4,7 @@ is kept and applied when it is recorded."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from simptu.devstack.standins.meta_payloads import new_wamid, whatsapp_text
@@ -58,3 +59,16 @@ async def test_a_late_status_never_moves_a_part_back(meta: Meta) -> None:
                                                 "Message undeliverable")
         assert not await deliveries.provider_status(conn, "whatsapp", wamid, "delivered")
     assert await status_of(meta, part) == ("failed", "131026")
+
+
+async def test_a_pending_part_is_claimed_for_sending_by_one_process_only(meta: Meta) -> None:
+    """Replicas of a scheduled job (booking reminders) find the same pending part: one sends."""
+    part = await a_recorded_part(meta)
+
+    async def claim() -> bool:
+        async with TenantUnitOfWork(meta.db, TenantNames(CLINIC)) as conn:
+            return await deliveries.claim(conn, part)
+
+    claims = await asyncio.gather(*(claim() for _ in range(4)))
+    assert sorted(claims) == [False, False, False, True]
+    assert await status_of(meta, part) == ("sending", None)
