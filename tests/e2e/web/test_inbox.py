@@ -6,6 +6,7 @@ account gets a clear refusal; axe-core finds no WCAG 2.2 AA violations, light or
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -112,6 +113,18 @@ async def test_a_receptionist_answers_a_hand_off_from_the_widget(
     await inbox.get_by_role("button", name="Take over", exact=True).click()
     await expect(title).to_contain_text("with you", timeout=WAIT)
     await expect(item).to_have_attribute("data-group", "with-staff")
+
+    # Staff presence: a colleague opening the same conversation is seen there.
+    colleague = await sign_in(browser, stack, *await realm_user("staff"))
+    await colleague.locator("#app[data-state=live]").wait_for(timeout=WAIT)
+    await expect(colleague.locator(".presence")).to_have_text(
+        re.compile(r"Staff online: ([2-9]|[1-9][0-9]+)$"), timeout=WAIT)
+    await colleague.locator(f'button.item[data-session="{session_id}"]').click()
+    await expect(inbox.locator(".viewers")).to_have_text(
+        "Another staff member has this conversation open.", timeout=WAIT)
+    await expect(colleague.locator("#conversation-title")).to_contain_text("with staff")
+    await colleague.context.close()
+    await expect(inbox.locator(".viewers")).to_have_count(0, timeout=WAIT)
 
     # The receptionist's reply reaches the widget live; the visitor's answer reaches the inbox.
     reply = f"Bună ziua, sunt de la recepție ({uuid.uuid4().hex[:6]}). Cu ce vă pot ajuta?"

@@ -110,6 +110,8 @@ async function run(user: User): Promise<void> {
   let chat: Channel | null = null;
   // What staff typed and not yet sent, per conversation: a re-render (a push) keeps it.
   const drafts = new Map<string, string>();
+  // Other staff members with the open conversation on screen (its channel's presence).
+  let othersHere = 0;
 
   function renderList(): void {
     const groups = ordered(inbox.sessions.values());
@@ -184,7 +186,13 @@ async function run(user: User): Promise<void> {
     const parts: HTMLElement[] = [
       el("h2", { id: "conversation-title" },
          `${session.guest ? "Visitor" : "Customer"} · ${session.channel} · ${state}`),
-      actions, log];
+      actions];
+    if (othersHere > 0) {
+      parts.push(el("p", { class: "viewers" }, othersHere === 1
+        ? "Another staff member has this conversation open."
+        : `${othersHere} other staff members have this conversation open.`));
+    }
+    parts.push(log);
     if (session.status === "handed_off" && mine) {
       const input = el("textarea", { id: "reply", rows: "3", required: "" });
       input.value = drafts.get(session.id) ?? "";
@@ -256,8 +264,16 @@ async function run(user: User): Promise<void> {
     selected = id;
     messages = [];
     streaming = new Map();
+    othersHere = 0;
     chat?.leave();
     chat = socket.channel(`chat:${id}`, {});
+    const viewers = new Presence(chat);
+    viewers.onSync(() => {
+      if (selected !== id) return;
+      othersHere = viewers.list((key, { metas }) => ({ key, role: metas[0]?.role as string }))
+        .filter((entry) => entry.key !== subject && STAFF_ROLES.includes(entry.role)).length;
+      renderView();
+    });
     chat.on("message", (push) => {
       if (selected !== id) return;
       messages = merged(messages, [{ id: push.message_id, seq: push.seq, author: push.author,
