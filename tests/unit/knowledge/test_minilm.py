@@ -92,7 +92,6 @@ def test_the_model_is_dropped_after_idle_seconds_and_loads_again() -> None:
     embedder = Embedder(idle_unload=0.5)
     try:
         [before] = embedder.embed_now([TEXTS[1]])
-        assert embedder.loaded
         # A wait for the drop, not a timing assert: the watch thread drops it once idle.
         deadline = time.monotonic() + 60
         while embedder.loaded and time.monotonic() < deadline:
