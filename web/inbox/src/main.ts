@@ -230,7 +230,7 @@ async function run(user: User): Promise<void> {
   async function renderBookings(session: Session): Promise<void> {
     const title = el("h2", { id: "bookings-title" }, "Bookings");
     if (!session.customer_id) {
-      side.replaceChildren(title, el("p", {}, "A visitor not known as a customer yet."));
+      side.replaceChildren(title, el("p", {}, "No customer is linked to this conversation yet."));
       return;
     }
     try {
