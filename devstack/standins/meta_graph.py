@@ -302,6 +302,10 @@ def success(obj: MetaObject, body: Payload, send: Send) -> Payload:
 # Status webhooks ----------------------------------------------------------------------------
 
 
+# How long a send whose status is posted first waits for that webhook's answer.
+STATUS_FIRST_WAIT = 3.0
+
+
 @dataclass(frozen=True)
 class StatusWebhooks:
     """The status webhooks of one accepted send: posted after the answer, or before it."""
@@ -407,10 +411,10 @@ def create_app(state: MetaGraphState) -> Starlette:
         token = bearer(request)
         obj, send, answer, status, statuses = answer_send(
             state, request.path_params["target"], token, body)
-        if statuses is not None and statuses.before_answer:
-            await statuses.post()
-        elif statuses is not None:
-            state.in_background(statuses.post)
+        if statuses is not None:
+            posting = state.in_background(statuses.post)
+            if statuses.before_answer:  # bounded: a slow receiver never times the send out
+                await asyncio.wait({posting}, timeout=STATUS_FIRST_WAIT)
         record = {"seq": next(state.sequence), "at": datetime.now(UTC).isoformat(),
                   "method": request.method, "path": request.url.path,
                   "object_id": obj.object_id if obj else request.path_params["target"],

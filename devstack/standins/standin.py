@@ -50,10 +50,11 @@ class StandinState:
         if len(records) > self.config.max_records:
             del records[:len(records) - self.config.max_records]
 
-    def in_background(self, job: Callable[[], Any]) -> None:
+    def in_background(self, job: Callable[[], Any]) -> asyncio.Task[Any]:
         task = asyncio.create_task(job())
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        return task
 
     async def settled(self) -> None:
         """Wait until every webhook under way is delivered or given up."""
