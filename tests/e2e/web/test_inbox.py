@@ -6,17 +6,23 @@ account gets a clear refusal; axe-core finds no WCAG 2.2 AA violations, light or
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from playwright.async_api import Browser, Page, expect
 
 from simptu.devstack.envfile import StackEnv
+from simptu.runtime.core.database import TenantUnitOfWork
+from simptu.runtime.core.registry import TenantRegistry
 from tests.e2e.web.conftest import CLINIC, Visitor
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -195,3 +201,80 @@ async def test_the_inbox_page_and_its_assets_are_cached_as_built(stack: StackEnv
             assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
         assert (await http.get("/inbox/assets/main-0000000000.js")).status_code == 404
         assert (await http.get(f"/inbox/no-such-{uuid.uuid4().hex[:8]}")).status_code == 404
+
+
+async def password_token(stack: StackEnv, username: str, password: str) -> str:
+    """An access token of a user of the demo clinic's realm (its web client allows the password
+    grant on local stacks)."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        answer = await http.post(
+            f"{stack['SIMPTU_KEYCLOAK_URL']}/realms/{CLINIC}/protocol/openid-connect/token",
+            data={"grant_type": "password", "client_id": "simptu-web", "username": username,
+                  "password": password})
+        answer.raise_for_status()
+        return str(answer.json()["access_token"])
+
+
+async def test_the_customer_s_bookings_are_beside_the_conversation(
+        browser: Browser, stack: StackEnv, realm_user: NewUser, db: asyncpg.Pool,
+        redis_client: aioredis.Redis) -> None:
+    """A customer books (a random day, so concurrent runs do not collide); a receptionist opens
+    a conversation with them and takes it; the inbox shows that booking beside it."""
+    customer_token = await password_token(stack, *await realm_user("customer"))
+    receptionist = await realm_user("staff")
+    staff_token = await password_token(stack, *receptionist)
+    api = httpx.AsyncClient(base_url=stack["SIMPTU_API_URL"], timeout=30)
+    as_customer = {"Authorization": f"Bearer {customer_token}"}
+    as_staff = {"Authorization": f"Bearer {staff_token}"}
+    session_id: str | None = None
+    booking_id: str | None = None
+    try:
+        services = (await api.get("/v1/services", headers=as_customer)).json()["items"]
+        service = next(item for item in services if item.get("kind", "appointment")
+                       == "appointment")
+        day = dt.date.today() + dt.timedelta(days=random.randint(30, 300))  # noqa: S311
+        slots = (await api.get("/v1/availability", headers=as_customer, params={
+            "service_id": service["id"], "from": day.isoformat(),
+            "to": (day + dt.timedelta(days=14)).isoformat()})).json()["items"]
+        booked = None
+        for slot in random.sample(slots, min(len(slots), 10)):
+            answer = await api.post("/v1/bookings", headers=as_customer, json={
+                "service_id": slot["service_id"], "resource_id": slot["resource_id"],
+                "start": slot["start"]})
+            if answer.status_code == 201:
+                booked = answer.json()
+                break
+            assert answer.status_code == 409, answer.text  # taken meanwhile: another slot
+        assert booked is not None, "no free slot could be booked"
+        booking_id = booked["id"]
+        customer_id = booked["customer_id"]
+        opened = await api.post("/v1/chat/sessions", headers=as_staff,
+                                json={"customer_id": customer_id, "locale": "ro"})
+        assert opened.status_code == 201, opened.text
+        session_id = opened.json()["id"]
+        handed = await api.post(f"/v1/chat/sessions/{session_id}/handoff", headers=as_staff,
+                                json={})
+        assert handed.status_code == 200, handed.text
+
+        inbox = await sign_in(browser, stack, *receptionist)
+        item = inbox.locator(f'button.item[data-session="{session_id}"]')
+        await expect(item).to_have_attribute("data-group", "with-staff", timeout=WAIT)
+        await item.click()
+        await expect(inbox.locator("#conversation-title")).to_contain_text("with you")
+        bookings = inbox.locator("aside .bookings li")
+        await expect(bookings).to_have_count(1, timeout=WAIT)
+        await expect(bookings.first).to_contain_text(service["name"])
+        await expect(bookings.first).to_contain_text(booked["status"])
+        await inbox.context.close()
+    finally:
+        await api.aclose()
+        tenant = await TenantRegistry(db, redis_client).require_ready(CLINIC)
+        async with TenantUnitOfWork(db, tenant.names) as conn:
+            if session_id is not None:
+                await conn.execute("DELETE FROM chat_sessions WHERE id = $1",
+                                   uuid.UUID(session_id))
+            if booking_id is not None:
+                customer = await conn.fetchval(
+                    "DELETE FROM bookings WHERE id = $1 RETURNING customer_id",
+                    uuid.UUID(booking_id))
+                await conn.execute("DELETE FROM customers WHERE id = $1", customer)
