@@ -9,36 +9,23 @@ from typing import Any
 import httpx
 from kubernetes import client as k8s
 
-from simptu.devstack.images import PROBE
 from simptu.devstack.services.node import node_ip
 from simptu.devstack.settings import DevstackSettings
 from simptu.devstack.toolchain.tools import KUBE_VERSION
+from tests.integration.node.pods import busybox_pod
 
 SETTINGS = DevstackSettings()
-NOT_ROOT = 65534
 
 
 def _web_pod(name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
     """busybox httpd serving a page that names the pod, as a non-root user."""
-    return {
-        "metadata": {"name": name, "labels": labels or {}},
-        "spec": {
-            "terminationGracePeriodSeconds": 0,
-            "volumes": [{"name": "www", "emptyDir": {}}],
-            "containers": [{
-                "name": "web", "image": PROBE.name, "imagePullPolicy": "Never",
-                "command": ["/bin/busybox", "sh", "-c",
-                            "echo \"hello from $HOSTNAME\" > /www/index.html"
-                            " && exec /bin/busybox httpd -f -p 8080 -h /www"],
-                "volumeMounts": [{"name": "www", "mountPath": "/www"}],
-                "ports": [{"containerPort": 8080}],
-                "readinessProbe": {"httpGet": {"path": "/", "port": 8080},
-                                   "periodSeconds": 1},
-                "securityContext": {"runAsUser": NOT_ROOT, "runAsNonRoot": True,
-                                    "readOnlyRootFilesystem": True,
-                                    "allowPrivilegeEscalation": False,
-                                    "capabilities": {"drop": ["ALL"]}},
-            }]}}
+    return busybox_pod(
+        name, "echo \"hello from $HOSTNAME\" > /www/index.html"
+        " && exec /bin/busybox httpd -f -p 8080 -h /www", labels,
+        volumes=[{"name": "www", "emptyDir": {}}],
+        volumeMounts=[{"name": "www", "mountPath": "/www"}],
+        ports=[{"containerPort": 8080}],
+        readinessProbe={"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1})
 
 
 async def _ready_pod(core: k8s.CoreV1Api, namespace: str, selector: str) -> k8s.V1Pod:

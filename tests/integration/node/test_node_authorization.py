@@ -7,17 +7,17 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
 from simptu.devstack.envfile import StackEnv
-from simptu.devstack.images import PROBE
 from simptu.devstack.settings import DevstackSettings
+from tests.integration.node.pods import NOT_ROOT, busybox_pod
 
 SETTINGS = DevstackSettings()
-NOT_ROOT = 65534
 
 
 def _node_client(stack: StackEnv) -> k8s.CoreV1Api:
@@ -31,23 +31,11 @@ def _kubectl(stack: StackEnv, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120, check=False)
 
 
-def _pod(secret: str) -> dict[str, object]:
+def _pod(secret: str) -> dict[str, Any]:
     """A busybox pod that prints its Secret's length, then waits (as a non-root user)."""
-    return {
-        "metadata": {"name": "reader"},
-        "spec": {
-            "terminationGracePeriodSeconds": 0,
-            "containers": [{
-                "name": "reader", "image": PROBE.name, "imagePullPolicy": "Never",
-                "command": ["/bin/busybox", "sh", "-c",
-                            'echo "secret of ${#VALUE} bytes"; exec /bin/busybox sleep 3600'],
-                "env": [{"name": "VALUE", "valueFrom": {"secretKeyRef": {
-                    "name": secret, "key": "value"}}}],
-                "securityContext": {"runAsUser": NOT_ROOT, "runAsNonRoot": True,
-                                    "readOnlyRootFilesystem": True,
-                                    "allowPrivilegeEscalation": False,
-                                    "capabilities": {"drop": ["ALL"]}},
-            }]}}
+    return busybox_pod("reader", 'echo "secret of ${#VALUE} bytes"; exec /bin/busybox sleep 3600',
+                       env=[{"name": "VALUE", "valueFrom": {"secretKeyRef": {
+                           "name": secret, "key": "value"}}}])
 
 
 async def _running(core: k8s.CoreV1Api, namespace: str, name: str) -> k8s.V1Pod:
