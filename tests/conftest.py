@@ -48,8 +48,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def local_stack() -> Stack:
     # The newest platform image built, not a new build of this checkout: a session's start
-    # must not restart the agent pods under another session's tests (`make up` rebuilds).
-    stack = Stack(DevstackSettings(rebuild_images=False))
+    # must not restart the agent pods under another session's tests (`make up` rebuilds). With
+    # or without the node as the running stack was started (its env file says): a stray
+    # SIMPTU_NODE in a test's environment must not switch the stack under others' tests.
+    settings = DevstackSettings(rebuild_images=False)
+    if settings.env_file.exists():
+        settings = DevstackSettings(rebuild_images=False,
+                                    node=StackEnv.load(settings.env_file).node)
+    stack = Stack(settings)
     stack.up()
     return stack
 
