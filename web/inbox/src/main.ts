@@ -32,6 +32,13 @@ function screen(title: string, text: string, action?: [string, () => void],
   app.replaceChildren(box);
 }
 
+/** A refused API call: its HTTP status and the problem's words. */
+class ApiError extends Error {
+  constructor(readonly status: number, detail: string) {
+    super(detail);
+  }
+}
+
 class Api {
   constructor(private readonly cfg: InboxConfig, private readonly token: () => string) {}
 
@@ -42,7 +49,7 @@ class Api {
       body: body === undefined ? undefined : JSON.stringify(body) });
     if (!answer.ok) {
       const problem = await answer.json().catch(() => ({}));
-      throw new Error(problem.detail ?? `${method} ${path}: ${answer.status}`);
+      throw new ApiError(answer.status, problem.detail ?? `${method} ${path}: ${answer.status}`);
     }
     return (await answer.json()) as T;
   }
@@ -252,12 +259,29 @@ async function run(user: User): Promise<void> {
     }
   }
 
-  async function refresh(id: string): Promise<void> {
-    const session = await api.call<Session>("GET", `/v1/chat/sessions/${id}`);
-    inbox.put(session);
-    if (session.status === "handed_off" && id !== selected) {
-      inbox.counted(id, await api.history(id));
+  /** Runs `read`; a session gone meanwhile (a 404: deleted) leaves the list instead. */
+  async function unlessGone(id: string, read: () => Promise<void>): Promise<void> {
+    try {
+      await read();
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+      inbox.sessions.delete(id);
+      inbox.unread.delete(id);
     }
+  }
+
+  /** A conversation waiting for staff: its customer's messages not yet seen here. */
+  async function countUnread(id: string): Promise<void> {
+    await unlessGone(id, async () => inbox.counted(id, await api.history(id)));
+  }
+
+  /** One session read again, and its unread count if it is with staff. */
+  async function refresh(id: string): Promise<void> {
+    await unlessGone(id, async () => {
+      const session = await api.call<Session>("GET", `/v1/chat/sessions/${id}`);
+      inbox.put(session);
+      if (session.status === "handed_off" && id !== selected) await countUnread(id);
+    });
   }
 
   async function select(id: string): Promise<void> {
@@ -315,7 +339,7 @@ async function run(user: User): Promise<void> {
       api.sessions("handed_off", 100), api.sessions("open", 50), api.sessions("closed", 20)]);
     inbox.load([...withStaff, ...open, ...closed]);
     await Promise.all(withStaff.filter((session) => session.id !== selected)
-      .map(async (session) => inbox.counted(session.id, await api.history(session.id))));
+      .map((session) => countUnread(session.id)));
     renderList();
     renderView();
     app.dataset.state = "live"; // joined and loaded: what tests and the benchmark wait for
@@ -333,14 +357,16 @@ async function run(user: User): Promise<void> {
   for (const event of ["conversation_opened", "handoff_requested", "conversation_handed_back",
                        "conversation_closed"]) {
     channel.on(event, ({ session_id }) => {
-      void refresh(session_id).then(() => { renderList(); renderView(); });
+      refresh(session_id).then(() => { renderList(); renderView(); }, (error: Error) => {
+        status.textContent = `Not updated: ${error.message}`;
+      });
     });
   }
   channel.on("message_received", ({ session_id, seq }) => {
     const known = inbox.sessions.has(session_id);
     inbox.received(session_id, seq, session_id === selected);
     if (session_id === selected) saveSeen();
-    if (!known) void refresh(session_id).then(renderList);
+    if (!known) refresh(session_id).then(renderList, () => undefined);
     else renderList();
   });
   channel.join()
