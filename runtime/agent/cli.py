@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
 async def serve(settings: AgentSettings, tenant: str | None) -> int:
     worker = AgentWorker(settings, tenant)
     await serve_until_stopped(lambda: worker.ready, settings.agent_host, settings.agent_port,
-                              worker.stop, worker.run)
+                              worker.stop, worker.run, worker.checks)
     return 0
 
 

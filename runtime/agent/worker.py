@@ -15,7 +15,8 @@ from simptu.runtime.agent.tenants import ServedTenants
 from simptu.runtime.agent.turn import Turns
 from simptu.runtime.core.events import PostgresIdempotency
 from simptu.runtime.core.events.tenant_topics import TenantTopics
-from simptu.runtime.core.wiring import open_core
+from simptu.runtime.core.readiness import dependency_checks
+from simptu.runtime.core.wiring import Core, open_core
 
 log = structlog.get_logger(__name__)
 # The consumer name of the agent's idempotency records: every replica and worker shares it,
@@ -32,10 +33,18 @@ class AgentWorker:
             settings.agent_tenant_refresh_seconds, tenant=tenant,
             wanted=lambda slug: (_matches(slug, settings.agent_tenants)
                                  and not _matches(slug, settings.agent_skip_tenants)))
+        self.core: Core | None = None
 
     @property
     def ready(self) -> bool:
         return self.topics.ready
+
+    async def checks(self) -> dict[str, str]:
+        """What a turn needs, each "ok" or why not: Postgres, Redis, Kafka, OpenBao unsealed."""
+        if self.core is None:
+            return {"core": "starting"}
+        core = self.core
+        return await dependency_checks(core.pool, core.redis, core.producer, core.keystore)
 
     def stop(self) -> None:
         self.topics.stop()
@@ -43,6 +52,7 @@ class AgentWorker:
     async def run(self) -> None:
         # No linger: a reply's deltas should reach the customer as they are made.
         async with open_core(self.settings, client_id="simptu-agent", linger_ms=0) as core:
+            self.core = core
             classifier = IntentClassifier(core.embedder.embed)
             await classifier.warm_up()  # the intents' example vectors, computed once
             # An idle tenant's pod stays small (~100 MB less): the model loads again, in about

@@ -146,6 +146,13 @@ class OpenBaoTransit:
                 raise _translate(error, name) from error
         raise AssertionError("unreachable: the loop returns or raises")
 
+    async def check_unsealed(self) -> None:
+        """Raise unless OpenBao answers and is unsealed (readiness; one unauthenticated
+        request, not retried: the probe itself is asked again)."""
+        status = await asyncio.to_thread(self._client.sys.read_seal_status)
+        if status["sealed"]:
+            raise KeyStoreUnavailable("OpenBao is sealed")
+
     async def ensure_key(self, name: str) -> None:
         # Creating an existing key is a no-op in transit, so this is idempotent.
         await self._call("create_key", name, self._transit.create_key, key_type="aes256-gcm96",
