@@ -37,17 +37,22 @@ class DevBao:
                                         "BAO_TOKEN": self.token})
 
 
+def _dev_server(binary: str, port: int, token: str, log: Path) -> subprocess.Popen[bytes]:
+    """An OpenBao dev server (in memory, unsealed, its unseal key printed to `log`)."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [binary, "server", "-dev", f"-dev-listen-address=127.0.0.1:{port}",
+             f"-dev-root-token-id={token}"], stdout=out, stderr=subprocess.STDOUT,
+            env={**os.environ, "HOME": str(log.parent)})
+
+
 @pytest.fixture
 async def dev_bao(stack: StackEnv) -> AsyncIterator[DevBao]:
     port, token = free_port(), uuid.uuid4().hex
     binary = stack["SIMPTU_BAO"]
     with tempfile.TemporaryDirectory(prefix="simptu-bao-") as folder:
         log = Path(folder) / "bao.log"
-        with log.open("wb") as out:
-            server = subprocess.Popen(
-                [binary, "server", "-dev", f"-dev-listen-address=127.0.0.1:{port}",
-                 f"-dev-root-token-id={token}"], stdout=out, stderr=subprocess.STDOUT,
-                env={**os.environ, "HOME": folder})
+        server = _dev_server(binary, port, token, log)
         try:
             url = f"http://127.0.0.1:{port}"
             async with asyncio.timeout(START_TIMEOUT):  # until it answers and printed its key
@@ -66,7 +71,8 @@ async def test_openbao_check_fails_naming_the_seal_while_sealed(dev_bao: DevBao)
 
     dev_bao.operator("seal")
     result = await check(keystore.check_unsealed())
-    assert result.startswith("failing") and "sealed" in result, result
+    assert result.startswith("failing"), result
+    assert "sealed" in result, result
 
     dev_bao.operator("unseal", dev_bao.unseal_key)
     assert await check(keystore.check_unsealed()) == "ok"
