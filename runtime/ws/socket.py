@@ -14,6 +14,7 @@ import structlog
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from simptu.runtime.core.readiness import dependency_away
 from simptu.runtime.ws import protocol
 from simptu.runtime.ws.channels import CHANNELS, Route, channel_of
 from simptu.runtime.ws.conversation import Refused
@@ -32,6 +33,16 @@ class Joined:
     route: Route
     subscription: Subscription
     presence: Entry | None = None
+
+
+def failure(error: Exception) -> dict[str, str]:
+    """The error reply to a client event the hub failed to handle: `unavailable` (retry in a
+    moment, e.g. the same message with the same client_msg_id) while a service the hub needs
+    cannot be reached, `internal-error` for any other failure."""
+    if dependency_away(error):
+        return {"reason": "unavailable",
+                "detail": "a service the hub needs cannot be reached now; retry shortly"}
+    return {"reason": "internal-error", "detail": "the hub could not do this; retry"}
 
 
 class PhoenixSocket:
@@ -81,10 +92,13 @@ class PhoenixSocket:
             await self._dispatch(frame)
         except (ConnectionClosed, asyncio.CancelledError):
             raise
-        except Exception:  # a failing channel answers an error; the socket and others go on
-            log.exception("could not handle %s on %s", frame.event, frame.topic)
-            await self.send(protocol.reply(frame, "error", {
-                "reason": "internal-error", "detail": "the hub could not do this; retry"}))
+        except Exception as error:  # a failing channel answers an error; the socket goes on
+            if dependency_away(error):
+                log.warning("could not handle %s on %s: %s: %s", frame.event, frame.topic,
+                            type(error).__name__, error)
+            else:
+                log.exception("could not handle %s on %s", frame.event, frame.topic)
+            await self.send(protocol.reply(frame, "error", failure(error)))
 
     async def _malformed_frame(self, detail: str) -> None:
         MALFORMED.inc()
