@@ -54,11 +54,26 @@ async def browser(playwright: Playwright) -> AsyncIterator[Browser]:
     await chromium.close()
 
 
+# The WCAG 2.2 AA rules axe-core checks.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AxeViolations = Callable[[Page], Awaitable[list[dict[str, Any]]]]
+
+
 @pytest.fixture(scope="session")
-def axe_source() -> str:
-    """axe-core, from the widget's own npm dependencies (the lock pins its version)."""
+def axe_violations() -> AxeViolations:
+    """`await axe_violations(page)`: what axe-core (from the widget's own npm dependencies, the
+    lock pins its version) finds on the page, each rule with the elements it names."""
     modules = WIDGET_MODULES.ensure(DevstackSettings().tools_cache)
-    return (modules / "node_modules" / "axe-core" / "axe.min.js").read_text()
+    source = (modules / "node_modules" / "axe-core" / "axe.min.js").read_text()
+
+    async def violations(page: Page) -> list[dict[str, Any]]:
+        await page.add_script_tag(content=source)
+        result = await page.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+        return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]}
+                for v in result["violations"]]
+
+    return violations
 
 
 class Visitor:

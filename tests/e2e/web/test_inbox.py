@@ -23,9 +23,8 @@ from playwright.async_api import Browser, Page, expect
 from simptu.devstack.envfile import StackEnv
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import TenantRegistry
-from tests.e2e.web.conftest import CLINIC, Visitor
+from tests.e2e.web.conftest import CLINIC, AxeViolations, Visitor
 
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # Generous: the hub, the agent and the outbox relay share two loaded cores with other tests.
 WAIT = 60_000
 
@@ -82,22 +81,14 @@ async def sign_in(browser: Browser, stack: StackEnv, username: str, password: st
     return page
 
 
-async def axe_violations(page: Page, axe_source: str) -> list[dict[str, Any]]:
-    await page.add_script_tag(content=axe_source)
-    result = await page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
-    return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]}
-            for v in result["violations"]]
-
-
 async def test_a_receptionist_answers_a_hand_off_from_the_widget(
         browser: Browser, stack: StackEnv, realm_user: NewUser,
-        visitor: Callable[..., Awaitable[Visitor]], axe_source: str) -> None:
+        visitor: Callable[..., Awaitable[Visitor]], axe_violations: AxeViolations) -> None:
     username, password = await realm_user("staff")
     inbox = await sign_in(browser, stack, username, password)
     await expect(inbox.get_by_role("status").first).to_have_text("Connected", timeout=WAIT)
     await expect(inbox.locator(".presence")).to_contain_text("Staff online:", timeout=WAIT)
-    assert await axe_violations(inbox, axe_source) == []
+    assert await axe_violations(inbox) == []
 
     chat = await visitor(CLINIC, locale="ro-RO")
     await chat.open_chat()
@@ -142,9 +133,9 @@ async def test_a_receptionist_answers_a_hand_off_from_the_widget(
     await chat.page.locator("simptu-chat textarea").press("Enter")
     await expect(inbox.get_by_role("log")).to_contain_text("întrebare despre preț",
                                                           timeout=WAIT)
-    assert await axe_violations(inbox, axe_source) == []
+    assert await axe_violations(inbox) == []
     await inbox.emulate_media(color_scheme="dark")
-    assert await axe_violations(inbox, axe_source) == []
+    assert await axe_violations(inbox) == []
     await inbox.emulate_media(color_scheme="light")
 
     await inbox.get_by_role("button", name="Hand back to the assistant").click()
@@ -174,14 +165,15 @@ async def test_a_receptionist_answers_a_hand_off_from_the_widget(
 
 
 async def test_a_customer_account_is_told_the_inbox_is_for_staff(
-        browser: Browser, stack: StackEnv, realm_user: NewUser, axe_source: str) -> None:
+        browser: Browser, stack: StackEnv, realm_user: NewUser,
+        axe_violations: AxeViolations) -> None:
     username, password = await realm_user("customer")
     page = await sign_in(browser, stack, username, password, color_scheme="dark")
     alert = page.get_by_role("alert")
     await expect(alert).to_contain_text("is not on the staff", timeout=WAIT)
     await expect(page.get_by_role("heading", name="No access to the inbox")).to_be_visible()
     assert await page.locator("nav").count() == 0  # no conversations, not even a list
-    assert await axe_violations(page, axe_source) == []
+    assert await axe_violations(page) == []
     await page.context.close()
 
 

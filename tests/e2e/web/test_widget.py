@@ -14,7 +14,7 @@ import pytest
 
 from simptu.runtime.core.database import TenantUnitOfWork
 from simptu.runtime.core.registry import TenantRegistry
-from tests.e2e.web.conftest import AGENT_REPLY, CLINIC, GYM, HOTEL, Visitor
+from tests.e2e.web.conftest import AGENT_REPLY, CLINIC, GYM, HOTEL, AxeViolations, Visitor
 
 OpenVisitor = Callable[..., Awaitable[Visitor]]
 # Greeting, request, name; the word the reply to the confirmation says (as tests/e2e's scripts).
@@ -34,7 +34,6 @@ WATCH_STREAMING = """() => {
       window.__streamed.push(node.textContent);
   }).observe(root, {subtree: true, childList: true, characterData: true});
 }"""
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 async def booking_of(db: asyncpg.Pool, redis_client: Any, session_id: uuid.UUID
@@ -44,14 +43,6 @@ async def booking_of(db: asyncpg.Pool, redis_client: Any, session_id: uuid.UUID
         return list(await conn.fetch(
             "SELECT b.* FROM bookings b JOIN chat_sessions s ON s.customer_id = b.customer_id "
             "WHERE s.id = $1", session_id))
-
-
-async def axe_violations(visitor: Visitor, axe_source: str) -> list[dict[str, Any]]:
-    await visitor.page.add_script_tag(content=axe_source)
-    result = await visitor.page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
-    return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]}
-            for v in result["violations"]]
 
 
 @pytest.mark.parametrize("locale", ["ro", "en"])
@@ -136,13 +127,13 @@ async def test_the_widget_works_with_the_keyboard_alone(visitor: OpenVisitor) ->
     assert await page.page.evaluate(focused_in_widget) == "launcher"
 
 
-async def test_axe_finds_no_wcag_violations_closed_or_open(visitor: OpenVisitor,
-                                                           axe_source: str) -> None:
+async def test_axe_finds_no_wcag_violations_closed_or_open(
+        visitor: OpenVisitor, axe_violations: AxeViolations) -> None:
     page = await visitor(HOTEL, locale="ro-RO")
-    assert await axe_violations(page, axe_source) == []
+    assert await axe_violations(page.page) == []
     await page.open_chat()
     await page.say("Bună ziua!")
-    assert await axe_violations(page, axe_source) == []
+    assert await axe_violations(page.page) == []
     log = page.page.get_by_role("log")
     assert await log.get_attribute("aria-live") == "polite"
     box = await page.page.locator("simptu-chat header button").bounding_box()
