@@ -5,6 +5,9 @@ every write deletes the cached entry after it commits, so a change is seen at on
 A runtime may also keep records in process memory for `memory_ttl` seconds (off by default): a
 request then costs no Redis round trip either, and a change reaches that process at most
 `memory_ttl` seconds late (the staleness bound the runtime accepts, e.g. for a suspension).
+The owner of a channel identifier found in Postgres is kept the same way and as long (a webhook
+then costs no query for it); an identifier no tenant owns is never kept, so a new tenant's ids
+are found at once, and a removed id is honoured at most `memory_ttl` seconds more.
 """
 
 from __future__ import annotations
@@ -102,6 +105,8 @@ class TenantRegistry:
         self.ttl = ttl
         self._memory: ExpiringLRU[str, TenantRecord] | None = (
             ExpiringLRU(memory_entries, memory_ttl) if memory_ttl > 0 else None)
+        self._channel_owners: ExpiringLRU[tuple[str, bytes], str] | None = (
+            ExpiringLRU(memory_entries, memory_ttl) if memory_ttl > 0 else None)
 
     async def get(self, slug: str) -> TenantRecord:
         remembered = self._memory.get(slug) if self._memory is not None else None
@@ -158,11 +163,16 @@ class TenantRegistry:
 
     async def by_channel(self, channel: str, blind_index: bytes) -> TenantRecord:
         """The tenant that owns a channel identifier, found by its blind index."""
-        slug = await self.pool.fetchval(
-            "SELECT slug FROM platform.tenant_channels WHERE channel = $1 AND blind_index = $2",
-            channel, blind_index)
+        owners, key = self._channel_owners, (channel, blind_index)
+        slug = owners.get(key) if owners is not None else None
         if slug is None:
-            raise UnknownTenant(f"{channel}:{blind_index.hex()[:12]}…")
+            slug = await self.pool.fetchval(
+                "SELECT slug FROM platform.tenant_channels WHERE channel = $1 "
+                "AND blind_index = $2", channel, blind_index)
+            if slug is None:  # never kept: an id registered a moment later is found at once
+                raise UnknownTenant(f"{channel}:{blind_index.hex()[:12]}…")
+            if owners is not None:
+                owners.put(key, slug)
         return await self.get(slug)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -99,6 +100,26 @@ async def test_a_channel_identifier_finds_its_tenant(
     assert (await registry.by_channel("whatsapp", b"\x01" * 32)).slug == clinic.slug
     with pytest.raises(UnknownTenant):
         await registry.by_channel("sms", b"\x01" * 32)
+
+
+async def test_a_channel_owner_kept_in_memory_is_at_most_memory_ttl_stale(
+    db: asyncpg.Pool, redis_client: aioredis.Redis, make_tenant: MakeTenant,
+) -> None:
+    registry = TenantRegistry(db, redis_client, ttl=60, memory_ttl=0.3)
+    clinic = await make_tenant("clinic")
+    known, added = secrets.token_bytes(32), secrets.token_bytes(32)
+    async with db.acquire() as conn:
+        await set_tenant_channels(conn, clinic.slug, {"whatsapp": [known]})
+    assert (await registry.by_channel("whatsapp", known)).slug == clinic.slug
+    with pytest.raises(UnknownTenant):
+        await registry.by_channel("whatsapp", added)
+    async with db.acquire() as conn:  # a miss is never kept: an id added now is found at once
+        await set_tenant_channels(conn, clinic.slug, {"whatsapp": [added]})
+    assert (await registry.by_channel("whatsapp", added)).slug == clinic.slug
+    # The removed id is honoured at most memory_ttl more (how long it still is, load decides).
+    await asyncio.sleep(0.35)
+    with pytest.raises(UnknownTenant):
+        await registry.by_channel("whatsapp", known)
 
 
 def test_a_record_with_a_bad_slug_is_refused() -> None:
