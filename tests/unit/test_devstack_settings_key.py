@@ -53,3 +53,23 @@ def test_a_service_started_with_other_settings_is_restarted_once(tmp_path: Path)
         assert second.process(Keyed("node=1")).pid() == restarted
     finally:
         first.down()
+
+
+class Other(Keyed):
+    name = "other-kind"
+
+
+def test_a_service_of_the_other_kind_of_stack_is_stopped(tmp_path: Path) -> None:
+    kept, other = Keyed("k"), Other("k")
+    both = _stack(tmp_path, kept)
+    both.services = both.stoppable = (kept, other)  # e.g. the node's services and the worker
+    try:
+        both.up()
+        assert both.process(other).pid() is not None
+        narrower = _stack(tmp_path, kept)
+        narrower.stoppable = (kept, other)  # what `down` would stop: both kinds
+        narrower.up()  # e.g. SIMPTU_NODE switched
+        assert narrower.process(other).pid() is None
+        assert narrower.process(kept).pid() is not None
+    finally:
+        both.down()
