@@ -1,8 +1,9 @@
 """Faults under load: a private platform of the stack's code (its own Redis, API, WS hub and
 agent worker for a tenant of its own, tests/faults/runtimes.py), N phoenix.js conversations
 (tests/faults/load.py), and each fault injected at its moment (tests/faults/scenarios.py):
-the hub or the agent killed (SIGKILL) after a reply's first delta, the API killed, the hub's
-and API's Redis killed. Prints one row per fault: messages accepted and answered, what the
+the hub or the agent killed (SIGKILL) after a reply's first delta, the agent killed after the
+answer to a booking's confirmation began, the API killed, the hub's and API's Redis killed.
+Prints one row per fault: messages accepted and answered, bookings requested and stored, what the
 ledger found lost or doubled, the refusals clients saw, how long the killed process took to
 be ready again and how long from the kill to the first reply a client got.
 
@@ -15,29 +16,34 @@ import argparse
 import statistics
 import sys
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
+import asyncpg
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the load driver is in tests/
 
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.settings import DevstackSettings
-from tests.faults.load import Load
+from tests.faults.load import Load, bookings_of
 from tests.faults.runtimes import WEB_ORIGIN, private_platform
 from tests.faults.scenarios import SCENARIOS, Outcome
+from tests.integration.agent.conftest import TIMEZONE
 from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 
 
 async def trial(stack: StackEnv, fault: str, conversations: int) -> Outcome:
     async with private_platform(stack) as platform:
         phoenix = await PhoenixDriver.start(node_client_dir())
+        db = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
         try:
             load = Load(phoenix, platform.api_url, platform.ws_url, platform.tenant.slug,
-                        WEB_ORIGIN)
+                        WEB_ORIGIN, partial(bookings_of, db, platform.tenant.names, TIMEZONE))
             await load.open(conversations)
             return await SCENARIOS[fault](platform, load)
         finally:
+            await db.close()
             await phoenix.close()
 
 
@@ -51,7 +57,10 @@ def row(fault: str, outcomes: list[Outcome]) -> str:
     refused = ", ".join(f"{reason}: {n}" for reason, n in refusals.items()) or "none"
     restart = statistics.median(o.restart_seconds for o in outcomes)
     heal = [o.heal_seconds for o in outcomes]
+    requested = sum(o.ledger.bookings for o in outcomes)
+    booked = sum(o.ledger.booked for o in outcomes)
     return (f"| {outcomes[0].fault} | {len(outcomes)} | {accepted} | {accepted - answered} | "
+            f"{requested} | {booked} | "
             f"{len(problems)} | {sum(o.resent_parts for o in outcomes)} | {refused} | "
             f"{restart:.1f} | {statistics.median(heal):.1f} | {max(heal):.1f} |")
 
@@ -66,10 +75,11 @@ async def main(conversations: int, trials: int, faults: list[str]) -> None:
             for problem in outcome.ledger.problems:
                 print(f"  {fault}: {problem}", flush=True)
         rows.append(row(fault, outcomes))
-    print("| fault | trials | messages accepted | unanswered | ledger problems (lost, doubled, "
+    print("| fault | trials | messages accepted | unanswered | bookings requested | stored | "
+          "ledger problems (lost, doubled, "
           "gaps) | reply parts Kafka carried twice | refusals clients saw | restart s (median) "
           "| kill → first reply s (median) | (max) |\n"
-          "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
+          "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
     print("\n".join(rows))
 
 

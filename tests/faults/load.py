@@ -1,31 +1,46 @@
 """The load the fault tests and `bench/bench_faults.py` run: N web-chat conversations, each a
 stock phoenix.js socket (one Node process drives them all, so their messages are in flight at
 once) that rejoins with the last event id it saw after any disconnect; every message carries a
-unique marker. The ledger then checks, from the API's history and the clients' own events,
-that every accepted message got exactly one agent reply, that no client saw a part twice or a
-gap in a reply's deltas, and that a refused message was refused with a reason the client can
-retry on (a refused or unanswered push is sent again with the same client_msg_id, which the
-platform stores once)."""
+unique marker. A conversation may also book (`request_bookings`, `confirm`, `confirmed`): a
+consultation on a random weekday 60-300 days ahead at 10:00, confirmed with the page's
+`function_result`. The ledger then checks, from the API's history, the tenant's bookings and
+the clients' own events, that every accepted message got exactly one agent reply, that every
+booking requested once exists once and its confirmation was answered once, that no client saw
+a part twice or a gap in a reply's deltas, and that a refused message was refused with a
+reason the client can retry on (a refused or unanswered push is sent again with the same
+client_msg_id, which the platform stores once)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import random
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import asyncpg
 import httpx
 
+from simptu.runtime.core.database import TenantUnitOfWork
+from simptu.runtime.core.tenancy import TenantNames
 from tests.integration.ws.phoenix_driver import PhoenixDriver
 
 ACCEPT_TIMEOUT = 60.0  # bound on a message being accepted, retries included
 ANSWER_TIMEOUT = 90.0  # bound on its reply, a restarted runtime's start included
 RETRY_PAUSE = 0.5
 QUESTION = "Care este programul de lucru?"  # the local model answers it from its templates
+MONTHS = ("ianuarie", "februarie", "martie", "aprilie", "mai", "iunie", "iulie", "august",
+          "septembrie", "octombrie", "noiembrie", "decembrie")
+BOOKED = "confirmată"  # in the agent's reply to a confirmed booking
+# A conversation's bookings, by its session id: each one's start (in the tenant's time zone)
+# and status.
+BookingsOf = Callable[[str], Awaitable[list[tuple[dt.datetime, str]]]]
 
 
 @dataclass
@@ -45,6 +60,7 @@ class Sent:
 
     conversation: Conversation
     marker: str
+    question: str = QUESTION
     client_msg_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     message_id: str | None = None
     refusals: list[str] = field(default_factory=list)
@@ -54,7 +70,19 @@ class Sent:
 
     @property
     def text(self) -> str:
-        return f"{QUESTION} [{self.marker}]"
+        return f"{self.question} [{self.marker}]"
+
+
+@dataclass
+class Booking:
+    """A booking a conversation asked for once (`request`, answered with a proposal and a
+    function_call) and confirmed (the page's function_result, answered with `reply`)."""
+
+    request: Sent
+    day: dt.date
+    call: dict[str, Any] | None = None
+    confirmations: int = 0  # function_result pushes the hub accepted
+    reply: dict[str, Any] | None = None
 
 
 @dataclass
@@ -63,14 +91,18 @@ class Ledger:
 
     accepted: int = 0
     answered: int = 0
+    bookings: int = 0  # requested
+    booked: int = 0  # stored
     refusals: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
 
 
 class Load:
     def __init__(self, phoenix: PhoenixDriver, api_url: str, ws_url: str, tenant: str,
-                 origin: str) -> None:
+                 origin: str, bookings_of: BookingsOf | None = None) -> None:
         self.phoenix = phoenix
+        self.bookings_of = bookings_of
+        self.bookings: list[Booking] = []
         self.api_url = api_url
         self.ws_url = ws_url
         self.tenant = tenant
@@ -151,9 +183,69 @@ class Load:
                         sent.conversation.socket, "reply", partial(_answers, sent.message_id))
                     sent.answered_at = time.monotonic()
 
-    async def first_delta(self, batch: list[Sent]) -> None:
-        """Until a reply to this batch has begun streaming (a delta after its messages)."""
-        mark = len(self.phoenix.seen)
+    async def request_bookings(self) -> list[Booking]:
+        """Each conversation asks for a consultation on a weekday of its own 60-300 days
+        ahead at 10:00 (a day's free slots are ample: no two conversations take the same day)
+        and is answered with a proposal and its function_call."""
+        taken = {booking.day for booking in self.bookings}
+        batch = []
+        for chat in self.conversations:
+            day = _free_weekday(taken)
+            taken.add(day)
+            # Letters only: a marker's digits could read as a day or an hour.
+            marker = uuid.uuid4().hex[:12].translate(str.maketrans("0123456789", "ghijklmnop"))
+            question = (f"Bună! Vreau o consultație pe {day.day} {MONTHS[day.month - 1]} "
+                        "la 10, mă numesc Ana Pop")
+            batch.append(Booking(Sent(chat, marker, question), day))
+        self.bookings += batch
+        requests = [booking.request for booking in batch]
+        self.sent += requests
+        await self.accepted(requests)
+        await self.answered(requests)
+        for booking in batch:
+            if booking.request.reply is not None:
+                booking.call = await self.phoenix.event(
+                    booking.request.conversation.socket, "function_call",
+                    lambda call: call["name"] == "confirm_booking")
+        return batch
+
+    async def confirm(self, batch: list[Booking]) -> None:
+        """The page's confirmation of each proposal, pushed until the hub accepts it."""
+        async with asyncio.timeout(ACCEPT_TIMEOUT):
+            for booking in batch:
+                if booking.call is None:
+                    continue
+                chat = booking.request.conversation
+                while True:
+                    self._tags += 1
+                    tag = f"load:{self._tags}"
+                    await self.phoenix.command(
+                        "push", socket=chat.socket, topic=chat.topic, event="function_result",
+                        tag=tag, payload={"call_id": booking.call["call_id"],
+                                          "result": {"confirmed": True}})
+                    answer = await self.phoenix.expect(partial(_is_reply_to, tag))
+                    if answer["status"] == "ok":
+                        booking.confirmations += 1
+                        break
+                    booking.request.refusals.append(
+                        str(answer.get("response", {}).get("reason", answer["status"])))
+                    await asyncio.sleep(RETRY_PAUSE)
+
+    async def confirmed(self, batch: list[Booking]) -> None:
+        """Wait (bounded) for the agent's answer to each confirmation; one that does not come
+        is left for the ledger to report."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(ANSWER_TIMEOUT):
+                for booking in batch:
+                    if booking.confirmations and booking.reply is None:
+                        booking.reply = await self.phoenix.event(
+                            booking.request.conversation.socket, "reply",
+                            lambda reply: BOOKED in reply["text"])
+
+    async def first_delta(self, batch: list[Sent], mark: int | None = None) -> None:
+        """Until a reply to this batch has begun streaming (a delta seen after `mark`, by
+        default after now)."""
+        mark = len(self.phoenix.seen) if mark is None else mark
         sockets = {sent.conversation.socket for sent in batch}
         await self.phoenix.expect(lambda line: line["type"] == "event"
                                   and line["event"] == "reply_delta"
@@ -167,7 +259,36 @@ class Load:
             for chat in self.conversations:
                 history = await _history(api, chat)
                 self._check_conversation(chat, history, ledger)
+                await self._check_bookings(chat, history, ledger)
         return ledger
+
+    async def _check_bookings(self, chat: Conversation, history: list[dict[str, Any]],
+                              ledger: Ledger) -> None:
+        """Each booking the conversation asked for exists once, booked, at 10:00 on its day,
+        and its confirmation was answered once; the conversation has no other booking."""
+        mine = [booking for booking in self.bookings if booking.request.conversation is chat]
+        if not mine:
+            return
+        assert self.bookings_of is not None, "a load that books needs `bookings_of`"
+        stored = await self.bookings_of(chat.session_id)
+        ledger.booked += len(stored)
+        for booking in mine:
+            ledger.bookings += 1
+            wanted = dt.datetime.combine(booking.day, dt.time(10))
+            found = [status for start, status in stored if start.replace(tzinfo=None) == wanted]
+            if found != ["booked"]:
+                ledger.problems.append(f"{booking.request.marker}: booking on {wanted} stored "
+                                       f"as {found}")
+            if booking.reply is None:
+                ledger.problems.append(f"{booking.request.marker}: confirmation not answered")
+                continue
+            answers = [m for m in history if m["id"] == booking.reply["message_id"]]
+            if [m["author"] for m in answers] != ["agent"]:
+                ledger.problems.append(f"{booking.request.marker}: the confirmation's answer "
+                                       "is not stored once")
+        if len(stored) != len(mine):
+            ledger.problems.append(f"{chat.socket}: {len(stored)} bookings stored for "
+                                   f"{len(mine)} requested")
 
     def _check_conversation(self, chat: Conversation, history: list[dict[str, Any]],
                             ledger: Ledger) -> None:
@@ -189,9 +310,12 @@ class Load:
                 ledger.problems.append(f"{sent.marker}: its reply is not stored once")
         agent_messages = [m for m in history if m["author"] == "agent"]
         accepted = [sent for sent in mine if sent.message_id is not None]
-        if len(agent_messages) != len(accepted):
+        confirmations = [b for b in self.bookings
+                         if b.request.conversation is chat and b.confirmations]
+        if len(agent_messages) != len(accepted) + len(confirmations):
             ledger.problems.append(f"{chat.socket}: {len(agent_messages)} agent replies stored "
-                                   f"for {len(accepted)} accepted messages")
+                                   f"for {len(accepted)} accepted messages and "
+                                   f"{len(confirmations)} confirmations")
         ledger.problems += self._client_problems(chat)
 
     def _client_problems(self, chat: Conversation) -> list[str]:
@@ -212,6 +336,25 @@ class Load:
         problems += [f"{chat.socket}: message {m} seen {n} times" for m, n in echoes.items()
                      if n > 1]
         return problems
+
+
+def _free_weekday(taken: set[dt.date]) -> dt.date:
+    """A weekday 60-300 days ahead not in `taken`."""
+    while True:
+        day = dt.date.today() + dt.timedelta(days=random.randint(60, 300))  # noqa: S311
+        if day.weekday() < 5 and day not in taken:
+            return day
+
+
+async def bookings_of(pool: asyncpg.Pool, names: TenantNames, timezone: str,
+                      session_id: str) -> list[tuple[dt.datetime, str]]:
+    """The bookings of a conversation's customer, from the tenant's schema (`BookingsOf`)."""
+    async with TenantUnitOfWork(pool, names) as conn:
+        rows = await conn.fetch(
+            "SELECT b.start_at AT TIME ZONE $2 AS start, b.status FROM bookings b "
+            "JOIN chat_sessions s ON s.customer_id = b.customer_id WHERE s.id = $1",
+            uuid.UUID(session_id), timezone)
+    return [(row["start"], row["status"]) for row in rows]
 
 
 def _is_reply_to(tag: str, line: dict[str, Any]) -> bool:

@@ -162,6 +162,24 @@ async def redis_killed(platform: PrivatePlatform, load: Load) -> Outcome:
                    _first_answer_after([batch, after], killed))
 
 
+async def agent_killed_mid_booking(platform: PrivatePlatform, load: Load) -> Outcome:
+    """The agent killed after the answer to a booking's confirmation began streaming (the
+    booking is made, its reply half out) and started again: each booking exists once, each
+    confirmation is answered once."""
+    await load.round()
+    batch = await load.request_bookings()
+    mark = len(load.phoenix.seen)
+    await load.confirm(batch)
+    await load.first_delta([booking.request for booking in batch], mark)
+    killed = time.monotonic()
+    platform["agent"].kill()
+    restarted = await platform["agent"].start()
+    await load.confirmed(batch)
+    after = await load.round()
+    return Outcome("agent killed mid-booking", await load.check(), restarted,
+                   _first_answer_after([after], killed), await resent_parts(platform))
+
+
 Scenario = Callable[[PrivatePlatform, Load], Awaitable[Outcome]]
 
 
@@ -174,5 +192,6 @@ async def agent_killed(platform: PrivatePlatform, load: Load) -> Outcome:
 
 
 SCENARIOS: dict[str, Scenario] = {
-    "hub": hub_killed, "agent": agent_killed, "api": api_killed, "redis": redis_killed,
+    "hub": hub_killed, "agent": agent_killed, "agent-mid-booking": agent_killed_mid_booking,
+    "api": api_killed, "redis": redis_killed,
     "hub-of-two": hub_of_two_killed, "agent-of-two": agent_of_two_killed}

@@ -1,8 +1,9 @@
 """Faults while the load runs, on a private platform (tests/faults/runtimes.py): each runtime
 on a message's path killed with SIGKILL and started again, one of two hub replicas and one of
 two agent workers killed, and the Redis of the hub and API killed and started again. After
-each, the ledger holds: every accepted message answered once, stored once, and no client saw
-a part twice or a gap after resuming."""
+each, the ledger holds: every accepted message answered once, stored once, every booking
+requested once made once (the agent killed mid-booking), and no client saw a part twice or a
+gap after resuming."""
 
 from __future__ import annotations
 
@@ -20,3 +21,4 @@ async def test_nothing_is_lost_or_answered_twice_when_it_is_killed(
 
     assert outcome.ledger.problems == []
     assert outcome.ledger.accepted == outcome.ledger.answered == len(load.sent)
+    assert outcome.ledger.booked == outcome.ledger.bookings == len(load.bookings)
