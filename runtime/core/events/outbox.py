@@ -32,9 +32,11 @@ async def enqueue(conn: asyncpg.Connection, event: CloudEvent, topic: str,
     payload = event.to_bytes()
     if len(payload) > MAX_EVENT_BYTES:
         raise OutboxError(f"event {event.id} is {len(payload)} bytes; at most {MAX_EVENT_BYTES}")
+    # The row and its notification in one round trip. Several notifications of one
+    # transaction with the same payload are delivered once.
     row_id: int = await conn.fetchval(
-        "INSERT INTO outbox (event_id, topic, key, event) VALUES ($1, $2, $3, $4) RETURNING id",
-        event.id, topic, encode_key(key), payload)
-    # Several notifications of one transaction with the same payload are delivered once.
-    await conn.execute("SELECT pg_notify($1, $2)", OUTBOX_CHANNEL, event.tenantid)
+        "WITH written AS (INSERT INTO outbox (event_id, topic, key, event) "
+        "VALUES ($1, $2, $3, $4) RETURNING id) "
+        "SELECT id FROM written, LATERAL pg_notify($5, $6)",
+        event.id, topic, encode_key(key), payload, OUTBOX_CHANNEL, event.tenantid)
     return row_id
