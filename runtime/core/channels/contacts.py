@@ -80,14 +80,16 @@ async def open_conversation(conn: asyncpg.Connection, cipher: TenantCipher, tena
     if row is None:
         session_id = uuid.uuid4()
         sealed = await cipher.seal(store.SESSIONS, "contact", session_id, contact.address)
-        # Two first messages at once: the unique index lets one insert win; both then read it.
-        await conn.execute(
+        # Two first messages at once: the unique index lets one insert win; the other reads
+        # the winner's row (locked, so once it committed).
+        row = await conn.fetchrow(
             "INSERT INTO chat_sessions (id, channel, locale, owner_subject, contact, "
             "contact_index) VALUES ($1, $2, $3, $4, $5, $6) "
             "ON CONFLICT (channel, contact_index) WHERE contact_index IS NOT NULL "
-            "AND status <> 'closed' DO NOTHING",
+            "AND status <> 'closed' DO NOTHING RETURNING id, last_inbound_at",
             session_id, contact.channel, contact.locale, subject, sealed, index)
-        row = await open_session_of(conn, contact.channel, index)
+        if row is None:
+            row = await open_session_of(conn, contact.channel, index)
         assert row is not None, "inserted or found by the unique index"
     await conn.execute(
         "UPDATE chat_sessions SET last_inbound_at = GREATEST(last_inbound_at, $2) WHERE id = $1",
@@ -147,8 +149,14 @@ async def receive_message(conversations: Conversations, tenant: TenantRecord, co
         if await seen_before(conn, contact, index, client_id):
             return None
         conversation = await open_conversation(conn, cipher, tenant, contact, index, at)
-        if keep is not None:
-            await keep(conn, cipher, conversation.session_id)
+        if keep is None:  # one transaction: the conversation found or opened, and the post
+            conversations.check_post(conversation.customer, text)
+            posted = await conversations.post_in(conn, tenant, conversation.customer,
+                                                 conversation.session_id, text,
+                                                 client_msg_id=client_id)
+            return None if posted.duplicate else Received(conversation.session_id, posted)
+        # What the channel keeps is committed first: a post that fails is retried from it.
+        await keep(conn, cipher, conversation.session_id)
     posted = await conversations.post_message(tenant, conversation.customer,
                                               conversation.session_id, text,
                                               client_msg_id=client_id)

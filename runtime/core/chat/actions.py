@@ -101,34 +101,45 @@ class Conversations:
         """A customer's or a staff member's message: stored sealed, queued for the agent and
         announced to the conversation. A repeated `client_msg_id` answers the first message
         and stores nothing."""
+        self.check_post(poster, text)
+        async with TenantUnitOfWork(self.pool, tenant.names) as conn:
+            return await self.post_in(conn, tenant, poster, session_id, text, client_msg_id)
+
+    def check_post(self, poster: Principal, text: str) -> None:
+        """Refused before anything is read or written: what no one may post."""
         if not text.strip():
             raise ChatRefused("a message needs some text")
         if len(text) > self.max_text_chars:
             raise TextTooLong(f"a message has at most {self.max_text_chars} characters")
         if poster.customer_access is not None:
             raise ReadOnlyAccess("an access-code token only reads conversations")
-        async with TenantUnitOfWork(self.pool, tenant.names) as conn:
-            # The session's row lock orders two posts of one client_msg_id: the second sees
-            # the first.
-            session = open_session(await visible_session(conn, poster, session_id,
-                                                         for_update=True))
-            if client_msg_id is not None:
-                first = await conn.fetchrow(
-                    "SELECT id, seq, author, created_at FROM chat_messages "
-                    "WHERE session_id = $1 AND client_msg_id = $2", session_id, client_msg_id)
-                if first is not None:
-                    return Posted(first["id"], first["seq"], first["author"],
-                                  first["created_at"], duplicate=True)
-            author = author_of(poster, session)
-            cipher = self.keyring.cipher(tenant.names, conn)
-            row, sealed = await store.add_message(conn, cipher, session_id, author,
-                                                  poster.subject, text,
-                                                  client_msg_id=client_msg_id)
-            await events.message_received(conn, tenant, session, row, sealed,
-                                          source=self.source, client_msg_id=client_msg_id)
-            await announce_message(conn, tenant, session, row, sealed,
-                                   source=self.source, client_msg_id=client_msg_id)
-            forget_history_after_commit(conn, self.redis, tenant, session_id, self.near)
+
+    async def post_in(self, conn: asyncpg.Connection, tenant: TenantRecord, poster: Principal,
+                      session_id: uuid.UUID, text: str,
+                      client_msg_id: str | None = None) -> Posted:
+        """`post_message` inside the caller's unit of work of the tenant (one transaction for
+        what a channel does before posting and the post), `check_post` passed already."""
+        # The session's row lock orders two posts of one client_msg_id: the second sees
+        # the first.
+        session = open_session(await visible_session(conn, poster, session_id,
+                                                     for_update=True))
+        if client_msg_id is not None:
+            first = await conn.fetchrow(
+                "SELECT id, seq, author, created_at FROM chat_messages "
+                "WHERE session_id = $1 AND client_msg_id = $2", session_id, client_msg_id)
+            if first is not None:
+                return Posted(first["id"], first["seq"], first["author"],
+                              first["created_at"], duplicate=True)
+        author = author_of(poster, session)
+        cipher = self.keyring.cipher(tenant.names, conn)
+        row, sealed = await store.add_message(conn, cipher, session_id, author,
+                                              poster.subject, text,
+                                              client_msg_id=client_msg_id)
+        await events.message_received(conn, tenant, session, row, sealed,
+                                      source=self.source, client_msg_id=client_msg_id)
+        await announce_message(conn, tenant, session, row, sealed,
+                               source=self.source, client_msg_id=client_msg_id)
+        forget_history_after_commit(conn, self.redis, tenant, session_id, self.near)
         return Posted(row["id"], row["seq"], author, row["created_at"])
 
     async def hand_off(self, tenant: TenantRecord, by: Principal, session_id: uuid.UUID,
