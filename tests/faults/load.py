@@ -162,13 +162,15 @@ class Load:
                 sent.refusals.append(str(reason))
 
     async def _push(self, sent: Sent) -> str:
+        return await self._push_event(sent.conversation, "message", {
+            "text": sent.text, "client_msg_id": sent.client_msg_id})
+
+    async def _push_event(self, chat: Conversation, event: str, payload: dict[str, Any]) -> str:
+        """Push `event` on the conversation's channel; the tag its reply will carry."""
         self._tags += 1
         tag = f"load:{self._tags}"
-        chat = sent.conversation
-        await self.phoenix.command("push", socket=chat.socket, topic=chat.topic,
-                                   event="message", tag=tag,
-                                   payload={"text": sent.text,
-                                            "client_msg_id": sent.client_msg_id})
+        await self.phoenix.command("push", socket=chat.socket, topic=chat.topic, event=event,
+                                   tag=tag, payload=payload)
         return tag
 
     async def answered(self, batch: list[Sent]) -> None:
@@ -215,14 +217,10 @@ class Load:
             for booking in batch:
                 if booking.call is None:
                     continue
-                chat = booking.request.conversation
                 while True:
-                    self._tags += 1
-                    tag = f"load:{self._tags}"
-                    await self.phoenix.command(
-                        "push", socket=chat.socket, topic=chat.topic, event="function_result",
-                        tag=tag, payload={"call_id": booking.call["call_id"],
-                                          "result": {"confirmed": True}})
+                    tag = await self._push_event(
+                        booking.request.conversation, "function_result",
+                        {"call_id": booking.call["call_id"], "result": {"confirmed": True}})
                     answer = await self.phoenix.expect(partial(_is_reply_to, tag))
                     if answer["status"] == "ok":
                         booking.confirmations += 1
