@@ -11,7 +11,10 @@ from pydantic import BaseModel, Field, model_validator
 from simptu.runtime.core.chat.actions import handed_off_by
 from simptu.runtime.core.chat.conversation import HandedBy
 
-Channel = Literal["web", "whatsapp", "messenger", "instagram", "sms", "voice", "email"]
+# Every channel a conversation can be on: the values of the tenant schema's
+# chat_sessions_channel_check (a test compares them).
+Channel = Literal["web", "whatsapp", "messenger", "instagram", "sms", "voice", "email",
+                  "booking_com"]
 SessionStatus = Literal["open", "handed_off", "closed"]
 Author = Literal["customer", "agent", "staff", "system"]
 LOCALE = r"^[a-z]{2}(-[A-Z]{2})?$"

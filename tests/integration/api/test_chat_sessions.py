@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import uuid
-from typing import Any
+from typing import Any, get_args
 
 import asyncpg
 import httpx
 from fastapi import FastAPI
 
+from simptu.runtime.api.chat_models import Channel
 from simptu.runtime.core.database import TenantUnitOfWork
 from tests.integration.api.conftest import ApiTenant, UserHeaders, client_of
 from tests.integration.api.test_behaviour import assert_problem
@@ -220,3 +222,26 @@ async def test_another_tenants_token_reaches_no_session(
     assert_problem(await api.get(f"{SESSIONS}/{session_id}", headers=admin_b), 404)
     assert_problem(await api.post(f"{SESSIONS}/{session_id}/messages", json={"text": "x"},
                                   headers=admin_b), 404)
+
+
+async def test_staff_list_conversations_on_every_channel_the_schema_admits(
+        api: httpx.AsyncClient, db: asyncpg.Pool, tenant_a: ApiTenant,
+        as_user: UserHeaders) -> None:
+    """A channel added to the schema but not to the API's model made every list of that
+    tenant's conversations fail (a hotel's Booking.com guest messages: 500 in the inbox)."""
+    async with TenantUnitOfWork(db, tenant_a.names) as conn:
+        check = await conn.fetchval(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conname = 'chat_sessions_channel_check' "
+            "AND conrelid = 'chat_sessions'::regclass")
+        admitted = set(re.findall(r"'(\w+)'::text", check))
+        assert admitted == set(get_args(Channel)), check
+        ids = {channel: uuid.uuid4() for channel in admitted}
+        await conn.executemany("INSERT INTO chat_sessions (id, channel) VALUES ($1, $2)",
+                               [(id_, channel) for channel, id_ in ids.items()])
+    staff = await as_user(tenant_a, "staff")
+    for channel, id_ in ids.items():
+        listed = await api.get(SESSIONS, params={"channel": channel, "limit": "100"},
+                               headers=staff)
+        assert listed.status_code == 200, listed.text
+        assert str(id_) in {item["id"] for item in listed.json()["items"]}, channel
