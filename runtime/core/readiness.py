@@ -1,7 +1,7 @@
 """What `/readyz` of a runtime checks: that Postgres, Redis and Kafka each answer within a
-few seconds, and for a runtime that opens sealed fields (the agent) that OpenBao answers
-unsealed. Each result is "ok" or a short reason, so a failing probe says what failed.
-`dependency_away(error)` tells a request that failed because a dependency cannot be reached
+few seconds, and for a runtime that opens sealed fields (the API, the hub, the agent) that
+OpenBao answers unsealed. Each result is "ok" or a short reason, so a failing probe says what
+failed. `dependency_away(error)` tells a request that failed because a dependency cannot be reached
 (the caller may retry it) from one that failed for another reason."""
 
 from __future__ import annotations

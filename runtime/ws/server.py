@@ -48,7 +48,9 @@ class HubServer:
 
     async def readiness(self) -> Response:
         platform = self.hub.platform
-        checks = {**await dependency_checks(platform.pool, platform.redis, platform.producer),
+        # OpenBao too: the hub opens sealed messages for history and resume.
+        checks = {**await dependency_checks(platform.pool, platform.redis, platform.producer,
+                                            platform.keystore),
                   "outbound-reader": "ok" if self.hub.reading else "stopped"}
         ready = all(result == "ok" for result in checks.values())
         return _json(200 if ready else 503,

@@ -14,7 +14,8 @@ async def test_make_up_runs_the_api_and_it_is_ready(stack: StackEnv) -> None:
     async with httpx.AsyncClient(base_url=stack["SIMPTU_API_URL"], timeout=30) as api:
         answer = await api.get("/readyz")
     assert answer.status_code == 200, answer.text
-    assert answer.json()["checks"] == {"postgres": "ok", "redis": "ok", "kafka": "ok"}
+    assert answer.json()["checks"] == {"postgres": "ok", "redis": "ok", "kafka": "ok",
+                                      "openbao": "ok"}
 
 
 async def test_a_demo_users_token_is_accepted_by_the_api(stack: StackEnv) -> None:

@@ -28,7 +28,9 @@ async def healthz() -> Health:
 @router.get("/readyz", response_model=Health,
             responses={503: {"model": Problem, "content": {MEDIA_TYPE: {}}}})
 async def readyz(platform: PlatformDep) -> Health | JSONResponse:
-    checks = await dependency_checks(platform.pool, platform.redis, platform.producer)
+    # OpenBao too: every request that reads or writes a sealed field needs it unsealed.
+    checks = await dependency_checks(platform.pool, platform.redis, platform.producer,
+                                     platform.keystore)
     failing = {name: result for name, result in checks.items() if result != "ok"}
     if failing:
         return problem_response(503, "not ready: " + "; ".join(

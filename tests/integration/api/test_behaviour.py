@@ -29,10 +29,11 @@ async def test_healthz_answers_ok(api: httpx.AsyncClient) -> None:
     assert answer.json()["status"] == "ok"
 
 
-async def test_readyz_checks_postgres_redis_and_kafka(api: httpx.AsyncClient) -> None:
+async def test_readyz_checks_postgres_redis_kafka_and_openbao(api: httpx.AsyncClient) -> None:
     answer = await api.get("/readyz")
     assert answer.status_code == 200, answer.text
-    assert answer.json()["checks"] == {"postgres": "ok", "redis": "ok", "kafka": "ok"}
+    assert answer.json()["checks"] == {"postgres": "ok", "redis": "ok", "kafka": "ok",
+                                      "openbao": "ok"}
 
 
 async def test_metrics_count_requests_by_route_template(api: httpx.AsyncClient,

@@ -199,7 +199,7 @@ async def test_health_readiness_and_metrics_answer_on_the_socket_port(
                                   for path in ("/healthz", "/readyz", "/metrics")]
     assert health.json() == {"status": "ok"}
     assert ready.json()["checks"] == {"postgres": "ok", "redis": "ok", "kafka": "ok",
-                                      "outbound-reader": "ok"}
+                                      "openbao": "ok", "outbound-reader": "ok"}
     assert "simptu_ws_joins_total" in metrics.text
 
 
