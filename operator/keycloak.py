@@ -16,6 +16,7 @@ import httpx
 from simptu.runtime.core.keycloak_admin import (
     MASTER,
     OPERATOR_CLIENT,
+    WEB_CLIENT,
     KeycloakAdmin,
     KeycloakError,
     RealmAccessRefused,
@@ -23,10 +24,9 @@ from simptu.runtime.core.keycloak_admin import (
     create_user,
 )
 
-__all__ = ["KeycloakAdmin", "KeycloakError", "RealmSpec", "check", "ensure", "remove"]
+__all__ = ["WEB_CLIENT", "KeycloakAdmin", "KeycloakError", "RealmSpec", "check", "ensure", "remove"]
 
 ROLES = ("platform-admin", "tenant-admin", "staff", "customer")
-WEB_CLIENT = "simptu-web"
 AGENT_CLIENT = "simptu-agent"
 API_AUDIENCE = "simptu-api"
 # Local stack only, for Tenants labelled simptu.io/demo: a user per role, password "demo", so a

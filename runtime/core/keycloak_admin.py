@@ -23,6 +23,8 @@ from typing import Any
 import httpx
 
 OPERATOR_CLIENT = "simptu-operator"
+# Every realm's public client of the browser apps (widget sign-in, staff inbox): code + PKCE.
+WEB_CLIENT = "simptu-web"
 MASTER = "master"
 
 

@@ -19,11 +19,10 @@ from simptu.runtime.api.dependencies import PlatformDep
 from simptu.runtime.api.problems import ApiProblem
 from simptu.runtime.api.routes.widget import IMMUTABLE, current_build
 from simptu.runtime.api.routing import lookup
+from simptu.runtime.core.keycloak_admin import WEB_CLIENT
 
 router = APIRouter(tags=["inbox"], include_in_schema=False)
 
-# The realm's public web client (the operator's operator/keycloak.py WEB_CLIENT).
-WEB_CLIENT = "simptu-web"
 TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 
 
