@@ -142,8 +142,9 @@ class PrivatePlatform:
             runtime.stop()
 
 
-def _runtimes(stack: StackEnv, platform: PrivatePlatform, group: str) -> dict[str, Runtime]:
-    env = {**os.environ, **stack.values, "SIMPTU_REDIS_URL": platform.redis_url,
+def _runtimes(stack: StackEnv, platform: PrivatePlatform, group: str,
+              overrides: dict[str, str]) -> dict[str, Runtime]:
+    env = {**os.environ, **stack.values, **overrides, "SIMPTU_REDIS_URL": platform.redis_url,
            "SIMPTU_API_PORT": str(platform.ports["api"]),
            "SIMPTU_API_GUEST_RATE_LIMIT": "10000", "SIMPTU_AGENT_GROUP_ID": group,
            "SIMPTU_AGENT_TENANT_REFRESH_SECONDS": "1"}
@@ -193,13 +194,15 @@ def settings_of(stack: StackEnv) -> CoreSettings:
 
 
 @contextlib.asynccontextmanager
-async def private_platform(stack: StackEnv) -> AsyncIterator[PrivatePlatform]:
+async def private_platform(stack: StackEnv, env: dict[str, str] | None = None,
+                           ) -> AsyncIterator[PrivatePlatform]:
     """A dental clinic of its own (`t<hex>-faults`: the stack's agent leaves it alone) with
-    its own runtimes; all removed afterwards."""
+    its own runtimes; all removed afterwards. The tenant is provisioned on `stack`'s Postgres
+    and Kafka; `env` overrides settings of the runtimes alone (e.g. a pooler's URL)."""
     pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
     redis = connect_redis(stack.redis_url)
     try:
-        async with _platform(stack, pool, redis, settings_of(stack)) as platform:
+        async with _platform(stack, pool, redis, settings_of(stack), env or {}) as platform:
             yield platform
     finally:
         await redis.aclose()
@@ -208,7 +211,8 @@ async def private_platform(stack: StackEnv) -> AsyncIterator[PrivatePlatform]:
 
 @contextlib.asynccontextmanager
 async def _platform(stack: StackEnv, db: asyncpg.Pool, redis: aioredis.Redis,
-                    settings: CoreSettings) -> AsyncIterator[PrivatePlatform]:
+                    settings: CoreSettings, env: dict[str, str],
+                    ) -> AsyncIterator[PrivatePlatform]:
     unique = f"t{uuid.uuid4().hex[:10]}"
     transit = OpenBaoTransit.from_settings(settings)
     async with db.acquire() as conn:
@@ -218,7 +222,7 @@ async def _platform(stack: StackEnv, db: asyncpg.Pool, redis: aioredis.Redis,
         await upsert_tenant(conn, redis, record.model_copy(update={"web_origins": [WEB_ORIGIN]}))
     with tempfile.TemporaryDirectory(prefix="simptu-faults-") as folder:
         platform = PrivatePlatform(tenant, Path(folder), settings.kafka_bootstrap)
-        platform.runtimes = _runtimes(stack, platform, f"{unique}-agent")
+        platform.runtimes = _runtimes(stack, platform, f"{unique}-agent", env)
         try:
             await platform.ensure_running()
             yield platform
