@@ -1,6 +1,6 @@
 """The outbox relay (`python -m simptu.runtime.core.events relay`) as a local process: it
 publishes what the API, the WS hub and the agent wrote to their tenants' outboxes, woken by
-NOTIFY over a direct (not pooled) connection."""
+NOTIFY over a direct (not pooled) connection; the fault tests' tenants are left to their own."""
 
 from __future__ import annotations
 
@@ -9,6 +9,10 @@ import sys
 from simptu.devstack.envfile import read_env_file
 from simptu.devstack.processes import Launch
 from simptu.devstack.services.base import Context, Service, expect_http_ok
+
+# The fault tests' tenants (`t<hex>-faults`): their private platform runs a relay of its own,
+# which they kill (tests/faults/runtimes.py).
+FAULT_TENANTS = "*-faults"
 
 
 class OutboxRelay(Service):
@@ -22,6 +26,7 @@ class OutboxRelay(Service):
         env = read_env_file(ctx.settings.env_file)
         # Low latency for live chat: a NOTIFY wakes it; polling is only the fallback.
         env.setdefault("SIMPTU_OUTBOX_POLL_INTERVAL", "1.0")
+        env.setdefault("SIMPTU_OUTBOX_SKIP_TENANTS", FAULT_TENANTS)
         return Launch(argv=[sys.executable, "-m", "simptu.runtime.core.events", "relay",
                             "--metrics-port", str(ctx.settings.relay_metrics_port)], env=env)
 

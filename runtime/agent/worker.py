@@ -4,8 +4,6 @@ are picked up), and answers each event once, whatever is redelivered."""
 
 from __future__ import annotations
 
-import fnmatch
-
 import structlog
 from pydantic import SecretStr
 
@@ -16,6 +14,7 @@ from simptu.runtime.agent.turn import Turns
 from simptu.runtime.core.events import PostgresIdempotency
 from simptu.runtime.core.events.tenant_topics import TenantTopics
 from simptu.runtime.core.readiness import dependency_checks
+from simptu.runtime.core.tenancy import slug_matches
 from simptu.runtime.core.wiring import Core, open_core
 
 log = structlog.get_logger(__name__)
@@ -31,8 +30,8 @@ class AgentWorker:
         self.topics = TenantTopics(
             settings.kafka_bootstrap, settings.agent_group_id, "simptu-agent", "inbound",
             settings.agent_tenant_refresh_seconds, tenant=tenant,
-            wanted=lambda slug: (_matches(slug, settings.agent_tenants)
-                                 and not _matches(slug, settings.agent_skip_tenants)))
+            wanted=lambda slug: (slug_matches(slug, settings.agent_tenants)
+                                 and not slug_matches(slug, settings.agent_skip_tenants)))
         self.core: Core | None = None
 
     @property
@@ -73,8 +72,3 @@ class AgentWorker:
         if self.tenant is not None:  # a tenant's own Deployment
             return self.settings.model_credentials
         return self.settings.model_credentials_by_tenant.get(slug)
-
-
-def _matches(slug: str, patterns: str) -> bool:
-    return any(fnmatch.fnmatchcase(slug, pattern.strip())
-               for pattern in patterns.split(",") if pattern.strip())

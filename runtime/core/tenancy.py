@@ -6,6 +6,7 @@ can never disagree on what it is called.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass
 
@@ -23,6 +24,13 @@ def check_slug(slug: str) -> str:
             f"tenant slug {slug!r} must be a DNS label: lowercase letters, digits and dashes, "
             f"starting with a letter, at most {MAX_SLUG_LENGTH} characters")
     return slug
+
+
+def slug_matches(slug: str, patterns: str) -> bool:
+    """Whether `slug` matches one of `patterns`, shell patterns separated by commas (a
+    process's SIMPTU_*_TENANTS and SIMPTU_*_SKIP_TENANTS settings)."""
+    return any(fnmatch.fnmatchcase(slug, pattern.strip())
+               for pattern in patterns.split(",") if pattern.strip())
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """Private instances of the platform for fault tests and the fault bench: the same code as the
-stack's runtimes (`python -m simptu.runtime.api|ws|agent`), on the stack's env file but on
-ports of their own and with a Redis of their own, serving one tenant of their own. Killing them
-(SIGKILL) touches nothing the stack or other tests use: the stack's agent leaves test tenants
-to their own workers, and the stack's hub, which reads every Ready tenant's topics, writes its
-resume log and claims to the stack's Redis, not to the private one."""
+stack's runtimes (`python -m simptu.runtime.api|ws|agent`, the outbox relay), on the stack's env
+file but on ports of their own and with a Redis of their own, serving one tenant of their own.
+Killing them (SIGKILL) touches nothing the stack or other tests use: the stack's agent and relay
+leave the tenant to its own worker and relay, and the stack's hub, which reads every Ready
+tenant's topics, writes its resume log and claims to the stack's Redis, not to the private one."""
 
 from __future__ import annotations
 
@@ -94,13 +94,14 @@ class Runtime:
 
 
 # What every fault test runs; the second replicas only the faults that need them.
-ALWAYS = ("redis", "api", "ws", "agent")
+ALWAYS = ("redis", "relay", "api", "ws", "agent")
 SECOND_REPLICAS = ("ws2", "agent2")
 
 
 @dataclass
 class PrivatePlatform:
-    """A Redis, an API, a hub and an agent worker of one private tenant, and on demand a
+    """A Redis, an outbox relay, an API, a hub and an agent worker of one private tenant (the
+    stack's relay leaves `*-faults` tenants to theirs), and on demand a
     second hub and a second agent worker (the same consumer group)."""
 
     tenant: AgentTenant
@@ -162,7 +163,12 @@ def _runtimes(stack: StackEnv, platform: PrivatePlatform, group: str,
                               platform.tenant.slug, "--port", str(port[name])], env,
                        f"http://127.0.0.1:{port[name]}/readyz", folder / f"{name}.log")
 
+    relay = f"http://127.0.0.1:{port['relay']}/metrics"  # answers once it runs
     return {
+        "relay": Runtime("relay", [python, "-m", "simptu.runtime.core.events", "relay",
+                                   "--metrics-port", str(port["relay"])],
+                         {**env, "SIMPTU_OUTBOX_TENANTS": platform.tenant.slug,
+                          "SIMPTU_OUTBOX_POLL_INTERVAL": "1.0"}, relay, folder / "relay.log"),
         "redis": Runtime("redis", [
             "/usr/bin/redis-server", "--bind", "127.0.0.1", "--port", str(port["redis"]),
             "--dir", str(folder), "--appendonly", "yes", "--appendfsync", "always",

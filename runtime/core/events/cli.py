@@ -21,8 +21,8 @@ def _parser() -> argparse.ArgumentParser:
         "python -m simptu.runtime.core.events",
         "The event bus's processes. Connection settings come from the environment "
         "(SIMPTU_DATABASE_URL, SIMPTU_KAFKA_BOOTSTRAP, ...); relay tuning from SIMPTU_OUTBOX_* "
-        "(BATCH_SIZE, POLL_INTERVAL, PUBLISH_TIMEOUT, MAX_CONCURRENT_TENANTS, LISTEN, "
-        "LISTEN_DATABASE_URL).", OutboxRelaySettings)
+        "(BATCH_SIZE, POLL_INTERVAL, PUBLISH_TIMEOUT, MAX_CONCURRENT_TENANTS, TENANTS, "
+        "SKIP_TENANTS, LISTEN, LISTEN_DATABASE_URL).", OutboxRelaySettings)
     commands = parser.add_subparsers(dest="command", required=True)
     relay = commands.add_parser(
         "relay", help="publish every Ready or Suspended tenant's outbox to Kafka, woken by "

@@ -19,7 +19,7 @@ from simptu.runtime.core.events.metrics import OUTBOX_LAG, OUTBOX_RELAY_ERRORS, 
 from simptu.runtime.core.events.producer import EventProducer, OutgoingRecord
 from simptu.runtime.core.events.retry import Backoff
 from simptu.runtime.core.events.settings import OutboxRelaySettings
-from simptu.runtime.core.tenancy import TenantNames
+from simptu.runtime.core.tenancy import TenantNames, slug_matches
 
 log = logging.getLogger(__name__)
 
@@ -127,11 +127,16 @@ class OutboxRelay:
 
     async def _refresh_ready(self) -> bool:
         try:
-            self._ready = {row["slug"] for row in await self.pool.fetch(READY_TENANTS)}
+            rows = await self.pool.fetch(READY_TENANTS)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             log.warning("outbox relay: cannot read the tenant registry (%r); retrying", error)
             return False
+        self._ready = {row["slug"] for row in rows if self._serves(row["slug"])}
         return True
+
+    def _serves(self, slug: str) -> bool:
+        return (slug_matches(slug, self.settings.outbox_tenants)
+                and not slug_matches(slug, self.settings.outbox_skip_tenants))
 
     async def _start_drains(self) -> None:
         if self._pending - self._ready:

@@ -20,6 +20,10 @@ class OutboxRelaySettings(CoreSettings):
     outbox_publish_timeout: float = Field(default=10.0, gt=0)
     # Tenants drained at the same time by one relay.
     outbox_max_concurrent_tenants: int = Field(default=4, ge=1)
+    # Which tenants (shell patterns of slugs, comma-separated), and which of those to leave to
+    # relays of their own (e.g. the fault tests' tenants, whose private platform runs one).
+    outbox_tenants: str = "*"
+    outbox_skip_tenants: str = ""
     # LISTEN for NOTIFY; off where only a transaction-mode pooler is reachable (polling only).
     outbox_listen: bool = True
     # A direct (not pooled) connection for LISTEN; defaults to SIMPTU_DATABASE_URL.

@@ -154,6 +154,21 @@ async def test_without_notifications_the_relay_still_publishes_by_polling(
     await collect([tenant.topic("events")], until=lambda got: second.id in ids_of(got))
 
 
+async def test_a_relay_leaves_the_tenants_it_skips_to_a_relay_of_their_own(
+    db: asyncpg.Pool, tenant: TenantNames, start_relay: StartRelay, collect: Collect,
+    outbox_rows: OutboxRows,
+) -> None:
+    """The stack's relay skips the fault tests' tenants, whose private relay they kill."""
+    event = await publish_one(db, tenant)
+    skipping = await start_relay(listen=False, poll_interval=0.1, skip_tenants=tenant.slug)
+    async with asyncio.timeout(30):
+        while skipping.sweeps < 3:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)  # a tenant it served would be drained by now
+    assert await outbox_rows(tenant) == 1
+    await start_relay(listen=False, poll_interval=0.1, tenants=f"other,{tenant.slug}")
+    await collect([tenant.topic("events")], until=lambda got: event.id in ids_of(got))
+
+
 async def test_while_listening_the_relay_polls_only_at_the_long_interval(
     start_relay: StartRelay,
 ) -> None:
