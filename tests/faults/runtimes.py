@@ -144,7 +144,8 @@ class PrivatePlatform:
 
 
 def _runtimes(stack: StackEnv, platform: PrivatePlatform, group: str,
-              overrides: dict[str, str]) -> dict[str, Runtime]:
+              overrides: dict[str, str], agent_overrides: dict[str, str],
+              ) -> dict[str, Runtime]:
     env = {**os.environ, **stack.values, **overrides, "SIMPTU_REDIS_URL": platform.redis_url,
            "SIMPTU_API_PORT": str(platform.ports["api"]),
            "SIMPTU_API_GUEST_RATE_LIMIT": "10000", "SIMPTU_AGENT_GROUP_ID": group,
@@ -160,7 +161,8 @@ def _runtimes(stack: StackEnv, platform: PrivatePlatform, group: str,
 
     def agent(name: str) -> Runtime:
         return Runtime(name, [python, "-m", "simptu.runtime.agent", "--tenant",
-                              platform.tenant.slug, "--port", str(port[name])], env,
+                              platform.tenant.slug, "--port", str(port[name])],
+                       {**env, **agent_overrides},
                        f"http://127.0.0.1:{port[name]}/readyz", folder / f"{name}.log")
 
     relay = f"http://127.0.0.1:{port['relay']}/metrics"  # answers once it runs
@@ -200,15 +202,18 @@ def settings_of(stack: StackEnv) -> CoreSettings:
 
 
 @contextlib.asynccontextmanager
-async def private_platform(stack: StackEnv, env: dict[str, str] | None = None,
+async def private_platform(stack: StackEnv, env: dict[str, str] | None = None, *,
+                           agent_env: dict[str, str] | None = None,
                            ) -> AsyncIterator[PrivatePlatform]:
     """A dental clinic of its own (`t<hex>-faults`: the stack's agent leaves it alone) with
     its own runtimes; all removed afterwards. The tenant is provisioned on `stack`'s Postgres
-    and Kafka; `env` overrides settings of the runtimes alone (e.g. a pooler's URL)."""
+    and Kafka; `env` overrides settings of the runtimes alone (e.g. a pooler's URL), `agent_env`
+    those of the agent workers (e.g. a direct URL: the checkpointer prepares statements)."""
     pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
     redis = connect_redis(stack.redis_url)
     try:
-        async with _platform(stack, pool, redis, settings_of(stack), env or {}) as platform:
+        async with _platform(stack, pool, redis, settings_of(stack), env or {},
+                             agent_env or {}) as platform:
             yield platform
     finally:
         await redis.aclose()
@@ -218,7 +223,7 @@ async def private_platform(stack: StackEnv, env: dict[str, str] | None = None,
 @contextlib.asynccontextmanager
 async def _platform(stack: StackEnv, db: asyncpg.Pool, redis: aioredis.Redis,
                     settings: CoreSettings, env: dict[str, str],
-                    ) -> AsyncIterator[PrivatePlatform]:
+                    agent_env: dict[str, str]) -> AsyncIterator[PrivatePlatform]:
     unique = f"t{uuid.uuid4().hex[:10]}"
     transit = OpenBaoTransit.from_settings(settings)
     async with db.acquire() as conn:
@@ -228,7 +233,8 @@ async def _platform(stack: StackEnv, db: asyncpg.Pool, redis: aioredis.Redis,
         await upsert_tenant(conn, redis, record.model_copy(update={"web_origins": [WEB_ORIGIN]}))
     with tempfile.TemporaryDirectory(prefix="simptu-faults-") as folder:
         platform = PrivatePlatform(tenant, Path(folder), settings.kafka_bootstrap)
-        platform.runtimes = _runtimes(stack, platform, f"{unique}-agent", env)
+        platform.runtimes = _runtimes(stack, platform, f"{unique}-agent", env,
+                                       agent_env)
         try:
             await platform.ensure_running()
             yield platform
