@@ -34,6 +34,9 @@ class Outcome:
     # Reply parts the platform published more than once (a restarted agent streams a reply
     # again): what the hub had to push once; 0 when the fault came between two turns.
     resent_parts: int = 0
+    # From starting the killed service again to the first reply a client got after that;
+    # None where the fault's table row does not measure it.
+    restart_to_reply: float | None = None
 
 
 def _first_answer_after(batches: list[list[Sent]], killed: float) -> float:
