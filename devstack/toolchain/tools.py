@@ -211,7 +211,9 @@ DEBIAN = DebianPackages(
               "/usr/bin/redis-cli": "redis-tools",
               "/usr/sbin/pgbouncer": "pgbouncer",
               "/usr/sbin/postfix": "postfix", "/usr/sbin/dovecot": "dovecot-core",
-              "/usr/lib/dovecot/imap": "dovecot-imapd", "/usr/lib/dovecot/lmtp": "dovecot-lmtpd"},
+              "/usr/lib/dovecot/imap": "dovecot-imapd", "/usr/lib/dovecot/lmtp": "dovecot-lmtpd",
+              # Argo CD's health.lua for Tenant is tested in Lua 5.1, the language of gopher-lua
+              "/usr/bin/lua5.1": "lua5.1"},
 )
 KUBE = GoTool(
     name="kube", version=KUBE_VERSION, module="kube", ldflags=_KUBE_LDFLAGS,
