@@ -44,3 +44,32 @@ def summarise(conditions: list[dict[str, Any]], generation: int,
 
 def is_true(conditions: list[dict[str, Any]], type_: str) -> bool:
     return any(c["type"] == type_ and c["status"] == "True" for c in conditions)
+
+
+# Reasons of a False part that heals without a human (a service away, pods starting).
+HEALING_REASONS = ("Unavailable", "InProgress")
+
+
+def progress(conditions: list[dict[str, Any]], generation: int, failed: list[str],
+             permanent: bool, at: str | None = None) -> list[dict[str, Any]]:
+    """kstatus' Reconciling and Stalled (Flux, kpt and cli-utils read these, not Ready):
+    Stalled while a failed part needs a human (or the failure is permanent), Reconciling while
+    every failed part heals by itself, both False once the generation is applied."""
+    by_type = {c["type"]: c for c in conditions}
+    stalled: tuple[Status, str, str]
+    reconciling: tuple[Status, str, str]
+    stuck = [t for t in failed if permanent or by_type[t]["reason"] not in HEALING_REASONS]
+    if stuck:
+        first = by_type[stuck[0]]
+        stalled = ("True", first["reason"], f"{stuck[0]}: {first['message']}")
+        reconciling = ("False", "Stalled", "A human must act: see the Stalled condition")
+    elif failed:
+        first = by_type[failed[0]]
+        stalled = ("False", "Retrying", "Every problem heals by itself; the operator retries")
+        reconciling = ("True", first["reason"], f"{failed[0]}: {first['message']}")
+    else:
+        done = f"Generation {generation} is applied"
+        stalled, reconciling = ("False", "Reconciled", done), ("False", "Reconciled", done)
+    for type_, (status, reason, message) in (("Reconciling", reconciling), ("Stalled", stalled)):
+        conditions = set_condition(conditions, type_, status, reason, message, generation, at)
+    return conditions

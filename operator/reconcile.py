@@ -54,6 +54,7 @@ class Finding:
     problem: str | None
     detail: str = ""
     reason: str = "Ready"  # of a True condition
+    waiting: bool = False  # the problem heals without a human (pods starting): not Stalled
 
 
 @dataclass
@@ -108,7 +109,8 @@ class Run:
             if finding.problem is None:
                 self.report(part, True, finding.reason, finding.detail)
             else:
-                self.report(part, False, "NeedsAttention", finding.problem)
+                reason = "InProgress" if finding.waiting else "NeedsAttention"
+                self.report(part, False, reason, finding.problem)
 
 
 async def reconcile(platform: Platform, body: dict[str, Any], drift: bool = False) -> Outcome:
@@ -199,7 +201,7 @@ async def _agent(run: Run) -> Finding:
     if state.ready_replicas >= state.desired_replicas:
         return Finding(None, f"namespace {run.tenant.namespace}: {replicas}")
     if p.settings.operator_agent_readiness == "available":
-        return Finding(replicas)
+        return Finding(replicas, waiting=True)
     # No node runs the pods (local stack): True must not sit beside "0/1 ready".
     wanted = f"{state.desired_replicas} replica{'' if state.desired_replicas == 1 else 's'}"
     return Finding(None, f"namespace {run.tenant.namespace}: agent Deployment applied for "
@@ -254,6 +256,7 @@ def _invalid(run: Run, problems: list[str]) -> Outcome:
     message = "; ".join(problems)
     run.conditions = conditions.set_condition(
         run.conditions, "Ready", "False", "InvalidSpec", message, run.generation)
+    run.conditions = conditions.progress(run.conditions, run.generation, ["Ready"], True)
     status = {"phase": "Failed", "observedGeneration": run.generation,
               "conditions": run.conditions, "lastError": message}
     return Outcome(status=status, failed=["Ready"], permanent=True)
@@ -271,6 +274,8 @@ def _outcome(run: Run) -> Outcome:
         last_error = f"{run.failed[0]}: {first['message']}"
     else:
         phase, last_error = ("Suspended" if run.spec.suspended else "Ready"), ""
+    run.conditions = conditions.progress(run.conditions, run.generation, run.failed,
+                                         run.permanent)
     status = {"phase": phase, "observedGeneration": run.generation,
               "conditions": run.conditions, "provisioned": run.provisioned,
               "lastError": last_error}
