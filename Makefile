@@ -7,7 +7,7 @@ DEVSTACK := $(BIN)/python -m simptu.devstack
 # Components mypy sees under their installed import names (see pyproject.toml, [tool.mypy]).
 COMPONENTS := devstack operator runtime vault
 
-.PHONY: help venv tools images up down status env test test-unit lint bench
+.PHONY: help venv tools images up down status env test test-unit chart-docs lint bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -49,6 +49,9 @@ test-unit: venv  ## only the fast tests that need no services
 
 bench: up  ## benchmarks, printed as tables (figures belong in closing notes, never in tests)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+chart-docs: venv  ## rewrite charts/simptu/README.md's values table from values.yaml's `# --` comments
+	$(BIN)/python -m simptu.devstack.chart_docs charts/simptu
 
 lint: venv  ## ruff and mypy
 	$(BIN)/ruff check .
