@@ -65,3 +65,7 @@ class OperatorSettings(CoreSettings):
     operator_webhook_cert_file: str | None = None
     operator_webhook_key_file: str | None = None
     operator_webhook_ca_file: str | None = None
+    # Kopf keeps the ValidatingWebhookConfiguration (tenants.simptu.io) pointing at this
+    # operator; false where it is installed with it instead (the Helm chart: a Service in
+    # front of the replicas, its caBundle from Helm or cert-manager).
+    operator_webhook_managed: bool = True

@@ -82,4 +82,5 @@ def _serve_admission(settings: kopf.OperatorSettings, ours: OperatorSettings) ->
         addr=ours.operator_webhook_listen_address, port=ours.operator_webhook_port,
         host=ours.operator_webhook_host, certfile=ours.operator_webhook_cert_file,
         pkeyfile=ours.operator_webhook_key_file, cafile=ours.operator_webhook_ca_file)
-    settings.admission.managed = WEBHOOK_CONFIGURATION
+    if ours.operator_webhook_managed:
+        settings.admission.managed = WEBHOOK_CONFIGURATION
