@@ -172,9 +172,11 @@ containers:
       {{- with .extraPorts }}
       {{- . | nindent 6 }}
       {{- end }}
+    {{- if not .noConfig }}
     envFrom:
       - configMapRef:
           name: {{ include "simptu.configName" $root }}
+    {{- end }}
     env:
       {{- .env | nindent 6 }}
       {{- with $v.extraEnv }}
