@@ -202,19 +202,25 @@ volumes:
   {{- end }}
 {{- end -}}
 
-{{/* Probes on /healthz and /readyz of the named port. */}}
+{{/* Probes on /healthz and /readyz of the named port; {"root": $, "live": path, "ready": path}.
+A runtime bound to one address (hostNetwork with bindAddress 127.0.0.1) is probed there: the
+kubelet would otherwise ask the pod's IP, the node's address. */}}
 {{- define "simptu.httpProbes" -}}
+{{- $host := "" -}}
+{{- if not (has .root.Values.bindAddress (list "0.0.0.0" "::")) -}}
+{{- $host = printf ", host: %s" (.root.Values.bindAddress | quote) -}}
+{{- end -}}
 startupProbe:
-  httpGet: {path: {{ default "/healthz" .live }}, port: http}
+  httpGet: {path: {{ default "/healthz" .live }}, port: http{{ $host }}}
   periodSeconds: 2
   failureThreshold: 90
 livenessProbe:
-  httpGet: {path: {{ default "/healthz" .live }}, port: http}
+  httpGet: {path: {{ default "/healthz" .live }}, port: http{{ $host }}}
   periodSeconds: 10
   timeoutSeconds: 5
   failureThreshold: 3
 readinessProbe:
-  httpGet: {path: {{ default "/readyz" .ready }}, port: http}
+  httpGet: {path: {{ default "/readyz" .ready }}, port: http{{ $host }}}
   periodSeconds: 5
   timeoutSeconds: 5
   failureThreshold: 2
