@@ -183,6 +183,13 @@ containers:
       {{- toYaml . | nindent 6 }}
       {{- end }}
     {{- .probes | nindent 4 }}
+    {{- if $v.preStopSleepSeconds }}
+    lifecycle:
+      # Still serving while the Service and the ingress controller drop the pod's endpoint.
+      preStop:
+        sleep:
+          seconds: {{ $v.preStopSleepSeconds }}
+    {{- end }}
     resources:
       {{- toYaml $v.resources | nindent 6 }}
     securityContext:
