@@ -56,3 +56,9 @@ def test_the_table_is_replaced_and_the_hand_written_text_kept(tmp_path: Path) ->
     assert "| `service.port` | int | `9090` |" in updated
     assert chart_docs.main(["--check", str(chart)]) == 0
 
+
+def test_the_simptu_charts_readme_documents_its_current_values() -> None:
+    chart = ROOT / "charts/simptu"
+    assert (chart / "values.yaml").exists(), "charts/simptu/values.yaml is missing"
+    assert chart_docs.main(["--check", str(chart)]) == 0, \
+        "run: python -m simptu.devstack.chart_docs charts/simptu"

@@ -30,6 +30,15 @@ def _application(name: str) -> dict[str, Any]:
     return app
 
 
+def _keys(values: Any, prefix: str = "") -> set[str]:
+    if not isinstance(values, dict) or not values:
+        return {prefix}
+    found: set[str] = set()
+    for key, value in values.items():
+        found |= _keys(value, f"{prefix}.{key}" if prefix else str(key))
+    return found
+
+
 def test_argocd_cm_carries_exactly_the_tested_health_check() -> None:
     config_map = _load(GITOPS / "argocd/argocd-cm-tenant-health.yaml")
     assert (config_map["kind"], config_map["metadata"]["name"]) == ("ConfigMap", "argocd-cm")
@@ -48,6 +57,22 @@ def test_the_tenants_application_syncs_the_example_tenants_themselves() -> None:
 
 def test_removing_a_tenant_from_git_does_not_delete_it() -> None:
     assert _application("tenants.yaml")["spec"]["syncPolicy"]["automated"]["prune"] is False
+
+
+def test_the_platform_application_installs_the_chart_with_values_it_has() -> None:
+    source = _application("platform.yaml")["spec"]["source"]
+    chart = ROOT / source["path"]
+    meta = _load(chart / "Chart.yaml")
+    assert meta["name"] == "simptu"
+    assert source["repoURL"].removesuffix(".git") in meta["sources"]  # this repository
+    chart_keys = _keys(_load(chart / "values.yaml"))
+    for value_file in source["helm"]["valueFiles"]:
+        path = (chart / value_file).resolve()
+        assert path.is_relative_to(ROOT), f"{value_file}: Argo CD reads only inside the repository"
+        unknown = {key for key in _keys(_load(path))
+                   if not any(known == key or known.startswith(f"{key}.") or
+                              key.startswith(f"{known}.") for known in chart_keys)}
+        assert unknown == set(), f"{value_file} sets values the chart does not have"
 
 
 def test_the_platform_values_take_every_credential_from_an_existing_secret() -> None:
