@@ -40,6 +40,8 @@ pool_mode = transaction
 default_pool_size = 4
 max_client_conn = 400
 server_reset_query =
+server_login_retry = 1
+query_wait_timeout = 5
 ignore_startup_parameters = extra_float_digits
 """)
         user = run_as()
