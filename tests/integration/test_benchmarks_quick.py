@@ -21,6 +21,7 @@ QUICK = {
     "bench_api.py": ["--requests", "80", "--concurrency", "2"],  # p99 needs 2 per endpoint
     "bench_booking_com.py": ["--reservations", "10", "--mails", "5"],
     "bench_bookings.py": ["--seconds", "0.3", "--clients", "2"],
+    "bench_chart.py": ["--runs", "1"],
     "bench_crypto.py": ["--rows", "20", "--fields", "200"],
     "bench_email.py": ["--mails", "20", "--replies", "2", "--no-hold"],
     "bench_embeddings.py": ["--runs", "5", "--long-runs", "1"],
