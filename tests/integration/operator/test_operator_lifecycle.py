@@ -88,6 +88,9 @@ async def test_an_applied_tenant_becomes_ready_with_everything_provisioned(
     tenant, names = tenants.get(name), TenantNames(name)
     assert condition(tenant, "Ready")["status"] == "True"
     assert tenant["status"]["observedGeneration"] == tenant["metadata"]["generation"]
+    # kstatus (Flux, kpt): Current needs both abnormal-true conditions False
+    assert (condition(tenant, "Reconciling")["status"], condition(tenant, "Stalled")["status"]) \
+        == ("False", "False")
     assert tenant["status"]["provisioned"]["schema"] == names.schema
     # Each provisioned thing, seen in its own system.
     assert await db.fetchval("SELECT status FROM platform.tenants WHERE slug = $1", name) == "Ready"
@@ -167,6 +170,8 @@ async def test_a_missing_secret_is_reported_until_it_exists(
 
     await wait_for(reported, "AgentReady names the missing Secret")
     assert not await phase_is(tenants, name, "Ready")
+    stalled = condition(await asyncio.to_thread(tenants.get, name), "Stalled")
+    assert (stalled["status"], stalled["reason"]) == ("True", "NeedsAttention")  # a human acts
     k8s.CoreV1Api(kube).create_namespaced_secret(names.namespace, k8s.V1Secret(
         metadata=k8s.V1ObjectMeta(name="llm"), string_data={"credentials": "sk-test"}))
     await wait_for(lambda: phase_is(tenants, name, "Ready"), f"{name} Ready once the Secret exists")
