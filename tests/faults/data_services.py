@@ -197,8 +197,10 @@ async def private_data_platform(stack: StackEnv) -> AsyncIterator[DataPlatform]:
             tier.stop()
 
 
-def _first_answer_after(batches: list[list[Sent]], moment: float) -> float:
-    answered = [sent.answered_at for batch in batches for sent in batch
+def _first_answer_after(batch: list[Sent], moment: float) -> float:
+    """Seconds from `moment` to the first reply to the messages pushed while the service was
+    down (a reply is timed when the load reads it: the first one as it arrives)."""
+    answered = [sent.answered_at for sent in batch
                 if sent.answered_at is not None and sent.answered_at > moment]
     return min(answered, default=float("inf")) - moment
 
@@ -221,14 +223,13 @@ async def killed_mid_reply(platform: PrivatePlatform, load: Load, name: str,
     restart = await platform[name].start()
     restarted = platform[name].started_at
     await load.accepted(during)
+    await load.answered(during)  # first: the replies a client waits for since the kill
     await load.answered(batch)
-    await load.answered(during)
     await until_ready_is(platform, not_ready, 200)
-    after = await load.round()
+    await load.round()
     return Outcome(f"{name} killed mid-reply", await load.check(), restart,
-                   _first_answer_after([batch, during, after], killed),
-                   await resent_parts(platform),
-                   _first_answer_after([batch, during, after], restarted))
+                   _first_answer_after(during, killed), await resent_parts(platform),
+                   _first_answer_after(during, restarted))
 
 
 async def postgres_killed(platform: PrivatePlatform, load: Load) -> Outcome:
