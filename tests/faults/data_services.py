@@ -22,7 +22,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,10 +36,11 @@ from simptu.devstack.services.pgbouncer import PgBouncer
 from simptu.devstack.services.postgres import Postgres
 from simptu.devstack.settings import DevstackSettings
 from simptu.runtime.core.migrations import migrate_platform
+from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 from tests.ports import free_port
 
 from .load import Load, Sent
-from .runtimes import START_TIMEOUT, PrivatePlatform, Runtime, private_platform
+from .runtimes import START_TIMEOUT, WEB_ORIGIN, PrivatePlatform, Runtime, private_platform
 from .scenarios import Outcome, Scenario, resent_parts, until_ready_is
 
 DOWN = 3.0  # how long a killed data service stays down before it is started again
@@ -247,3 +248,26 @@ async def kafka_killed(platform: PrivatePlatform, load: Load) -> Outcome:
 # Run on `private_data_platform`, not on the stack's data services.
 DATA_SCENARIOS: dict[str, Scenario] = {
     "postgres": postgres_killed, "pgbouncer": pgbouncer_killed, "kafka": kafka_killed}
+
+
+async def _trial(fault: str, stack: StackEnv, conversations: int) -> Outcome:
+    """One trial of a data fault for `bench/bench_faults.py`, on a data platform of its own."""
+    async with private_data_platform(stack) as data:
+        platform = data.platform
+        phoenix = await PhoenixDriver.start(node_client_dir())
+        try:
+            load = Load(phoenix, platform.api_url, platform.ws_url, platform.tenant.slug,
+                        WEB_ORIGIN)
+            await load.open(conversations)
+            return await DATA_SCENARIOS[fault](platform, load)
+        finally:
+            await phoenix.close()
+
+
+def _trial_of(fault: str) -> Callable[[StackEnv, int], Awaitable[Outcome]]:
+    async def trial(stack: StackEnv, conversations: int) -> Outcome:
+        return await _trial(fault, stack, conversations)
+    return trial
+
+
+DATA_TRIALS = {fault: _trial_of(fault) for fault in DATA_SCENARIOS}
