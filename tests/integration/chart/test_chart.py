@@ -330,6 +330,18 @@ def test_the_alerts_use_metrics_the_platform_exports(helm: Helm) -> None:
         assert metric in expressions
 
 
+def test_the_default_values_alone_name_every_external_service_to_set(helm: Helm) -> None:
+    """The chart embeds no service and invents no credential: without them it is refused,
+    and the refusal lists each value a platform team must set."""
+    done = helm.run("template", "simptu", str(CHART), check=False)
+    assert done.returncode != 0
+    for path in ("/postgres/existingSecret", "/redis/existingSecret", "/kafka/bootstrap",
+                 "/openbao/address", "/openbao/existingSecret", "/keycloak/url",
+                 "/keycloak/existingSecret", "/platformSecrets/existingSecret",
+                 "/ingress/baseDomain", "/ingress/platformHost"):
+        assert f"at '{path}'" in done.stderr, done.stderr
+
+
 # Wrong values and the words of the refusal: the value's path and what is wrong with it.
 BAD_VALUES = [
     ("postgres.existingSecret=", "/postgres/existingSecret", "minLength"),

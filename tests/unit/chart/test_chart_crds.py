@@ -26,3 +26,10 @@ def test_the_chart_installs_the_tenant_and_kopf_peering_crds_and_no_strimzi_crd(
     names = {yaml.safe_load(path.read_text())["metadata"]["name"]
              for path in CHART_CRDS.iterdir()}
     assert names == {"tenants.simptu.io", "clusterkopfpeerings.kopf.dev"}
+
+
+def test_the_install_notes_say_uninstall_keeps_the_crds_and_the_tenants_data() -> None:
+    notes = " ".join((REPO / "charts" / "simptu" / "templates" / "NOTES.txt").read_text().split())
+    assert "helm uninstall" in notes
+    assert "keeps the CRDs" in notes
+    assert "the tenants' data" in notes
