@@ -8,6 +8,7 @@ import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -24,8 +25,12 @@ from simptu.operator.keycloak import KeycloakAdmin
 from simptu.runtime.core.crypto import OpenBaoTransit, TenantShredded
 from simptu.runtime.core.events.topics import kafka_admin, tenant_topics
 from simptu.runtime.core.tenancy import TenantNames
+from tests.lua_health import run_health
 
 Manifest = dict[str, Any]
+# Argo CD's health check for Tenant, run on what this operator really writes.
+HEALTH_LUA = (Path(__file__).resolve().parents[3] / "examples/gitops/argocd"
+              / "resource_customizations/simptu.io/Tenant/health.lua")
 
 
 @pytest.fixture(scope="module")
@@ -172,9 +177,11 @@ async def test_a_missing_secret_is_reported_until_it_exists(
     assert not await phase_is(tenants, name, "Ready")
     stalled = condition(await asyncio.to_thread(tenants.get, name), "Stalled")
     assert (stalled["status"], stalled["reason"]) == ("True", "NeedsAttention")  # a human acts
+    assert run_health(HEALTH_LUA, tenants.get(name)).status == "Degraded"
     k8s.CoreV1Api(kube).create_namespaced_secret(names.namespace, k8s.V1Secret(
         metadata=k8s.V1ObjectMeta(name="llm"), string_data={"credentials": "sk-test"}))
     await wait_for(lambda: phase_is(tenants, name, "Ready"), f"{name} Ready once the Secret exists")
+    assert run_health(HEALTH_LUA, tenants.get(name)).status == "Healthy"
 
 
 @pytest.mark.parametrize("policy", ["Retain", "Delete", "Shred"])
@@ -241,6 +248,7 @@ async def test_suspending_scales_the_agent_to_zero_and_stops_routing(
     await wait_for(lambda: phase_is(tenants, name, "Suspended"), f"{name} Suspended")
     updated = tenants.get(name)
     assert updated["status"]["observedGeneration"] == updated["metadata"]["generation"] == 2
+    assert run_health(HEALTH_LUA, updated).status == "Suspended"
     deployment = k8s.AppsV1Api(kube).read_namespaced_deployment("agent", names.namespace)
     assert deployment.spec is not None
     assert deployment.spec.replicas == 0

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.unit.gitops.lua_health import Health, lua_literal, run_health
+from tests.lua_health import Health, lua_literal, run_health
 
 pytestmark = pytest.mark.unit
 
