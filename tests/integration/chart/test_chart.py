@@ -226,6 +226,18 @@ def test_host_network_and_each_runtimes_port_are_values(helm: Helm) -> None:
     assert {"name": "webhook", "containerPort": 58543, "protocol": "TCP"} in operator["ports"]
 
 
+def test_large_integers_reach_the_settings_as_integers(helm: Helm) -> None:
+    """Helm holds YAML numbers as floats: a clock-based peering priority must not become
+    '9.66269048e+08', which the operator refuses."""
+    objects = helm.template(MINIMAL, sets=("operator.priority=966269048",
+                                           "postgres.poolMax=250",
+                                           "operator.maxConcurrentReconciles=64"))
+    config = by_kind(objects, "ConfigMap")[0]["data"]
+    assert config["SIMPTU_OPERATOR_PRIORITY"] == "966269048"
+    assert config["SIMPTU_DATABASE_POOL_MAX"] == "250"
+    assert config["SIMPTU_OPERATOR_MAX_CONCURRENT_RECONCILES"] == "64"
+
+
 def _crd(group: str, kind: str, plural: str, versions: tuple[str, ...]) -> dict[str, Any]:
     """A CRD that accepts any object of the kind: enough for the API server to dry-run the
     chart's optional objects of products this stack does not run (Prometheus Operator,
