@@ -2,7 +2,10 @@
 agent worker for a tenant of its own, tests/faults/runtimes.py), N phoenix.js conversations
 (tests/faults/load.py), and each fault injected at its moment (tests/faults/scenarios.py):
 the hub or the agent killed (SIGKILL) after a reply's first delta, the agent killed after the
-answer to a booking's confirmation began, the API killed, the hub's and API's Redis killed.
+answer to a booking's confirmation began, the API killed, the hub's and API's Redis killed; and
+the services around them (tests/faults/service_trials.py): the outbox relay killed mid-batch,
+the operator killed mid-provisioning, OpenBao sealed and killed, Keycloak unreachable, a
+conversation's row lock held past the hub's command timeout.
 Prints one row per fault: messages accepted and answered, bookings requested and stored, what the
 ledger found lost or doubled, the refusals clients saw, how long the killed process took to
 be ready again and how long from the kill to the first reply a client got.
@@ -29,11 +32,14 @@ from simptu.devstack.settings import DevstackSettings
 from tests.faults.load import Load, bookings_of
 from tests.faults.runtimes import WEB_ORIGIN, private_platform
 from tests.faults.scenarios import SCENARIOS, Outcome
+from tests.faults.service_trials import SERVICE_TRIALS
 from tests.integration.agent.conftest import TIMEZONE
 from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 
 
 async def trial(stack: StackEnv, fault: str, conversations: int) -> Outcome:
+    if fault in SERVICE_TRIALS:  # the relay, the operator, OpenBao, Keycloak, a row lock
+        return await SERVICE_TRIALS[fault](stack, conversations)
     async with private_platform(stack) as platform:
         phoenix = await PhoenixDriver.start(node_client_dir())
         db = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
@@ -88,7 +94,7 @@ if __name__ == "__main__":
     parser.add_argument("--conversations", type=int, default=4,
                         help="conversations side by side")
     parser.add_argument("--trials", type=int, default=1, help="runs of each fault")
-    parser.add_argument("--faults", default=",".join(SCENARIOS),
-                        help=f"comma-separated, of {', '.join(SCENARIOS)}")
+    parser.add_argument("--faults", default=",".join([*SCENARIOS, *SERVICE_TRIALS]),
+                        help=f"comma-separated, of {', '.join([*SCENARIOS, *SERVICE_TRIALS])}")
     arguments = parser.parse_args()
     uvloop.run(main(arguments.conversations, arguments.trials, arguments.faults.split(",")))
