@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import os
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -23,7 +26,22 @@ _registered_from_settings: list[bool] = []
 @kopf.on.login()
 def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
     """In a pod: its service account; elsewhere: $KUBECONFIG as it is when the operator starts."""
-    return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
+    in_pod = kopf.login_with_service_account(**kwargs)
+    if in_pod is None:
+        return kopf.login_with_kubeconfig(**kwargs)
+    return dataclasses.replace(in_pod, server=in_cluster_server(os.environ))
+
+
+def in_cluster_server(environ: Mapping[str, str]) -> str:
+    """The API server's address as the kubelet gives it to every pod (client-go's in-cluster
+    config, and this operator's own client, platform.py); Kopf's service-account login asks
+    the cluster's DNS for kubernetes.default.svc instead, which a cluster without that DNS (or
+    the local stack's node) cannot answer."""
+    host = environ.get("KUBERNETES_SERVICE_HOST")
+    if not host:
+        return "https://kubernetes.default.svc"
+    port = environ.get("KUBERNETES_SERVICE_PORT", "443")
+    return f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
 
 
 @kopf.on.startup()
