@@ -67,12 +67,21 @@ async def open_platform(settings: OperatorSettings) -> AsyncIterator[Platform]:
             drift_checking=asyncio.Semaphore(settings.operator_max_concurrent_drift_checks))
 
 
+def in_cluster_configuration() -> k8s.Configuration | None:
+    """In a pod: its service account and the API server's address as the kubelet gives it
+    (KUBERNETES_SERVICE_HOST/PORT, client-go's convention); elsewhere None."""
+    # Kubernetes' own variables, read by its client's conventions when the operator starts.
+    if not os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return None
+    configuration = k8s.Configuration()
+    k8s_config.load_incluster_config(client_configuration=configuration)
+    return configuration
+
+
 def _kube_client() -> k8s.ApiClient:
     """In a pod: its service account; elsewhere: $KUBECONFIG (the local stack's admin)."""
-    # Kubernetes' own variables, read by its client's conventions when the operator starts.
-    if os.environ.get("KUBERNETES_SERVICE_HOST"):
-        configuration = k8s.Configuration()
-        k8s_config.load_incluster_config(client_configuration=configuration)
+    configuration = in_cluster_configuration()
+    if configuration is not None:
         return k8s.ApiClient(configuration)
     client: k8s.ApiClient = k8s_config.new_client_from_config(
         config_file=os.environ.get("KUBECONFIG"))

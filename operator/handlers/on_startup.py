@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import os
-from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -15,7 +13,7 @@ import kopf
 from simptu.operator import channel_faults
 from simptu.operator.handlers import on_admission, on_change
 from simptu.operator.health import start_health_server
-from simptu.operator.platform import open_platform
+from simptu.operator.platform import in_cluster_configuration, open_platform
 from simptu.operator.settings import OperatorSettings
 from simptu.runtime.core import background
 
@@ -29,19 +27,12 @@ def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
     in_pod = kopf.login_with_service_account(**kwargs)
     if in_pod is None:
         return kopf.login_with_kubeconfig(**kwargs)
-    return dataclasses.replace(in_pod, server=in_cluster_server(os.environ))
-
-
-def in_cluster_server(environ: Mapping[str, str]) -> str:
-    """The API server's address as the kubelet gives it to every pod (client-go's in-cluster
-    config, and this operator's own client, platform.py); Kopf's service-account login asks
-    the cluster's DNS for kubernetes.default.svc instead, which a cluster without that DNS (or
-    the local stack's node) cannot answer."""
-    host = environ.get("KUBERNETES_SERVICE_HOST")
-    if not host:
-        return "https://kubernetes.default.svc"
-    port = environ.get("KUBERNETES_SERVICE_PORT", "443")
-    return f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
+    # Kopf's service-account login asks the cluster's DNS for kubernetes.default.svc; a cluster
+    # without that DNS (the local stack's node) cannot answer, so the address is the kubelet's,
+    # as the operator's own client has it.
+    configuration = in_cluster_configuration()
+    return in_pod if configuration is None else dataclasses.replace(in_pod,
+                                                                     server=configuration.host)
 
 
 @kopf.on.startup()

@@ -1,20 +1,45 @@
 """In a pod the operator reaches the API server where the kubelet says it is
-(KUBERNETES_SERVICE_HOST/PORT), as client-go does, not through the cluster's DNS."""
+(KUBERNETES_SERVICE_HOST/PORT), as client-go does, not through the cluster's DNS: its Kopf
+login and its own client read the address the same way."""
 
 from __future__ import annotations
 
-from simptu.operator.handlers.on_startup import in_cluster_server
+from pathlib import Path
+
+import pytest
+from kubernetes.config import incluster_config
+
+from simptu.operator.platform import in_cluster_configuration
 
 
-def test_the_kubelets_address_of_the_api_server_is_used() -> None:
-    assert in_cluster_server({"KUBERNETES_SERVICE_HOST": "10.96.0.1",
-                              "KUBERNETES_SERVICE_PORT": "443"}) == "https://10.96.0.1:443"
+@pytest.fixture
+def service_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files the kubelet mounts into a pod, where the client looks for them."""
+    (tmp_path / "token").write_text("a-token")
+    (tmp_path / "ca.crt").write_text("a CA bundle")  # read only for being there
+    monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(tmp_path / "token"))
+    monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(tmp_path / "ca.crt"))
 
 
-def test_an_ipv6_address_is_bracketed() -> None:
-    assert in_cluster_server({"KUBERNETES_SERVICE_HOST": "fd00::1",
-                              "KUBERNETES_SERVICE_PORT": "6443"}) == "https://[fd00::1]:6443"
+@pytest.mark.usefixtures("service_account")
+def test_the_kubelets_address_of_the_api_server_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    configuration = in_cluster_configuration()
+    assert configuration is not None
+    assert configuration.host == "https://10.96.0.1:443"
 
 
-def test_without_the_kubelets_variables_the_services_dns_name_is_used() -> None:
-    assert in_cluster_server({}) == "https://kubernetes.default.svc"
+@pytest.mark.usefixtures("service_account")
+def test_an_ipv6_address_is_bracketed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "fd00::1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "6443")
+    configuration = in_cluster_configuration()
+    assert configuration is not None
+    assert configuration.host == "https://[fd00::1]:6443"
+
+
+def test_outside_a_pod_there_is_no_in_cluster_configuration(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    assert in_cluster_configuration() is None
