@@ -16,7 +16,7 @@ from simptu.operator.platform import in_cluster_configuration
 def service_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The files the kubelet mounts into a pod, where the client looks for them."""
     (tmp_path / "token").write_text("a-token")
-    (tmp_path / "ca.crt").write_text("a CA bundle")  # read only for being there
+    (tmp_path / "ca.crt").write_text("a CA bundle")  # present, not empty
     monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(tmp_path / "token"))
     monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(tmp_path / "ca.crt"))
 
