@@ -22,21 +22,17 @@ def service_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("service_account")
-def test_the_kubelets_address_of_the_api_server_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
-    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+@pytest.mark.parametrize(("host", "port", "server"), [
+    ("10.96.0.1", "443", "https://10.96.0.1:443"),
+    ("fd00::1", "6443", "https://[fd00::1]:6443"),  # an IPv6 address is bracketed
+])
+def test_the_kubelets_address_of_the_api_server_is_used(
+        monkeypatch: pytest.MonkeyPatch, host: str, port: str, server: str) -> None:
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", host)
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", port)
     configuration = in_cluster_configuration()
     assert configuration is not None
-    assert configuration.host == "https://10.96.0.1:443"
-
-
-@pytest.mark.usefixtures("service_account")
-def test_an_ipv6_address_is_bracketed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "fd00::1")
-    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "6443")
-    configuration = in_cluster_configuration()
-    assert configuration is not None
-    assert configuration.host == "https://[fd00::1]:6443"
+    assert configuration.host == server
 
 
 def test_outside_a_pod_there_is_no_in_cluster_configuration(
