@@ -24,6 +24,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -36,10 +37,11 @@ from simptu.devstack.services.pgbouncer import PgBouncer
 from simptu.devstack.services.postgres import Postgres
 from simptu.devstack.settings import DevstackSettings
 from simptu.runtime.core.migrations import migrate_platform
+from tests.integration.agent.conftest import TIMEZONE
 from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 from tests.ports import free_port
 
-from .load import Load, Sent
+from .load import Booking, Load, Sent, bookings_of
 from .runtimes import START_TIMEOUT, WEB_ORIGIN, PrivatePlatform, Runtime, private_platform
 from .scenarios import Outcome, Scenario, resent_parts, until_ready_is
 
@@ -157,10 +159,17 @@ def data_tier(folder: Path) -> DataTier:
 
 @dataclass
 class DataPlatform:
-    """The private platform on the private data tier."""
+    """The private platform on the private data tier, and a pool on its Postgres."""
 
     platform: PrivatePlatform
     tier: DataTier
+    db: asyncpg.Pool
+
+    def load(self, phoenix: PhoenixDriver) -> Load:
+        """A load on the platform whose ledger reads the bookings from the private Postgres."""
+        platform = self.platform
+        return Load(phoenix, platform.api_url, platform.ws_url, platform.tenant.slug,
+                    WEB_ORIGIN, partial(bookings_of, self.db, platform.tenant.names, TIMEZONE))
 
     async def ensure_running(self) -> None:
         for runtime in self.tier.runtimes.values():
@@ -187,11 +196,13 @@ async def private_data_platform(stack: StackEnv) -> AsyncIterator[DataPlatform]:
             direct = {"SIMPTU_DATABASE_URL": tier.database_url}
             async with private_platform(provisioning, pooled, agent_env=direct) as platform:
                 platform.runtimes.update(tier.runtimes)  # for the scenarios to kill
-                made_platform = DataPlatform(platform, tier)
+                db = await asyncpg.create_pool(tier.database_url, min_size=1, max_size=2)
+                made_platform = DataPlatform(platform, tier, db)
                 try:
                     yield made_platform
                 finally:
                     await made_platform.ensure_running()  # the tenant is removed through them
+                    await db.close()
                     for name in tier.runtimes:  # stopped after the runtimes, by the tier
                         del platform.runtimes[name]
         finally:
@@ -207,14 +218,23 @@ def _first_answer_after(batch: list[Sent], moment: float) -> float:
 
 
 async def killed_mid_reply(platform: PrivatePlatform, load: Load, name: str,
-                           not_ready: list[str]) -> Outcome:
-    """`name` killed after a reply's first delta reached a client; the runtimes in
+                           not_ready: list[str], *, booking: bool = False) -> Outcome:
+    """`name` killed after a reply's first delta reached a client (with `booking`, the
+    answer to a booking's confirmation: the turn that makes the booking); the runtimes in
     `not_ready` say so; a batch pushed while it is down (each push refused with a retryable
     reason is pushed again, as the page does); `name` started again after DOWN seconds."""
     await load.round()
-    batch = await load.post()
-    await load.accepted(batch)
-    await load.first_delta(batch)
+    bookings: list[Booking] = []
+    if booking:
+        bookings = await load.request_bookings()
+        mark = len(load.phoenix.seen)
+        await load.confirm(bookings)
+        await load.first_delta([made.request for made in bookings], mark)
+        batch: list[Sent] = []
+    else:
+        batch = await load.post()
+        await load.accepted(batch)
+        await load.first_delta(batch)
     killed = time.monotonic()
     platform[name].kill()
     await until_ready_is(platform, not_ready, 503)
@@ -226,15 +246,18 @@ async def killed_mid_reply(platform: PrivatePlatform, load: Load, name: str,
     await load.accepted(during)
     await load.answered(during)  # first: the replies a client waits for since the kill
     await load.answered(batch)
+    await load.confirmed(bookings)
     await until_ready_is(platform, not_ready, 200)
     await load.round()
-    return Outcome(f"{name} killed mid-reply", await load.check(), restart,
+    moment = "mid-booking" if booking else "mid-reply"
+    return Outcome(f"{name} killed {moment}", await load.check(), restart,
                    _first_answer_after(during, killed), await resent_parts(platform),
                    _first_answer_after(during, restarted))
 
 
 async def postgres_killed(platform: PrivatePlatform, load: Load) -> Outcome:
-    return await killed_mid_reply(platform, load, "postgres", ["api", "ws", "agent"])
+    return await killed_mid_reply(platform, load, "postgres", ["api", "ws", "agent"],
+                                  booking=True)
 
 
 async def pgbouncer_killed(platform: PrivatePlatform, load: Load) -> Outcome:
@@ -253,13 +276,11 @@ DATA_SCENARIOS: dict[str, Scenario] = {
 async def _trial(fault: str, stack: StackEnv, conversations: int) -> Outcome:
     """One trial of a data fault for `bench/bench_faults.py`, on a data platform of its own."""
     async with private_data_platform(stack) as data:
-        platform = data.platform
         phoenix = await PhoenixDriver.start(node_client_dir())
         try:
-            load = Load(phoenix, platform.api_url, platform.ws_url, platform.tenant.slug,
-                        WEB_ORIGIN)
+            load = data.load(phoenix)
             await load.open(conversations)
-            return await DATA_SCENARIOS[fault](platform, load)
+            return await DATA_SCENARIOS[fault](data.platform, load)
         finally:
             await phoenix.close()
 
