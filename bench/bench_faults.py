@@ -5,10 +5,13 @@ the hub or the agent killed (SIGKILL) after a reply's first delta, the agent kil
 answer to a booking's confirmation began, the API killed, the hub's and API's Redis killed; and
 the services around them (tests/faults/service_trials.py): the outbox relay killed mid-batch,
 the operator killed mid-provisioning, OpenBao sealed and killed, Keycloak unreachable, a
-conversation's row lock held past the hub's command timeout.
+conversation's row lock held past the hub's command timeout; and the data services, each a
+private instance killed after a reply's first delta and started again as `make up` starts it
+(tests/faults/data_services.py): Postgres (mid-booking), PgBouncer, Kafka.
 Prints one row per fault: messages accepted and answered, bookings requested and stored, what the
 ledger found lost or doubled, the refusals clients saw, how long the killed process took to
-be ready again and how long from the kill to the first reply a client got.
+be ready again, how long from the kill to the first reply a client got and, for a data service,
+from starting it again to the first reply to a message sent while it was down.
 
     python bench/bench_faults.py [--conversations 4] [--trials 1] [--faults hub,agent,api,redis]
 """
@@ -29,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the load driver 
 
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.settings import DevstackSettings
+from tests.faults.data_services import DATA_TRIALS
 from tests.faults.load import Load, bookings_of
 from tests.faults.runtimes import WEB_ORIGIN, private_platform
 from tests.faults.scenarios import SCENARIOS, Outcome
@@ -38,6 +42,8 @@ from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 
 
 async def trial(stack: StackEnv, fault: str, conversations: int) -> Outcome:
+    if fault in DATA_TRIALS:  # on a Postgres, PgBouncer and Kafka of its own
+        return await DATA_TRIALS[fault](stack, conversations)
     if fault in SERVICE_TRIALS:  # the relay, the operator, OpenBao, Keycloak, a row lock
         return await SERVICE_TRIALS[fault](stack, conversations)
     async with private_platform(stack) as platform:
@@ -65,10 +71,13 @@ def row(fault: str, outcomes: list[Outcome]) -> str:
     heal = [o.heal_seconds for o in outcomes]
     requested = sum(o.ledger.bookings for o in outcomes)
     booked = sum(o.ledger.booked for o in outcomes)
+    after = [o.restart_to_reply for o in outcomes if o.restart_to_reply is not None]
+    restart_to_reply = f"{statistics.median(after):.1f}" if after else "—"
     return (f"| {outcomes[0].fault} | {len(outcomes)} | {accepted} | {accepted - answered} | "
             f"{requested} | {booked} | "
             f"{len(problems)} | {sum(o.resent_parts for o in outcomes)} | {refused} | "
-            f"{restart:.1f} | {statistics.median(heal):.1f} | {max(heal):.1f} |")
+            f"{restart:.1f} | {statistics.median(heal):.1f} | {max(heal):.1f} | "
+            f"{restart_to_reply} |")
 
 
 async def main(conversations: int, trials: int, faults: list[str]) -> None:
@@ -84,8 +93,9 @@ async def main(conversations: int, trials: int, faults: list[str]) -> None:
     print("| fault | trials | messages accepted | unanswered | bookings requested | stored | "
           "ledger problems (lost, doubled, "
           "gaps) | reply parts Kafka carried twice | refusals clients saw | restart s (median) "
-          "| kill → first reply s (median) | (max) |\n"
-          "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
+          "| kill → first reply s (median) | (max) | restart → first reply s (median) |\n"
+          "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: "
+          "| ---: |")
     print("\n".join(rows))
 
 
@@ -94,7 +104,8 @@ if __name__ == "__main__":
     parser.add_argument("--conversations", type=int, default=4,
                         help="conversations side by side")
     parser.add_argument("--trials", type=int, default=1, help="runs of each fault")
-    parser.add_argument("--faults", default=",".join([*SCENARIOS, *SERVICE_TRIALS]),
-                        help=f"comma-separated, of {', '.join([*SCENARIOS, *SERVICE_TRIALS])}")
+    faults = [*SCENARIOS, *SERVICE_TRIALS, *DATA_TRIALS]
+    parser.add_argument("--faults", default=",".join(faults),
+                        help=f"comma-separated, of {', '.join(faults)}")
     arguments = parser.parse_args()
     uvloop.run(main(arguments.conversations, arguments.trials, arguments.faults.split(",")))
