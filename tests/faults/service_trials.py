@@ -1,5 +1,6 @@
 """One trial of each service fault for `bench/bench_faults.py`: its platform made (the private
-one, or the one on a private OpenBao), the load opened, the fault run, everything removed."""
+one, or the one on a private OpenBao, Postgres or data tier), the load opened, the fault run,
+everything removed."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from tests.integration.operator.conftest import CRDS, Kubectl, Tenants, install
 from tests.integration.operator.operator_process import OperatorProcess
 from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 
+from .data_services import private_data_platform
+from .kafka_pause import kafka_paused
 from .keycloak_faults import keycloak_unreachable
 from .load import Load, bookings_of
 from .openbao_faults import openbao_killed, openbao_platform, openbao_sealed
@@ -73,6 +76,17 @@ def _on_openbao_platform(fault: Callable[[PrivatePlatform, Load], Awaitable[Outc
     return trial
 
 
+async def _kafka_paused(stack: StackEnv, conversations: int) -> Outcome:
+    async with private_data_platform(stack) as data:
+        phoenix = await PhoenixDriver.start(node_client_dir())
+        try:
+            load = data.load(phoenix)
+            await load.open(conversations)
+            return await kafka_paused(data.platform, load)
+        finally:
+            await phoenix.close()
+
+
 async def _operator(stack: StackEnv, platform: PrivatePlatform, load: Load,
                     db: asyncpg.Pool) -> Outcome:
     kubectl = Kubectl(stack["SIMPTU_KUBECTL"], stack.kubeconfig)
@@ -98,4 +112,5 @@ SERVICE_TRIALS: dict[str, Trial] = {
         lambda stack, platform, load, db: keycloak_unreachable(platform, load, stack, db)),
     "openbao-sealed": _on_openbao_platform(openbao_sealed),
     "openbao": _on_openbao_platform(openbao_killed),
+    "kafka-paused": _kafka_paused,
 }
