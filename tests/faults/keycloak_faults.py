@@ -1,21 +1,27 @@
-"""Keycloak unreachable while the load runs. The stack's Keycloak serves everyone's tests and
-takes 30-60 s to start, so it is not killed: the private tenant is given a realm on it whose
-issuer the platform reaches through a TCP forwarder of the test's own, and closing the
-forwarder (connections refused, as from a killed Keycloak) takes Keycloak away from the
-private API alone; opening it again brings it back.
+"""Keycloak killed (-9) and started again while the load runs, on a Keycloak of the fault
+platform's own: made, launched and probed by the stack's own code (devstack/services/
+keycloak.py and postgres.py, with a Context of its own folder and ports), its data in a
+PostgreSQL cluster of its own (initdb in the same folder, `keycloak` database and role made by
+`make up`'s configure). The private tenant's realm is made there the way the operator makes
+it, its issuer written to the registry, and the private runtimes use that Keycloak. Killing
+it (SIGKILL to its whole process group, as a container is killed) touches nothing the stack or
+other tests use.
 
 What it shows: guest chats never touch Keycloak (a guest token is the API's own); a staff
 token the API verified before goes on working (its claims and the realm's keys are cached);
-signing in fails; an API with no cached keys answers 503 `issuer-unavailable` with a
-Retry-After until Keycloak is back."""
+signing in fails at once with a refused connection (retryable); an API with no cached keys
+answers 503 `issuer-unavailable` with a Retry-After; once Keycloak is started again, signing
+in and a staff call with a new token work."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import tempfile
 import time
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -23,6 +29,10 @@ import redis.asyncio as aioredis
 
 from simptu.devstack.demo_tokens import demo_token
 from simptu.devstack.envfile import StackEnv
+from simptu.devstack.services.base import Context
+from simptu.devstack.services.keycloak import Keycloak
+from simptu.devstack.services.postgres import Postgres
+from simptu.devstack.settings import DevstackSettings
 from simptu.operator import keycloak
 from simptu.runtime.core.keycloak_admin import KeycloakAdmin
 from simptu.runtime.core.oidc import KEY_PREFIX
@@ -30,100 +40,99 @@ from simptu.runtime.core.redis_client import connect_redis
 from simptu.runtime.core.registry import TenantRegistry, upsert_tenant
 from tests.ports import free_port
 
+from .data_services import ServiceRuntime
 from .load import Load
-from .runtimes import WEB_ORIGIN, PrivatePlatform
+from .runtimes import WEB_ORIGIN, PrivatePlatform, keep_logs, private_platform
 from .scenarios import Outcome
 
-BACK_TIMEOUT = 30.0  # bound on a staff call succeeding once Keycloak is reachable again
+KEYCLOAK_START_TIMEOUT = 240.0  # a JVM on a loaded 2-core machine; its first start makes the schema
+BACK_TIMEOUT = 60.0  # bound on signing in / a staff call succeeding once Keycloak is ready
 REGISTRY_TIMEOUT = 15.0  # bound on the runtimes seeing the tenant's realm (memory TTL 5 s)
+STAFF_CALL_PAUSE = 0.3  # between the staff member's calls while Keycloak is down
 
 
-class Forwarder:
-    """A TCP forwarder on a port of its own to `target` (host, port); `close()` refuses every
-    connection and cuts the open ones, `open()` listens again on the same port."""
+@dataclass(kw_only=True)
+class KeycloakRuntime(ServiceRuntime):
+    """The private Keycloak: ServiceRuntime's launch, probe and kill, a longer start bound."""
 
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.port = free_port()
-        self._server: asyncio.Server | None = None
-        self._pipes: set[asyncio.Task[None]] = set()
-
-    async def open(self) -> None:
-        self._server = await asyncio.start_server(self._connect, "127.0.0.1", self.port,
-                                                  reuse_address=True)
-
-    async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-        for pipe in list(self._pipes):
-            pipe.cancel()
-        await asyncio.gather(*self._pipes, return_exceptions=True)
-
-    async def _connect(self, client_in: asyncio.StreamReader,
-                       client_out: asyncio.StreamWriter) -> None:
-        try:
-            server_in, server_out = await asyncio.open_connection(*self.target)
-        except OSError:
-            client_out.close()
-            return
-        pipes = [asyncio.create_task(_pipe(client_in, server_out)),
-                 asyncio.create_task(_pipe(server_in, client_out))]
-        self._pipes.update(pipes)
-        try:
-            await asyncio.gather(*pipes, return_exceptions=True)
-        finally:
-            self._pipes.difference_update(pipes)
-            for writer in (client_out, server_out):
-                writer.close()
+    async def ready(self) -> None:
+        assert self.process is not None
+        async with asyncio.timeout(KEYCLOAK_START_TIMEOUT):
+            while True:
+                if self.process.poll() is not None:
+                    raise AssertionError(f"{self.name} exited at start; see {self.log}")
+                try:
+                    await self.service.probe(self.ctx)
+                    return
+                except Exception:  # not ready yet, whatever the probe says
+                    await asyncio.sleep(0.5)
 
 
-async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(OSError):
-        while data := await source.read(65536):
-            sink.write(data)
-            await sink.drain()
-    with contextlib.suppress(OSError):
-        sink.close()
+@dataclass
+class KeycloakPlatform:
+    """The private platform whose tenant's realm is on the private Keycloak."""
+
+    platform: PrivatePlatform
+    keycloak: KeycloakRuntime
+    issuer: str
+    first_start: float  # seconds of the private Keycloak's first start (schema made)
 
 
 @contextlib.asynccontextmanager
-async def realm_behind_forwarder(platform: PrivatePlatform, stack: StackEnv,
-                                 db: asyncpg.Pool) -> AsyncIterator[tuple[Forwarder, str]]:
-    """The private tenant's realm (demo users, password grants), its issuer reached through a
-    forwarder and written to the registry; the forwarder and that issuer. Removed after."""
-    admin = KeycloakAdmin.from_environment(stack.values)
-    keycloak_url = urlsplit(stack["SIMPTU_KEYCLOAK_URL"])
-    forwarder = Forwarder((keycloak_url.hostname or "127.0.0.1", keycloak_url.port or 80))
-    await forwarder.open()
-    slug = platform.tenant.slug
-    issuer = f"http://127.0.0.1:{forwarder.port}/realms/{slug}"
-    private_redis = connect_redis(platform.redis_url)
-    stack_redis = connect_redis(stack.redis_url)
-    try:
-        await keycloak.ensure(admin, keycloak.RealmSpec(
-            slug=slug, display_name="Keycloak fault", allowed_origins=(WEB_ORIGIN,),
-            direct_access_grants=True, demo_users=True, password_policy=""))
-        await _set_issuer(db, (stack_redis, private_redis), slug, issuer)
+async def keycloak_platform(stack: StackEnv, db: asyncpg.Pool) -> AsyncIterator[KeycloakPlatform]:
+    """The private platform (tests/faults/runtimes.py) with its tenant's realm on a private
+    Keycloak (on a private Postgres); `db` is the stack's registry. All removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="simptu-faults-kc-") as made:
+        folder = Path(made)
+        await asyncio.to_thread(folder.chmod, 0o711)  # Postgres runs as `postgres`, in it
+        ctx = Context(DevstackSettings().model_copy(update={
+            "state_dir": folder, "postgres_port": free_port(), "keycloak_port": free_port(),
+            "keycloak_management_port": free_port()}))
+        postgres = ServiceRuntime("keycloak-postgres", log=folder / "postgres.log",
+                                  service=Postgres(), ctx=ctx)
+        kc = KeycloakRuntime("keycloak", log=folder / "keycloak.log", service=Keycloak(),
+                             ctx=ctx)
         try:
-            yield forwarder, issuer
+            await asyncio.to_thread(postgres.service.prepare, ctx)
+            await postgres.start()
+            await postgres.service.configure(ctx)  # the `keycloak` database and role
+            first_start = await kc.start()
+            values = StackEnv(stack.values | kc.service.env(ctx))
+            async with private_platform(values) as platform:
+                slug = platform.tenant.slug
+                issuer = f"{Keycloak().url(ctx)}/realms/{slug}"
+                admin = KeycloakAdmin.from_environment(values.values)
+                try:
+                    await keycloak.ensure(admin, keycloak.RealmSpec(
+                        slug=slug, display_name="Keycloak fault", allowed_origins=(WEB_ORIGIN,),
+                        direct_access_grants=True, demo_users=True, password_policy=""))
+                finally:
+                    await admin.aclose()
+                await _set_issuer(db, (stack.redis_url, platform.redis_url), slug, issuer)
+                platform.runtimes["keycloak"] = kc
+                try:
+                    yield KeycloakPlatform(platform, kc, issuer, first_start)
+                finally:
+                    del platform.runtimes["keycloak"]
+                    await _set_issuer(db, (stack.redis_url, platform.redis_url), slug, None)
         finally:
-            await _set_issuer(db, (stack_redis, private_redis), slug, None)
-            await keycloak.remove(admin, slug)
-    finally:
-        await forwarder.close()
-        await private_redis.aclose()
-        await stack_redis.aclose()
-        await admin.aclose()
+            kc.stop()
+            postgres.stop()
+            keep_logs(folder, f"{folder.name}-keycloak")
 
 
-async def _set_issuer(db: asyncpg.Pool, caches: tuple[aioredis.Redis, aioredis.Redis],
-                      slug: str, issuer: str | None) -> None:
+async def _set_issuer(db: asyncpg.Pool, redis_urls: tuple[str, str], slug: str,
+                      issuer: str | None) -> None:
     """The tenant's auth issuer in the registry, each Redis's cached record dropped."""
-    record = await TenantRegistry(db, caches[0]).require_ready(slug)
-    async with db.acquire() as conn:
+    caches = [connect_redis(url) for url in redis_urls]
+    try:
+        record = await TenantRegistry(db, caches[0]).require_ready(slug)
+        async with db.acquire() as conn:
+            for redis in caches:
+                await upsert_tenant(conn, redis, record.model_copy(update={"auth_issuer": issuer}))
+    finally:
         for redis in caches:
-            await upsert_tenant(conn, redis, record.model_copy(update={"auth_issuer": issuer}))
+            await redis.aclose()
 
 
 async def staff_call(platform: PrivatePlatform, token: str) -> httpx.Response:
@@ -140,49 +149,93 @@ async def _until_staff_call_succeeds(platform: PrivatePlatform, token: str,
             await asyncio.sleep(0.2)
 
 
-async def keycloak_unreachable(platform: PrivatePlatform, load: Load, stack: StackEnv,
-                               db: asyncpg.Pool) -> Outcome:
-    """Keycloak cut off from the private API after a staff member's token was verified,
-    with two more staff tokens in hand (one for an API whose key cache is empty); the load
-    runs on; Keycloak reachable again after. Restart: 0 (nothing restarts); heal: from
-    Keycloak's return to the first staff call that needed it succeeding."""
-    async with realm_behind_forwarder(platform, stack, db) as (forwarder, issuer):
-        async with httpx.AsyncClient(timeout=30) as http:
-            seen, cold = [(await demo_token(http, issuer, "staff"))["access_token"]
-                          for _ in range(2)]
-        await _until_staff_call_succeeds(platform, seen, REGISTRY_TIMEOUT)
-        await load.round()
-        await forwarder.close()
-        await load.round()
-        verified_before = await staff_call(platform, seen)
-        private_redis = connect_redis(platform.redis_url)
-        try:  # an API whose Redis lost the realm's keys (a new Redis, or their TTL ran out)
-            await private_redis.delete(*[key async for key in
-                                         private_redis.scan_iter(f"{KEY_PREFIX}:jwks:*")])
-        finally:
-            await private_redis.aclose()
-        refused = await staff_call(platform, cold)
-        async with httpx.AsyncClient(timeout=10) as http:
-            try:
-                await demo_token(http, issuer, "staff")
-                signing_in = "succeeded"
-            except httpx.HTTPError as error:
-                signing_in = f"failed ({type(error).__name__})"
-        await forwarder.open()
-        back = time.monotonic()
-        await _until_staff_call_succeeds(platform, cold, BACK_TIMEOUT)
-        healed = time.monotonic() - back
+async def _staff_calls(platform: PrivatePlatform, token: str, statuses: list[int],
+                       stop: asyncio.Event) -> None:
+    """A staff member's calls one after another until `stop`, each status kept."""
+    while not stop.is_set():
+        statuses.append((await staff_call(platform, token)).status_code)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), STAFF_CALL_PAUSE)
+
+
+async def _sign_in(issuer: str) -> str:
+    """A demo staff member signing in: the access token, or raises (httpx.HTTPError)."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        token: str = (await demo_token(http, issuer, "staff"))["access_token"]
+        return token
+
+
+async def _until_signed_in(issuer: str, bound: float) -> str:
+    async with asyncio.timeout(bound):
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                return await _sign_in(issuer)
+            await asyncio.sleep(0.2)
+
+
+async def _forget_keys(platform: PrivatePlatform) -> None:
+    """The realm's keys dropped from the private Redis (a new Redis, or their TTL ran out)."""
+    redis: aioredis.Redis = connect_redis(platform.redis_url)
+    try:
+        keys = [key async for key in redis.scan_iter(f"{KEY_PREFIX}:jwks:*")]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()
+
+
+async def keycloak_killed(kc: KeycloakPlatform, load: Load) -> Outcome:
+    """Keycloak killed (-9) after a reply's first delta reached a client, with a staff
+    member's token verified before and their calls going on; a round of guest chats, a staff
+    call needing the realm's keys (none cached) and a sign-in while it is down; Keycloak
+    started the way `make up` starts it; a new sign-in and a staff call with the new token.
+    Restart: launch to /health/ready; heal: kill to the first successful sign-in."""
+    platform, issuer = kc.platform, kc.issuer
+    seen, cold = [await _sign_in(issuer) for _ in range(2)]
+    await _until_staff_call_succeeds(platform, seen, REGISTRY_TIMEOUT)
+    await load.round()
+    batch = await load.post()
+    await load.accepted(batch)
+    await load.first_delta(batch)
+    statuses: list[int] = []
+    stop = asyncio.Event()
+    calls = asyncio.create_task(_staff_calls(platform, seen, statuses, stop))
+    try:
+        killed = time.monotonic()
+        kc.keycloak.kill()
+        await load.answered(batch)
+        await load.round()  # guest chats while Keycloak is down
+    finally:
+        stop.set()
+        await calls
+    await _forget_keys(platform)
+    refused = await staff_call(platform, cold)
+    try:
+        await _sign_in(issuer)
+        signing_in = "succeeded"
+    except httpx.ConnectError:  # refused at once: a client retries
+        signing_in = "refused (connection refused, retryable)"
+    except httpx.HTTPError as error:
+        signing_in = f"failed ({type(error).__name__})"
+    restart = await kc.keycloak.start()
+    new = await _until_signed_in(issuer, BACK_TIMEOUT)
+    heal = time.monotonic() - killed
+    with_new = await staff_call(platform, new)
     await load.round()
     ledger = await load.check()
     ledger.refusals[f"staff call needing the realm's keys: {refused.status_code}"] += 1
     ledger.refusals[f"staff sign-in {signing_in}"] += 1
-    if verified_before.status_code != 200:
-        ledger.problems.append("a staff token verified before Keycloak went away got "
-                               f"{verified_before.status_code}: {verified_before.text[:200]}")
+    if not statuses or set(statuses) != {200}:
+        ledger.problems.append("a staff member's calls with a token verified before Keycloak "
+                               f"was killed got {sorted(set(statuses))} ({len(statuses)} calls)")
     if refused.status_code != 503 or "Retry-After" not in refused.headers:
         ledger.problems.append(f"a staff call needing the realm's keys got {refused.status_code} "
                                f"{refused.text[:200]}, not 503 with a Retry-After")
-    if signing_in == "succeeded":
-        ledger.problems.append("signing in succeeded while Keycloak was away (not cut off?)")
-    return Outcome("keycloak unreachable (guest chat, verified staff tokens go on)", ledger,
-                   0.0, healed)
+    if not signing_in.startswith("refused"):
+        ledger.problems.append(f"signing in while Keycloak was down: {signing_in}")
+    if with_new.status_code != 200:
+        ledger.problems.append(f"a staff call with a token got after the restart got "
+                               f"{with_new.status_code}: {with_new.text[:200]}")
+    return Outcome(f"keycloak killed, started (kill → first reply here: kill → first sign-in; "
+                   f"first start {kc.first_start:.0f} s; {len(statuses)} staff calls while down)",
+                   ledger, restart, heal)

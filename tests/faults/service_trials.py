@@ -1,6 +1,6 @@
 """One trial of each service fault for `bench/bench_faults.py`: its platform made (the private
-one, or the one on a private OpenBao, Postgres or data tier), the load opened, the fault run,
-everything removed."""
+one, or the one on a private OpenBao, Keycloak, Postgres or data tier), the load opened, the
+fault run, everything removed."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 
 from .data_services import private_data_platform
 from .kafka_pause import kafka_paused
-from .keycloak_faults import keycloak_unreachable
+from .keycloak_faults import keycloak_killed, keycloak_platform
 from .load import Load, bookings_of
 from .openbao_faults import openbao_killed, openbao_platform, openbao_sealed
 from .runtimes import WEB_ORIGIN, PrivatePlatform, private_platform
@@ -103,13 +103,22 @@ async def _operator(stack: StackEnv, platform: PrivatePlatform, load: Load,
             tenants.delete_all()
 
 
+async def _keycloak(stack: StackEnv, conversations: int) -> Outcome:
+    db = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
+    try:
+        async with (keycloak_platform(stack, db) as made,
+                    _loaded(stack, made.platform, conversations) as (load, _)):
+            return await keycloak_killed(made, load)
+    finally:
+        await db.close()
+
+
 SERVICE_TRIALS: dict[str, Trial] = {
     "relay": _relay,
     "operator": _on_private_platform(_operator),
     "row-lock": _on_private_platform(
         lambda _stack, platform, load, db: conversation_locked(platform, load, db)),
-    "keycloak": _on_private_platform(
-        lambda stack, platform, load, db: keycloak_unreachable(platform, load, stack, db)),
+    "keycloak": _keycloak,
     "openbao-sealed": _on_openbao_platform(openbao_sealed),
     "openbao": _on_openbao_platform(openbao_killed),
     "kafka-paused": _kafka_paused,

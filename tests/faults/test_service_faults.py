@@ -1,8 +1,8 @@
 """Faults of the services around a message's path while the load runs on the private platform:
 the outbox relay killed after Kafka acknowledged a batch and before its rows were deleted, the
 operator killed in the middle of another tenant's provisioning, and one conversation's row
-lock held outside the platform longer than the hub waits for it, and Keycloak unreachable
-(tests/faults/keycloak_faults.py says how, and why not killed). After each, the ledger
+lock held outside the platform longer than the hub waits for it (Keycloak killed and started
+again: test_keycloak_killed.py). After each, the ledger
 holds (every accepted message answered once, stored once; no client saw a part twice or a gap)
 and, for the operator, the tenant is Ready with each of its things made once."""
 
@@ -24,7 +24,6 @@ from tests.integration.operator.operator_process import OperatorProcess
 from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 
 from .conftest import CONVERSATIONS
-from .keycloak_faults import keycloak_unreachable
 from .load import Load, bookings_of
 from .runtimes import WEB_ORIGIN, PrivatePlatform
 from .service_faults import (
@@ -98,10 +97,3 @@ async def test_a_lock_held_outside_the_platform_is_given_up_and_nothing_is_lost(
     assert outcome.ledger.problems == []
     assert outcome.ledger.accepted == outcome.ledger.answered == len(load.sent)
 
-
-async def test_guest_chats_and_verified_staff_go_on_while_keycloak_is_unreachable(
-        platform: PrivatePlatform, load: Load, stack: StackEnv, db: asyncpg.Pool) -> None:
-    outcome = await keycloak_unreachable(platform, load, stack, db)
-
-    assert outcome.ledger.problems == []
-    assert outcome.ledger.accepted == outcome.ledger.answered == len(load.sent)
