@@ -4,7 +4,7 @@ agent worker for a tenant of its own, tests/faults/runtimes.py), N phoenix.js co
 the hub or the agent killed (SIGKILL) after a reply's first delta, the agent killed after the
 answer to a booking's confirmation began, the API killed, the hub's and API's Redis killed; and
 the services around them (tests/faults/service_trials.py): the outbox relay killed mid-batch,
-the operator killed mid-provisioning, OpenBao sealed and killed, Keycloak unreachable, a
+the operator killed mid-provisioning, OpenBao sealed and killed, Keycloak killed (a private one), a
 conversation's row lock held past the hub's command timeout; and the data services, each a
 private instance killed after a reply's first delta and started again as `make up` starts it
 (tests/faults/data_services.py): Postgres (mid-booking), PgBouncer, Kafka.
