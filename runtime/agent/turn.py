@@ -22,6 +22,7 @@ import asyncpg
 import redis.asyncio as aioredis
 import structlog
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
 
 from simptu.runtime.agent.actions import TenantRepository
@@ -42,6 +43,7 @@ from simptu.runtime.core.language import Locale
 from simptu.runtime.core.registry import TenantRecord, TenantRegistry
 
 log = structlog.get_logger(__name__)
+RESUME = "__resume__"  # LangGraph's channel of an interrupt's answer (langgraph._internal)
 
 
 @dataclass(frozen=True)
@@ -202,11 +204,27 @@ async def _fork_point(served: ServedTenant, event: CloudEvent,
             "OR (metadata->>'turn_seq')::bigint >= %s) ORDER BY checkpoint_id LIMIT 1",
             (thread, event.id, turn.seq if turn.seq is not None else 2**62))).fetchone()
     if row is None:
-        return config
+        return await _unfinished_resume(served.saver, config)
     if row["parent_checkpoint_id"] is None:  # the attempt began the conversation
         await served.saver.adelete_thread(thread)
         return config
     config["configurable"]["checkpoint_id"] = row["parent_checkpoint_id"]
+    return config
+
+
+async def _unfinished_resume(saver: BaseCheckpointSaver[Any],
+                             config: RunnableConfig) -> RunnableConfig:
+    """`config`, addressed at the thread's latest checkpoint when an earlier attempt of the
+    turn resumed it and died before its first step's checkpoint (Postgres lost mid-step):
+    its answer is then stored among the checkpoint's pending writes, and the thread's live
+    state shows the question as answered, so the retry would find no call waiting and the
+    booking would never be made. Addressed, the state shows the step's question again, and
+    the retry resumes it (the same as without an id otherwise)."""
+    latest = await saver.aget_tuple(config)
+    if latest is not None and any(channel == RESUME for _task, channel, _value
+                                  in latest.pending_writes or ()):
+        config["configurable"]["checkpoint_id"] = latest.config["configurable"]["checkpoint_id"]
+        log.info("resuming where an unfinished attempt of the turn answered")
     return config
 
 
