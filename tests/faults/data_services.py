@@ -42,7 +42,14 @@ from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 from tests.ports import free_port
 
 from .load import Booking, Load, Sent, bookings_of
-from .runtimes import START_TIMEOUT, WEB_ORIGIN, PrivatePlatform, Runtime, private_platform
+from .runtimes import (
+    START_TIMEOUT,
+    WEB_ORIGIN,
+    PrivatePlatform,
+    Runtime,
+    keep_logs,
+    private_platform,
+)
 from .scenarios import Outcome, Scenario, resent_parts, until_ready_is
 
 DOWN = 3.0  # how long a killed data service stays down before it is started again
@@ -207,6 +214,7 @@ async def private_data_platform(stack: StackEnv) -> AsyncIterator[DataPlatform]:
                         del platform.runtimes[name]
         finally:
             tier.stop()
+            keep_logs(folder, f"{folder.name}-data")
 
 
 def _first_answer_after(batch: list[Sent], moment: float) -> float:

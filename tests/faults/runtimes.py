@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -33,6 +34,9 @@ from tests.integration.agent.conftest import AgentTenant, provision, unprovision
 from tests.ports import free_port
 
 START_TIMEOUT = 90.0  # bound on a runtime's start (the agent loads its model first)
+# A folder where each private platform's logs are copied when it is removed (to read after a
+# failure); unset, the logs go with the platform's temporary folder.
+KEEP_LOGS = os.environ.get("SIMPTU_FAULTS_KEEP_LOGS")
 WEB_ORIGIN = "https://faults.simptu.test"
 
 
@@ -181,6 +185,15 @@ def _runtimes(stack: StackEnv, platform: PrivatePlatform, group: str,
     }
 
 
+def keep_logs(folder: Path, name: str) -> None:
+    """Copy the `*.log` files of `folder` to KEEP_LOGS/`name`, when KEEP_LOGS is set."""
+    if KEEP_LOGS:
+        kept = Path(KEEP_LOGS) / name
+        kept.mkdir(parents=True, exist_ok=True)
+        for log in folder.glob("*.log"):
+            shutil.copy(log, kept / log.name)
+
+
 async def redis_answers(url: str) -> None:
     client = connect_redis(url)
     try:
@@ -240,5 +253,6 @@ async def _platform(stack: StackEnv, db: asyncpg.Pool, redis: aioredis.Redis,
             yield platform
         finally:
             platform.stop()
+            keep_logs(Path(folder), unique)
             async with db.acquire() as conn:
                 await unprovision(conn, redis, transit, settings.kafka_bootstrap, tenant)
