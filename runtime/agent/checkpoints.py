@@ -87,8 +87,11 @@ def tenant_pool(dsn: str, tenant: TenantNames, size: int) -> AsyncConnectionPool
     async def configure(conn: AsyncConnection[Any]) -> None:
         await _act_as_tenant(conn, tenant)
 
+    # Checked when taken: a connection Postgres dropped while it was idle (a restart) is
+    # replaced, not handed to a turn to fail it.
     return AsyncConnectionPool(
         dsn, min_size=1, max_size=size, open=False, configure=configure,
+        check=AsyncConnectionPool.check_connection,
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
         name=f"checkpoints-{tenant.slug}")
 
