@@ -63,10 +63,9 @@ async def killed_mid_reply(platform: PrivatePlatform, load: Load, name: str, *,
                    _first_answer_after([batch, after], killed), await resent_parts(platform))
 
 
-async def resent_parts(platform: PrivatePlatform) -> int:
-    """How many reply parts (a delta's message and seq, a whole reply) the tenant's outbound
-    topic carries more than once."""
-    topic = platform.tenant.names.topic("outbound")
+async def topic_events(platform: PrivatePlatform, kind: str) -> list[CloudEvent]:
+    """Every event the tenant's `kind` topic holds, from its beginning to its end now."""
+    topic = platform.tenant.names.topic(kind)
     consumer = AIOKafkaConsumer(bootstrap_servers=platform.kafka_bootstrap, group_id=None,
                                 enable_auto_commit=False)
     await consumer.start()
@@ -77,17 +76,28 @@ async def resent_parts(platform: PrivatePlatform) -> int:
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
-        parts: Counter[str | None] = Counter()
+        events: list[CloudEvent] = []
         while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
             for records in (await consumer.getmany(timeout_ms=1000)).values():
-                for record in records:
-                    event = CloudEvent.from_bytes(record.value)
-                    push = PUSHES.get(event.type)
-                    if push is not None:
-                        parts[part_of(push, event.data)] += 1
-        return sum(n - 1 for n in parts.values())
+                events.extend(CloudEvent.from_bytes(record.value) for record in records)
+        return events
     finally:
         await consumer.stop()
+
+
+async def resent_parts(platform: PrivatePlatform) -> int:
+    """How many reply parts (a delta's message and seq, a whole reply) the tenant's outbound
+    topic carries more than once."""
+    parts = Counter(part_of(PUSHES[event.type], event.data)
+                    for event in await topic_events(platform, "outbound")
+                    if event.type in PUSHES)
+    return sum(n - 1 for n in parts.values())
+
+
+async def republished(platform: PrivatePlatform, kind: str) -> int:
+    """How many events (by id) the tenant's `kind` topic carries more than once."""
+    ids = Counter(event.id for event in await topic_events(platform, kind))
+    return sum(n - 1 for n in ids.values())
 
 
 async def hub_of_two_killed(platform: PrivatePlatform, load: Load) -> Outcome:

@@ -14,14 +14,12 @@ import contextlib
 import tempfile
 import time
 import uuid
-from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.services.base import Context
@@ -29,7 +27,6 @@ from simptu.devstack.services.postgres import Postgres
 from simptu.devstack.settings import DevstackSettings
 from simptu.operator.conditions import PARTS
 from simptu.runtime.core.database import TenantUnitOfWork
-from simptu.runtime.core.events import CloudEvent
 from simptu.runtime.core.events.topics import kafka_admin, tenant_topics
 from simptu.runtime.core.keycloak_admin import KeycloakAdmin
 from simptu.runtime.core.tenancy import TenantNames
@@ -40,7 +37,7 @@ from tests.ports import free_port
 from .data_services import DataTier, ServiceRuntime
 from .load import Load
 from .runtimes import PrivatePlatform, private_platform
-from .scenarios import Outcome, _first_answer_after, resent_parts
+from .scenarios import Outcome, _first_answer_after, republished, resent_parts
 
 BLOCKED_TIMEOUT = 30.0  # bound on the relay reaching its batch's DELETE
 UNDER_WAY_TIMEOUT = 60.0  # bound on the operator reaching its fourth step (the realm)
@@ -154,29 +151,6 @@ async def conversation_locked(platform: PrivatePlatform, load: Load,
         ledger.problems.append("the locked conversation's message was never refused")
     return Outcome("a conversation's row locked until the hub's statement times out", ledger,
                    given_up, _first_answer_after([[held], after], released))
-
-
-async def republished(platform: PrivatePlatform, kind: str) -> int:
-    """How many events (by id) the tenant's `kind` topic carries more than once."""
-    topic = platform.tenant.names.topic(kind)
-    consumer = AIOKafkaConsumer(bootstrap_servers=platform.kafka_bootstrap, group_id=None,
-                                enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic, p)
-                      for p in (await consumer._client.fetch_all_metadata())  # no public call
-                      .partitions_for_topic(topic) or ()]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        ids: Counter[str] = Counter()
-        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                ids.update(CloudEvent.from_bytes(record.value).id for record in records)
-        return sum(n - 1 for n in ids.values())
-    finally:
-        await consumer.stop()
-
 
 
 async def operator_killed_mid_provisioning(
