@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from simptu.devstack.envfile import StackEnv
+from tests.integration.operator.conftest import Kubectl
 
 REPO = Path(__file__).resolve().parents[3]
 CHART = REPO / "charts" / "simptu"
@@ -48,21 +49,6 @@ class Helm:
 @pytest.fixture(scope="session")
 def helm(stack: StackEnv) -> Helm:
     return Helm(stack["SIMPTU_HELM"], stack.kubeconfig)
-
-
-@dataclass(frozen=True)
-class Kubectl:
-    binary: str
-    kubeconfig: str
-
-    def run(self, *args: str, stdin: str | None = None,
-            check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([self.binary, "--kubeconfig", self.kubeconfig, *args],
-                              input=stdin, capture_output=True, text=True, timeout=120,
-                              check=False)
-        if check and done.returncode != 0:
-            raise AssertionError(f"kubectl {' '.join(args)} failed:\n{done.stderr}")
-        return done
 
 
 @pytest.fixture(scope="session")

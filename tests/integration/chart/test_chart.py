@@ -19,10 +19,10 @@ from tests.integration.chart.conftest import (
     EVERYTHING,
     MINIMAL,
     Helm,
-    Kubectl,
     by_kind,
     named,
 )
+from tests.integration.operator.conftest import Kubectl
 
 RUNTIMES = ("api", "ws", "relay", "channels")
 
