@@ -67,6 +67,7 @@ class ServiceRuntime(Runtime):
     argv: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     ready_url: str = ""
+    start_timeout: float = START_TIMEOUT  # bound on its start, to its probe's first success
 
     def launch(self) -> None:
         how = self.service.launch(self.ctx)
@@ -79,7 +80,7 @@ class ServiceRuntime(Runtime):
 
     async def ready(self) -> None:
         assert self.process is not None
-        async with asyncio.timeout(START_TIMEOUT):
+        async with asyncio.timeout(self.start_timeout):
             while True:
                 if self.process.poll() is not None:
                     raise AssertionError(f"{self.name} exited at start; see {self.log}")

@@ -51,29 +51,12 @@ REGISTRY_TIMEOUT = 15.0  # bound on the runtimes seeing the tenant's realm (memo
 STAFF_CALL_PAUSE = 0.3  # between the staff member's calls while Keycloak is down
 
 
-@dataclass(kw_only=True)
-class KeycloakRuntime(ServiceRuntime):
-    """The private Keycloak: ServiceRuntime's launch, probe and kill, a longer start bound."""
-
-    async def ready(self) -> None:
-        assert self.process is not None
-        async with asyncio.timeout(KEYCLOAK_START_TIMEOUT):
-            while True:
-                if self.process.poll() is not None:
-                    raise AssertionError(f"{self.name} exited at start; see {self.log}")
-                try:
-                    await self.service.probe(self.ctx)
-                    return
-                except Exception:  # not ready yet, whatever the probe says
-                    await asyncio.sleep(0.5)
-
-
 @dataclass
 class KeycloakPlatform:
     """The private platform whose tenant's realm is on the private Keycloak."""
 
     platform: PrivatePlatform
-    keycloak: KeycloakRuntime
+    keycloak: ServiceRuntime
     issuer: str
     first_start: float  # seconds of the private Keycloak's first start (schema made)
 
@@ -90,8 +73,8 @@ async def keycloak_platform(stack: StackEnv, db: asyncpg.Pool) -> AsyncIterator[
             "keycloak_management_port": free_port()}))
         postgres = ServiceRuntime("keycloak-postgres", log=folder / "postgres.log",
                                   service=Postgres(), ctx=ctx)
-        kc = KeycloakRuntime("keycloak", log=folder / "keycloak.log", service=Keycloak(),
-                             ctx=ctx)
+        kc = ServiceRuntime("keycloak", log=folder / "keycloak.log", service=Keycloak(),
+                            ctx=ctx, start_timeout=KEYCLOAK_START_TIMEOUT)
         try:
             await asyncio.to_thread(postgres.service.prepare, ctx)
             await postgres.start()
