@@ -22,7 +22,6 @@ import argparse
 import statistics
 import sys
 from collections import Counter
-from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -33,12 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the load driver 
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.settings import DevstackSettings
 from tests.faults.data_services import DATA_TRIALS
-from tests.faults.load import Load, bookings_of
-from tests.faults.runtimes import WEB_ORIGIN, private_platform
+from tests.faults.runtimes import loaded, private_platform
 from tests.faults.scenarios import SCENARIOS, Outcome
 from tests.faults.service_trials import SERVICE_TRIALS
-from tests.integration.agent.conftest import TIMEZONE
-from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 
 
 async def trial(stack: StackEnv, fault: str, conversations: int) -> Outcome:
@@ -47,16 +43,12 @@ async def trial(stack: StackEnv, fault: str, conversations: int) -> Outcome:
     if fault in SERVICE_TRIALS:  # the relay, the operator, OpenBao, Keycloak, a row lock
         return await SERVICE_TRIALS[fault](stack, conversations)
     async with private_platform(stack) as platform:
-        phoenix = await PhoenixDriver.start(node_client_dir())
         db = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
         try:
-            load = Load(phoenix, platform.api_url, platform.ws_url, platform.tenant.slug,
-                        WEB_ORIGIN, partial(bookings_of, db, platform.tenant.names, TIMEZONE))
-            await load.open(conversations)
-            return await SCENARIOS[fault](platform, load)
+            async with loaded(platform, db, conversations) as load:
+                return await SCENARIOS[fault](platform, load)
         finally:
             await db.close()
-            await phoenix.close()
 
 
 def row(fault: str, outcomes: list[Outcome]) -> str:

@@ -24,7 +24,6 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -37,17 +36,15 @@ from simptu.devstack.services.pgbouncer import PgBouncer
 from simptu.devstack.services.postgres import Postgres
 from simptu.devstack.settings import DevstackSettings
 from simptu.runtime.core.migrations import migrate_platform
-from tests.integration.agent.conftest import TIMEZONE
-from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 from tests.ports import free_port
 
-from .load import Booking, Load, Sent, bookings_of
+from .load import Booking, Load, Sent
 from .runtimes import (
     START_TIMEOUT,
-    WEB_ORIGIN,
     PrivatePlatform,
     Runtime,
     keep_logs,
+    loaded,
     private_platform,
 )
 from .scenarios import Outcome, Scenario, resent_parts, until_ready_is
@@ -173,12 +170,6 @@ class DataPlatform:
     tier: DataTier
     db: asyncpg.Pool
 
-    def load(self, phoenix: PhoenixDriver) -> Load:
-        """A load on the platform whose ledger reads the bookings from the private Postgres."""
-        platform = self.platform
-        return Load(phoenix, platform.api_url, platform.ws_url, platform.tenant.slug,
-                    WEB_ORIGIN, partial(bookings_of, self.db, platform.tenant.names, TIMEZONE))
-
     async def ensure_running(self) -> None:
         for runtime in self.tier.runtimes.values():
             if not runtime.running:
@@ -284,14 +275,9 @@ DATA_SCENARIOS: dict[str, Scenario] = {
 
 async def _trial(fault: str, stack: StackEnv, conversations: int) -> Outcome:
     """One trial of a data fault for `bench/bench_faults.py`, on a data platform of its own."""
-    async with private_data_platform(stack) as data:
-        phoenix = await PhoenixDriver.start(node_client_dir())
-        try:
-            load = data.load(phoenix)
-            await load.open(conversations)
-            return await DATA_SCENARIOS[fault](data.platform, load)
-        finally:
-            await phoenix.close()
+    async with (private_data_platform(stack) as data,
+                loaded(data.platform, data.db, conversations) as load):
+        return await DATA_SCENARIOS[fault](data.platform, load)
 
 
 def _trial_of(fault: str) -> Callable[[StackEnv, int], Awaitable[Outcome]]:

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -30,8 +31,11 @@ from simptu.runtime.core.crypto import OpenBaoTransit
 from simptu.runtime.core.redis_client import connect_redis
 from simptu.runtime.core.registry import TenantAgent, TenantRegistry, upsert_tenant
 from simptu.runtime.core.settings import CoreSettings
-from tests.integration.agent.conftest import AgentTenant, provision, unprovision
+from tests.integration.agent.conftest import TIMEZONE, AgentTenant, provision, unprovision
+from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 from tests.ports import free_port
+
+from .load import Load, bookings_of
 
 START_TIMEOUT = 90.0  # bound on a runtime's start (the agent loads its model first)
 # A folder where each private platform's logs are copied when it is removed (to read after a
@@ -256,3 +260,18 @@ async def _platform(stack: StackEnv, db: asyncpg.Pool, redis: aioredis.Redis,
             keep_logs(Path(folder), unique)
             async with db.acquire() as conn:
                 await unprovision(conn, redis, transit, settings.kafka_bootstrap, tenant)
+
+
+@contextlib.asynccontextmanager
+async def loaded(platform: PrivatePlatform, db: asyncpg.Pool,
+                 conversations: int) -> AsyncIterator[Load]:
+    """`conversations` phoenix.js conversations open on the platform's tenant; the ledger reads
+    its bookings from `db` (the Postgres the platform's tenant lives in)."""
+    phoenix = await PhoenixDriver.start(node_client_dir())
+    try:
+        load = Load(phoenix, platform.api_url, platform.ws_url, platform.tenant.slug,
+                    WEB_ORIGIN, partial(bookings_of, db, platform.tenant.names, TIMEZONE))
+        await load.open(conversations)
+        yield load
+    finally:
+        await phoenix.close()

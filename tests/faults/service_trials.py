@@ -8,7 +8,6 @@ import contextlib
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -16,17 +15,15 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
 from simptu.devstack.envfile import StackEnv
-from tests.integration.agent.conftest import TIMEZONE
 from tests.integration.operator.conftest import CRDS, Kubectl, Tenants, install
 from tests.integration.operator.operator_process import OperatorProcess
-from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 
 from .data_services import private_data_platform
 from .kafka_pause import kafka_paused
 from .keycloak_faults import keycloak_killed, keycloak_platform
-from .load import Load, bookings_of
+from .load import Load
 from .openbao_faults import openbao_killed, openbao_platform, openbao_sealed
-from .runtimes import WEB_ORIGIN, PrivatePlatform, private_platform
+from .runtimes import PrivatePlatform, loaded, private_platform
 from .scenarios import Outcome
 from .service_faults import (
     conversation_locked,
@@ -42,16 +39,12 @@ Fault = Callable[[StackEnv, PrivatePlatform, Load, asyncpg.Pool], Awaitable[Outc
 @contextlib.asynccontextmanager
 async def _loaded(stack: StackEnv, platform: PrivatePlatform,
                   conversations: int) -> AsyncIterator[tuple[Load, asyncpg.Pool]]:
-    phoenix = await PhoenixDriver.start(node_client_dir())
     db = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=4)
     try:
-        load = Load(phoenix, platform.api_url, platform.ws_url, platform.tenant.slug,
-                    WEB_ORIGIN, partial(bookings_of, db, platform.tenant.names, TIMEZONE))
-        await load.open(conversations)
-        yield load, db
+        async with loaded(platform, db, conversations) as load:
+            yield load, db
     finally:
         await db.close()
-        await phoenix.close()
 
 
 def _on_private_platform(fault: Fault) -> Trial:
@@ -77,14 +70,9 @@ def _on_openbao_platform(fault: Callable[[PrivatePlatform, Load], Awaitable[Outc
 
 
 async def _kafka_paused(stack: StackEnv, conversations: int) -> Outcome:
-    async with private_data_platform(stack) as data:
-        phoenix = await PhoenixDriver.start(node_client_dir())
-        try:
-            load = data.load(phoenix)
-            await load.open(conversations)
-            return await kafka_paused(data.platform, load)
-        finally:
-            await phoenix.close()
+    async with (private_data_platform(stack) as data,
+                loaded(data.platform, data.db, conversations) as load):
+        return await kafka_paused(data.platform, load)
 
 
 async def _operator(stack: StackEnv, platform: PrivatePlatform, load: Load,

@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from simptu.devstack.envfile import StackEnv
-from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 
 from .data_services import DATA_SCENARIOS, DataPlatform, private_data_platform
 from .load import Load
+from .runtimes import loaded
 
 CONVERSATIONS = 4
 RETRYABLE = {"unavailable"}  # what the hub answers while a service it needs is away
@@ -34,13 +34,8 @@ async def data_platform(stack: StackEnv) -> AsyncIterator[DataPlatform]:
 async def data_load(data_platform: DataPlatform) -> AsyncIterator[Load]:
     """CONVERSATIONS conversations on the private data platform, everything running."""
     await data_platform.ensure_running()
-    phoenix = await PhoenixDriver.start(node_client_dir())
-    try:
-        made = data_platform.load(phoenix)
-        await made.open(CONVERSATIONS)
+    async with loaded(data_platform.platform, data_platform.db, CONVERSATIONS) as made:
         yield made
-    finally:
-        await phoenix.close()
 
 
 @pytest.mark.parametrize("fault", sorted(DATA_SCENARIOS))

@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator
 import pytest
 
 from simptu.devstack.envfile import StackEnv
-from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 
 from .conftest import CONVERSATIONS
 from .data_services import DataPlatform, private_data_platform
 from .kafka_pause import kafka_paused
 from .load import Load
+from .runtimes import loaded
 
 RETRYABLE = {"unavailable", "timeout"}  # the hub's answer, or the page's push timing out
 
@@ -29,13 +29,8 @@ async def paused_platform(stack: StackEnv) -> AsyncIterator[DataPlatform]:
 @pytest.fixture
 async def paused_load(paused_platform: DataPlatform) -> AsyncIterator[Load]:
     await paused_platform.ensure_running()
-    phoenix = await PhoenixDriver.start(node_client_dir())
-    try:
-        made = paused_platform.load(phoenix)
-        await made.open(CONVERSATIONS)
+    async with loaded(paused_platform.platform, paused_platform.db, CONVERSATIONS) as made:
         yield made
-    finally:
-        await phoenix.close()
 
 
 async def test_a_hung_kafka_is_waited_out_and_nothing_is_lost_or_shown_twice(

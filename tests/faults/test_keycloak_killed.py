@@ -8,35 +8,25 @@ staff call with the new token worked after."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from functools import partial
 
 import asyncpg
 import pytest
 
 from simptu.devstack.envfile import StackEnv
-from tests.integration.agent.conftest import TIMEZONE
-from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 
 from .conftest import CONVERSATIONS
 from .keycloak_faults import KeycloakPlatform, keycloak_killed, keycloak_platform
-from .load import Load, bookings_of
-from .runtimes import WEB_ORIGIN
+from .load import Load
+from .runtimes import loaded
 
 
 @pytest.fixture
 async def on_own_keycloak(stack: StackEnv,
                           db: asyncpg.Pool) -> AsyncIterator[tuple[KeycloakPlatform, Load]]:
     """The private platform with its realm on a Keycloak of its own, and a load on it."""
-    async with keycloak_platform(stack, db) as made:
-        platform = made.platform
-        phoenix = await PhoenixDriver.start(node_client_dir())
-        try:
-            load = Load(phoenix, platform.api_url, platform.ws_url, platform.tenant.slug,
-                        WEB_ORIGIN, partial(bookings_of, db, platform.tenant.names, TIMEZONE))
-            await load.open(CONVERSATIONS)
-            yield made, load
-        finally:
-            await phoenix.close()
+    async with (keycloak_platform(stack, db) as made,
+                loaded(made.platform, db, CONVERSATIONS) as load):
+        yield made, load
 
 
 async def test_guest_chats_and_verified_staff_go_on_while_keycloak_is_killed_and_restarted(

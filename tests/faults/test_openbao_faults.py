@@ -7,19 +7,16 @@ accepted message answered once, stored once; no client saw a part twice or a gap
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from functools import partial
 
 import asyncpg
 import pytest
 
 from simptu.devstack.envfile import StackEnv
-from tests.integration.agent.conftest import TIMEZONE
-from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 
 from .conftest import CONVERSATIONS
-from .load import Load, bookings_of
+from .load import Load
 from .openbao_faults import openbao_killed, openbao_platform, openbao_sealed
-from .runtimes import WEB_ORIGIN, PrivatePlatform
+from .runtimes import PrivatePlatform, loaded
 from .scenarios import Scenario
 
 
@@ -35,15 +32,8 @@ async def bao_load(bao_platform: PrivatePlatform, db: asyncpg.Pool) -> AsyncIter
     if not bao_platform["openbao"].running:
         await bao_platform["openbao"].start()
     await bao_platform.ensure_running()
-    phoenix = await PhoenixDriver.start(node_client_dir())
-    try:
-        made = Load(phoenix, bao_platform.api_url, bao_platform.ws_url,
-                    bao_platform.tenant.slug, WEB_ORIGIN,
-                    partial(bookings_of, db, bao_platform.tenant.names, TIMEZONE))
-        await made.open(CONVERSATIONS)
+    async with loaded(bao_platform, db, CONVERSATIONS) as made:
         yield made
-    finally:
-        await phoenix.close()
 
 
 @pytest.mark.parametrize("fault", [openbao_sealed, openbao_killed], ids=["sealed", "killed"])

@@ -9,7 +9,6 @@ and, for the operator, the tenant is Ready with each of its things made once."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -18,14 +17,12 @@ from kubernetes import client as k8s
 
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.stack import Stack
-from tests.integration.agent.conftest import TIMEZONE
 from tests.integration.operator.conftest import CRDS, Kubectl, Tenants, install
 from tests.integration.operator.operator_process import OperatorProcess
-from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 
 from .conftest import CONVERSATIONS
-from .load import Load, bookings_of
-from .runtimes import WEB_ORIGIN, PrivatePlatform
+from .load import Load
+from .runtimes import PrivatePlatform, loaded
 from .service_faults import (
     conversation_locked,
     operator_killed_mid_provisioning,
@@ -59,15 +56,9 @@ async def operator(local_stack: Stack, stack: StackEnv, tenants: Tenants,
 async def on_own_postgres(stack: StackEnv) -> AsyncIterator[tuple[PrivatePlatform, Load,
                                                                    asyncpg.Pool]]:
     """The private platform on a Postgres of its own, a load on it and a pool of it."""
-    async with relay_platform(stack) as (platform, pool):
-        phoenix = await PhoenixDriver.start(node_client_dir())
-        try:
-            load = Load(phoenix, platform.api_url, platform.ws_url, platform.tenant.slug,
-                        WEB_ORIGIN, partial(bookings_of, pool, platform.tenant.names, TIMEZONE))
-            await load.open(CONVERSATIONS)
-            yield platform, load, pool
-        finally:
-            await phoenix.close()
+    async with (relay_platform(stack) as (platform, pool),
+                loaded(platform, pool, CONVERSATIONS) as load):
+        yield platform, load, pool
 
 
 async def test_the_relay_killed_mid_batch_publishes_it_again_and_nothing_is_answered_twice(
