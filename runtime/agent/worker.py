@@ -50,7 +50,8 @@ class AgentWorker:
 
     async def run(self) -> None:
         # No linger: a reply's deltas should reach the customer as they are made.
-        async with open_core(self.settings, client_id="simptu-agent", linger_ms=0) as core:
+        async with open_core(self.settings, client_id="simptu-agent", linger_ms=0,
+                             tenant=self.tenant) as core:
             self.core = core
             classifier = IntentClassifier(core.embedder.embed)
             await classifier.warm_up()  # the intents' example vectors, computed once

@@ -28,7 +28,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from simptu.runtime.core import background
-from simptu.runtime.core.tenant_cache import INVALIDATIONS
+from simptu.runtime.core.tenant_cache import INVALIDATIONS_PATTERN
 
 log = structlog.get_logger(__name__)
 RESUBSCRIBE_DELAY = 1.0  # seconds between attempts while Redis cannot be reached
@@ -149,14 +149,14 @@ class NearCache:
                                              retry=Retry(NoBackoff(), 0))
             pubsub = client.pubsub()
             try:
-                await pubsub.subscribe(INVALIDATIONS)
+                await pubsub.psubscribe(INVALIDATIONS_PATTERN)
                 while not self._closing:
                     message = await pubsub.get_message(timeout=1.0)
                     if message is None:
                         continue
-                    if message["type"] == "message":
+                    if message["type"] == "pmessage":
                         self.drop(message["data"].decode())
-                    elif message["type"] == "subscribe":  # from now on nothing is missed
+                    elif message["type"] == "psubscribe":  # from now on nothing is missed
                         generation += 1
                         self._subscription = generation
                         self.subscribed.set()

@@ -12,6 +12,7 @@ are found at once, and a removed id is honoured at most `memory_ttl` seconds mor
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -20,6 +21,7 @@ from typing import Any, Literal
 import asyncpg
 import redis.asyncio as aioredis
 from pydantic import BaseModel, field_validator
+from redis.exceptions import NoPermissionError
 
 from simptu.runtime.core.crypto.key_cache import ExpiringLRU
 from simptu.runtime.core.tenancy import TenantNames, check_slug
@@ -91,7 +93,7 @@ class TenantRecord(BaseModel):
 _COLUMNS = ", ".join(name for name in TenantRecord.model_fields if name != "updated_at")
 
 
-def _cache_key(slug: str) -> str:
+def registry_cache_key(slug: str) -> str:
     return f"simptu:registry:{slug}"
 
 
@@ -117,7 +119,7 @@ class TenantRegistry:
         return remembered
 
     async def _read(self, slug: str) -> TenantRecord:
-        cached = await self.redis.get(_cache_key(slug))
+        cached = await self.redis.get(registry_cache_key(slug))
         if cached is not None:
             return TenantRecord.model_validate_json(cached)
         row = await self.pool.fetchrow(
@@ -126,7 +128,10 @@ class TenantRegistry:
         if row is None:
             raise UnknownTenant(slug)
         record = TenantRecord.model_validate(dict(row))
-        await self.redis.set(_cache_key(slug), record.model_dump_json(), ex=self.ttl)
+        # A tenant's agent may read its record's cache, never write it: a written record
+        # would steer the shared runtimes (its schema, its key). It reads Postgres instead.
+        with contextlib.suppress(NoPermissionError):
+            await self.redis.set(registry_cache_key(slug), record.model_dump_json(), ex=self.ttl)
         return record
 
     async def require_ready(self, slug: str) -> TenantRecord:
@@ -195,7 +200,7 @@ async def upsert_tenant(conn: asyncpg.Connection, redis: aioredis.Redis,
     sql = (f"INSERT INTO platform.tenants ({', '.join(names)}) VALUES ({placeholders}) "  # noqa: S608
            f"ON CONFLICT (slug) DO UPDATE SET {updates}, updated_at = now()")
     await conn.execute(sql, *values.values())
-    await redis.delete(_cache_key(record.slug))
+    await redis.delete(registry_cache_key(record.slug))
 
 
 async def set_tenant_channels(conn: asyncpg.Connection, slug: str,
@@ -215,9 +220,9 @@ async def set_tenant_status(conn: asyncpg.Connection, redis: aioredis.Redis, slu
         slug, status)
     if updated == "UPDATE 0":
         raise UnknownTenant(slug)
-    await redis.delete(_cache_key(slug))
+    await redis.delete(registry_cache_key(slug))
 
 
 async def delete_tenant(conn: asyncpg.Connection, redis: aioredis.Redis, slug: str) -> None:
     await conn.execute("DELETE FROM platform.tenants WHERE slug = $1", slug)
-    await redis.delete(_cache_key(slug))
+    await redis.delete(registry_cache_key(slug))

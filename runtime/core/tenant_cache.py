@@ -19,9 +19,10 @@ from pydantic import BaseModel
 from simptu.runtime.core.tenancy import TenantNames
 
 PREFIX = "simptu:cache"
-# Every invalidated collection's key is published here, for processes' own copies
-# (runtime/core/near_cache).
-INVALIDATIONS = "simptu:cache:invalidated"
+# Every invalidated collection's key is published on its tenant's channel, for processes' own
+# copies (runtime/core/near_cache, which listens to every tenant's through this pattern). One
+# channel per tenant: a tenant's agent may publish on its own only (its Redis ACL user).
+INVALIDATIONS_PATTERN = f"{PREFIX}:*:invalidated"
 Model = TypeVar("Model", bound=BaseModel)
 # The hash field of a collection's generation (not a valid read name: reads are named by us).
 GENERATION = "~generation"
@@ -42,6 +43,10 @@ class TenantCache:
     def key(self, name: str) -> str:
         # The tenant part is in braces: a Redis Cluster keeps one tenant's keys in one slot.
         return f"{PREFIX}:{{{self.tenant.slug}}}:{name}"
+
+    @property
+    def channel(self) -> str:
+        return invalidations_channel(self.tenant)
 
     async def get_or_load(self, name: str, model: type[Model],
                           load: Callable[[], Awaitable[Model]]) -> Model:
@@ -92,13 +97,13 @@ class TenantCache:
                 pipe.delete(key)
                 pipe.hset(key, GENERATION, secrets.token_hex(8))
                 pipe.expire(key, self.ttl)
-                pipe.publish(INVALIDATIONS, key)
+                pipe.publish(self.channel, key)
             await pipe.execute()
 
     async def invalidate_all(self) -> int:
         """Drop every cached entry of this tenant."""
         removed = await _delete_matching(self.redis, self.key("*"))
-        await self.redis.publish(INVALIDATIONS, self.key("*"))
+        await self.redis.publish(self.channel, self.key("*"))
         return removed
 
 
@@ -106,8 +111,13 @@ async def purge_tenant_keys(redis: aioredis.Redis, tenant: TenantNames) -> int:
     """Delete every key the platform keeps for a tenant (cache, sessions, rate limits): all
     carry `{<slug>}`. Deleting or shredding a tenant leaves nothing of it in Redis."""
     removed = await _delete_matching(redis, f"simptu:*:{{{tenant.slug}}}:*")
-    await redis.publish(INVALIDATIONS, f"{PREFIX}:{{{tenant.slug}}}:*")
+    await redis.publish(invalidations_channel(tenant), f"{PREFIX}:{{{tenant.slug}}}:*")
     return removed
+
+
+def invalidations_channel(tenant: TenantNames) -> str:
+    """`simptu:cache:{<slug>}:invalidated`: where the tenant's invalidated keys are announced."""
+    return f"{PREFIX}:{{{tenant.slug}}}:invalidated"
 
 
 async def _delete_matching(redis: aioredis.Redis, pattern: str) -> int:

@@ -60,10 +60,13 @@ class Core:
 @asynccontextmanager
 async def open_core(settings: CoreSettings, *, client_id: str, publishes: bool = True,
                     linger_ms: int = 5, publish_timeout: float = 10.0,
-                    redis_connections: int | None = None) -> AsyncIterator[Core]:
+                    redis_connections: int | None = None,
+                    tenant: str | None = None) -> AsyncIterator[Core]:
     """Open what every process shares; `publishes=False` starts no Kafka producer (a process
     that must start while Kafka is down). `linger_ms`, `publish_timeout` tune the producer,
-    `redis_connections` bounds Redis's pool (redis-py's default when None)."""
+    `redis_connections` bounds Redis's pool (redis-py's default when None). `tenant`: a
+    process serving that tenant only (its agent's pod), whose Redis user reaches its own
+    channels only."""
     async with AsyncExitStack() as stack:
         pool = await create_pool(settings)
         stack.push_async_callback(pool.close)
@@ -78,7 +81,8 @@ async def open_core(settings: CoreSettings, *, client_id: str, publishes: bool =
                 settings.kafka_bootstrap, client_id=client_id, timeout=publish_timeout,
                 linger_ms=linger_ms))
         keystore = OpenBaoTransit.from_settings(settings)
-        keyring = await stack.enter_async_context(KeyRing(pool, keystore, redis))
+        keyring = await stack.enter_async_context(
+            KeyRing(pool, keystore, redis, tenant=tenant))
         yield Core(settings=settings, pool=pool, redis=redis, keystore=keystore,
                    keyring=keyring,
                    registry=TenantRegistry(pool, redis, ttl=settings.registry_cache_ttl,

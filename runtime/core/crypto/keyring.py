@@ -70,14 +70,17 @@ class KeyRing:
 
     def __init__(self, pool: asyncpg.Pool, keystore: KeyStore,
                  redis: aioredis.Redis | None = None, *, max_tenants: int = 1000,
-                 ttl: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 ttl: float = 300.0, clock: Callable[[], float] = time.monotonic,
+                 tenant: str | None = None) -> None:
+        """`tenant`: a process serving that tenant only, which listens to its purges only."""
         self.pool = pool
         self.keystore = keystore
         self._cache: ExpiringLRU[str, TenantKeys] = ExpiringLRU(max_tenants, ttl, clock)
         self._shredded: ExpiringLRU[str, bool] = ExpiringLRU(max_tenants, ttl, clock)
         self._locks: dict[str, asyncio.Lock] = {}
         self._purges = 0  # bumped by every purge, so a load racing one is not cached
-        self._listener = (PurgeListener(redis, self._on_key_change, self.forget_all)
+        self._listener = (PurgeListener(redis, self._on_key_change, self.forget_all,
+                                        tenant=tenant)
                           if redis is not None else None)
 
     async def start(self) -> None:

@@ -22,8 +22,12 @@ from simptu.runtime.core import background
 
 log = logging.getLogger(__name__)
 
-PURGE_CHANNEL = "simptu:crypto:purge"
+# One channel per tenant (a tenant's agent may listen to its own only: its Redis ACL user);
+# the shared runtimes listen to every tenant's through the pattern.
+PURGE_PATTERN = "simptu:crypto:*:purge"
 ChangeReason = Literal["rotated", "shredded"]
+SUBSCRIBED = ("subscribe", "psubscribe")
+MESSAGES = ("message", "pmessage")
 
 
 @dataclass(frozen=True)
@@ -35,8 +39,13 @@ class KeyChange:
 async def announce_key_change(redis: aioredis.Redis, tenant: str, reason: ChangeReason) -> int:
     """Publish a key change; returns how many listeners received it."""
     message = json.dumps({"tenant": tenant, "reason": reason})
-    receivers: int = await redis.publish(PURGE_CHANNEL, message)
+    receivers: int = await redis.publish(purge_channel(tenant), message)
     return receivers
+
+
+def purge_channel(tenant: str) -> str:
+    """`simptu:crypto:{<slug>}:purge`: where the tenant's key changes are announced."""
+    return f"simptu:crypto:{{{tenant}}}:purge"
 
 
 def _parse(data: Any) -> KeyChange | None:
@@ -44,18 +53,20 @@ def _parse(data: Any) -> KeyChange | None:
         body = json.loads(data)
         return KeyChange(str(body["tenant"]), body["reason"])
     except (ValueError, KeyError, TypeError):
-        log.warning("ignoring a malformed message on %s", PURGE_CHANNEL)
+        log.warning("ignoring a malformed key change message")
         return None
 
 
 class PurgeListener:
-    """Subscribes to the purge channel and calls `on_change` per message, `on_gap` whenever
-    messages may have been missed (each subscription, each connection failure)."""
+    """Subscribes to the purge channels (every tenant's, or only `tenant`'s) and calls
+    `on_change` per message, `on_gap` whenever messages may have been missed (each
+    subscription, each connection failure)."""
 
     def __init__(self, redis: aioredis.Redis, on_change: Callable[[KeyChange], None],
-                 on_gap: Callable[[], None], *, subscribe_timeout: float = 5.0,
-                 max_backoff: float = 5.0) -> None:
+                 on_gap: Callable[[], None], *, tenant: str | None = None,
+                 subscribe_timeout: float = 5.0, max_backoff: float = 5.0) -> None:
         self._pubsub = redis.pubsub()
+        self._tenant = tenant
         self._on_change = on_change
         self._on_gap = on_gap
         self._subscribe_timeout = subscribe_timeout
@@ -65,11 +76,14 @@ class PurgeListener:
 
     async def start(self) -> None:
         """Subscribe and return once the subscription is confirmed."""
-        await self._pubsub.subscribe(PURGE_CHANNEL)
+        if self._tenant is None:
+            await self._pubsub.psubscribe(PURGE_PATTERN)
+        else:
+            await self._pubsub.subscribe(purge_channel(self._tenant))
         async with asyncio.timeout(self._subscribe_timeout):
             while True:
                 message = await self._pubsub.get_message(timeout=self._subscribe_timeout)
-                if message is not None and message["type"] == "subscribe":
+                if message is not None and message["type"] in SUBSCRIBED:
                     break
         self._on_gap()  # anything cached before we listened may be stale
         self._task = asyncio.create_task(self._listen(), name="crypto-purge-listener")
@@ -77,9 +91,9 @@ class PurgeListener:
     def _handle(self, message: dict[str, Any] | None) -> None:
         if message is None:
             return
-        if message["type"] == "subscribe":  # a re-subscription after a reconnect
+        if message["type"] in SUBSCRIBED:  # a re-subscription after a reconnect
             self._on_gap()
-        elif message["type"] == "message" and (change := _parse(message["data"])):
+        elif message["type"] in MESSAGES and (change := _parse(message["data"])):
             self._on_change(change)
 
     async def _listen(self) -> None:
