@@ -37,6 +37,9 @@ class DevstackSettings(BaseSettings):
     redis_port: int = 56379
     kafka_port: int = 59092
     kafka_controller_port: int = 59093
+    # Kafka's client listener with SASL/SCRAM-SHA-512 and the StandardAuthorizer (no ACL, no
+    # access); off: a plaintext listener anyone may use (set before the storage is formatted).
+    kafka_sasl: bool = False
     etcd_port: int = 52379
     etcd_peer_port: int = 52380
     kube_apiserver_port: int = 56443

@@ -1,8 +1,8 @@
 """What deleting a Tenant removes, by its `deletionPolicy`.
 
 Retain: the tenant stops being routable; schema, role, topics, realm, namespace and key stay.
-Delete: schema, role, topics, realm, namespace and the tenant's Redis keys are dropped; the
-        transit key stays.
+Delete: schema, role, topics, Kafka user and ACLs, realm, namespace and the tenant's Redis
+        keys are dropped; the transit key stays.
 Shred:  the transit key is destroyed first (every copy of the data, backups included, becomes
         unreadable at once), then everything Delete drops.
 """
@@ -26,6 +26,7 @@ async def delete(platform: Platform, tenant: TenantNames, policy: str) -> None:
     await purge_tenant_keys(p.redis, tenant)
     await postgres.remove(p.pool, tenant)
     await kafka.remove(p.topics, p.objects, tenant)
+    await kafka.remove_user(p.topics, p.objects, tenant)
     await keycloak.remove(p.keycloak, tenant.slug)
     await workloads.remove(p.objects, tenant.slug)
     await _unregister(p, tenant)  # again: a reconcile that was running may have re-added it

@@ -4,11 +4,27 @@ when Kafka really has them."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from simptu.operator.kube_objects import KubeObjects
+from simptu.operator.workloads import TenantSecret
+from simptu.runtime.core.events.kafka_users import (
+    OPERATION_NAMES,
+    PREFIXED,
+    TOPIC,
+    KafkaSecurityError,
+    delete_credential,
+    grant,
+    granted,
+    new_password,
+    revoke_all,
+    tenant_grants,
+    tenant_user,
+    upsert_credential,
+)
 from simptu.runtime.core.events.topics import (
     TopicSettings,
     check_tenant_topics,
@@ -17,6 +33,7 @@ from simptu.runtime.core.events.topics import (
     remove_tenant_topics,
     tenant_topics,
 )
+from simptu.runtime.core.kafka_access import KafkaAccess, kafka_access
 from simptu.runtime.core.tenancy import TenantNames
 
 
@@ -24,7 +41,7 @@ from simptu.runtime.core.tenancy import TenantNames
 class TopicBackend:
     """Where topics come from: `kafka` (admin API) or `strimzi` (KafkaTopic resources)."""
 
-    bootstrap: str
+    kafka: KafkaAccess | str
     kind: str = "kafka"
     strimzi_cluster: str = "simptu"
     strimzi_namespace: str = "kafka"
@@ -60,14 +77,14 @@ async def ensure(backend: TopicBackend, objects: KubeObjects, tenant: TenantName
     if backend.kind == "strimzi":
         await objects.apply(_kafka_topics(backend, tenant, settings))
     else:
-        async with kafka_admin(backend.bootstrap) as admin:
+        async with kafka_admin(backend.kafka) as admin:
             await ensure_tenant_topics(admin, tenant, settings)
     return tenant_topics(tenant)
 
 
 async def check(backend: TopicBackend, tenant: TenantNames, settings: TopicSettings) -> str | None:
     """None when Kafka has every topic as specified, else what is missing or different."""
-    async with kafka_admin(backend.bootstrap) as admin:
+    async with kafka_admin(backend.kafka) as admin:
         report = await check_tenant_topics(admin, tenant, settings)
     if report.missing:
         return f"missing topics: {', '.join(report.missing)}"
@@ -80,5 +97,113 @@ async def remove(backend: TopicBackend, objects: KubeObjects, tenant: TenantName
     if backend.kind == "strimzi":
         await objects.delete(_kafka_topics(backend, tenant, TopicSettings()))
         return
-    async with kafka_admin(backend.bootstrap) as admin:
+    async with kafka_admin(backend.kafka) as admin:
         await remove_tenant_topics(admin, tenant)
+
+
+# A tenant's Kafka user: a SCRAM credential and ACLs on its own topics and consumer groups
+# (kafka_users.tenant_grants), or a Strimzi KafkaUser saying the same; its password in the
+# Secret `agent-kafka` of the tenant's namespace, which the agent Deployment reads.
+__all__ = ["KafkaSecurityError", "KafkaUser", "TopicBackend"]
+USER_SECRET = "agent-kafka"  # noqa: S105 - a Secret's name
+ROTATION = "simptu.io/kafka-password-rotation"  # any new value on the Tenant: a new password
+
+
+@dataclass(frozen=True)
+class KafkaUser:
+    """What the operator gave the tenant's agent: its user, password and the rotation the
+    password belongs to (the Tenant's `ROTATION` annotation when it was made)."""
+
+    name: str
+    password: str
+    rotation: str
+
+    def secret(self, mechanism: str) -> TenantSecret:
+        return TenantSecret(USER_SECRET, {"SIMPTU_KAFKA_SASL_MECHANISM": mechanism,
+                                          "SIMPTU_KAFKA_USERNAME": self.name,
+                                          "SIMPTU_KAFKA_PASSWORD": self.password},
+                            annotations={ROTATION: self.rotation})
+
+
+def users_enabled(backend: TopicBackend) -> bool:
+    """Users exist only on a broker with SASL listeners (the operator logs in to it)."""
+    return bool(kafka_access(backend.kafka).mechanism)
+
+
+async def ensure_user(backend: TopicBackend, objects: KubeObjects, tenant: TenantNames,
+                      rotation: str) -> KafkaUser:
+    """Create or repair the tenant's user; a new password when `rotation` changed. The
+    credential is set before the Secret changes: the agents still running keep their
+    authenticated connections until the Deployment has rolled onto the new password."""
+    user = await _current_user(objects, tenant, rotation)
+    access = kafka_access(backend.kafka)
+    if backend.kind == "strimzi":
+        await objects.apply(_strimzi_user(backend, tenant, user))
+        return user
+    async with kafka_admin(access) as admin:
+        await upsert_credential(admin, user.name, user.password, access.mechanism)
+        grants = tenant_grants(tenant)
+        await revoke_all(admin, user.name, keep=grants)
+        await grant(admin, user.name, grants)
+    return user
+
+
+async def check_user(backend: TopicBackend, tenant: TenantNames) -> str | None:
+    """None when the broker holds exactly the tenant's ACLs, else what differs."""
+    if backend.kind == "strimzi":
+        return None  # Strimzi's User Operator applies the KafkaUser's ACLs
+    async with kafka_admin(backend.kafka) as admin:
+        held = await granted(admin, tenant_user(tenant))
+    wanted = set(tenant_grants(tenant))
+    if held != wanted:
+        return f"Kafka user {tenant_user(tenant)} has ACLs {sorted(held)}, want {sorted(wanted)}"
+    return None
+
+
+async def remove_user(backend: TopicBackend, objects: KubeObjects, tenant: TenantNames) -> None:
+    """The tenant's credential and ACLs (or its KafkaUser): nothing of it can log in after."""
+    if not users_enabled(backend):
+        return
+    if backend.kind == "strimzi":
+        await objects.delete(_strimzi_user(backend, tenant, KafkaUser(tenant_user(tenant), "",
+                                                                      "")))
+        return
+    access = kafka_access(backend.kafka)
+    async with kafka_admin(access) as admin:
+        await delete_credential(admin, tenant_user(tenant), access.mechanism)
+        await revoke_all(admin, tenant_user(tenant))
+
+
+async def _current_user(objects: KubeObjects, tenant: TenantNames, rotation: str) -> KafkaUser:
+    """The password in the tenant's Secret while it belongs to `rotation`; else a new one."""
+    found = await objects.get({"apiVersion": "v1", "kind": "Secret", "metadata": {
+        "name": USER_SECRET, "namespace": tenant.namespace}})
+    if found is not None and (found["metadata"].get("annotations") or {}).get(ROTATION) \
+            == rotation and "SIMPTU_KAFKA_PASSWORD" in (found.get("data") or {}):
+        password = base64.b64decode(found["data"]["SIMPTU_KAFKA_PASSWORD"]).decode()
+        return KafkaUser(tenant_user(tenant), password, rotation)
+    return KafkaUser(tenant_user(tenant), new_password(), rotation)
+
+
+def _strimzi_user(backend: TopicBackend, tenant: TenantNames,
+                  user: KafkaUser) -> list[dict[str, Any]]:
+    """A Strimzi KafkaUser with the same ACLs, its password from a Secret beside it (Strimzi
+    reads `valueFrom` in the KafkaUser's namespace), so the operator knows it for the agent."""
+    meta = {"namespace": backend.strimzi_namespace,
+            "labels": {"strimzi.io/cluster": backend.strimzi_cluster,
+                       "simptu.io/tenant": tenant.slug}}
+    password_secret = f"{user.name}-password"
+    acls = [{"resource": {"type": "topic" if g.resource_type == TOPIC else "group",
+                          "name": g.name,
+                          "patternType": "prefix" if g.pattern == PREFIXED else "literal"},
+             "operations": [OPERATION_NAMES[g.operation]], "host": "*"}
+            for g in tenant_grants(tenant)]
+    return [
+        {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+         "metadata": {**meta, "name": password_secret}, "stringData": {"password": user.password}},
+        {"apiVersion": f"kafka.strimzi.io/{backend.strimzi_api_version}", "kind": "KafkaUser",
+         "metadata": {**meta, "name": user.name},
+         "spec": {"authentication": {"type": "scram-sha-512", "password": {"valueFrom": {
+             "secretKeyRef": {"name": password_secret, "key": "password"}}}},
+                  "authorization": {"type": "simple", "acls": acls}}},
+    ]

@@ -57,7 +57,7 @@ async def open_platform(settings: OperatorSettings) -> AsyncIterator[Platform]:
             bao=hvac.Client(url=settings.bao_addr, token=settings.bao_token.get_secret_value(),
                             timeout=10),
             keycloak=keycloak, kube=kube, objects=await KubeObjects.connect(kube),
-            topics=TopicBackend(bootstrap=settings.kafka_bootstrap,
+            topics=TopicBackend(kafka=settings.kafka,
                                 kind=settings.operator_topics_backend,
                                 strimzi_cluster=settings.strimzi_cluster,
                                 strimzi_namespace=settings.strimzi_namespace,

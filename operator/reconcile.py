@@ -8,6 +8,7 @@ resume and the drift timer.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -35,6 +36,7 @@ from simptu.operator.platform import Platform
 from simptu.operator.tenant_spec import TenantSpec
 from simptu.runtime.core.crypto import CryptoError, TenantShredded
 from simptu.runtime.core.events.topics import TopicError
+from simptu.runtime.core.kafka_access import kafka_access
 from simptu.runtime.core.registry import TenantRecord, set_tenant_channels, upsert_tenant
 from simptu.runtime.core.tenancy import TenantNames
 
@@ -44,7 +46,8 @@ DEMO_LABEL = "simptu.io/demo"  # honoured only by an operator started with demo 
 
 # Failures of a system that may heal by themselves: retried with backoff, reported meanwhile.
 TRANSIENT = (OSError, asyncpg.PostgresError, hvac.exceptions.VaultError, httpx.HTTPError,
-             KafkaError, TopicError, keycloak.KeycloakError, k8s.ApiException, CryptoError)
+             KafkaError, TopicError, kafka.KafkaSecurityError, keycloak.KeycloakError,
+             k8s.ApiException, CryptoError)
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,7 @@ async def _agent(run: Run) -> Finding:
     spec = run.spec.workload(run.tenant.slug, p.settings.operator_agent_image,
                              workloads.agent_platform(p.settings,
                                                       p.settings.operator_agent_host_network))
+    spec = dataclasses.replace(spec, own_secrets=await _own_secrets(run))
     owner = workloads.owner_reference(run.body)
     await workloads.ensure(p.objects, spec, owner)
     run.provisioned["namespace"] = run.tenant.namespace
@@ -208,6 +212,20 @@ async def _agent(run: Run) -> Finding:
                    f"{wanted}; readiness is declared, not observed "
                    "(SIMPTU_OPERATOR_AGENT_READINESS=declared: no node runs the agent pods "
                    "here, one local worker serves every tenant)", reason="Declared")
+
+
+async def _own_secrets(run: Run) -> tuple[workloads.TenantSecret, ...]:
+    """The tenant's own credentials for its agent: its Kafka user (on a SASL broker)."""
+    p = run.platform
+    if not kafka.users_enabled(p.topics):
+        return ()
+    rotation = (run.body["metadata"].get("annotations") or {}).get(kafka.ROTATION, "")
+    user = await kafka.ensure_user(p.topics, p.objects, run.tenant, rotation)
+    problem = await kafka.check_user(p.topics, run.tenant)
+    if problem is not None:
+        raise kafka.KafkaSecurityError(problem)
+    run.provisioned["kafkaUser"] = user.name
+    return (user.secret(kafka_access(p.topics.kafka).mechanism),)
 
 
 async def _channels(run: Run) -> Finding:

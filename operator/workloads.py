@@ -9,11 +9,14 @@ cluster with them, `remove` deletes the namespace (Kubernetes' garbage collector
 
 from __future__ import annotations
 
+import hashlib
+import json
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from simptu.operator.kube_objects import FIELD_MANAGER, KubeObjects
+from simptu.runtime.core.events.kafka_users import agent_group
 from simptu.runtime.core.settings import CoreSettings
 from simptu.runtime.core.tenancy import TenantNames
 
@@ -33,6 +36,16 @@ DEFAULT_RESOURCES = {"requests": {"cpu": "50m", "memory": "256Mi"},
 class SecretRef:
     name: str
     key: str | None = None
+
+
+@dataclass(frozen=True)
+class TenantSecret:
+    """A credential of the tenant's own (its Kafka user...), a Secret the agent reads as
+    environment variables; a changed value (a rotation) rolls the agent's pods."""
+
+    name: str
+    values: dict[str, str]
+    annotations: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,7 @@ class AgentSpec:
     # Every Secret the Tenant names (model credentials, channels): checked, reported if missing.
     secrets: tuple[str, ...] = ()
     platform: AgentPlatform = AgentPlatform()
+    own_secrets: tuple[TenantSecret, ...] = ()
 
     @property
     def desired_replicas(self) -> int:
@@ -133,6 +147,8 @@ def _config(spec: AgentSpec) -> dict[str, str]:
             "SIMPTU_INBOUND_TOPIC": names.topic("inbound"),
             "SIMPTU_OUTBOUND_TOPIC": names.topic("outbound"),
             "SIMPTU_EVENTS_TOPIC": names.topic("events"),
+            # Under the group prefix only the tenant's Kafka user may join.
+            "SIMPTU_AGENT_GROUP_ID": agent_group(names),
             "SIMPTU_TRANSIT_KEY": names.transit_key,
             # The worker's probes and metrics listen where the Deployment's probes look.
             "SIMPTU_AGENT_PORT": str(spec.port)}
@@ -153,6 +169,7 @@ def _container(spec: AgentSpec) -> dict[str, Any]:
     env_from: list[dict[str, Any]] = [{"configMapRef": {"name": f"{AGENT}-config"}}]
     if spec.platform.credentials:
         env_from.append({"secretRef": {"name": PLATFORM_SECRET}})
+    env_from += [{"secretRef": {"name": secret.name}} for secret in spec.own_secrets]
     return {
         # The image's entrypoint is `python -m`: the arguments name the module.
         "name": AGENT, "image": spec.image, "imagePullPolicy": "IfNotPresent",
@@ -192,6 +209,9 @@ def manifests(spec: AgentSpec, owner: dict[str, Any]) -> list[dict[str, Any]]:
                  "metadata": _meta(spec, PLATFORM_SECRET, owner),
                  "type": "Opaque", "stringData": spec.platform.credentials}
                 ] if spec.platform.credentials else []
+    own = [{"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "stringData": secret.values,
+            "metadata": {**_meta(spec, secret.name, owner), "annotations": secret.annotations}}
+           for secret in spec.own_secrets]
     return [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(spec, ns, None)},
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(spec, AGENT, owner)},
@@ -199,6 +219,7 @@ def manifests(spec: AgentSpec, owner: dict[str, Any]) -> list[dict[str, Any]]:
                                                                       owner),
          "data": _config(spec)},
         *platform,
+        *own,
         {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": _meta(spec, "tenant-quota",
                                                                           owner),
          "spec": {"hard": {"pods": "40", "requests.cpu": "8", "requests.memory": "16Gi",
@@ -216,9 +237,19 @@ def manifests(spec: AgentSpec, owner: dict[str, Any]) -> list[dict[str, Any]]:
                   # On the host's network a new pod needs the old one's port: replace, not roll.
                   "strategy": {"type": "Recreate" if spec.platform.host_network
                                else "RollingUpdate"},
-                  "template": {"metadata": {"labels": {**spec.labels, **selector}},
+                  "template": {"metadata": {"labels": {**spec.labels, **selector},
+                                            "annotations": _rollout_annotations(spec)},
                                "spec": _pod_spec(spec)}}},
     ]
+
+
+def _rollout_annotations(spec: AgentSpec) -> dict[str, str]:
+    """A digest of the tenant's own credentials: a rotated one changes the pod template, so
+    the Deployment rolls its pods onto it (environment from a Secret is read at start only)."""
+    if not spec.own_secrets:
+        return {}
+    values = json.dumps([[s.name, s.values] for s in spec.own_secrets], sort_keys=True)
+    return {"simptu.io/credentials": hashlib.sha256(values.encode()).hexdigest()[:16]}
 
 
 async def ensure(objects: KubeObjects, spec: AgentSpec, owner: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import uuid
 from pathlib import Path
+from typing import Any, Final
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -15,8 +16,16 @@ from aiokafka.errors import TopicAlreadyExistsError
 from simptu.devstack.processes import Launch
 from simptu.devstack.services.base import Context, NotReady, Service
 from simptu.devstack.toolchain.tools import KAFKA
+from simptu.runtime.core.events.kafka_users import PLATFORM_GRANTS, grant, upsert_credential
+from simptu.runtime.core.events.topics import kafka_admin
+from simptu.runtime.core.kafka_access import KafkaAccess
 
 READINESS_TOPIC = "simptu.devstack.readiness"
+MECHANISM: Final = "SCRAM-SHA-512"
+# Super users: the controller's (PLAIN on the controller listener: KRaft cannot check SCRAM
+# there, its credentials live in the metadata it serves), the broker's own, and the admin the
+# operator and devstack use. Every other user gets only what its ACLs allow.
+CONTROLLER_USER, BROKER_USER, ADMIN_USER = "kafka-controller", "kafka-broker", "simptu-admin"
 
 LOG4J2 = """\
 status = warn
@@ -39,6 +48,15 @@ class Kafka(Service):
     def bootstrap(self, ctx: Context) -> str:
         return f"{ctx.settings.host}:{ctx.settings.kafka_port}"
 
+    def access(self, ctx: Context, user: str = ADMIN_USER) -> KafkaAccess:
+        """How a client reaches the broker: as `user` (the admin unless named) with SASL."""
+        if not ctx.settings.kafka_sasl:
+            return KafkaAccess(self.bootstrap(ctx))
+        return KafkaAccess(self.bootstrap(ctx), MECHANISM, user, self.password(ctx, user))
+
+    def password(self, ctx: Context, user: str) -> str:
+        return ctx.secret(f"kafka-{user}")
+
     def _java(self) -> str:
         java = shutil.which("java")
         if java is None:
@@ -60,6 +78,7 @@ class Kafka(Service):
             "advertised.listeners": f"PLAINTEXT://{self.bootstrap(ctx)}",
             "controller.listener.names": "CONTROLLER",
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            **(self._sasl_properties(ctx) if s.kafka_sasl else {}),
             "log.dirs": str(home / "data"),
             "num.partitions": "3",
             # Topics are declared by the operator (or a test), never created by a typo.
@@ -79,9 +98,41 @@ class Kafka(Service):
             subprocess.run(
                 [self._java(), "-cp", self._classpath(ctx), *self._log_opts(home),
                  "kafka.tools.StorageTool", "format", "-t", cluster_id,
-                 "-c", str(home / "server.properties")],
+                 "-c", str(home / "server.properties"), *self._bootstrap_scram(ctx)],
                 check=True, capture_output=True,
             )
+
+    def _sasl_properties(self, ctx: Context) -> dict[str, str]:
+        """SCRAM on the client listener, PLAIN on the controller's, and the authorizer."""
+        controller = f"{ctx.settings.host}:{ctx.settings.kafka_controller_port}"
+        plain = self.password(ctx, CONTROLLER_USER)
+        return {
+            "listeners": f"CLIENT://{self.bootstrap(ctx)},CONTROLLER://{controller}",
+            "advertised.listeners": f"CLIENT://{self.bootstrap(ctx)}",
+            "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+            "inter.broker.listener.name": "CLIENT",
+            "sasl.enabled.mechanisms": MECHANISM,
+            "sasl.mechanism.inter.broker.protocol": MECHANISM,
+            "sasl.mechanism.controller.protocol": "PLAIN",
+            "listener.name.client.scram-sha-512.sasl.jaas.config": _jaas(
+                "scram.ScramLoginModule", BROKER_USER, self.password(ctx, BROKER_USER)),
+            "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config": _jaas(
+                "plain.PlainLoginModule", CONTROLLER_USER, plain,
+                f'user_{CONTROLLER_USER}="{plain}"'),
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found": "false",
+            "super.users": ";".join(f"User:{user}" for user in
+                                    (CONTROLLER_USER, BROKER_USER, ADMIN_USER)),
+        }
+
+    def _bootstrap_scram(self, ctx: Context) -> list[str]:
+        """The broker's and the admin's SCRAM credentials, written into the metadata log when
+        the storage is formatted: no one could log in to create them afterwards."""
+        if not ctx.settings.kafka_sasl:
+            return []
+        return [arg for user in (BROKER_USER, ADMIN_USER) for arg in (
+            "--add-scram", f"{MECHANISM}=[name={user},password={self.password(ctx, user)}]")]
 
     def _log_opts(self, home: Path) -> list[str]:
         return [f"-Dlog4j2.configurationFile={home / 'log4j2.properties'}"]
@@ -96,7 +147,8 @@ class Kafka(Service):
 
     async def probe(self, ctx: Context) -> None:
         """A real round trip: the readiness topic exists, and a record produced comes back."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap(ctx), request_timeout_ms=5000)
+        options = self.access(ctx).client_options()
+        admin = AIOKafkaAdminClient(**options, request_timeout_ms=5000)
         await admin.start()
         try:
             await admin.create_topics([NewTopic(READINESS_TOPIC, 1, 1)])
@@ -105,23 +157,42 @@ class Kafka(Service):
         finally:
             await admin.close()
         marker = uuid.uuid4().hex.encode()
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap(ctx), acks="all")
+        producer = AIOKafkaProducer(**options, acks="all")
         await producer.start()
         try:
             sent = await producer.send_and_wait(READINESS_TOPIC, marker)
         finally:
             await producer.stop()
-        await _read_back(self.bootstrap(ctx), sent.partition, sent.offset, marker)
+        await _read_back(options, sent.partition, sent.offset, marker)
+
+    async def configure(self, ctx: Context) -> None:
+        """With SASL: a user for each platform runtime, with the least ACLs it needs."""
+        if not ctx.settings.kafka_sasl:
+            return
+        async with kafka_admin(self.access(ctx)) as admin:
+            for user, grants in PLATFORM_GRANTS.items():
+                await upsert_credential(admin, user, self.password(ctx, user), MECHANISM)
+                await grant(admin, user, grants)
 
     def env(self, ctx: Context) -> dict[str, str]:
-        return {"SIMPTU_KAFKA_BOOTSTRAP": self.bootstrap(ctx)}
+        access = self.access(ctx)
+        return {"SIMPTU_KAFKA_BOOTSTRAP": access.bootstrap,
+                **({"SIMPTU_KAFKA_SASL_MECHANISM": access.mechanism,
+                    "SIMPTU_KAFKA_USERNAME": access.username,
+                    "SIMPTU_KAFKA_PASSWORD": access.password} if access.mechanism else {})}
 
     def endpoint(self, ctx: Context) -> str:
         return self.bootstrap(ctx)
 
 
-async def _read_back(bootstrap: str, partition: int, offset: int, marker: bytes) -> None:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+def _jaas(module: str, user: str, password: str, *extra: str) -> str:
+    options = " ".join((f'username="{user}"', f'password="{password}"', *extra))
+    return f"org.apache.kafka.common.security.{module} required {options};"
+
+
+async def _read_back(options: dict[str, Any], partition: int, offset: int,
+                     marker: bytes) -> None:
+    consumer = AIOKafkaConsumer(**options, enable_auto_commit=False)
     await consumer.start()
     try:
         tp = TopicPartition(READINESS_TOPIC, partition)

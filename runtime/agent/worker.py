@@ -28,7 +28,7 @@ class AgentWorker:
         self.settings = settings
         self.tenant = tenant
         self.topics = TenantTopics(
-            settings.kafka_bootstrap, settings.agent_group_id, "simptu-agent", "inbound",
+            settings.kafka, settings.agent_group_id, "simptu-agent", "inbound",
             settings.agent_tenant_refresh_seconds, tenant=tenant,
             wanted=lambda slug: (slug_matches(slug, settings.agent_tenants)
                                  and not slug_matches(slug, settings.agent_skip_tenants)))

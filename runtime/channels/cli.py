@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def serve(settings: ChannelSettings, tenant: str | None) -> int:
-    topics = TenantTopics(settings.kafka_bootstrap, settings.channels_group_id,
+    topics = TenantTopics(settings.kafka, settings.channels_group_id,
                           "simptu-channels", "outbound",
                           settings.channels_tenant_refresh_seconds, tenant=tenant)
 

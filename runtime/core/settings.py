@@ -11,6 +11,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from simptu.runtime.core.kafka_access import KafkaAccess, Mechanism
+
 MIN_SECRET_BYTES = 32  # HS256 wants a key at least as long as its hash
 
 
@@ -29,6 +31,11 @@ class CoreSettings(BaseSettings):
     redis_url: SecretStr
     # Kafka brokers (host:port, comma-separated).
     kafka_bootstrap: str = "127.0.0.1:59092"
+    # The SASL login on a broker with SCRAM listeners (mechanism empty: plaintext, no login):
+    # each runtime its own user, each tenant's agent its tenant's (the Secret `agent-kafka`).
+    kafka_sasl_mechanism: Mechanism = ""
+    kafka_username: str = ""
+    kafka_password: SecretStr = SecretStr("")
     # OpenBao (or Vault): its address, a token allowed to use the transit engine, and where
     # that engine is mounted.
     bao_addr: str = "http://127.0.0.1:58200"
@@ -51,6 +58,12 @@ class CoreSettings(BaseSettings):
     # Seconds the sentence-embedding model (~100 MB) may stay unused before it is dropped and
     # its memory given back; it loads again (~0.3 s) when next needed. 0 keeps it loaded.
     embedding_idle_unload: float = Field(default=600.0, ge=0)
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """How this process reaches Kafka: every client it builds uses this."""
+        return KafkaAccess(self.kafka_bootstrap, self.kafka_sasl_mechanism, self.kafka_username,
+                           self.kafka_password.get_secret_value())
 
 
 class EdgeSettings(CoreSettings):

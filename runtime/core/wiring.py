@@ -78,7 +78,7 @@ async def open_core(settings: CoreSettings, *, client_id: str, publishes: bool =
         kafka = None
         if publishes:
             kafka = await stack.enter_async_context(EventProducer(
-                settings.kafka_bootstrap, client_id=client_id, timeout=publish_timeout,
+                settings.kafka, client_id=client_id, timeout=publish_timeout,
                 linger_ms=linger_ms))
         keystore = OpenBaoTransit.from_settings(settings)
         keyring = await stack.enter_async_context(

@@ -22,6 +22,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from simptu.runtime.core.events import CloudEvent
 from simptu.runtime.core.events.consumer import RejectedRecord, event_of
+from simptu.runtime.core.kafka_access import KafkaAccess, kafka_access
 from simptu.runtime.ws.read_positions import ReadPositions
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ ReadyTenants = Callable[[], Awaitable[set[str]]]
 class TopicReader:
     """`task = create_task(reader.run())`; `await reader.ready.wait()` until it reads."""
 
-    def __init__(self, bootstrap: str, handle: EventHandler, tenants: ReadyTenants, *,
+    def __init__(self, kafka: KafkaAccess | str, handle: EventHandler, tenants: ReadyTenants, *,
                  refresh_interval: float, client_id: str = "simptu-ws",
                  positions: ReadPositions | None = None, catch_up_window: float = 0.0) -> None:
         self.handle = handle
@@ -51,7 +52,7 @@ class TopicReader:
         self.catch_up_window = catch_up_window
         self.ready = asyncio.Event()
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=None, client_id=client_id,
+            **kafka_access(kafka).client_options(), group_id=None, client_id=client_id,
             enable_auto_commit=False, auto_offset_reset="latest",
             fetch_max_wait_ms=100)
         self._assigned: set[TopicPartition] = set()

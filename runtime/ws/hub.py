@@ -41,7 +41,7 @@ class Hub:
         self.subscriptions = Subscriptions()
         self.first_pushes = FirstPushes(platform.redis, ttl=platform.settings.ws_resume_ttl)
         self.presence = PresenceTracker(platform.redis, self.replica, self._on_presence_diff)
-        self.reader = TopicReader(platform.settings.kafka_bootstrap, self._on_event,
+        self.reader = TopicReader(platform.settings.kafka, self._on_event,
                                   self._ready_tenants,
                                   refresh_interval=platform.settings.ws_topic_refresh_interval,
                                   client_id=f"simptu-ws-{self.replica}",

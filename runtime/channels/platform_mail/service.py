@@ -27,7 +27,7 @@ async def send_platform_mails(settings: ChannelSettings, core: Core,
                             MailRelay(relay_url, settings.channels_send_timeout),
                             MailTemplates(), settings.platform_mail_from,
                             settings.platform_mail_attempts, settings.public_base_url)
-    topics = TenantTopics(settings.kafka_bootstrap, settings.platform_mail_group_id,
+    topics = TenantTopics(settings.kafka, settings.platform_mail_group_id,
                           "simptu-platform-mail", "events",
                           settings.channels_tenant_refresh_seconds, tenant=tenant)
     try:

@@ -16,6 +16,7 @@ from simptu.runtime.core.events.idempotency import EventProcessor
 from simptu.runtime.core.events.metrics import EVENTS_CONSUMED
 from simptu.runtime.core.events.retry import Backoff
 from simptu.runtime.core.events.topics import tenant_of_topic
+from simptu.runtime.core.kafka_access import KafkaAccess, kafka_access
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +52,14 @@ class EventConsumer:
     bad record cannot stop a partition forever.
     """
 
-    def __init__(self, bootstrap: str, group_id: str, topics: list[str],
+    def __init__(self, kafka: KafkaAccess | str, group_id: str, topics: list[str],
                  process: EventProcessor, *, backoff: Backoff = HANDLER_BACKOFF,
                  max_records: int = 100, client_id: str = "simptu") -> None:
         self.process = process
         self.backoff = backoff
         self.max_records = max_records
         self._consumer = AIOKafkaConsumer(
-            *topics, bootstrap_servers=bootstrap, group_id=group_id, client_id=client_id,
+            *topics, **kafka_access(kafka).client_options(), group_id=group_id, client_id=client_id,
             enable_auto_commit=False, auto_offset_reset="earliest")
         self._attempts: defaultdict[tuple[TopicPartition, int], int] = defaultdict(int)
         self._stopping = asyncio.Event()

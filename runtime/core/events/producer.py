@@ -14,6 +14,7 @@ from aiokafka.structs import RecordMetadata
 
 from simptu.runtime.core.events.cloudevents import STRUCTURED_CONTENT_TYPE, CloudEvent
 from simptu.runtime.core.events.metrics import EVENTS_PUBLISHED
+from simptu.runtime.core.kafka_access import KafkaAccess, kafka_access
 
 HEADERS = [("content-type", STRUCTURED_CONTENT_TYPE.encode())]
 
@@ -42,13 +43,13 @@ def encode_key(key: str | bytes | None) -> bytes | None:
 class EventProducer:
     """`async with EventProducer(bootstrap) as producer: await producer.publish(...)`."""
 
-    def __init__(self, bootstrap: str, *, client_id: str = "simptu", timeout: float = 10.0,
-                 linger_ms: int = 5) -> None:
+    def __init__(self, kafka: KafkaAccess | str, *, client_id: str = "simptu",
+                 timeout: float = 10.0, linger_ms: int = 5) -> None:
         self.timeout = timeout
         # Idempotence implies acks=all, retries without duplicates and one in-flight batch per
         # partition, which is what keeps the records of one key in order.
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, client_id=client_id, enable_idempotence=True,
+            **kafka_access(kafka).client_options(), client_id=client_id, enable_idempotence=True,
             acks="all", linger_ms=linger_ms, request_timeout_ms=int(timeout * 1000))
 
     async def start(self) -> None:

@@ -15,6 +15,7 @@ import structlog
 from simptu.runtime.core.events.consumer import EventConsumer
 from simptu.runtime.core.events.idempotency import EventProcessor
 from simptu.runtime.core.events.topics import kafka_admin
+from simptu.runtime.core.kafka_access import KafkaAccess
 from simptu.runtime.core.registry import ready_slugs
 from simptu.runtime.core.tenancy import TenantNames
 
@@ -25,7 +26,7 @@ log = structlog.get_logger(__name__)
 class TenantTopics:
     """`stream` of the tenants `wanted(slug)` accepts (only `tenant`'s when it is set)."""
 
-    bootstrap: str
+    kafka: KafkaAccess | str
     group_id: str
     client_id: str
     stream: str
@@ -47,7 +48,7 @@ class TenantTopics:
                 self.ready = True
                 await self._wait_for_change(pool, topics)
                 continue
-            consumer = EventConsumer(self.bootstrap, self.group_id, topics, process,
+            consumer = EventConsumer(self.kafka, self.group_id, topics, process,
                                      client_id=self.client_id)
             task = asyncio.create_task(consumer.run())
             log.info("consuming", topics=len(topics), stream=self.stream)
@@ -73,6 +74,6 @@ class TenantTopics:
             return [TenantNames(self.tenant).topic(self.stream)]
         wanted = [TenantNames(slug).topic(self.stream) for slug in await ready_slugs(pool)
                   if self.wanted(slug)]
-        async with kafka_admin(self.bootstrap) as admin:
+        async with kafka_admin(self.kafka) as admin:
             existing = set(await admin.list_topics())
         return [topic for topic in wanted if topic in existing]

@@ -14,6 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError, for_code
 
+from simptu.runtime.core.kafka_access import KafkaAccess, kafka_access
 from simptu.runtime.core.tenancy import TenantNames
 
 STREAMS = ("inbound", "outbound", "events")
@@ -64,8 +65,8 @@ def tenant_of_topic(topic: str) -> str | None:
 
 
 @asynccontextmanager
-async def kafka_admin(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="simptu-topics",
+async def kafka_admin(kafka: KafkaAccess | str) -> AsyncIterator[AIOKafkaAdminClient]:
+    admin = AIOKafkaAdminClient(**kafka_access(kafka).client_options(), client_id="simptu-topics",
                                 request_timeout_ms=ADMIN_TIMEOUT_MS)
     await admin.start()
     try:

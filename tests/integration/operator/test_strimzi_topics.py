@@ -32,7 +32,7 @@ async def test_kafka_topics_are_declared_and_ready_only_when_they_exist(
     stack: StackEnv, kube: k8s.ApiClient, namespace: str, strimzi_crds: tuple[str, ...],
     unique: str,
 ) -> None:
-    backend = kafka.TopicBackend(bootstrap=stack.kafka_bootstrap, kind="strimzi",
+    backend = kafka.TopicBackend(kafka=stack.kafka_bootstrap, kind="strimzi",
                                  strimzi_cluster="simptu", strimzi_namespace=namespace)
     tenant = TenantNames(f"{unique}-gym")
     settings = TopicSettings(partitions=4, replication=1, retention=dt.timedelta(hours=48))
@@ -60,6 +60,6 @@ async def test_kafka_topics_are_declared_and_ready_only_when_they_exist(
 
 @pytest.mark.parametrize("version", ["v1", "v1beta2"])
 def test_the_strimzi_api_version_is_selectable(version: str) -> None:
-    backend = kafka.TopicBackend(bootstrap="unused", kind="strimzi", strimzi_api_version=version)
+    backend = kafka.TopicBackend(kafka="unused", kind="strimzi", strimzi_api_version=version)
     body = kafka.kafka_topic(backend, TenantNames("gym"), "simptu.gym.inbound", TopicSettings())
     assert body["apiVersion"] == f"kafka.strimzi.io/{version}"
