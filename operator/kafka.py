@@ -17,13 +17,12 @@ from simptu.runtime.core.events.kafka_users import (
     TOPIC,
     KafkaSecurityError,
     delete_credential,
-    grant,
+    ensure_tenant_user,
     granted,
     new_password,
     revoke_all,
     tenant_grants,
     tenant_user,
-    upsert_credential,
 )
 from simptu.runtime.core.events.topics import (
     TopicSettings,
@@ -138,13 +137,10 @@ async def ensure_user(backend: TopicBackend, objects: KubeObjects, tenant: Tenan
     user = await _current_user(objects, tenant, rotation)
     access = kafka_access(backend.kafka)
     if backend.kind == "strimzi":
-        await objects.apply(_strimzi_user(backend, tenant, user))
+        await objects.apply(strimzi_user(backend, tenant, user))
         return user
     async with kafka_admin(access) as admin:
-        await upsert_credential(admin, user.name, user.password, access.mechanism)
-        grants = tenant_grants(tenant)
-        await revoke_all(admin, user.name, keep=grants)
-        await grant(admin, user.name, grants)
+        await ensure_tenant_user(admin, tenant, user.password, access.mechanism)
     return user
 
 
@@ -165,7 +161,7 @@ async def remove_user(backend: TopicBackend, objects: KubeObjects, tenant: Tenan
     if not users_enabled(backend):
         return
     if backend.kind == "strimzi":
-        await objects.delete(_strimzi_user(backend, tenant, KafkaUser(tenant_user(tenant), "",
+        await objects.delete(strimzi_user(backend, tenant, KafkaUser(tenant_user(tenant), "",
                                                                       "")))
         return
     access = kafka_access(backend.kafka)
@@ -185,7 +181,7 @@ async def _current_user(objects: KubeObjects, tenant: TenantNames, rotation: str
     return KafkaUser(tenant_user(tenant), new_password(), rotation)
 
 
-def _strimzi_user(backend: TopicBackend, tenant: TenantNames,
+def strimzi_user(backend: TopicBackend, tenant: TenantNames,
                   user: KafkaUser) -> list[dict[str, Any]]:
     """A Strimzi KafkaUser with the same ACLs, its password from a Secret beside it (Strimzi
     reads `valueFrom` in the KafkaUser's namespace), so the operator knows it for the agent."""

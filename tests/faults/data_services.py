@@ -186,9 +186,10 @@ async def private_data_platform(stack: StackEnv) -> AsyncIterator[DataPlatform]:
         tier = data_tier(folder)
         try:
             await tier.start()
+            # The private broker's address and, when the stack's Kafka runs SASL
+            # (SIMPTU_KAFKA_SASL), its admin's login: the same setup as the stack's.
             provisioning = StackEnv(stack.values | {
-                "SIMPTU_DATABASE_URL": tier.database_url,
-                "SIMPTU_KAFKA_BOOTSTRAP": tier.kafka_bootstrap})
+                "SIMPTU_DATABASE_URL": tier.database_url, **Kafka().env(tier.ctx)})
             pooled = {"SIMPTU_DATABASE_URL": tier.pooler_url,
                       "SIMPTU_DATABASE_STATEMENT_CACHE_SIZE": "0",
                       "SIMPTU_OUTBOX_LISTEN_DATABASE_URL": tier.database_url}

@@ -29,6 +29,7 @@ QUICK = {
     "bench_inbox.py": ["--runs", "2", "--tenant", "hotel-carpati-brasov"],
     "bench_faults.py": ["--conversations", "1", "--faults", "hub"],
     "bench_helm.py": ["--runs", "1"],
+    "bench_kafka_auth.py": ["--messages", "5", "--tenants", "3"],
     "bench_knowledge.py": ["--runs", "3", "--entries", "20"],
     "bench_meta.py": ["--requests", "50", "--conversations", "3"],
     "bench_node.py": ["--tenants", "1", "--idle", "5"],

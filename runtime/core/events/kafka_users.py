@@ -143,6 +143,17 @@ def _acl(user: str, g: Grant) -> tuple[object, ...]:
     return (g.resource_type, g.name, g.pattern, f"User:{user}", "*", g.operation, ALLOW, {})
 
 
+async def ensure_tenant_user(admin: AIOKafkaAdminClient, tenant: TenantNames, password: str,
+                             mechanism: str) -> str:
+    """The tenant's user with this password and exactly its grants; returns its name."""
+    user = tenant_user(tenant)
+    grants = tenant_grants(tenant)
+    await upsert_credential(admin, user, password, mechanism)
+    await revoke_all(admin, user, keep=grants)
+    await grant(admin, user, grants)
+    return user
+
+
 async def _send(admin: AIOKafkaAdminClient, request: Any) -> dict[str, Any]:
     # The admin client's own connection (authenticated as the admin) and version negotiation;
     # brokers forward these to the KRaft controller.

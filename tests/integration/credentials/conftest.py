@@ -37,9 +37,8 @@ async def make_kafka_tenant(broker: SaslKafka, slug: str) -> KafkaTenant:
     password = kafka_users.new_password()
     async with kafka_admin(broker.admin) as admin:
         await ensure_tenant_topics(admin, names, TopicSettings(partitions=2))
-        user = kafka_users.tenant_user(names)
-        await kafka_users.upsert_credential(admin, user, password, broker.admin.mechanism)
-        await kafka_users.grant(admin, user, kafka_users.tenant_grants(names))
+        user = await kafka_users.ensure_tenant_user(admin, names, password,
+                                                    broker.admin.mechanism)
     return KafkaTenant(names, broker.admin.as_user(user, password))
 
 

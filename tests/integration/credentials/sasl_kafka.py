@@ -39,12 +39,14 @@ class SaslKafka:
 
 
 @asynccontextmanager
-async def sasl_kafka() -> AsyncIterator[SaslKafka]:
+async def sasl_kafka(sasl: bool = True) -> AsyncIterator[SaslKafka]:
+    """The broker, removed afterwards; `sasl=False`: the plaintext one (a benchmark's baseline,
+    made the same way)."""
     with tempfile.TemporaryDirectory(prefix="simptu-sasl-kafka-") as made:
         folder = Path(made)
         settings = DevstackSettings().model_copy(update={
             "state_dir": folder, "kafka_port": free_port(),
-            "kafka_controller_port": free_port(), "kafka_sasl": True})
+            "kafka_controller_port": free_port(), "kafka_sasl": sasl})
         ctx = Context(settings)
         service = Kafka()
         runtime = ServiceRuntime(service.name, log=folder / "kafka.log", service=service,
