@@ -129,6 +129,9 @@ class KubeApiserver(Service):
             # The node's address, not its name: a DNS lookup of the name would leave the machine.
             "--kubelet-preferred-address-types=InternalIP",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
+            # No kube-proxy routes ClusterIPs here: a webhook's (or an aggregated API's)
+            # Service is reached at its endpoints' addresses instead.
+            "--enable-aggregator-routing=true",
             f"--service-account-issuer={SA_ISSUER}",
             f"--service-account-key-file={folder / 'sa.pub'}",
             f"--service-account-signing-key-file={folder / 'sa.key'}",

@@ -237,6 +237,10 @@ OPENBAO = GoTool(name="openbao", version="2.4.0", module="openbao",
 HELM = GoTool(name="helm", version="3.19.5", module="helm",
               packages={"helm": "helm.sh/helm/v3/cmd/helm"},
               ldflags=("-X helm.sh/helm/v3/internal/version.version=v3.19.5",))
+# The chart install test's ingress controller (tests/integration/chart_install/ingress.py).
+# Its version stays "dev": a release build would ask the internet for a newer one.
+TRAEFIK = GoTool(name="traefik", version="3.6.12", module="traefik",
+                 packages={"traefik": "github.com/traefik/traefik/v3/cmd/traefik"})
 KAFKA = MavenLibraries(name="kafka", version="4.1.1", pom_dir="kafka")
 KEYCLOAK = KeycloakDist(
     name="keycloak", version="26.5.6",
@@ -262,7 +266,7 @@ NODE_DEBIAN = DebianPackages(
 WEB_TEST_PACKAGES = DebianPackages(
     name="web-tests", version="bookworm",
     binaries={"/usr/bin/chromium": "chromium", "/usr/bin/jq": "jq", "/usr/bin/curl": "curl"})
-NODE_TOOLS: tuple[Tool, ...] = (NODE_DEBIAN, KUBE_NODE, PLATFORM_IMAGE_TOOL)
+NODE_TOOLS: tuple[Tool, ...] = (NODE_DEBIAN, KUBE_NODE, PLATFORM_IMAGE_TOOL, TRAEFIK)
 
 
 def ensure_all(cache_root: Path, names: list[str] | None = None) -> None:
