@@ -6,6 +6,7 @@ their own, are left to those."""
 from __future__ import annotations
 
 from simptu.devstack.services.base import Context, PlatformProcess
+from simptu.devstack.services.kafka import Kafka
 
 # Slugs the tests and benchmarks give their tenants (`t<hex>-…`, `agt<hex>-…`, `bench-…`).
 TEST_TENANTS = "t??????????-*,agt*-*,api*-*,bench-*"
@@ -24,7 +25,8 @@ class Agent(PlatformProcess):
     def own_env(self, ctx: Context) -> dict[str, str]:
         return {"SIMPTU_AGENT_PORT": str(ctx.settings.agent_port),
                 "SIMPTU_AGENT_HOST": ctx.settings.host,
-                "SIMPTU_AGENT_SKIP_TENANTS": TEST_TENANTS}
+                "SIMPTU_AGENT_SKIP_TENANTS": TEST_TENANTS,
+                **Kafka().login_env(ctx, "simptu-agent")}
 
     def endpoint(self, ctx: Context) -> str:
         return self.url(ctx)

@@ -11,6 +11,7 @@ import sys
 from simptu.devstack.demo_channels import PLATFORM_APP_SECRET, PLATFORM_VERIFY_TOKEN
 from simptu.devstack.envfile import read_env_file
 from simptu.devstack.services.base import Context, NotReady, PlatformProcess
+from simptu.devstack.services.kafka import Kafka
 from simptu.devstack.services.operator import demo_slugs
 from simptu.devstack.toolchain.guides import GUIDES_SITE, GuidesSite
 from simptu.devstack.toolchain.web import INBOX, WIDGET, WebBuild
@@ -62,7 +63,7 @@ class Api(PlatformProcess):
         link_builds(ctx)
 
     def own_env(self, ctx: Context) -> dict[str, str]:
-        return {"SIMPTU_API_HOST": ctx.settings.host,
+        return {**Kafka().login_env(ctx, "simptu-api"), "SIMPTU_API_HOST": ctx.settings.host,
                 "SIMPTU_API_WIDGET_DIR": str(ctx.settings.state_dir / "widget"),
                 "SIMPTU_API_INBOX_DIR": str(ctx.settings.state_dir / "inbox"),
                 "SIMPTU_API_GUIDES_DIR": str(ctx.settings.state_dir / "guides"),

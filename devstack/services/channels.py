@@ -6,6 +6,7 @@ the tests post webhooks and read what the stand-in received."""
 from __future__ import annotations
 
 from simptu.devstack.services.base import Context, PlatformProcess
+from simptu.devstack.services.kafka import Kafka
 
 
 class ChannelSenders(PlatformProcess):
@@ -19,7 +20,8 @@ class ChannelSenders(PlatformProcess):
         return f"http://{ctx.settings.host}:{ctx.settings.channels_port}"
 
     def own_env(self, ctx: Context) -> dict[str, str]:
-        return {"SIMPTU_CHANNELS_PORT": str(ctx.settings.channels_port),
+        return {**Kafka().login_env(ctx, "simptu-channels"),
+                "SIMPTU_CHANNELS_PORT": str(ctx.settings.channels_port),
                 "SIMPTU_CHANNELS_HOST": ctx.settings.host,
                 # Reminders due are found within seconds, for the demo and the tests.
                 "SIMPTU_CHANNELS_REMINDER_INTERVAL": "2",

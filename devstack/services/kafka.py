@@ -57,6 +57,14 @@ class Kafka(Service):
     def password(self, ctx: Context, user: str) -> str:
         return ctx.secret(f"kafka-{user}")
 
+    def login_env(self, ctx: Context, user: str) -> dict[str, str]:
+        """A process's Kafka login as `user` (its own, PLATFORM_GRANTS); none if plaintext."""
+        access = self.access(ctx, user)
+        if not access.mechanism:
+            return {}
+        return {"SIMPTU_KAFKA_SASL_MECHANISM": access.mechanism,
+                "SIMPTU_KAFKA_USERNAME": access.username, "SIMPTU_KAFKA_PASSWORD": access.password}
+
     def _java(self) -> str:
         java = shutil.which("java")
         if java is None:
@@ -175,11 +183,9 @@ class Kafka(Service):
                 await grant(admin, user, grants)
 
     def env(self, ctx: Context) -> dict[str, str]:
-        access = self.access(ctx)
-        return {"SIMPTU_KAFKA_BOOTSTRAP": access.bootstrap,
-                **({"SIMPTU_KAFKA_SASL_MECHANISM": access.mechanism,
-                    "SIMPTU_KAFKA_USERNAME": access.username,
-                    "SIMPTU_KAFKA_PASSWORD": access.password} if access.mechanism else {})}
+        """The admin's login for the operator, tools and tests; each runtime overrides it with
+        its own user (`login_env` in its service's environment)."""
+        return {"SIMPTU_KAFKA_BOOTSTRAP": self.bootstrap(ctx), **self.login_env(ctx, ADMIN_USER)}
 
     def endpoint(self, ctx: Context) -> str:
         return self.bootstrap(ctx)

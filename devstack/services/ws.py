@@ -4,6 +4,7 @@ verifies guest tokens with the secret the API signs them with."""
 from __future__ import annotations
 
 from simptu.devstack.services.base import Context, PlatformProcess
+from simptu.devstack.services.kafka import Kafka
 
 
 class WsHub(PlatformProcess):
@@ -15,7 +16,7 @@ class WsHub(PlatformProcess):
         return f"http://{ctx.settings.host}:{ctx.settings.ws_port}"
 
     def own_env(self, ctx: Context) -> dict[str, str]:
-        return {"SIMPTU_WS_HOST": ctx.settings.host}
+        return {"SIMPTU_WS_HOST": ctx.settings.host, **Kafka().login_env(ctx, "simptu-ws")}
 
     def env(self, ctx: Context) -> dict[str, str]:
         return {"SIMPTU_WS_URL": f"ws://{ctx.settings.host}:{ctx.settings.ws_port}/socket",
