@@ -101,6 +101,7 @@ class Kafka(Service):
         (home / "server.properties").write_text(
             "".join(f"{key}={value}\n" for key, value in properties.items()))
         (home / "log4j2.properties").write_text(LOG4J2)
+        self._check_format(home, s.kafka_sasl)
         if not (home / "data" / "meta.properties").exists():
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
             subprocess.run(
@@ -109,6 +110,20 @@ class Kafka(Service):
                  "-c", str(home / "server.properties"), *self._bootstrap_scram(ctx)],
                 check=True, capture_output=True,
             )
+
+    def _check_format(self, home: Path, sasl: bool) -> None:
+        """The storage keeps the mode it was formatted in: a SASL broker on a store formatted
+        without the admin's SCRAM credential would let no one in."""
+        marker, wanted = home / "formatted-for", "sasl" if sasl else "plaintext"
+        if not (home / "data" / "meta.properties").exists():
+            marker.write_text(wanted)
+            return
+        formatted = marker.read_text().strip() if marker.exists() else "plaintext"
+        if formatted != wanted:
+            raise RuntimeError(
+                f"Kafka's storage in {home} was formatted for {formatted}, SIMPTU_KAFKA_SASL asks "
+                f"for {wanted}: remove {home} to format it again (its topics are lost; the "
+                "operator makes every tenant's topics again)")
 
     def _sasl_properties(self, ctx: Context) -> dict[str, str]:
         """SCRAM on the client listener, PLAIN on the controller's, and the authorizer."""
