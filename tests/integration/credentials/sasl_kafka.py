@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from aiokafka.conn import create_conn
+
 from simptu.devstack.services.base import Context
 from simptu.devstack.services.kafka import Kafka
 from simptu.devstack.settings import DevstackSettings
@@ -58,3 +60,13 @@ async def sasl_kafka(sasl: bool = True) -> AsyncIterator[SaslKafka]:
             yield SaslKafka(ctx, runtime)
         finally:
             runtime.stop()
+
+
+async def login(access: KafkaAccess) -> None:
+    """One connection and its SASL/SCRAM exchange, nothing else: raises what the broker said."""
+    host, port = access.bootstrap.rsplit(":", 1)
+    conn = await create_conn(host, int(port), security_protocol="SASL_PLAINTEXT",
+                             sasl_mechanism=access.mechanism,
+                             sasl_plain_username=access.username,
+                             sasl_plain_password=access.password, request_timeout_ms=10_000)
+    conn.close()

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.conn import create_conn
 from aiokafka.errors import (
     ClusterAuthorizationFailedError,
     GroupAuthorizationFailedError,
@@ -22,20 +21,9 @@ from simptu.runtime.core.events import kafka_users
 from simptu.runtime.core.events.topics import kafka_admin
 from simptu.runtime.core.kafka_access import KafkaAccess
 from tests.integration.credentials.conftest import KafkaTenant
-from tests.integration.credentials.sasl_kafka import SaslKafka
+from tests.integration.credentials.sasl_kafka import SaslKafka, login
 
 BOUND = 60.0  # a failsafe on waits for records, never an assertion on speed
-
-
-async def login(access: KafkaAccess) -> None:
-    """One connection and its SASL/SCRAM exchange, nothing else: raises what the broker said."""
-    host, port = access.bootstrap.rsplit(":", 1)
-    options = access.client_options()
-    conn = await create_conn(host, int(port), security_protocol=options["security_protocol"],
-                             sasl_mechanism=access.mechanism,
-                             sasl_plain_username=access.username,
-                             sasl_plain_password=access.password, request_timeout_ms=10_000)
-    conn.close()
 
 
 @contextlib.asynccontextmanager
