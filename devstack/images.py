@@ -19,10 +19,13 @@ import tarfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from simptu.devstack.settings import REPO_ROOT
 from simptu.devstack.toolchain.cache import ensure_cached, locked, spec_digest
+from simptu.devstack.toolchain.guides import GUIDES_SITE
 from simptu.devstack.toolchain.progress import run_logged
+from simptu.devstack.toolchain.web import INBOX, WIDGET
 
 IMAGES = REPO_ROOT / "images"
 ARCHIVE = "image.oci.tar"
@@ -147,6 +150,35 @@ def _platform_files() -> list[Path]:
     return files
 
 
+# The web builds the image carries (/opt/simptu/web/<name>), made on this machine by `make up`
+# and given to the build as the context `web-assets` in place of the Dockerfile's Node.js and
+# MkDocs stages (no Node.js image can be pulled here); their versions hash their sources.
+class StaticBuild(Protocol):
+    """A static build of the tool cache (toolchain/web.py, toolchain/guides.py)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    def ensure(self, cache_root: Path) -> Path: ...
+    def dist(self, cache_root: Path) -> Path: ...
+
+
+WEB_BUILDS: tuple[StaticBuild, ...] = (WIDGET, INBOX, GUIDES_SITE)
+
+
+def _web_versions() -> str:
+    return repr([(build.name, build.version) for build in WEB_BUILDS])
+
+
+def _web_assets(cache_root: Path, folder: Path) -> Path:
+    """`folder` with a copy of each web build under its name (widget/, inbox/, guides/)."""
+    for build in WEB_BUILDS:
+        build.ensure(cache_root)
+        shutil.copytree(build.dist(cache_root), folder / build.name)
+    return folder
+
+
 def _dependency_files() -> list[Path]:
     return [REPO_ROOT / name for name in ("Dockerfile", "pyproject.toml", "constraints.txt")]
 
@@ -203,11 +235,12 @@ def platform_archive(cache_root: Path) -> Path:
     """The platform's image as an OCI archive (uncompressed layers), built if its inputs changed;
     older builds are deleted, and buildah's store is pruned of what is no longer tagged."""
     images = cache_root / "images"
-    folder = images / f"simptu-{PLATFORM_VERSION}-{_digest(_platform_files())}"
+    folder = images / f"simptu-{PLATFORM_VERSION}-{_digest(_platform_files(), _web_versions())}"
 
     def fill(staging: Path) -> None:
         started = time.monotonic()
         rootfs = base_rootfs(cache_root)
+        web = _web_assets(cache_root, staging / "web-assets")
         buildah, logs = Buildah(cache_root), staging / "logs"
         with locked(images / "buildah.lock"):
             if not buildah.has_image(BASE_IMAGE):
@@ -220,7 +253,8 @@ def platform_archive(cache_root: Path) -> Path:
                             work, BASE_IMAGE)
             print(f"==> building {PLATFORM_IMAGE} from the Dockerfile (buildah)", flush=True)
             bud = ("bud", "--layers", "--pull=never", "--network=host", "--build-arg",
-                   f"BASE={BASE_IMAGE}", *_host_ca(), "-f", str(REPO_ROOT / "Dockerfile"))
+                   f"BASE={BASE_IMAGE}", "--build-context", f"web-assets={web}", *_host_ca(),
+                   "-f", str(REPO_ROOT / "Dockerfile"))
             # The dependencies' stage, tagged so that pruning keeps it as the next build's cache.
             deps = f"simptu.local/simptu-deps:{_digest(_dependency_files())}"
             buildah.run("buildah bud deps", logs / "bud-deps.log", *bud, "--target", "deps",
@@ -239,6 +273,7 @@ def platform_archive(cache_root: Path) -> Path:
                 if old.startswith("simptu.local/simptu-deps:") and old != deps:
                     subprocess.run(buildah.argv("rmi", old), capture_output=True, check=False)
             subprocess.run(buildah.argv("rmi", "--prune"), capture_output=True, check=False)
+        shutil.rmtree(web)  # in the image now
 
     archive = ensure_cached(folder, fill) / ARCHIVE
     for old in images.glob(f"simptu-{PLATFORM_VERSION}-*"):
