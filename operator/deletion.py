@@ -9,7 +9,7 @@ Shred:  the transit key is destroyed first (every copy of the data, backups incl
 
 from __future__ import annotations
 
-from simptu.operator import kafka, keycloak, postgres, vault, workloads
+from simptu.operator import kafka, keycloak, postgres, redis_acl, vault, workloads
 from simptu.operator.platform import Platform
 from simptu.runtime.core.registry import delete_tenant
 from simptu.runtime.core.tenancy import TenantNames
@@ -20,6 +20,8 @@ async def delete(platform: Platform, tenant: TenantNames, policy: str) -> None:
     """Idempotent: a retry after a failure redoes only what is left."""
     p = platform
     await _unregister(p, tenant)  # first: stop routing at once
+    # Whatever the policy, the tenant's agent logs in no more (recreated with the Tenant).
+    await redis_acl.remove(p.redis, tenant)
     if policy == "Retain":
         return
     await vault.remove(p.keystore, p.bao, p.redis, tenant, shred=policy == "Shred")

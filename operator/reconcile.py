@@ -27,6 +27,7 @@ from simptu.operator import (
     kafka,
     keycloak,
     postgres,
+    redis_acl,
     spec_rules,
     vault,
     workloads,
@@ -193,9 +194,16 @@ async def _agent(run: Run) -> Finding:
                                                       p.settings.operator_agent_host_network))
     spec = dataclasses.replace(spec, own_secrets=await _own_secrets(run))
     owner = workloads.owner_reference(run.body)
+    redis = await redis_acl.ensure(p.redis, p.objects, run.tenant, run.body)
+    spec = dataclasses.replace(spec, own_secrets=(*spec.own_secrets, redis.secret(
+        run.tenant, p.settings.redis_url.get_secret_value())))
     await workloads.ensure(p.objects, spec, owner)
     run.provisioned["namespace"] = run.tenant.namespace
     state = await workloads.check(p.objects, spec, owner)
+    if problem := await redis_acl.check(p.redis, run.tenant, redis):
+        return Finding(problem)
+    if redis.retiring is not None:
+        return Finding("rolling the agent's pods onto a rotated Redis password", waiting=True)
     replicas = f"{state.ready_replicas}/{state.desired_replicas} agent replicas ready"
     if state.missing:
         return Finding(f"missing after apply: {', '.join(state.missing)}")

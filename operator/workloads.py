@@ -126,7 +126,6 @@ def agent_platform(settings: CoreSettings, host_network: bool = False) -> AgentP
                   "SIMPTU_BAO_ADDR": settings.bao_addr,
                   "SIMPTU_TRANSIT_MOUNT": settings.transit_mount},
         credentials={"SIMPTU_DATABASE_URL": settings.database_url.get_secret_value(),
-                     "SIMPTU_REDIS_URL": settings.redis_url.get_secret_value(),
                      "SIMPTU_BAO_TOKEN": settings.bao_token.get_secret_value()},
         host_network=host_network)
 
