@@ -125,8 +125,8 @@ def agent_platform(settings: CoreSettings, host_network: bool = False) -> AgentP
         settings={"SIMPTU_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
                   "SIMPTU_BAO_ADDR": settings.bao_addr,
                   "SIMPTU_TRANSIT_MOUNT": settings.transit_mount},
-        credentials={"SIMPTU_DATABASE_URL": settings.database_url.get_secret_value(),
-                     "SIMPTU_BAO_TOKEN": settings.bao_token.get_secret_value()},
+        # The Postgres login is the tenant's own (its Secret agent-postgres).
+        credentials={"SIMPTU_BAO_TOKEN": settings.bao_token.get_secret_value()},
         host_network=host_network)
 
 
@@ -253,6 +253,9 @@ def _rollout_annotations(spec: AgentSpec) -> dict[str, str]:
 
 async def ensure(objects: KubeObjects, spec: AgentSpec, owner: dict[str, Any]) -> None:
     await objects.apply(manifests(spec, owner))
+    if not spec.platform.credentials:  # an earlier version's Secret held platform credentials
+        await objects.delete([{"apiVersion": "v1", "kind": "Secret", "metadata": {
+            "name": PLATFORM_SECRET, "namespace": spec.names.namespace}}])
 
 
 @dataclass(frozen=True)
