@@ -126,7 +126,7 @@ async def run(messages: int) -> None:
     env = StackEnv.load(DevstackSettings().env_file)
     core = CoreSettings.model_validate(
         {key.removeprefix("SIMPTU_").lower(): value for key, value in env.values.items()}
-        | {"bao_addr": env["BAO_ADDR"], "bao_token": env["BAO_TOKEN"]})
+        | {"bao_addr": env["BAO_ADDR"], "bao_auth": "token", "bao_token": env["BAO_TOKEN"]})
     pool = await asyncpg.create_pool(env.database_url, min_size=2, max_size=10)
     redis = connect_redis(core.redis_url.get_secret_value())
     classifier = IntentClassifier(EMBEDDER.embed)

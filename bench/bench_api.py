@@ -85,7 +85,7 @@ async def main(requests: int, concurrency: int) -> None:
     configure_logging("WARNING")  # as in production: JSON lines, here only the problems
     settings = ApiSettings.model_validate(
         {key.removeprefix("SIMPTU_").lower(): value for key, value in stack.values.items()}
-        | {"bao_addr": stack["BAO_ADDR"], "bao_token": stack["BAO_TOKEN"],
+        | {"bao_addr": stack["BAO_ADDR"], "bao_auth": "token", "bao_token": stack["BAO_TOKEN"],
            "guest_token_secret": secrets.token_urlsafe(40),
            # The limiter still counts every request; it must not refuse the benchmark's.
            "api_rate_limit": 1_000_000_000})

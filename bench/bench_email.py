@@ -65,7 +65,7 @@ REPLY_WAIT = 600.0  # seconds every ingested mail may take to be answered
 def core_settings(stack: StackEnv) -> CoreSettings:
     return CoreSettings.model_validate(
         {key.removeprefix("SIMPTU_").lower(): value for key, value in stack.values.items()}
-        | {"bao_addr": stack["BAO_ADDR"], "bao_token": stack["BAO_TOKEN"]})
+        | {"bao_addr": stack["BAO_ADDR"], "bao_auth": "token", "bao_token": stack["BAO_TOKEN"]})
 
 
 def question(customer: str, to: str, n: int) -> EmailMessage:

@@ -75,7 +75,7 @@ async def remove_sessions(tenant: str, sessions: list[uuid.UUID]) -> None:
     stack = StackEnv.load(DevstackSettings().env_file)
     settings = CoreSettings.model_validate(
         {k.removeprefix("SIMPTU_").lower(): v for k, v in stack.values.items()}
-        | {"bao_addr": stack["BAO_ADDR"], "bao_token": stack["BAO_TOKEN"]})
+        | {"bao_addr": stack["BAO_ADDR"], "bao_auth": "token", "bao_token": stack["BAO_TOKEN"]})
     pool = await create_pool(settings)
     try:
         async with TenantUnitOfWork(pool, TenantNames(tenant)) as conn:

@@ -305,7 +305,7 @@ async def main(arguments: argparse.Namespace) -> None:
     env = {**os.environ, **stack.values}
     settings = CoreSettings.model_validate(
         {k.removeprefix("SIMPTU_").lower(): v for k, v in stack.values.items()}
-        | {"bao_addr": stack["BAO_ADDR"], "bao_token": stack["BAO_TOKEN"]})
+        | {"bao_addr": stack["BAO_ADDR"], "bao_auth": "token", "bao_token": stack["BAO_TOKEN"]})
     tenant = TenantNames(TENANT)
     pool = await create_pool(settings)
     session_id = uuid.uuid4()

@@ -13,6 +13,15 @@ def read_env_file(path: Path) -> dict[str, str]:
     return dict(pairs)
 
 
+# The administrator's token of the stack's own tools (bao, tests): never in a platform process.
+ADMIN_ONLY = ("BAO_TOKEN", "VAULT_TOKEN")
+
+
+def platform_env(path: Path) -> dict[str, str]:
+    """The env file as the platform's processes get it: without the OpenBao root token."""
+    return {key: value for key, value in read_env_file(path).items() if key not in ADMIN_ONLY}
+
+
 def write_env_file(path: Path, values: dict[str, str]) -> None:
     path.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
     path.chmod(0o600)  # it holds credentials

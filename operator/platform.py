@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
-import hvac
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
@@ -19,7 +18,9 @@ from simptu.operator.kafka import TopicBackend
 from simptu.operator.keycloak import KeycloakAdmin
 from simptu.operator.kube_objects import KubeObjects
 from simptu.operator.settings import OperatorSettings
+from simptu.operator.vault import BaoAdmin
 from simptu.runtime.core.channels.routing import RegistryIndex
+from simptu.runtime.core.crypto import BaoLogin, BaoSession
 from simptu.runtime.core.migrations import migrate_platform
 from simptu.runtime.core.wiring import Core, open_core
 
@@ -27,7 +28,7 @@ from simptu.runtime.core.wiring import Core, open_core
 @dataclass(frozen=True)
 class Platform(Core):
     settings: OperatorSettings
-    bao: hvac.Client
+    bao: BaoAdmin
     keycloak: KeycloakAdmin
     kube: k8s.ApiClient
     objects: KubeObjects
@@ -54,8 +55,7 @@ async def open_platform(settings: OperatorSettings) -> AsyncIterator[Platform]:
         stack.callback(kube.close)
         yield Platform(
             **core.parts(), settings=settings,
-            bao=hvac.Client(url=settings.bao_addr, token=settings.bao_token.get_secret_value(),
-                            timeout=10),
+            bao=await stack.enter_async_context(_bao_admin(settings)),
             keycloak=keycloak, kube=kube, objects=await KubeObjects.connect(kube),
             topics=TopicBackend(kafka=settings.kafka,
                                 kind=settings.operator_topics_backend,
@@ -65,6 +65,16 @@ async def open_platform(settings: OperatorSettings) -> AsyncIterator[Platform]:
             registry_index=RegistryIndex(core.keystore, creates_key=True),
             reconciling=asyncio.Semaphore(settings.operator_max_concurrent_reconciles),
             drift_checking=asyncio.Semaphore(settings.operator_max_concurrent_drift_checks))
+
+
+@asynccontextmanager
+async def _bao_admin(settings: OperatorSettings) -> AsyncIterator[BaoAdmin]:
+    """The operator's own OpenBao login (never the root token), kept fresh while it runs."""
+    session = BaoSession(settings.bao_addr, BaoLogin.from_settings(settings), timeout=10)
+    async with session.kept_fresh():
+        yield BaoAdmin(session, auth_mount=settings.operator_agent_bao_auth_mount,
+                       audience=settings.operator_agent_bao_audience,
+                       token_ttl=settings.operator_agent_bao_token_ttl)
 
 
 def in_cluster_configuration() -> k8s.Configuration | None:

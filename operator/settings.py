@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from simptu.runtime.core.settings import CoreSettings
 
@@ -33,13 +33,17 @@ class OperatorSettings(CoreSettings):
     # Agent pods on the node's network (the local stack, whose services listen on loopback):
     # each tenant's agent then gets a port of its own (workloads.host_port).
     operator_agent_host_network: bool = False
-    # Where each tenant's agent connects to Postgres with its own login (a direct address: its
-    # checkpointer prepares statements, which a transaction-mode pooler cannot carry); empty:
-    # the host, port and database of the operator's own SIMPTU_DATABASE_URL.
-    operator_agent_database_address: str = ""
-    # An agent's Postgres login is replaced by a new one when older than this (0: only when
-    # the Tenant's annotation simptu.io/rotate-database-login changes).
-    operator_agent_login_max_age_days: int = 0
+    # The operator's own AppRole (the local stack): its policy manages tenants' transit keys,
+    # policies and roles. Used instead of SIMPTU_BAO_ROLE_ID/SIMPTU_BAO_SECRET_ID (the
+    # runtimes' AppRole, in the same env file) when set.
+    operator_bao_role_id: str = ""
+    operator_bao_secret_id: SecretStr = SecretStr("")
+    # Where the Kubernetes auth method that tenants' agents log in with is mounted, the
+    # audience their projected tokens are bound to, and how long a token of theirs lasts
+    # (seconds; they log in again before its end).
+    operator_agent_bao_auth_mount: str = "kubernetes"
+    operator_agent_bao_audience: str = "openbao"
+    operator_agent_bao_token_ttl: int = Field(default=600, ge=60, le=86400)
     # Local stack only: password grants on the web client and demo users in every realm.
     operator_demo_realms: bool = False
     # "available": AgentReady waits for ready pods; "declared": for the Deployment to exist
@@ -77,7 +81,10 @@ class OperatorSettings(CoreSettings):
     # front of the replicas, its caBundle from Helm or cert-manager).
     operator_webhook_managed: bool = True
 
-    @property
-    def agent_database_url(self) -> str:
-        """The URL agents' logins are put in (its credentials, if any, are replaced)."""
-        return self.operator_agent_database_address or self.database_url.get_secret_value()
+    @model_validator(mode="after")
+    def _own_bao_login(self) -> OperatorSettings:
+        """The operator logs in with its own AppRole when it has one (see operator_bao_*)."""
+        if self.operator_bao_role_id:
+            self.bao_role_id = self.operator_bao_role_id
+            self.bao_secret_id = self.operator_bao_secret_id
+        return self

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simptu.operator.kube_objects import FIELD_MANAGER, KubeObjects
+from simptu.operator.settings import OperatorSettings
 from simptu.runtime.core.events.kafka_users import agent_group
-from simptu.runtime.core.settings import CoreSettings
 from simptu.runtime.core.tenancy import TenantNames
 
 AGENT = "agent"
@@ -25,6 +25,10 @@ AGENT_PORT = 8080
 AGENT_UID = 10001  # the image's user (Dockerfile)
 PLATFORM_SECRET = "agent-platform"  # noqa: S105 - a Secret's name
 HOST_PORTS = range(20000, 30000)
+# The agent logs in to OpenBao with this projected ServiceAccount token (the kubelet renews it
+# at 80 % of its life); no OpenBao token is ever in the pod's spec or its Secrets.
+BAO_TOKEN_DIR = "/var/run/secrets/openbao"  # noqa: S105 - a path
+BAO_TOKEN_SECONDS = 600  # the shortest the API server issues
 # What the Tenant leaves out: the namespace's quota admits only pods that say what they use.
 # An idle agent holds ~142 MiB (the MiniLM model on numpy, no torch; bench/bench_node.py); a
 # turn's working set stays well under the limit.
@@ -59,6 +63,8 @@ class AgentPlatform:
     # Pods on the host's network (the local stack, whose services listen on loopback only): the
     # agent's port is then the node's, so each tenant gets a port of its own (`host_port`).
     host_network: bool = False
+    # The audience of the agent's projected token: the tenant's OpenBao role accepts only it.
+    bao_audience: str = "openbao"
 
 
 @dataclass(frozen=True)
@@ -119,15 +125,18 @@ def owner_reference(tenant: dict[str, Any]) -> dict[str, Any]:
             "controller": True, "blockOwnerDeletion": True}
 
 
-def agent_platform(settings: CoreSettings, host_network: bool = False) -> AgentPlatform:
+def agent_platform(settings: OperatorSettings, host_network: bool = False) -> AgentPlatform:
     """The operator's own connection settings, handed to every tenant's agent."""
     return AgentPlatform(
         settings={"SIMPTU_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
                   "SIMPTU_BAO_ADDR": settings.bao_addr,
-                  "SIMPTU_TRANSIT_MOUNT": settings.transit_mount},
-        # The Postgres login is the tenant's own (its Secret agent-postgres).
-        credentials={"SIMPTU_BAO_TOKEN": settings.bao_token.get_secret_value()},
-        host_network=host_network)
+                  "SIMPTU_TRANSIT_MOUNT": settings.transit_mount,
+                  "SIMPTU_BAO_AUTH": "kubernetes",
+                  "SIMPTU_BAO_AUTH_MOUNT": settings.operator_agent_bao_auth_mount,
+                  "SIMPTU_BAO_JWT_FILE": f"{BAO_TOKEN_DIR}/token"},
+        credentials={"SIMPTU_DATABASE_URL": settings.database_url.get_secret_value(),
+                     "SIMPTU_REDIS_URL": settings.redis_url.get_secret_value()},
+        host_network=host_network, bao_audience=settings.operator_agent_bao_audience)
 
 
 def host_port(slug: str) -> int:
@@ -149,6 +158,7 @@ def _config(spec: AgentSpec) -> dict[str, str]:
             # Under the group prefix only the tenant's Kafka user may join.
             "SIMPTU_AGENT_GROUP_ID": agent_group(names),
             "SIMPTU_TRANSIT_KEY": names.transit_key,
+            "SIMPTU_BAO_ROLE": names.transit_key,  # the role operator/vault.py writes
             # The worker's probes and metrics listen where the Deployment's probes look.
             "SIMPTU_AGENT_PORT": str(spec.port)}
 
@@ -182,7 +192,9 @@ def _container(spec: AgentSpec) -> dict[str, Any]:
         "readinessProbe": {**probe, "httpGet": {"path": "/readyz", "port": spec.port},
                            "periodSeconds": 2},
         # The root filesystem is read-only: Python, the model's libraries write under /tmp.
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - a pod volume
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 - a pod volume
+                         {"name": "openbao-token", "mountPath": BAO_TOKEN_DIR,
+                          "readOnly": True}],
         "securityContext": {"runAsNonRoot": True, "allowPrivilegeEscalation": False,
                             "readOnlyRootFilesystem": True,
                             "capabilities": {"drop": ["ALL"]},
@@ -191,9 +203,15 @@ def _container(spec: AgentSpec) -> dict[str, Any]:
 
 
 def _pod_spec(spec: AgentSpec) -> dict[str, Any]:
+    token = {"audience": spec.platform.bao_audience, "path": "token",
+             "expirationSeconds": BAO_TOKEN_SECONDS}
     pod: dict[str, Any] = {"serviceAccountName": AGENT, "containers": [_container(spec)],
+                           # The agent needs no Kubernetes API: no token for it is mounted.
+                           "automountServiceAccountToken": False,
                            "volumes": [{"name": "tmp", "emptyDir": {"medium": "Memory",
-                                                                    "sizeLimit": "64Mi"}}],
+                                                                    "sizeLimit": "64Mi"}},
+                                       {"name": "openbao-token", "projected": {"sources": [
+                                           {"serviceAccountToken": token}]}}],
                            "securityContext": {"runAsUser": AGENT_UID, "runAsGroup": AGENT_UID}}
     if spec.platform.host_network:
         pod |= {"hostNetwork": True, "dnsPolicy": "ClusterFirstWithHostNet"}
@@ -253,9 +271,6 @@ def _rollout_annotations(spec: AgentSpec) -> dict[str, str]:
 
 async def ensure(objects: KubeObjects, spec: AgentSpec, owner: dict[str, Any]) -> None:
     await objects.apply(manifests(spec, owner))
-    if not spec.platform.credentials:  # an earlier version's Secret held platform credentials
-        await objects.delete([{"apiVersion": "v1", "kind": "Secret", "metadata": {
-            "name": PLATFORM_SECRET, "namespace": spec.names.namespace}}])
 
 
 @dataclass(frozen=True)

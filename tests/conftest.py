@@ -142,7 +142,7 @@ def core_settings(stack: StackEnv) -> CoreSettings:
     """The runtimes' settings for the local stack, as `eval "$(make -s env)"` would give them."""
     return CoreSettings.model_validate(
         {key.removeprefix("SIMPTU_").lower(): value for key, value in stack.values.items()}
-        | {"bao_addr": stack["BAO_ADDR"], "bao_token": stack["BAO_TOKEN"]})
+        | {"bao_addr": stack["BAO_ADDR"], "bao_auth": "token", "bao_token": stack["BAO_TOKEN"]})
 
 
 @pytest.fixture(scope="session")

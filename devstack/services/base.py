@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from simptu.devstack.envfile import read_env_file
+from simptu.devstack.envfile import platform_env
 from simptu.devstack.processes import Launch
 from simptu.devstack.settings import DevstackSettings
 from simptu.devstack.toolchain.tools import Tool
@@ -110,7 +110,7 @@ class PlatformProcess(Service):
         return {}
 
     def launch(self, ctx: Context) -> Launch:
-        env = read_env_file(ctx.settings.env_file) | self.env(ctx) | self.own_env(ctx)
+        env = platform_env(ctx.settings.env_file) | self.env(ctx) | self.own_env(ctx)
         return Launch(argv=[sys.executable, "-m", self.module, *self.args], env=env)
 
     async def probe(self, ctx: Context) -> None:

@@ -23,7 +23,7 @@ from simptu.devstack.demo_channels import (
     demo_mail_secret,
     demo_twilio_secret,
 )
-from simptu.devstack.envfile import read_env_file
+from simptu.devstack.envfile import platform_env, read_env_file
 from simptu.devstack.images import PLATFORM_IMAGE
 from simptu.devstack.processes import Launch
 from simptu.devstack.services.base import Context, NotReady, Service
@@ -135,7 +135,7 @@ class Operator(Service):
                                (pki_dir(ctx) / "ca.crt").read_text(), reviewer_jwt=token)
 
     def launch(self, ctx: Context) -> Launch:
-        env = read_env_file(ctx.settings.env_file)
+        env = platform_env(ctx.settings.env_file)
         env.update(stack_operator_settings(ctx.settings.node),
                    SIMPTU_OPERATOR_PORT=str(ctx.settings.operator_port),
                    **self._webhook_settings(ctx))

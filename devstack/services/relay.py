@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from simptu.devstack.envfile import read_env_file
+from simptu.devstack.envfile import platform_env
 from simptu.devstack.processes import Launch
 from simptu.devstack.services.base import Context, Service, expect_http_ok
 from simptu.devstack.services.kafka import Kafka
@@ -24,7 +24,7 @@ class OutboxRelay(Service):
         return f"http://{ctx.settings.host}:{ctx.settings.relay_metrics_port}/metrics"
 
     def launch(self, ctx: Context) -> Launch:
-        env = read_env_file(ctx.settings.env_file) | Kafka().login_env(ctx, "simptu-relay")
+        env = platform_env(ctx.settings.env_file) | Kafka().login_env(ctx, "simptu-relay")
         # Low latency for live chat: a NOTIFY wakes it; polling is only the fallback.
         env.setdefault("SIMPTU_OUTBOX_POLL_INTERVAL", "1.0")
         env.setdefault("SIMPTU_OUTBOX_SKIP_TENANTS", FAULT_TENANTS)

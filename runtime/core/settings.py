@@ -8,6 +8,8 @@ at import. README.md's settings table is made from these models (devstack/settin
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -36,11 +38,26 @@ class CoreSettings(BaseSettings):
     kafka_sasl_mechanism: Mechanism = ""
     kafka_username: str = ""
     kafka_password: SecretStr = SecretStr("")
-    # OpenBao (or Vault): its address, a token allowed to use the transit engine, and where
-    # that engine is mounted.
+    # OpenBao (or Vault): its address, and where the transit engine is mounted.
     bao_addr: str = "http://127.0.0.1:58200"
-    bao_token: SecretStr = SecretStr("")
     transit_mount: str = "transit"
+    # How the process logs in to OpenBao: "kubernetes" (a pod's projected ServiceAccount token,
+    # bao_jwt_file, for role bao_role: tenants' agents, the chart's runtimes), "approle"
+    # (bao_role_id and bao_secret_id: the local stack's runtimes) or "token" (bao_token as is:
+    # tools and tests). Tokens got by logging in are renewed by logging in again.
+    bao_auth: Literal["token", "approle", "kubernetes"] = "token"
+    # Where that auth method is mounted in OpenBao (the method's own name when empty).
+    bao_auth_mount: str = ""
+    # The Kubernetes auth role to log in as.
+    bao_role: str = ""
+    # The projected ServiceAccount token (audience `openbao`), read again at every login: the
+    # kubelet replaces it before it expires.
+    bao_jwt_file: str = "/var/run/secrets/openbao/token"
+    # The AppRole's role id and secret id.
+    bao_role_id: str = ""
+    bao_secret_id: SecretStr = SecretStr("")
+    # A token used as it is (bao_auth "token"): never the root token in a runtime.
+    bao_token: SecretStr = SecretStr("")
     # The platform's public base URL as providers call it (https://api.example.com): Twilio
     # signs the URL it called, so webhooks are checked against this, never the internal URL;
     # status callbacks are given under it.

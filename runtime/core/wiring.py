@@ -81,6 +81,7 @@ async def open_core(settings: CoreSettings, *, client_id: str, publishes: bool =
                 settings.kafka, client_id=client_id, timeout=publish_timeout,
                 linger_ms=linger_ms))
         keystore = OpenBaoTransit.from_settings(settings)
+        await stack.enter_async_context(keystore.session.kept_fresh())
         keyring = await stack.enter_async_context(
             KeyRing(pool, keystore, redis, tenant=tenant))
         yield Core(settings=settings, pool=pool, redis=redis, keystore=keystore,

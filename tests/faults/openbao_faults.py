@@ -44,7 +44,7 @@ class OpenBaoRuntime(ServiceRuntime):
         await self.service.configure(self.ctx)
 
     def seal(self) -> None:
-        token = self.service.env(self.ctx)["SIMPTU_BAO_TOKEN"]
+        token = self.service.env(self.ctx)["BAO_TOKEN"]
         hvac.Client(url=self.service.endpoint(self.ctx), token=token, timeout=5).sys.seal()
 
 

@@ -215,7 +215,7 @@ def settings_of(stack: StackEnv) -> CoreSettings:
     """The runtimes' settings for the local stack (as tests/conftest.py's `core_settings`)."""
     return CoreSettings.model_validate(
         {key.removeprefix("SIMPTU_").lower(): value for key, value in stack.values.items()}
-        | {"bao_addr": stack["BAO_ADDR"], "bao_token": stack["BAO_TOKEN"]})
+        | {"bao_addr": stack["BAO_ADDR"], "bao_auth": "token", "bao_token": stack["BAO_TOKEN"]})
 
 
 @contextlib.asynccontextmanager

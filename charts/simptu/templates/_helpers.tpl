@@ -104,7 +104,9 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "simptu.coreSecretEnv" -}}
 {{ include "simptu.secretEnv" (dict "name" "SIMPTU_DATABASE_URL" "secret" .Values.postgres.existingSecret "key" .Values.postgres.urlKey) }}
 {{ include "simptu.secretEnv" (dict "name" "SIMPTU_REDIS_URL" "secret" .Values.redis.existingSecret "key" .Values.redis.urlKey) }}
+{{- if eq .Values.openbao.auth "token" }}
 {{ include "simptu.secretEnv" (dict "name" "SIMPTU_BAO_TOKEN" "secret" .Values.openbao.existingSecret "key" .Values.openbao.tokenKey) }}
+{{- end }}
 {{- end -}}
 
 {{/* The API's and the hub's: the guest-token secret. */}}
@@ -179,6 +181,10 @@ containers:
     {{- end }}
     env:
       {{- .env | nindent 6 }}
+      {{- if eq $root.Values.openbao.auth "kubernetes" }}
+      - name: SIMPTU_BAO_ROLE
+        value: {{ ternary $root.Values.openbao.kubernetesAuth.operatorRole $root.Values.openbao.kubernetesAuth.runtimeRole (eq .component "operator") | quote }}
+      {{- end }}
       {{- with $v.extraEnv }}
       {{- toYaml . | nindent 6 }}
       {{- end }}
@@ -197,6 +203,11 @@ containers:
     volumeMounts:
       - name: tmp
         mountPath: /tmp
+      {{- if eq $root.Values.openbao.auth "kubernetes" }}
+      - name: openbao-token
+        mountPath: /var/run/secrets/openbao
+        readOnly: true
+      {{- end }}
       {{- with .mounts }}
       {{- . | nindent 6 }}
       {{- end }}
@@ -204,6 +215,16 @@ volumes:
   - name: tmp
     emptyDir:
       sizeLimit: {{ $root.Values.tmpSizeLimit }}
+  {{- if eq $root.Values.openbao.auth "kubernetes" }}
+  # OpenBao login: a token for OpenBao's audience only, short-lived, renewed by the kubelet.
+  - name: openbao-token
+    projected:
+      sources:
+        - serviceAccountToken:
+            audience: {{ $root.Values.openbao.kubernetesAuth.audience | quote }}
+            expirationSeconds: 600
+            path: token
+  {{- end }}
   {{- with .volumes }}
   {{- . | nindent 2 }}
   {{- end }}

@@ -1,6 +1,7 @@
 """Per-tenant envelope encryption: data keys wrapped by the tenant's transit key, sealed fields
 (AES-256-GCM bound to tenant, table, column and row), blind indexes, rotation and shredding."""
 
+from simptu.runtime.core.crypto.bao_login import BaoLogin, BaoSession
 from simptu.runtime.core.crypto.cipher import TenantCipher
 from simptu.runtime.core.crypto.datakeys import ensure_data_key
 from simptu.runtime.core.crypto.errors import (
@@ -23,6 +24,8 @@ from simptu.runtime.core.crypto.shredding import shred_tenant
 from simptu.runtime.core.crypto.transit import KeyStore, OpenBaoTransit
 
 __all__ = [
+    "BaoLogin",
+    "BaoSession",
     "CryptoError",
     "DataKeyRejected",
     "KeyRing",

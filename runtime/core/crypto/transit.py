@@ -19,6 +19,7 @@ import hvac.exceptions
 import requests
 from prometheus_client import Counter
 
+from simptu.runtime.core.crypto.bao_login import BaoLogin, BaoSession
 from simptu.runtime.core.crypto.errors import (
     DataKeyRejected,
     KeyStoreError,
@@ -112,10 +113,13 @@ def _translate(error: hvac.exceptions.VaultError, name: str) -> Exception:
 class OpenBaoTransit:
     """`KeyStore` on OpenBao's (or Vault's) transit secrets engine."""
 
-    def __init__(self, url: str, token: str, mount: str = "transit", *, timeout: float = 5.0,
-                 attempts: int = 3, backoff: float = 0.2) -> None:
+    def __init__(self, url: str, token: str = "", mount: str = "transit", *,
+                 login: BaoLogin | None = None, timeout: float = 5.0, attempts: int = 3,
+                 backoff: float = 0.2) -> None:
+        """`token` is used as it is; `login` logs in instead (and again when due)."""
         # hvac is synchronous (requests); its timeout bounds each request in its worker thread.
-        self._client = hvac.Client(url=url, token=token, timeout=timeout)
+        self.session = BaoSession(url, login or BaoLogin(token=token), timeout=timeout)
+        self._client = self.session.client
         self._transit = self._client.secrets.transit
         self.mount = mount
         self.attempts = attempts
@@ -123,8 +127,22 @@ class OpenBaoTransit:
 
     @classmethod
     def from_settings(cls, settings: CoreSettings) -> OpenBaoTransit:
-        return cls(settings.bao_addr, settings.bao_token.get_secret_value(),
-                   settings.transit_mount)
+        return cls(settings.bao_addr, mount=settings.transit_mount,
+                   login=BaoLogin.from_settings(settings))
+
+    def _logged_in(self, request: Callable[..., Result], name: str,
+                   arguments: dict[str, Any]) -> Result:
+        """One request with a valid token; a token OpenBao no longer knows (revoked, or its
+        time over while the process slept) is replaced by one new login."""
+        self.session.fresh()
+        try:
+            return request(name, mount_point=self.mount, **arguments)
+        except hvac.exceptions.Forbidden:
+            if not self.session.logs_in:
+                raise
+            self.session.expire()
+            self.session.fresh()
+            return request(name, mount_point=self.mount, **arguments)
 
     async def _call(self, operation: str, name: str, request: Callable[..., Result],
                     **arguments: Any) -> Result:
@@ -132,8 +150,7 @@ class OpenBaoTransit:
         for attempt in range(1, self.attempts + 1):
             TRANSIT_CALLS.labels(operation).inc()
             try:
-                return await asyncio.to_thread(request, name, mount_point=self.mount,
-                                               **arguments)
+                return await asyncio.to_thread(self._logged_in, request, name, arguments)
             except TRANSIENT_ERRORS as error:
                 if attempt == self.attempts:
                     raise KeyStoreUnavailable(

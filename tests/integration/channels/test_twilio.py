@@ -139,7 +139,7 @@ async def api_behind_proxy(stack: StackEnv) -> AsyncIterator[httpx.AsyncClient]:
     (and signs) the public https URL of SIMPTU_PUBLIC_BASE_URL."""
     settings = ApiSettings.model_validate(
         {key.removeprefix("SIMPTU_").lower(): value for key, value in stack.values.items()}
-        | {"bao_addr": stack["BAO_ADDR"], "bao_token": stack["BAO_TOKEN"],
+        | {"bao_addr": stack["BAO_ADDR"], "bao_auth": "token", "bao_token": stack["BAO_TOKEN"],
            "guest_token_secret": secrets.token_urlsafe(40), "public_base_url": PUBLIC})
     app = create_app(settings)
     async with app.router.lifespan_context(app), httpx.AsyncClient(

@@ -248,6 +248,34 @@ def test_the_api_serves_the_images_web_builds_unless_the_folder_is_emptied(helm:
     assert not set(folders) & set(emptied["data"])
 
 
+def test_every_pod_logs_in_to_openbao_with_a_projected_token_and_none_holds_a_bao_token(
+        helm: Helm) -> None:
+    objects = helm.template(MINIMAL)
+    config = by_kind(objects, "ConfigMap")[0]["data"]
+    assert config["SIMPTU_BAO_AUTH"] == "kubernetes"
+    assert config["SIMPTU_BAO_AUTH_MOUNT"] == "kubernetes"
+    assert config["SIMPTU_OPERATOR_AGENT_BAO_AUDIENCE"] == "openbao"
+    roles = dict.fromkeys(RUNTIMES, "simptu-runtime") | {
+        "operator": "simptu-operator"}
+    for component, role in roles.items():
+        pod = named(objects, "Deployment", f"-{component}")["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        env = env_of(container)
+        assert env["SIMPTU_BAO_ROLE"]["value"] == role
+        assert "SIMPTU_BAO_TOKEN" not in env
+        volume = next(v for v in pod["volumes"] if v["name"] == "openbao-token")
+        assert volume["projected"]["sources"] == [{"serviceAccountToken": {
+            "audience": "openbao", "expirationSeconds": 600, "path": "token"}}]
+        assert {"name": "openbao-token", "mountPath": "/var/run/secrets/openbao",
+                "readOnly": True} in container["volumeMounts"]
+    token = helm.template(MINIMAL, sets=("openbao.auth=token",
+                                          "openbao.existingSecret=simptu-openbao"))
+    env = env_of(containers(named(token, "Deployment", "-api"))[0])
+    assert env["SIMPTU_BAO_TOKEN"]["valueFrom"]["secretKeyRef"] == {
+        "name": "simptu-openbao", "key": "token"}
+    assert "SIMPTU_BAO_ROLE" not in env
+
+
 def _crd(group: str, kind: str, plural: str, versions: tuple[str, ...]) -> dict[str, Any]:
     """A CRD that accepts any object of the kind: enough for the API server to dry-run the
     chart's optional objects of products this stack does not run (Prometheus Operator,
@@ -358,7 +386,7 @@ def test_the_default_values_alone_name_every_external_service_to_set(helm: Helm)
     done = helm.run("template", "simptu", str(CHART), check=False)
     assert done.returncode != 0
     for path in ("/postgres/existingSecret", "/redis/existingSecret", "/kafka/bootstrap",
-                 "/openbao/address", "/openbao/existingSecret", "/keycloak/url",
+                 "/openbao/address", "/keycloak/url",
                  "/keycloak/existingSecret", "/platformSecrets/existingSecret",
                  "/ingress/baseDomain", "/ingress/platformHost"):
         assert f"at '{path}'" in done.stderr, done.stderr
@@ -385,7 +413,11 @@ BAD_VALUES = [
     ("ingress.tls.certManager=true", "/ingress/tls/clusterIssuer", "minLength"),
     ("config.DATABASE_URL=x", "invalid propertyName 'DATABASE_URL'", "^SIMPTU_"),
     ("postgress.existingSecret=typo", "postgress", "additional properties"),
-    ("openbao.kubernetesAuth.mount=k8s", "/openbao/kubernetesAuth/mount", "kubernetes"),
+    ("openbao.auth=root", "/openbao/auth", "'kubernetes', 'token'"),
+    ("openbao.auth=token", "/openbao/existingSecret", "minLength"),
+    ("openbao.kubernetesAuth.mount=/kubernetes", "/openbao/kubernetesAuth/mount",
+     "does not match pattern"),
+    ("openbao.kubernetesAuth.runtimeRole=", "/openbao/kubernetesAuth/runtimeRole", "minLength"),
 ]
 
 

@@ -14,15 +14,17 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import hvac
 import yaml
 
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.images import PLATFORM_IMAGE, PLATFORM_VERSION
+from simptu.vault.bootstrap import ensure_kubernetes_role
+from simptu.vault.policies import OPERATOR_POLICY, RUNTIME_POLICY
 from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[3]
@@ -30,9 +32,6 @@ CHART = REPO / "charts" / "simptu"
 LOCAL_VALUES = Path(__file__).with_name("local-values.yaml")
 PEERING = "simptu-operator"  # the stack's ClusterKopfPeering, which the chart's operator joins
 POLL = 1.0  # seconds between looks at the cluster
-# Tenants' hosts are `<slug>.<BASE_DOMAIN>` (a reserved name, never looked up: clients send it
-# as the Host header to the ingress controller on loopback).
-BASE_DOMAIN = "chart-install.test"
 
 
 def priority_above_every_earlier_peer() -> int:
@@ -44,19 +43,17 @@ def priority_above_every_earlier_peer() -> int:
 
 @dataclass(frozen=True)
 class Ports:
-    """The node's ports of the chart's runtimes (hostNetwork): free ones, not the stack's own
-    (its operator's webhook holds 58443, the chart's default)."""
+    """The node's ports of the chart's runtimes (hostNetwork): free ones, not the stack's own."""
 
     api: int
     ws: int
     relay: int
     operator: int
-    webhook: int
 
     @classmethod
     def free(cls) -> Ports:
         chosen: list[int] = []
-        while len(chosen) < 5:
+        while len(chosen) < 4:
             port = free_port()
             if port not in chosen:
                 chosen.append(port)
@@ -81,63 +78,34 @@ class LocalRelease:
     def fullname(self) -> str:
         return f"{self.name}-simptu"
 
-    @cached_property
-    def node_address(self) -> str:
-        """The node's InternalIP (its pod bridge, on this machine only): the address of every
-        hostNetwork pod, so where kube-apiserver finds the webhook behind its Service."""
-        node = json.loads(self.kubectl("get", "nodes", "-o", "json"))["items"][0]
-        return next(str(address["address"]) for address in node["status"]["addresses"]
-                    if address["type"] == "InternalIP")
-
     @property
     def api_url(self) -> str:
-        return f"http://{self.node_address}:{self.ports.api}"
+        return f"http://127.0.0.1:{self.ports.api}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://{self.node_address}:{self.ports.ws}/socket"
+        return f"ws://127.0.0.1:{self.ports.ws}/socket"
 
     @property
     def operator_url(self) -> str:
-        return f"http://{self.node_address}:{self.ports.operator}"
-
-    @property
-    def ingress_class(self) -> str:
-        """The IngressClass of the release's Ingress (ingress.IngressController serves it)."""
-        return f"{self.name}-ingress"
-
-    @property
-    def platform_host(self) -> str:
-        return f"api.{BASE_DOMAIN}"
-
-    def tenant_host(self, slug: str) -> str:
-        return f"{slug}.{BASE_DOMAIN}"
-
-    @property
-    def webhook_configuration(self) -> str:
-        """The chart's ValidatingWebhookConfiguration (the stack's operator has its own,
-        `tenants.simptu.io`)."""
-        return f"{self.fullname}-tenants.simptu.io"
+        return f"http://127.0.0.1:{self.ports.operator}"
 
     def values(self) -> dict[str, Any]:
         """What differs per run and per stack; local-values.yaml holds the rest."""
         apiserver = urlsplit(self.stack["SIMPTU_KUBE_APISERVER"])
         return {
             "image": {"tag": PLATFORM_VERSION},
-            "bindAddress": self.node_address,
             "publicBaseUrl": self.stack.values.get("SIMPTU_PUBLIC_BASE_URL", ""),
             "kafka": {"bootstrap": self.stack.kafka_bootstrap},
-            "openbao": {"address": self.stack["SIMPTU_BAO_ADDR"]},
+            "openbao": {"address": self.stack["SIMPTU_BAO_ADDR"], "kubernetesAuth": {
+                "runtimeRole": self.bao_roles["runtime"],
+                "operatorRole": self.bao_roles["operator"]}},
             "keycloak": {"url": self.stack["SIMPTU_KEYCLOAK_URL"]},
             "api": {"port": self.ports.api},
             "ws": {"port": self.ports.ws},
             "relay": {"port": self.ports.relay},
-            # Plain HTTP: the controller listens on loopback only.
-            "ingress": {"className": self.ingress_class, "baseDomain": BASE_DOMAIN,
-                        "platformHost": self.platform_host, "tls": {"enabled": False}},
             "operator": {
                 "port": self.ports.operator, "priority": self.priority,
-                "webhook": {"port": self.ports.webhook},
                 # The agents' image as the stack's operator stamps it: while this operator
                 # leads it reconciles the demo tenants too, and must change nothing of theirs.
                 "agent": {"image": PLATFORM_IMAGE},
@@ -154,7 +122,6 @@ class LocalRelease:
         s = self.stack
         data = {"simptu-postgres": {"url": s.database_url},
                 "simptu-redis": {"url": s.redis_url},
-                "simptu-openbao": {"token": s["SIMPTU_BAO_TOKEN"]},
                 "simptu-keycloak": {"username": s["SIMPTU_KEYCLOAK_ADMIN_USER"],
                                     "password": s["SIMPTU_KEYCLOAK_ADMIN_PASSWORD"],
                                     "realm-secret-key": s["SIMPTU_KEYCLOAK_REALM_SECRET_KEY"]},
@@ -162,6 +129,27 @@ class LocalRelease:
         return [{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
                  "metadata": {"name": name, "namespace": self.namespace},
                  "stringData": values} for name, values in data.items()]
+
+    @property
+    def bao_roles(self) -> dict[str, str]:
+        """This release's OpenBao Kubernetes auth roles, by the ServiceAccount they admit."""
+        return {"runtime": f"{self.name}-runtime", "operator": f"{self.name}-operator"}
+
+    def _bao_admin(self) -> hvac.Client:
+        return hvac.Client(url=self.stack["BAO_ADDR"], token=self.stack["BAO_TOKEN"], timeout=10)
+
+    def write_bao_roles(self) -> None:
+        """What README's OpenBao section asks of a platform team before installing: a role
+        for the runtimes' ServiceAccount and one for the operator's, with the platform's
+        policies (`make up` wrote those)."""
+        for who, policy in (("runtime", RUNTIME_POLICY), ("operator", OPERATOR_POLICY)):
+            ensure_kubernetes_role(self._bao_admin(), self.bao_roles[who], policy,
+                                   namespace=self.namespace,
+                                   service_accounts=[f"{self.fullname}-{who}"])
+
+    def remove_bao_roles(self) -> None:
+        for role in self.bao_roles.values():
+            self._bao_admin().auth.kubernetes.delete_role(role)
 
     # The tools, as a platform team runs them.
     def kubectl(self, *args: str, stdin: str | None = None, timeout: float = 120) -> str:
@@ -194,6 +182,7 @@ class LocalRelease:
         self.kubectl("create", "namespace", self.namespace)
         self.kubectl("apply", "-f", "-", stdin=json.dumps(
             {"apiVersion": "v1", "kind": "List", "items": self._secrets()}))
+        self.write_bao_roles()
         started = time.monotonic()
         # Helm waits for the migrations' hook Job; the Deployments are waited for here.
         self.helm("install", self.name, str(CHART), "-f", str(LOCAL_VALUES),
@@ -301,6 +290,7 @@ class LocalRelease:
                      f"app.kubernetes.io/instance={self.name}", "--ignore-not-found")
         self.kubectl("delete", "namespace", self.namespace, "--ignore-not-found",
                      "--timeout=120s", timeout=150)
+        self.remove_bao_roles()  # deleting a missing role is no error
         (Path(tempfile.gettempdir()) / f"simptu-chart-{self.name}.yaml").unlink(missing_ok=True)
 
 

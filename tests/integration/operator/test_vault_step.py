@@ -14,15 +14,15 @@ from kubernetes import client as k8s
 
 from simptu.devstack.envfile import StackEnv
 from simptu.operator import vault
-from simptu.runtime.core.crypto import OpenBaoTransit, TenantShredded
+from simptu.runtime.core.crypto import BaoLogin, BaoSession, OpenBaoTransit, TenantShredded
 from simptu.runtime.core.tenancy import TenantNames
 
 MakeTenant = Callable[..., Awaitable[TenantNames]]
 
 
 @pytest.fixture
-def admin(stack: StackEnv) -> hvac.Client:
-    return hvac.Client(url=stack["BAO_ADDR"], token=stack["BAO_TOKEN"])
+def admin(stack: StackEnv) -> vault.BaoAdmin:
+    return vault.BaoAdmin(BaoSession(stack["BAO_ADDR"], BaoLogin(token=stack["BAO_TOKEN"])))
 
 
 @pytest.fixture
@@ -31,14 +31,14 @@ def keystore(stack: StackEnv) -> OpenBaoTransit:
 
 
 async def test_ensure_provisions_a_key_and_a_policy_for_that_key_only(
-    db: asyncpg.Pool, keystore: OpenBaoTransit, admin: hvac.Client,
+    db: asyncpg.Pool, keystore: OpenBaoTransit, admin: vault.BaoAdmin,
     redis_client: aioredis.Redis, make_tenant: MakeTenant,
 ) -> None:
     tenant = await make_tenant()
     try:
         assert await vault.ensure(db, keystore, admin, tenant) == 1
         assert await vault.check(keystore, admin, tenant) is None
-        policy = admin.sys.read_policy(name=tenant.transit_key)["data"]["rules"]
+        policy = admin.session.client.sys.read_policy(name=tenant.transit_key)["data"]["rules"]
         assert f'path "transit/decrypt/{tenant.transit_key}"' in policy
         assert "transit/decrypt/*" not in policy
         wrapped = await db.fetchval(f"SELECT count(*) FROM {tenant.schema}.data_keys")
@@ -49,13 +49,13 @@ async def test_ensure_provisions_a_key_and_a_policy_for_that_key_only(
 
 
 async def test_a_policy_deleted_by_hand_is_seen_and_restored(
-    db: asyncpg.Pool, keystore: OpenBaoTransit, admin: hvac.Client,
+    db: asyncpg.Pool, keystore: OpenBaoTransit, admin: vault.BaoAdmin,
     redis_client: aioredis.Redis, make_tenant: MakeTenant,
 ) -> None:
     tenant = await make_tenant()
     try:
         await vault.ensure(db, keystore, admin, tenant)
-        admin.sys.delete_policy(name=tenant.transit_key)
+        admin.session.client.sys.delete_policy(name=tenant.transit_key)
         assert await vault.check(keystore, admin, tenant) == (
             f"policy {tenant.transit_key} is missing")
         await vault.ensure(db, keystore, admin, tenant)
@@ -65,7 +65,7 @@ async def test_a_policy_deleted_by_hand_is_seen_and_restored(
 
 
 async def test_shredding_destroys_the_key_and_a_shredded_tenant_is_not_revived(
-    db: asyncpg.Pool, keystore: OpenBaoTransit, admin: hvac.Client,
+    db: asyncpg.Pool, keystore: OpenBaoTransit, admin: vault.BaoAdmin,
     redis_client: aioredis.Redis, make_tenant: MakeTenant,
 ) -> None:
     tenant = await make_tenant()
@@ -78,7 +78,7 @@ async def test_shredding_destroys_the_key_and_a_shredded_tenant_is_not_revived(
 
 
 async def test_remove_without_shred_keeps_the_key(
-    db: asyncpg.Pool, keystore: OpenBaoTransit, admin: hvac.Client,
+    db: asyncpg.Pool, keystore: OpenBaoTransit, admin: vault.BaoAdmin,
     redis_client: aioredis.Redis, make_tenant: MakeTenant,
 ) -> None:
     tenant = await make_tenant()
@@ -91,7 +91,7 @@ async def test_remove_without_shred_keeps_the_key(
 
 
 async def test_a_tenant_s_agent_logs_in_with_its_service_account_and_uses_only_its_key(
-    db: asyncpg.Pool, keystore: OpenBaoTransit, admin: hvac.Client, stack: StackEnv,
+    db: asyncpg.Pool, keystore: OpenBaoTransit, admin: vault.BaoAdmin, stack: StackEnv,
     redis_client: aioredis.Redis, make_tenant: MakeTenant, kube: k8s.ApiClient,
 ) -> None:
     mine, theirs = await make_tenant("a"), await make_tenant("b")
