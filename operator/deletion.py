@@ -1,6 +1,7 @@
 """What deleting a Tenant removes, by its `deletionPolicy`.
 
 Retain: the tenant stops being routable; schema, role, topics, realm, namespace and key stay.
+Every policy drops the agent's own logins (Postgres, Redis): a deleted tenant logs in nowhere.
 Delete: schema, role, topics, Kafka user and ACLs, realm, namespace and the tenant's Redis
         keys are dropped; the transit key stays.
 Shred:  the transit key is destroyed first (every copy of the data, backups included, becomes
@@ -9,7 +10,7 @@ Shred:  the transit key is destroyed first (every copy of the data, backups incl
 
 from __future__ import annotations
 
-from simptu.operator import kafka, keycloak, postgres, vault, workloads
+from simptu.operator import database_login, kafka, keycloak, postgres, redis_acl, vault, workloads
 from simptu.operator.platform import Platform
 from simptu.runtime.core.registry import delete_tenant
 from simptu.runtime.core.tenancy import TenantNames
@@ -20,6 +21,9 @@ async def delete(platform: Platform, tenant: TenantNames, policy: str) -> None:
     """Idempotent: a retry after a failure redoes only what is left."""
     p = platform
     await _unregister(p, tenant)  # first: stop routing at once
+    # Whatever the policy, the tenant's agent logs in no more (recreated with the Tenant).
+    await redis_acl.remove(p.redis, tenant)
+    await database_login.remove(p.pool, tenant)
     if policy == "Retain":
         return
     await vault.remove(p.keystore, p.bao, p.redis, tenant, shred=policy == "Shred")

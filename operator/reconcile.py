@@ -9,6 +9,7 @@ resume and the drift timer.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -24,9 +25,11 @@ from kubernetes import client as k8s
 from simptu.operator import (
     channels,
     conditions,
+    database_login,
     kafka,
     keycloak,
     postgres,
+    redis_acl,
     spec_rules,
     vault,
     workloads,
@@ -82,6 +85,12 @@ class Run:
     channel_identifiers: list[channels.Identifier] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     permanent: bool = False
+    # The tenant's own credentials its steps made, delivered as Secrets of its namespace.
+    own_secrets: list[workloads.TenantSecret] = field(default_factory=list)
+    agent_login: database_login.AgentLogin | None = None
+
+    def annotation(self, name: str) -> str:
+        return str((self.body["metadata"].get("annotations") or {}).get(name) or "")
 
     def report(self, part: str, ok: bool, reason: str, message: str) -> None:
         self.conditions = conditions.set_condition(
@@ -151,10 +160,22 @@ async def _reconcile(platform: Platform, body: dict[str, Any]) -> Outcome:
 
 
 async def _database(run: Run) -> Finding:
-    version = await postgres.ensure(run.platform.pool, run.tenant)
+    p = run.platform
+    version = await postgres.ensure(p.pool, run.tenant)
     run.provisioned.update(schema=run.tenant.schema, role=run.tenant.role, schemaVersion=version)
-    return Finding(await postgres.check(run.platform.pool, run.tenant),
-                   f"schema {run.tenant.schema} at migration {version}, owned by its own role")
+    problem = await postgres.check(p.pool, run.tenant)
+    url = p.settings.agent_database_url
+    max_days = p.settings.operator_agent_login_max_age_days
+    login, refused = await database_login.ensure(
+        p.pool, p.objects, run.tenant, database_url=url,
+        rotation=run.annotation(database_login.ROTATE_ANNOTATION),
+        max_age=dt.timedelta(days=max_days) if max_days else None)
+    run.agent_login = login
+    run.own_secrets.append(workloads.TenantSecret(
+        database_login.SECRET, login.secret_data(url), login.secret_annotations()))
+    return Finding(problem or (refused and f"agent login {login.login} refused: {refused}"),
+                   f"schema {run.tenant.schema} at migration {version}, owned by its own role; "
+                   f"the agent logs in as {login.login} (Secret {database_login.SECRET})")
 
 
 async def _encryption(run: Run) -> Finding:
@@ -191,11 +212,26 @@ async def _agent(run: Run) -> Finding:
     spec = run.spec.workload(run.tenant.slug, p.settings.operator_agent_image,
                              workloads.agent_platform(p.settings,
                                                       p.settings.operator_agent_host_network))
-    spec = dataclasses.replace(spec, own_secrets=await _own_secrets(run))
+    spec = dataclasses.replace(spec, own_secrets=(*run.own_secrets,
+                                                  *await _own_secrets(run)))
     owner = workloads.owner_reference(run.body)
+    redis = await redis_acl.ensure(p.redis, p.objects, run.tenant, run.body)
+    spec = dataclasses.replace(spec, own_secrets=(*spec.own_secrets, redis.secret(
+        run.tenant, p.settings.redis_url.get_secret_value())))
     await workloads.ensure(p.objects, spec, owner)
+    # The agent's earlier Postgres logins are dropped once no pod uses them.
+    login = run.agent_login.login if run.agent_login else ""
+    replaced = login and await database_login.retire_replaced(
+        p.pool, p.objects, run.tenant, login, workloads.manifests(spec, owner))
     run.provisioned["namespace"] = run.tenant.namespace
     state = await workloads.check(p.objects, spec, owner)
+    if problem := await redis_acl.check(p.redis, run.tenant, redis):
+        return Finding(problem)
+    if redis.retiring is not None:
+        return Finding("rolling the agent's pods onto a rotated Redis password", waiting=True)
+    if replaced:
+        return Finding(f"rolling the agent's pods onto Postgres login {login}; "
+                       f"{replaced} replaced login(s) stay valid until then", waiting=True)
     replicas = f"{state.ready_replicas}/{state.desired_replicas} agent replicas ready"
     if state.missing:
         return Finding(f"missing after apply: {', '.join(state.missing)}")

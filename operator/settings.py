@@ -33,6 +33,13 @@ class OperatorSettings(CoreSettings):
     # Agent pods on the node's network (the local stack, whose services listen on loopback):
     # each tenant's agent then gets a port of its own (workloads.host_port).
     operator_agent_host_network: bool = False
+    # Where each tenant's agent connects to Postgres with its own login (a direct address: its
+    # checkpointer prepares statements, which a transaction-mode pooler cannot carry); empty:
+    # the host, port and database of the operator's own SIMPTU_DATABASE_URL.
+    operator_agent_database_address: str = ""
+    # An agent's Postgres login is replaced by a new one when older than this (0: only when
+    # the Tenant's annotation simptu.io/rotate-database-login changes).
+    operator_agent_login_max_age_days: int = 0
     # The operator's own AppRole (the local stack): its policy manages tenants' transit keys,
     # policies and roles. Used instead of SIMPTU_BAO_ROLE_ID/SIMPTU_BAO_SECRET_ID (the
     # runtimes' AppRole, in the same env file) when set.
@@ -80,6 +87,11 @@ class OperatorSettings(CoreSettings):
     # operator; false where it is installed with it instead (the Helm chart: a Service in
     # front of the replicas, its caBundle from Helm or cert-manager).
     operator_webhook_managed: bool = True
+
+    @property
+    def agent_database_url(self) -> str:
+        """The URL agents' logins are put in (its credentials, if any, are replaced)."""
+        return self.operator_agent_database_address or self.database_url.get_secret_value()
 
     @model_validator(mode="after")
     def _own_bao_login(self) -> OperatorSettings:

@@ -134,8 +134,8 @@ def agent_platform(settings: OperatorSettings, host_network: bool = False) -> Ag
                   "SIMPTU_BAO_AUTH": "kubernetes",
                   "SIMPTU_BAO_AUTH_MOUNT": settings.operator_agent_bao_auth_mount,
                   "SIMPTU_BAO_JWT_FILE": f"{BAO_TOKEN_DIR}/token"},
-        credentials={"SIMPTU_DATABASE_URL": settings.database_url.get_secret_value(),
-                     "SIMPTU_REDIS_URL": settings.redis_url.get_secret_value()},
+        # The Postgres login is the tenant's own (its Secret agent-postgres).
+        credentials={},
         host_network=host_network, bao_audience=settings.operator_agent_bao_audience)
 
 
@@ -271,6 +271,9 @@ def _rollout_annotations(spec: AgentSpec) -> dict[str, str]:
 
 async def ensure(objects: KubeObjects, spec: AgentSpec, owner: dict[str, Any]) -> None:
     await objects.apply(manifests(spec, owner))
+    if not spec.platform.credentials:  # an earlier version's Secret held platform credentials
+        await objects.delete([{"apiVersion": "v1", "kind": "Secret", "metadata": {
+            "name": PLATFORM_SECRET, "namespace": spec.names.namespace}}])
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """PgBouncer in transaction mode in front of PostgreSQL, as production deployments run it, so
-tests can show that nothing session-level leaks from one request to the next."""
+tests can show that nothing session-level leaks from one request to the next. The platform's
+role is in its user file; each tenant agent's own login is looked up with `auth_query`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import asyncpg
 from simptu.devstack.processes import Launch
 from simptu.devstack.services.base import Context, Service
 from simptu.devstack.services.postgres import DATABASE, SUPERUSER, run_as
+
+# A constant query (PgBouncer binds the login's name to $1).
+AUTH_QUERY = "SELECT usename, passwd FROM platform.agent_login_secret($1)"
 
 
 class PgBouncer(Service):
@@ -36,6 +40,10 @@ listen_port = {s.pgbouncer_port}
 unix_socket_dir =
 auth_type = scram-sha-256
 auth_file = {users}
+; Tenants' agent logins (operator/database_login.py) are not in the file: their SCRAM verifiers
+; come from Postgres through a function that returns agents' logins only (platform migration 5).
+auth_user = {SUPERUSER}
+auth_query = {AUTH_QUERY}
 pool_mode = transaction
 default_pool_size = 4
 max_client_conn = 400

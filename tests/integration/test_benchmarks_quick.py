@@ -36,6 +36,8 @@ QUICK = {
     "bench_operator.py": ["--single", "1", "--burst", "2"],
     "bench_outbox.py": ["--events", "50", "--rate", "100"],
     "bench_pipeline.py": ["--messages", "3", "--sessions", "1"],
+    "bench_postgres_login.py": ["--runs", "2"],
+    "bench_redis_acl.py": ["--runs", "2"],
     "bench_twilio.py": ["--requests", "15", "--calls", "3"],
     "bench_widget.py": ["--runs", "2", "--tenant", "pulse-fitness-timisoara"],
     "bench_ws.py": ["--connections", "40", "--fanout", "5", "--events", "2",

@@ -14,6 +14,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +33,9 @@ CHART = REPO / "charts" / "simptu"
 LOCAL_VALUES = Path(__file__).with_name("local-values.yaml")
 PEERING = "simptu-operator"  # the stack's ClusterKopfPeering, which the chart's operator joins
 POLL = 1.0  # seconds between looks at the cluster
+# Tenants' hosts are `<slug>.<BASE_DOMAIN>` (a reserved name, never looked up: clients send it
+# as the Host header to the ingress controller on loopback).
+BASE_DOMAIN = "chart-install.test"
 
 
 def priority_above_every_earlier_peer() -> int:
@@ -43,17 +47,19 @@ def priority_above_every_earlier_peer() -> int:
 
 @dataclass(frozen=True)
 class Ports:
-    """The node's ports of the chart's runtimes (hostNetwork): free ones, not the stack's own."""
+    """The node's ports of the chart's runtimes (hostNetwork): free ones, not the stack's own
+    (its operator's webhook holds 58443, the chart's default)."""
 
     api: int
     ws: int
     relay: int
     operator: int
+    webhook: int
 
     @classmethod
     def free(cls) -> Ports:
         chosen: list[int] = []
-        while len(chosen) < 4:
+        while len(chosen) < 5:
             port = free_port()
             if port not in chosen:
                 chosen.append(port)
@@ -78,23 +84,50 @@ class LocalRelease:
     def fullname(self) -> str:
         return f"{self.name}-simptu"
 
+    @cached_property
+    def node_address(self) -> str:
+        """The node's InternalIP (its pod bridge, on this machine only): the address of every
+        hostNetwork pod, so where kube-apiserver finds the webhook behind its Service."""
+        node = json.loads(self.kubectl("get", "nodes", "-o", "json"))["items"][0]
+        return next(str(address["address"]) for address in node["status"]["addresses"]
+                    if address["type"] == "InternalIP")
+
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports.api}"
+        return f"http://{self.node_address}:{self.ports.api}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.ports.ws}/socket"
+        return f"ws://{self.node_address}:{self.ports.ws}/socket"
 
     @property
     def operator_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports.operator}"
+        return f"http://{self.node_address}:{self.ports.operator}"
+
+    @property
+    def ingress_class(self) -> str:
+        """The IngressClass of the release's Ingress (ingress.IngressController serves it)."""
+        return f"{self.name}-ingress"
+
+    @property
+    def platform_host(self) -> str:
+        return f"api.{BASE_DOMAIN}"
+
+    def tenant_host(self, slug: str) -> str:
+        return f"{slug}.{BASE_DOMAIN}"
+
+    @property
+    def webhook_configuration(self) -> str:
+        """The chart's ValidatingWebhookConfiguration (the stack's operator has its own,
+        `tenants.simptu.io`)."""
+        return f"{self.fullname}-tenants.simptu.io"
 
     def values(self) -> dict[str, Any]:
         """What differs per run and per stack; local-values.yaml holds the rest."""
         apiserver = urlsplit(self.stack["SIMPTU_KUBE_APISERVER"])
         return {
             "image": {"tag": PLATFORM_VERSION},
+            "bindAddress": self.node_address,
             "publicBaseUrl": self.stack.values.get("SIMPTU_PUBLIC_BASE_URL", ""),
             "kafka": {"bootstrap": self.stack.kafka_bootstrap},
             "openbao": {"address": self.stack["SIMPTU_BAO_ADDR"], "kubernetesAuth": {
@@ -104,8 +137,12 @@ class LocalRelease:
             "api": {"port": self.ports.api},
             "ws": {"port": self.ports.ws},
             "relay": {"port": self.ports.relay},
+            # Plain HTTP: the controller listens on loopback only.
+            "ingress": {"className": self.ingress_class, "baseDomain": BASE_DOMAIN,
+                        "platformHost": self.platform_host, "tls": {"enabled": False}},
             "operator": {
                 "port": self.ports.operator, "priority": self.priority,
+                "webhook": {"port": self.ports.webhook},
                 # The agents' image as the stack's operator stamps it: while this operator
                 # leads it reconciles the demo tenants too, and must change nothing of theirs.
                 "agent": {"image": PLATFORM_IMAGE},

@@ -1,12 +1,13 @@
 """charts/simptu installed with `helm install` on the stack's own node, into a fresh namespace,
 pointed at the stack's Postgres, Redis, Kafka, OpenBao and Keycloak (local-values.yaml says what
-differs from production and why): its Deployments become Available, its operator makes a new
-Tenant Ready, a guest chats through its API and WS hub (on their pods' ports: no ingress
-controller runs here), `helm upgrade` rolls its pods, and `helm uninstall` keeps the CRDs, the
-Tenant and the Tenant's data.
+differs from production and why): its Deployments become Available, its admission webhook
+refuses a bad Tenant (kube-apiserver calls it through its Service), its operator makes a new
+Tenant Ready, a guest chats through its Ingress (traefik, ingress.py) to its API and WS hub,
+`helm upgrade` rolls its pods, and `helm uninstall` keeps the CRDs, the Tenant and the Tenant's
+data.
 
-The tests share one release and run in file order (install, tenant, chat, upgrade, uninstall);
-the module's fixture removes everything afterwards, whatever failed."""
+The tests share one release and run in file order (install, webhook, tenant, chat, upgrade,
+uninstall); the module's fixture removes everything afterwards, whatever failed."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from simptu.operator.workloads import host_port
 from simptu.runtime.core.tenancy import TenantNames
 from tests.integration.ws.phoenix_driver import PhoenixDriver, node_client_dir
 
+from .ingress import IngressController
 from .release import LocalRelease, rolled_out
 
 ORIGIN = "https://chart-install.example"
@@ -40,6 +42,16 @@ def release(stack: StackEnv) -> Iterator[LocalRelease]:
         yield made
     finally:
         made.remove()
+
+
+@pytest.fixture(scope="module")
+def ingress(release: LocalRelease) -> Iterator[IngressController]:
+    controller = IngressController(release)
+    try:
+        controller.start(time.monotonic() + WAIT)
+        yield controller
+    finally:
+        controller.stop()
 
 
 def _free_slug(release: LocalRelease) -> str:
@@ -90,6 +102,29 @@ def test_helm_install_makes_every_deployment_available(release: LocalRelease) ->
         assert pod["spec"]["hostNetwork"] is True
 
 
+def test_a_bad_tenant_is_refused_by_the_charts_webhook_with_its_message(
+        release: LocalRelease) -> None:
+    # The chart's configuration calls the chart's operator, through its Service (the stack's
+    # `tenants.simptu.io` calls the stack's operator, which refuses it too).
+    configuration = json.loads(release.kubectl(
+        "get", "validatingwebhookconfiguration", release.webhook_configuration, "-o", "json"))
+    assert {w["clientConfig"]["service"]["namespace"] for w in configuration["webhooks"]} == {
+        release.namespace}
+    slug = f"chart-{uuid.uuid4().hex[:8]}"
+    bad = {"apiVersion": "simptu.io/v1alpha1", "kind": "Tenant", "metadata": {"name": slug},
+           "spec": {"displayName": "Chart install gym", "businessType": "gym",
+                    "timezone": "Mars/Olympus_Mons"}}
+    with pytest.raises(RuntimeError) as refused:  # dry run: the webhooks are called, no Tenant
+        release.kubectl("apply", "--dry-run=server", "-f", "-", stdin=json.dumps(bad))
+    assert 'admission webhook "field-values.tenants.simptu.io" denied' in str(refused.value)
+    assert "spec.timezone" in str(refused.value)
+    # Both webhooks refuse it; the chart's operator logs its own refusal of this Tenant.
+    logs = release.kubectl("logs", "-n", release.namespace, release.operator_pod())
+    refusals = [line for line in logs.splitlines()
+                if slug in line and "field-values" in line and "spec.timezone" in line]
+    assert refusals, logs[-3000:]
+
+
 def test_a_tenant_applied_afterwards_is_made_ready_by_the_charts_operator(
         release: LocalRelease, tenant: str) -> None:
     deadline = time.monotonic() + WAIT
@@ -111,17 +146,21 @@ def test_a_tenant_applied_afterwards_is_made_ready_by_the_charts_operator(
     assert f'"name": "{tenant}"' in logs
 
 
-async def test_a_guest_gets_a_streamed_reply_through_the_charts_api_and_hub(
-        release: LocalRelease, tenant: str) -> None:
-    async with httpx.AsyncClient(base_url=release.api_url, timeout=30) as api:
+async def test_a_guest_gets_a_streamed_reply_through_the_charts_ingress(
+        release: LocalRelease, tenant: str, ingress: IngressController) -> None:
+    # The tenant by its host alone, as a page on <slug>.<baseDomain> asks: the Ingress sends /
+    # to the API and /socket to the WS hub.
+    host = release.tenant_host(tenant)
+    async with httpx.AsyncClient(base_url=ingress.url, timeout=30) as api:
         answer = await api.post("/v1/chat/guest", json={"locale": "ro"},
-                                headers={"X-Simptu-Tenant": tenant, "Origin": ORIGIN})
+                                headers={"Host": host, "Origin": ORIGIN})
     assert answer.status_code == 201, answer.text
     guest = answer.json()
     topic = f"chat:{guest['session_id']}"
     phoenix = await PhoenixDriver.start(node_client_dir())
     try:
-        await phoenix.connect("page", release.ws_url, guest["token"])
+        await phoenix.connect("page", f"ws://127.0.0.1:{ingress.port}/socket", guest["token"],
+                              host=host)
         assert (await phoenix.join("page", topic))["status"] == "ok"
         sent = await phoenix.push("page", topic, "message",
                                   {"text": "Bună ziua!", "client_msg_id": uuid.uuid4().hex})
@@ -133,7 +172,8 @@ async def test_a_guest_gets_a_streamed_reply_through_the_charts_api_and_hub(
                                     "deploy/agent", "--tail=30")
             hub = release.kubectl("logs", "-n", release.namespace,
                                   f"deploy/{release.fullname}-ws", "--tail=30")
-            raise AssertionError(f"{error}\nagent:\n{agent}\nhub:\n{hub}") from None
+            raise AssertionError(f"{error}\nagent:\n{agent}\nhub:\n{hub}\n"
+                                 f"traefik:\n{ingress.tail()}") from None
     finally:
         await phoenix.close()
     deltas = [d["delta"] for d in phoenix.events("page", "reply_delta")

@@ -14,8 +14,13 @@ const lastEventIds = new Map();  // `${socket} ${topic}` -> newest event_id seen
 
 const emit = (line) => process.stdout.write(JSON.stringify(line) + "\n");
 
-function connect({ socket: name, url, token, auth = "params", vsn }) {
-  const options = { transport: WebSocket, reconnectAfterMs: () => 200, heartbeatIntervalMs: 30000 };
+// A transport that sends `host` as the Host header (an ingress controller routes by it).
+const transportFor = (host) => (host ? class extends WebSocket {
+  constructor(url, protocols) { super(url, protocols, { headers: { Host: host } }); }
+} : WebSocket);
+
+function connect({ socket: name, url, token, auth = "params", vsn, host }) {
+  const options = { transport: transportFor(host), reconnectAfterMs: () => 200, heartbeatIntervalMs: 30000 };
   if (auth === "protocol") options.authToken = token; else options.params = { token };
   if (vsn === "1.0.0") {
     // The object frames of phoenix.js before 1.4: its encode/decode options take them.

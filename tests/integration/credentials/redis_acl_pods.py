@@ -1,0 +1,71 @@
+"""What the Redis ACL tests share: a tenant's agent pod, a Python script run inside it with
+`kubectl exec` (the agent's own environment, so its own Redis Secret), the tenant's Redis URL
+from its Secret, and a wait on a condition."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import subprocess
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from kubernetes import client as k8s
+
+from simptu.devstack.envfile import StackEnv
+from simptu.operator import redis_acl
+from simptu.runtime.core.tenancy import TenantNames
+
+POD_PYTHON = "/opt/simptu/bin/python"  # the image's interpreter (Dockerfile)
+TENANTS = ("simptu.io", "v1alpha1", "tenants")
+
+
+def ready_agent_pod(kube: k8s.ApiClient, slug: str) -> k8s.V1Pod | None:
+    pods = k8s.CoreV1Api(kube).list_namespaced_pod(
+        TenantNames(slug).namespace, label_selector="app.kubernetes.io/name=agent").items
+    ready = [pod for pod in pods if pod.metadata.deletion_timestamp is None and any(
+        c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])]
+    return ready[0] if ready else None
+
+
+def run_in_pod(stack: StackEnv, pod: k8s.V1Pod, script: str, *args: str) -> Any:
+    """Run `script` with the pod's interpreter and environment; its stdout, parsed as JSON."""
+    done = subprocess.run(
+        [stack["SIMPTU_KUBECTL"], "--kubeconfig", stack.kubeconfig, "exec", "-n",
+         pod.metadata.namespace, pod.metadata.name, "-c", "agent", "--",
+         POD_PYTHON, "-c", script, *args],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def tenant_redis_url(kube: k8s.ApiClient, slug: str) -> str | None:
+    try:
+        secret = k8s.CoreV1Api(kube).read_namespaced_secret(
+            redis_acl.SECRET, TenantNames(slug).namespace)
+    except k8s.ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+    return base64.b64decode(secret.data[redis_acl.URL_KEY]).decode()
+
+
+def secret_annotations(kube: k8s.ApiClient, slug: str) -> dict[str, str]:
+    secret = k8s.CoreV1Api(kube).read_namespaced_secret(redis_acl.SECRET,
+                                                        TenantNames(slug).namespace)
+    return dict(secret.metadata.annotations or {})
+
+
+def annotate_tenant(kube: k8s.ApiClient, slug: str, annotations: dict[str, str]) -> None:
+    k8s.CustomObjectsApi(kube).patch_cluster_custom_object(
+        *TENANTS, slug, {"metadata": {"annotations": annotations}})
+
+
+async def until(check: Callable[[], Awaitable[bool] | bool]) -> None:
+    """Polls `check` each second until it holds (the caller's timeout bounds the wait)."""
+    while True:
+        result = check()
+        if await result if isinstance(result, Awaitable) else result:
+            return
+        await asyncio.sleep(1)
