@@ -6,8 +6,8 @@ Tenant Ready, a guest chats through its Ingress (traefik, ingress.py) to its API
 `helm upgrade` rolls its pods, and `helm uninstall` keeps the CRDs, the Tenant and the Tenant's
 data.
 
-The tests share one release and run in file order (install, webhook, tenant, chat, upgrade,
-uninstall); the module's fixture removes everything afterwards, whatever failed."""
+The tests share one release (conftest's `release`) and run in file order (install, webhook,
+tenant, chat, upgrade, uninstall); it is removed afterwards, whatever failed."""
 
 from __future__ import annotations
 
@@ -32,16 +32,6 @@ from .release import LocalRelease, rolled_out
 
 ORIGIN = "https://chart-install.example"
 WAIT = 300.0  # seconds any one step may take on a loaded 2-core machine; a failure, not a goal
-
-
-@pytest.fixture(scope="module")
-def release(stack: StackEnv) -> Iterator[LocalRelease]:
-    made = LocalRelease(stack)
-    try:
-        made.install(timeout=WAIT)
-        yield made
-    finally:
-        made.remove()
 
 
 @pytest.fixture(scope="module")
