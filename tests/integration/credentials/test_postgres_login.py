@@ -16,8 +16,13 @@ from simptu.devstack.envfile import StackEnv
 from simptu.devstack.services.operator import demo_slugs
 from simptu.operator import database_login
 from simptu.runtime.core.tenancy import TenantNames
-from tests.integration.credentials.postgres_login_pods import probe
-from tests.integration.credentials.redis_acl_pods import ready_agent_pod, run_in_pod, until
+from tests.integration.credentials.postgres_login_pods import delivered_login, probe
+from tests.integration.credentials.redis_acl_pods import (
+    TENANTS,
+    ready_agent_pod,
+    run_in_pod,
+    until,
+)
 
 REFUSED = "InsufficientPrivilegeError"  # Postgres' "permission denied" (SQLSTATE 42501)
 PROVISIONING = 420.0  # a failsafe on the wait for the demo tenants' pods, never an assertion
@@ -42,6 +47,16 @@ async def test_an_agent_pod_reaches_its_own_schema_only(kube: k8s.ApiClient,
     for refused in ("other_schema", "other_role", "other_via_pooler", "channels", "faults",
                     "pooler_lookup", "registry_write"):
         assert found[refused] == REFUSED, (refused, found)
+
+
+def test_the_tenant_says_which_login_its_agent_holds(kube: k8s.ApiClient) -> None:
+    slug = demo_slugs()[0]
+    tenant = k8s.CustomObjectsApi(kube).get_cluster_custom_object(*TENANTS, slug)
+    database = next(c for c in tenant["status"]["conditions"] if c["type"] == "DatabaseReady")
+    login = delivered_login(kube, slug)
+    assert login is not None
+    assert database["status"] == "True"
+    assert f"the agent logs in as {login[0]} (Secret agent-postgres)" in database["message"]
 
 
 ENVIRONMENT = "import json, os; print(json.dumps(dict(os.environ)))"
