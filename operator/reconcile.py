@@ -21,6 +21,7 @@ import httpx
 import hvac
 from aiokafka.errors import KafkaError
 from kubernetes import client as k8s
+from redis.exceptions import RedisError
 
 from simptu.operator import (
     channels,
@@ -50,7 +51,7 @@ DEMO_LABEL = "simptu.io/demo"  # honoured only by an operator started with demo 
 # Failures of a system that may heal by themselves: retried with backoff, reported meanwhile.
 TRANSIENT = (OSError, asyncpg.PostgresError, hvac.exceptions.VaultError, httpx.HTTPError,
              KafkaError, TopicError, kafka.KafkaSecurityError, keycloak.KeycloakError,
-             k8s.ApiException, CryptoError)
+             k8s.ApiException, CryptoError, RedisError)
 
 
 @dataclass(frozen=True)
