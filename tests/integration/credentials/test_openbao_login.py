@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import hvac
@@ -23,12 +21,12 @@ from simptu.devstack.envfile import StackEnv
 from simptu.operator import vault
 from simptu.runtime.core.crypto import BaoLogin, BaoSession, KeyStoreError, OpenBaoTransit
 from simptu.runtime.core.tenancy import TenantNames
+from tests.integration.credentials.redis_acl_pods import ready_agent_pod, run_in_pod
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "tenants"
 DEMO = [yaml.safe_load(path.read_text())["metadata"]["name"]
         for path in sorted(EXAMPLES.glob("*.yaml"))]
 PLAINTEXT = base64.b64encode(b"only mine").decode()
-POD_PYTHON = "/opt/simptu/bin/python"  # the image's interpreter (Dockerfile)
 
 # Run inside the agent's pod: log in as the agent does (its settings, its token file), then
 # try its own key and another tenant's; prints what OpenBao answered to each.
@@ -70,27 +68,6 @@ print(json.dumps({"auth": settings.bao_auth, "own_round_trip": opened["data"]["p
 """
 
 
-def ready_agent_pod(kube: k8s.ApiClient, slug: str) -> k8s.V1Pod:
-    pods = k8s.CoreV1Api(kube).list_namespaced_pod(
-        TenantNames(slug).namespace, label_selector="app.kubernetes.io/name=agent").items
-    ready = [pod for pod in pods if pod.metadata.deletion_timestamp is None and any(
-        c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])]
-    assert ready, f"{slug} has no ready agent pod"
-    return ready[0]
-
-
-def run_in_pod(stack: StackEnv, pod: k8s.V1Pod, script: str, *args: str) -> Any:
-    """`script` run by the agent pod's interpreter, in its environment (`kubectl exec`); what
-    it printed last, as JSON."""
-    done = subprocess.run(
-        [stack["SIMPTU_KUBECTL"], "--kubeconfig", stack.kubeconfig, "exec", "-n",
-         pod.metadata.namespace, pod.metadata.name, "-c", "agent", "--",
-         POD_PYTHON, "-c", script, *args],
-        capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 @pytest.fixture
 def root(stack: StackEnv) -> hvac.Client:
     """The stack's administrator (devstack's bootstrap token): the test's own look at OpenBao."""
@@ -115,6 +92,7 @@ def test_an_agent_pod_uses_its_own_key_and_is_refused_another_tenant_s(
         stack: StackEnv, kube: k8s.ApiClient) -> None:
     mine, theirs = TenantNames(DEMO[0]), TenantNames(DEMO[1])
     pod = ready_agent_pod(kube, mine.slug)
+    assert pod is not None
     found = run_in_pod(stack, pod, IN_POD, theirs.transit_key)
     assert found["auth"] == "kubernetes"
     assert found["own_round_trip"] is True
@@ -166,6 +144,7 @@ def test_no_openbao_token_is_anywhere_in_a_tenant_s_namespace(
         assert "SIMPTU_BAO_TOKEN" not in text
         assert "SIMPTU_BAO_SECRET_ID" not in text
         pod = ready_agent_pod(kube, slug)
+        assert pod is not None
         environment = run_in_pod(stack, pod, "import json, os; print(json.dumps(dict(os.environ)))")
         assert stack["BAO_TOKEN"] not in json.dumps(environment)
         assert not {"SIMPTU_BAO_TOKEN", "BAO_TOKEN", "VAULT_TOKEN"} & set(environment)
