@@ -37,6 +37,7 @@ from simptu.runtime.core.events.topics import (
     kafka_admin,
     remove_tenant_topics,
 )
+from simptu.runtime.core.kafka_access import KafkaAccess, kafka_access
 from simptu.runtime.core.knowledge.demo import seed_demo_faq
 from simptu.runtime.core.migrations import migrate_tenant
 from simptu.runtime.core.registry import TenantAgent, TenantRecord, delete_tenant, upsert_tenant
@@ -64,7 +65,7 @@ class AgentTenant:
 
 
 async def provision(conn: asyncpg.Connection, redis: aioredis.Redis, transit: OpenBaoTransit,
-                    bootstrap: str, slug: str, business_type: str,
+                    bootstrap: KafkaAccess | str, slug: str, business_type: str,
                     agent: TenantAgent) -> AgentTenant:
     names = TenantNames(slug)
     await ensure_tenant_schema(conn, names)
@@ -84,7 +85,7 @@ async def provision(conn: asyncpg.Connection, redis: aioredis.Redis, transit: Op
 
 
 async def unprovision(conn: asyncpg.Connection, redis: aioredis.Redis, transit: OpenBaoTransit,
-                      bootstrap: str, tenant: AgentTenant) -> None:
+                      bootstrap: KafkaAccess | str, tenant: AgentTenant) -> None:
     await delete_tenant(conn, redis, tenant.slug)
     await drop_tenant_schema(conn, tenant.names)
     await transit.destroy_key(tenant.names.transit_key)
@@ -214,7 +215,7 @@ class Chat:
     pool: asyncpg.Pool
     producer: EventProducer
     ring: KeyRing
-    bootstrap: str
+    bootstrap: KafkaAccess | str
     session_id: uuid.UUID = field(default_factory=uuid.uuid4)
     sent: list[CloudEvent] = field(default_factory=list)
     # Every outbound event of the session read so far.
@@ -230,7 +231,7 @@ class Chat:
         async with TenantUnitOfWork(self.pool, self.tenant.names) as conn:
             await store.create_session(conn, self.session_id, channel="web", locale=locale,
                                        guest=True)
-        self._outbound = AIOKafkaConsumer(bootstrap_servers=self.bootstrap)
+        self._outbound = AIOKafkaConsumer(**kafka_access(self.bootstrap).client_options())
         await self._outbound.start()
         topic = self.tenant.names.topic("outbound")
         async with kafka_admin(self.bootstrap) as admin:

@@ -21,9 +21,11 @@ from simptu.runtime.core.events.topics import (
 from simptu.runtime.core.tenancy import TenantNames
 
 
-def _kafka_topics(kube: k8s.ApiClient, namespace: str) -> list[dict[str, Any]]:
+def strimzi_objects(kube: k8s.ApiClient, namespace: str,
+                    plural: str = "kafkatopics") -> list[dict[str, Any]]:
+    """The Strimzi resources of a kind (`kafkatopics`, `kafkausers`) in the namespace."""
     found = k8s.CustomObjectsApi(kube).list_namespaced_custom_object(
-        "kafka.strimzi.io", "v1", namespace, "kafkatopics")
+        "kafka.strimzi.io", "v1", namespace, plural)
     assert isinstance(found, dict)
     return list(found["items"])
 
@@ -38,7 +40,7 @@ async def test_kafka_topics_are_declared_and_ready_only_when_they_exist(
     settings = TopicSettings(partitions=4, replication=1, retention=dt.timedelta(hours=48))
     try:
         await kafka.ensure(backend, KubeObjects(kube), tenant, settings)
-        declared = _kafka_topics(kube, namespace)
+        declared = strimzi_objects(kube, namespace)
         by_name = {item["metadata"]["name"]: item for item in declared}
         inbound = by_name[tenant.topic("inbound")]
         assert inbound["metadata"]["labels"]["strimzi.io/cluster"] == "simptu"
@@ -52,7 +54,7 @@ async def test_kafka_topics_are_declared_and_ready_only_when_they_exist(
             await ensure_tenant_topics(admin, tenant, settings)
         assert await kafka.check(backend, tenant, settings) is None
         await kafka.remove(backend, KubeObjects(kube), tenant)
-        assert _kafka_topics(kube, namespace) == []
+        assert strimzi_objects(kube, namespace) == []
     finally:
         async with kafka_admin(stack.kafka_bootstrap) as admin:
             await remove_tenant_topics(admin, tenant)
