@@ -33,6 +33,7 @@ QUICK = {
     "bench_knowledge.py": ["--runs", "3", "--entries", "20"],
     "bench_meta.py": ["--requests", "50", "--conversations", "3"],
     "bench_node.py": ["--tenants", "1", "--idle", "5"],
+    "bench_openbao_login.py": ["--runs", "2"],
     "bench_operator.py": ["--single", "1", "--burst", "2"],
     "bench_outbox.py": ["--events", "50", "--rate", "100"],
     "bench_pipeline.py": ["--messages", "3", "--sessions", "1"],
