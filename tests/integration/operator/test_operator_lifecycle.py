@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import hvac
 import pytest
 from kopf.testing import KopfRunner
 from kubernetes import client as k8s
@@ -216,6 +217,12 @@ async def test_deleting_leaves_exactly_what_the_policy_says(
         assert (await keystore.key_info(names.transit_key)).latest_version == 1
         return
     assert schema is None
+    # Its agent logs in to OpenBao no more: its role and policy are gone.
+    bao = keystore.session.client
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        bao.auth.kubernetes.read_role(name=names.transit_key)
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        bao.sys.read_policy(name=names.transit_key)
     async with kafka_admin(stack.kafka_bootstrap) as admin:
         assert not set(tenant_topics(names)) & set(await admin.list_topics())
     if policy == "Delete":
