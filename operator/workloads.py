@@ -134,7 +134,7 @@ def agent_platform(settings: OperatorSettings, host_network: bool = False) -> Ag
                   "SIMPTU_BAO_AUTH": "kubernetes",
                   "SIMPTU_BAO_AUTH_MOUNT": settings.operator_agent_bao_auth_mount,
                   "SIMPTU_BAO_JWT_FILE": f"{BAO_TOKEN_DIR}/token"},
-        # The Postgres login is the tenant's own (its Secret agent-postgres).
+        # Every credential is the tenant's own now (its TenantSecrets: Postgres login, ...).
         credentials={},
         host_network=host_network, bao_audience=settings.operator_agent_bao_audience)
 
