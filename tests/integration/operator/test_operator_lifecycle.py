@@ -208,6 +208,12 @@ async def test_deleting_leaves_exactly_what_the_policy_says(
     assert await db.fetchval("SELECT 1 FROM platform.tenants WHERE slug = $1", name) is None
     schema = await db.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", names.schema)
     keystore = OpenBaoTransit(stack["BAO_ADDR"], stack["BAO_TOKEN"])
+    # Whatever the policy, its agent logs in to OpenBao no more: its role and policy are gone.
+    bao = keystore.session.client
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        bao.auth.kubernetes.read_role(name=names.transit_key)
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        bao.sys.read_policy(name=names.transit_key)
     if policy == "Retain":
         assert schema == 1
         assert (await keystore.key_info(names.transit_key)).latest_version == 1
@@ -217,12 +223,6 @@ async def test_deleting_leaves_exactly_what_the_policy_says(
         assert (await keystore.key_info(names.transit_key)).latest_version == 1
         return
     assert schema is None
-    # Its agent logs in to OpenBao no more: its role and policy are gone.
-    bao = keystore.session.client
-    with pytest.raises(hvac.exceptions.InvalidPath):
-        bao.auth.kubernetes.read_role(name=names.transit_key)
-    with pytest.raises(hvac.exceptions.InvalidPath):
-        bao.sys.read_policy(name=names.transit_key)
     async with kafka_admin(stack.kafka_bootstrap) as admin:
         assert not set(tenant_topics(names)) & set(await admin.list_topics())
     if policy == "Delete":
