@@ -109,6 +109,18 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end -}}
 
+{{/* A component's own Kafka login from its Secret, when the brokers take SASL: the operator's
+(kafka.sasl.existingSecret) or a runtime's (kafka.sasl.runtimeSecrets.<component>); none for
+other pods (migrations). {"root": $, "component": "api"}. */}}
+{{- define "simptu.kafkaLoginEnv" -}}
+{{- $sasl := .root.Values.kafka.sasl -}}
+{{- $secret := ternary $sasl.existingSecret (get $sasl.runtimeSecrets .component) (eq .component "operator") -}}
+{{- if and $sasl.mechanism $secret }}
+{{ include "simptu.secretEnv" (dict "name" "SIMPTU_KAFKA_USERNAME" "secret" $secret "key" $sasl.usernameKey) }}
+{{ include "simptu.secretEnv" (dict "name" "SIMPTU_KAFKA_PASSWORD" "secret" $secret "key" $sasl.passwordKey) }}
+{{- end }}
+{{- end -}}
+
 {{/* The API's and the hub's: the guest-token secret. */}}
 {{- define "simptu.edgeSecretEnv" -}}
 {{ include "simptu.secretEnv" (dict "name" "SIMPTU_GUEST_TOKEN_SECRET" "secret" .Values.platformSecrets.existingSecret "key" .Values.platformSecrets.guestTokenSecretKey) }}
@@ -181,6 +193,7 @@ containers:
     {{- end }}
     env:
       {{- .env | nindent 6 }}
+      {{- include "simptu.kafkaLoginEnv" (dict "root" $root "component" .component) | indent 6 }}
       {{- if eq $root.Values.openbao.auth "kubernetes" }}
       - name: SIMPTU_BAO_ROLE
         value: {{ ternary $root.Values.openbao.kubernetesAuth.operatorRole $root.Values.openbao.kubernetesAuth.runtimeRole (eq .component "operator") | quote }}

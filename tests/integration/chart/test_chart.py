@@ -135,6 +135,66 @@ def test_credentials_come_only_from_the_existing_secrets(helm: Helm) -> None:
     assert config["SIMPTU_OPERATOR_AGENT_IMAGE"] == "simptu/simptu:0.1.0"
 
 
+
+def kafka_login(container: dict[str, Any]) -> set[str]:
+    """The Secrets the container's Kafka user name and password come from."""
+    env = env_of(container)
+    return {env[name]["valueFrom"]["secretKeyRef"]["name"] + "/"
+            + env[name]["valueFrom"]["secretKeyRef"]["key"]
+            for name in ("SIMPTU_KAFKA_USERNAME", "SIMPTU_KAFKA_PASSWORD") if name in env}
+
+
+def test_with_sasl_each_runtime_logs_in_to_kafka_as_its_own_user_from_its_secret(
+        helm: Helm) -> None:
+    objects = helm.template(MINIMAL, EVERYTHING)
+    config = by_kind(objects, "ConfigMap")[0]["data"]
+    assert config["SIMPTU_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+    own = {component: f"simptu-kafka-{component}" for component in RUNTIMES}
+    own["operator"] = "simptu-kafka-admin"  # only the operator gets the super user
+    for component, secret in own.items():
+        container = containers(named(objects, "Deployment", f"-{component}"))[0]
+        assert kafka_login(container) == {f"{secret}/username", f"{secret}/password"}
+    migrate = by_kind(objects, "Job")[0]["spec"]["template"]["spec"]["containers"][0]
+    assert not kafka_login(migrate)
+    plaintext = helm.template(MINIMAL)
+    assert "SIMPTU_KAFKA_SASL_MECHANISM" not in by_kind(plaintext, "ConfigMap")[0]["data"]
+    for deployment in by_kind(plaintext, "Deployment"):
+        assert not kafka_login(containers(deployment)[0])
+
+
+def test_sasl_without_the_logins_secrets_is_refused_naming_each(helm: Helm) -> None:
+    def refusal(*sets: str) -> str:
+        done = helm.run("template", "simptu", str(CHART), "-f", str(MINIMAL),
+                        *[arg for s in sets for arg in ("--set", s)], check=False)
+        assert done.returncode != 0
+        return done.stderr
+
+    missing = refusal("kafka.sasl.mechanism=SCRAM-SHA-256")
+    for login in ("existingSecret", "runtimeSecrets/api", "runtimeSecrets/ws",
+                  "runtimeSecrets/relay", "runtimeSecrets/channels"):
+        assert f"at '/kafka/sasl/{login}': minLength: got 0, want 1" in missing, missing
+    logins = ",".join(f"kafka.sasl.runtimeSecrets.{c}=simptu-kafka-{c}" for c in RUNTIMES[:3])
+    without_channels = refusal("kafka.sasl.mechanism=SCRAM-SHA-256",
+                               "kafka.sasl.existingSecret=simptu-kafka-admin", logins)
+    assert "at '/kafka/sasl/runtimeSecrets/channels': minLength" in without_channels
+    assert "/kafka/sasl/existingSecret" not in without_channels
+    helm.template(MINIMAL, sets=("kafka.sasl.mechanism=SCRAM-SHA-256", "channels.enabled=false",
+                                 "kafka.sasl.existingSecret=simptu-kafka-admin", logins))
+
+
+def test_the_agents_direct_postgres_address_reaches_the_operator_only(helm: Helm) -> None:
+    objects = helm.template(MINIMAL, EVERYTHING)
+    for deployment in by_kind(objects, "Deployment"):
+        env = env_of(containers(deployment)[0])
+        address = env.get("SIMPTU_OPERATOR_AGENT_DATABASE_ADDRESS")
+        if deployment["metadata"]["name"].endswith("-operator"):
+            assert address == {"name": "SIMPTU_OPERATOR_AGENT_DATABASE_ADDRESS",
+                               "value": "postgresql://postgres.db.svc:5432/simptu"}
+        else:
+            assert address is None
+    assert "SIMPTU_OPERATOR_AGENT_DATABASE_ADDRESS" not in env_of(
+        containers(named(helm.template(MINIMAL), "Deployment", "-operator"))[0])
+
 def test_the_operators_cluster_role_lists_only_what_it_touches(helm: Helm) -> None:
     def rules(*values: Any) -> dict[tuple[str, str], set[str]]:
         role = by_kind(helm.template(*values), "ClusterRole")[0]
@@ -418,6 +478,14 @@ BAD_VALUES = [
     ("openbao.kubernetesAuth.mount=/kubernetes", "/openbao/kubernetesAuth/mount",
      "does not match pattern"),
     ("openbao.kubernetesAuth.runtimeRole=", "/openbao/kubernetesAuth/runtimeRole", "minLength"),
+    ("kafka.sasl.mechanism=PLAIN", "/kafka/sasl/mechanism",
+     "'', 'SCRAM-SHA-512', 'SCRAM-SHA-256'"),
+    ("kafka.sasl.runtimeSecrets.api=Not_A_Name", "/kafka/sasl/runtimeSecrets/api",
+     "does not match pattern"),
+    ("postgres.pooled=true", "/postgres/agentAddress", "minLength"),
+    ("postgres.agentAddress=postgres:5432", "/postgres/agentAddress", "does not match pattern"),
+    ("postgres.agentAddress=postgresql://simptu:secret@postgres:5432/simptu",
+     "/postgres/agentAddress", "does not match pattern"),
 ]
 
 
