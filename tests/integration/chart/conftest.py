@@ -20,6 +20,7 @@ CHART = REPO / "charts" / "simptu"
 HERE = Path(__file__).resolve().parent
 MINIMAL = HERE / "values-minimal.yaml"
 EVERYTHING = HERE / "values-everything.yaml"
+GITOPS_VALUES = REPO / "examples" / "gitops" / "platform-values.yaml"
 
 
 @dataclass(frozen=True)

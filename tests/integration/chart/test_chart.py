@@ -17,6 +17,7 @@ import yaml
 from tests.integration.chart.conftest import (
     CHART,
     EVERYTHING,
+    GITOPS_VALUES,
     MINIMAL,
     Helm,
     by_kind,
@@ -39,6 +40,10 @@ def test_lint_strict_passes_with_the_minimal_values_and_with_every_feature_on(
         helm: Helm) -> None:
     helm.run("lint", "--strict", str(CHART), "-f", str(MINIMAL))
     helm.run("lint", "--strict", str(CHART), "-f", str(MINIMAL), "-f", str(EVERYTHING))
+
+
+def test_the_gitops_examples_values_pass_the_charts_schema(helm: Helm) -> None:
+    helm.run("lint", "--strict", str(CHART), "-f", str(GITOPS_VALUES))
 
 
 def test_each_runtime_and_the_operator_run_the_one_image_with_their_module(helm: Helm) -> None:

@@ -77,8 +77,11 @@ def test_the_platform_application_installs_the_chart_with_values_it_has() -> Non
 
 def test_the_platform_values_take_every_credential_from_an_existing_secret() -> None:
     values = _load(GITOPS / "platform-values.yaml")
-    for service in ("postgres", "redis", "openbao", "keycloak", "platformSecrets"):
+    for service in ("postgres", "redis", "keycloak", "platformSecrets"):
         assert values[service]["existingSecret"], service
+    assert values["kafka"]["sasl"]["existingSecret"]
+    assert all(values["kafka"]["sasl"]["runtimeSecrets"].values())
+    assert values["openbao"]["auth"] == "kubernetes"  # no OpenBao token anywhere
     text = (GITOPS / "platform-values.yaml").read_text()
     assert "password:" not in text
     assert "token:" not in text
