@@ -93,7 +93,7 @@ async def bench_tenant(core: CoreSettings, pool: asyncpg.Pool) -> AsyncIterator[
             await act_as_tenant(conn, names)
             await seed_demo_catalogue(conn, "dental-clinic")
             await seed_demo_faq(conn, EMBEDDER, "dental-clinic")
-    async with kafka_admin(core.kafka_bootstrap) as admin:
+    async with kafka_admin(core.kafka) as admin:
         await ensure_tenant_topics(admin, names, TopicSettings(partitions=1))
     try:
         yield record
@@ -102,7 +102,7 @@ async def bench_tenant(core: CoreSettings, pool: asyncpg.Pool) -> AsyncIterator[
             await delete_tenant(conn, redis, names.slug)
             await drop_tenant_schema(conn, names)
         await transit.destroy_key(names.transit_key)
-        async with kafka_admin(core.kafka_bootstrap) as admin:
+        async with kafka_admin(core.kafka) as admin:
             await remove_tenant_topics(admin, names)
         await redis.aclose()
 
@@ -134,7 +134,7 @@ async def run(messages: int) -> None:
     try:
         async with bench_tenant(core, pool) as tenant, \
                 KeyRing(pool, OpenBaoTransit.from_settings(core), redis) as ring, \
-                TimedProducer(core.kafka_bootstrap, linger_ms=0) as producer:
+                TimedProducer(core.kafka, linger_ms=0) as producer:
             served = ServedTenants(env.database_url, ring, classifier, pool_size=4,
                                    credentials=lambda _slug: None)  # the local model
             turns = Turns(TenantRegistry(pool, redis, memory_ttl=5), ring, served, producer,

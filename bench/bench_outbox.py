@@ -73,11 +73,11 @@ async def throwaway_tenant(stack: StackEnv, pool: asyncpg.Pool) -> AsyncIterator
             await upsert_tenant(conn, redis, TenantRecord(
                 slug=tenant.slug, status="Ready", business_type="hotel",
                 schema_name=tenant.schema, transit_key=tenant.transit_key))
-        async with kafka_admin(stack.kafka_bootstrap) as admin:
+        async with kafka_admin(stack.kafka) as admin:
             await ensure_tenant_topics(admin, tenant, TopicSettings(partitions=6))
         yield tenant
     finally:
-        async with kafka_admin(stack.kafka_bootstrap) as admin:
+        async with kafka_admin(stack.kafka) as admin:
             await remove_tenant_topics(admin, tenant)
         async with pool.acquire() as conn:
             await delete_tenant(conn, redis, tenant.slug)
@@ -86,7 +86,7 @@ async def throwaway_tenant(stack: StackEnv, pool: asyncpg.Pool) -> AsyncIterator
 
 
 async def consume(stack: StackEnv, topic: str, arrivals: Arrivals) -> None:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=stack.kafka_bootstrap,
+    consumer = AIOKafkaConsumer(topic, **stack.kafka.client_options(),
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
     try:
@@ -116,7 +116,7 @@ async def fill(pool: asyncpg.Pool, tenant: TenantNames, count: int) -> None:
 
 @asynccontextmanager
 async def running_relay(stack: StackEnv, pool: asyncpg.Pool) -> AsyncIterator[OutboxRelay]:
-    async with EventProducer(stack.kafka_bootstrap, client_id="bench-relay") as producer:
+    async with EventProducer(stack.kafka, client_id="bench-relay") as producer:
         settings = OutboxRelaySettings.model_validate(
             {"database_url": stack.database_url, "redis_url": stack.redis_url,
              "outbox_batch_size": 500, "outbox_poll_interval": 2.0})

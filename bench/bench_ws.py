@@ -322,7 +322,7 @@ async def main(arguments: argparse.Namespace) -> None:
             print(f"(the hard open-files limit here is {hard:,}: one process holds at most "
                   f"{count:,} sockets, so {count:,} are measured and 50,000 extrapolated)\n")
         await idle_connections(hub, count, arguments.processes, token)
-        async with EventProducer(stack.kafka_bootstrap) as producer, \
+        async with EventProducer(stack.kafka) as producer, \
                 KeyRing(pool, OpenBaoTransit.from_settings(settings)) as keyring:
             cipher = keyring.cipher(tenant)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from simptu.devstack.settings import DevstackSettings
+from simptu.runtime.core.kafka_access import KafkaAccess, Mechanism
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -51,6 +53,15 @@ class StackEnv:
     @property
     def kafka_bootstrap(self) -> str:
         return self.values["SIMPTU_KAFKA_BOOTSTRAP"]
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """The brokers and the login the file holds (the admin's on a SASL broker, none on a
+        plaintext one): what tests and tools connect with."""
+        return KafkaAccess(self.kafka_bootstrap,
+                           cast(Mechanism, self.values.get("SIMPTU_KAFKA_SASL_MECHANISM", "")),
+                           self.values.get("SIMPTU_KAFKA_USERNAME", ""),
+                           self.values.get("SIMPTU_KAFKA_PASSWORD", ""))
 
     @property
     def kubeconfig(self) -> str:

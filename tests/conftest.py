@@ -88,7 +88,7 @@ async def topic_prefix(stack: StackEnv, unique: str) -> AsyncIterator[str]:
     """A prefix for this test's Kafka topics (`simptu.<unique>.`); they are deleted afterwards."""
     prefix = f"simptu.{unique}."
     yield prefix
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**stack.kafka.client_options())
     await admin.start()
     try:
         mine = [name for name in await admin.list_topics() if name.startswith(prefix)]
@@ -165,7 +165,7 @@ async def key_ring(db: asyncpg.Pool, core_settings: CoreSettings) -> AsyncIterat
 
 @pytest.fixture(scope="session")
 async def producer(core_settings: CoreSettings) -> AsyncIterator[EventProducer]:
-    async with EventProducer(core_settings.kafka_bootstrap, client_id="simptu-tests") as made:
+    async with EventProducer(core_settings.kafka, client_id="simptu-tests") as made:
         yield made
 
 

@@ -29,7 +29,7 @@ async def test_the_local_agent_worker_answers_each_demo_tenant(
         slug: str, question: str, words: str, db: asyncpg.Pool, key_ring: KeyRing,
         producer: EventProducer, core_settings: CoreSettings) -> None:
     conversation = Chat(AgentTenant(TenantNames(slug), DEMO[slug]), db, producer, key_ring,
-                        core_settings.kafka_bootstrap)
+                        core_settings.kafka)
     await conversation.open()
     try:
         await conversation.say(question)

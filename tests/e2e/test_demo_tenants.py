@@ -35,7 +35,7 @@ async def test_each_demo_tenant_is_ready_everywhere(slug: str, stack: StackEnv,
     assert await db.fetchval("SELECT to_regclass($1)", f"{names.schema}.customers") is not None
     keystore = OpenBaoTransit(stack["BAO_ADDR"], stack["BAO_TOKEN"])
     assert (await keystore.key_info(names.transit_key)).latest_version >= 1
-    async with kafka_admin(stack.kafka_bootstrap) as admin:
+    async with kafka_admin(stack.kafka) as admin:
         assert set(tenant_topics(names)) <= set(await admin.list_topics())
     async with httpx.AsyncClient(timeout=30) as http:
         realm = await http.get(f"{stack['SIMPTU_KEYCLOAK_URL']}/realms/{slug}")

@@ -28,6 +28,7 @@ import redis.asyncio as aioredis
 
 from simptu.devstack.envfile import StackEnv
 from simptu.runtime.core.crypto import OpenBaoTransit
+from simptu.runtime.core.kafka_access import KafkaAccess
 from simptu.runtime.core.redis_client import connect_redis
 from simptu.runtime.core.registry import TenantAgent, TenantRegistry, upsert_tenant
 from simptu.runtime.core.settings import CoreSettings
@@ -114,7 +115,7 @@ class PrivatePlatform:
 
     tenant: AgentTenant
     folder: Path
-    kafka_bootstrap: str
+    kafka: KafkaAccess
     ports: dict[str, int] = field(default_factory=lambda: {
         name: free_port() for name in (*ALWAYS, *SECOND_REPLICAS)})
     runtimes: dict[str, Runtime] = field(default_factory=dict)
@@ -244,12 +245,12 @@ async def _platform(stack: StackEnv, db: asyncpg.Pool, redis: aioredis.Redis,
     unique = f"t{uuid.uuid4().hex[:10]}"
     transit = OpenBaoTransit.from_settings(settings)
     async with db.acquire() as conn:
-        tenant = await provision(conn, redis, transit, settings.kafka_bootstrap,
+        tenant = await provision(conn, redis, transit, settings.kafka,
                                  f"{unique}-faults", "dental-clinic", TenantAgent())
         record = await TenantRegistry(db, redis).require_ready(tenant.slug)
         await upsert_tenant(conn, redis, record.model_copy(update={"web_origins": [WEB_ORIGIN]}))
     with tempfile.TemporaryDirectory(prefix="simptu-faults-") as folder:
-        platform = PrivatePlatform(tenant, Path(folder), settings.kafka_bootstrap)
+        platform = PrivatePlatform(tenant, Path(folder), settings.kafka)
         platform.runtimes = _runtimes(stack, platform, f"{unique}-agent", env,
                                        agent_env)
         try:
@@ -259,7 +260,7 @@ async def _platform(stack: StackEnv, db: asyncpg.Pool, redis: aioredis.Redis,
             platform.stop()
             keep_logs(Path(folder), unique)
             async with db.acquire() as conn:
-                await unprovision(conn, redis, transit, settings.kafka_bootstrap, tenant)
+                await unprovision(conn, redis, transit, settings.kafka, tenant)
 
 
 @contextlib.asynccontextmanager

@@ -66,7 +66,7 @@ async def killed_mid_reply(platform: PrivatePlatform, load: Load, name: str, *,
 async def topic_events(platform: PrivatePlatform, kind: str) -> list[CloudEvent]:
     """Every event the tenant's `kind` topic holds, from its beginning to its end now."""
     topic = platform.tenant.names.topic(kind)
-    consumer = AIOKafkaConsumer(bootstrap_servers=platform.kafka_bootstrap, group_id=None,
+    consumer = AIOKafkaConsumer(**platform.kafka.client_options(), group_id=None,
                                 enable_auto_commit=False)
     await consumer.start()
     try:

@@ -238,7 +238,7 @@ async def _made_once(stack: StackEnv, db: asyncpg.Pool, names: TenantNames,
                              headers={"X-Vault-Token": stack["BAO_TOKEN"]})
     if key.status_code != 200 or key.json()["data"]["latest_version"] != 1:
         problems.append(f"transit key {names.transit_key}: {key.status_code} {key.text[:200]}")
-    async with kafka_admin(stack.kafka_bootstrap) as admin:
+    async with kafka_admin(stack.kafka) as admin:
         missing = set(tenant_topics(names)) - set(await admin.list_topics())
     if missing:
         problems.append(f"topics {sorted(missing)} missing")

@@ -34,7 +34,7 @@ class Reading:
     def __init__(self, stack: StackEnv, tenant: TenantNames, redis: aioredis.Redis,
                  window: float) -> None:
         self.offsets: list[int] = []
-        self.reader = TopicReader(stack.kafka_bootstrap, self._handle, self._tenants,
+        self.reader = TopicReader(stack.kafka, self._handle, self._tenants,
                                   refresh_interval=60, positions=ReadPositions(redis),
                                   catch_up_window=window)
         self.tenant = tenant
@@ -72,11 +72,11 @@ async def tenant(stack: StackEnv, redis_client: aioredis.Redis,
                  unique: str) -> AsyncIterator[TenantNames]:
     """Topics of a tenant of this test's own (one partition each), read by no other hub."""
     names = TenantNames(unique)
-    async with kafka_admin(stack.kafka_bootstrap) as admin:
+    async with kafka_admin(stack.kafka) as admin:
         await ensure_tenant_topics(admin, names, TopicSettings(partitions=1))
     yield names
     await redis_client.delete(positions_key(names.topic("outbound")))
-    async with kafka_admin(stack.kafka_bootstrap) as admin:
+    async with kafka_admin(stack.kafka) as admin:
         await remove_tenant_topics(admin, names)
 
 

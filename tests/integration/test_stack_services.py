@@ -76,14 +76,14 @@ async def test_kafka_creates_a_topic_and_round_trips_records(
     stack: StackEnv, topic_prefix: str, unique: str
 ) -> None:
     topic = f"{topic_prefix}smoke"
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**stack.kafka.client_options())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
         assert topic in await admin.list_topics()
     finally:
         await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap,
+    producer = AIOKafkaProducer(**stack.kafka.client_options(),
                                 acks="all", enable_idempotence=True)
     await producer.start()
     try:
@@ -91,7 +91,7 @@ async def test_kafka_creates_a_topic_and_round_trips_records(
             await producer.send_and_wait(topic, f"event-{n}".encode(), key=b"session-1")
     finally:
         await producer.stop()
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=stack.kafka_bootstrap,
+    consumer = AIOKafkaConsumer(topic, **stack.kafka.client_options(),
                                 group_id=unique, auto_offset_reset="earliest")
     await consumer.start()
     received: list[bytes] = []

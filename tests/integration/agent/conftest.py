@@ -116,13 +116,13 @@ async def agent_tenants(db: asyncpg.Pool, redis_client: aioredis.Redis,
         async with db.acquire() as conn:
             for key, business_type, agent in wanted:
                 made[key] = await provision(
-                    conn, redis_client, transit, core_settings.kafka_bootstrap,
+                    conn, redis_client, transit, core_settings.kafka,
                     f"{agent_prefix}-{key}", business_type, agent)
         yield made
     finally:
         async with db.acquire() as conn:
             for tenant in made.values():
-                await unprovision(conn, redis_client, transit, core_settings.kafka_bootstrap,
+                await unprovision(conn, redis_client, transit, core_settings.kafka,
                                   tenant)
 
 
@@ -350,7 +350,7 @@ async def chat(db: asyncpg.Pool, producer: EventProducer, key_ring: KeyRing,
     made: list[Chat] = []
 
     async def start(tenant: AgentTenant, locale: str = "ro") -> Chat:
-        conversation = Chat(tenant, db, producer, key_ring, core_settings.kafka_bootstrap)
+        conversation = Chat(tenant, db, producer, key_ring, core_settings.kafka)
         await conversation.open(locale)
         made.append(conversation)
         return conversation

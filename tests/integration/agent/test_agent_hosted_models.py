@@ -72,11 +72,11 @@ async def openai_tenant(db: asyncpg.Pool, redis_client: aioredis.Redis,
     agent = TenantAgent(provider="openai", model="gpt-test", endpoint=f"{model_server.url}/v1",
                         credentials_secret="openai")
     async with db.acquire() as conn:
-        tenant = await provision(conn, redis_client, transit, core_settings.kafka_bootstrap,
+        tenant = await provision(conn, redis_client, transit, core_settings.kafka,
                                  f"{unique}-dental", "dental-clinic", agent)
     yield tenant
     async with db.acquire() as conn:
-        await unprovision(conn, redis_client, transit, core_settings.kafka_bootstrap, tenant)
+        await unprovision(conn, redis_client, transit, core_settings.kafka, tenant)
 
 
 async def test_an_openai_tenant_books_by_the_models_tool_call_after_the_customers_yes(

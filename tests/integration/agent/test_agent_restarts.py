@@ -30,11 +30,11 @@ async def own_tenant(db: asyncpg.Pool, redis_client: aioredis.Redis,
     """A dental clinic served only by the workers this test starts."""
     transit = OpenBaoTransit.from_settings(core_settings)
     async with db.acquire() as conn:
-        tenant = await provision(conn, redis_client, transit, core_settings.kafka_bootstrap,
+        tenant = await provision(conn, redis_client, transit, core_settings.kafka,
                                  f"{unique}-dental", "dental-clinic", TenantAgent())
     yield tenant
     async with db.acquire() as conn:
-        await unprovision(conn, redis_client, transit, core_settings.kafka_bootstrap, tenant)
+        await unprovision(conn, redis_client, transit, core_settings.kafka, tenant)
 
 
 def replies_to(events: list[CloudEvent]) -> set[str]:

@@ -45,7 +45,7 @@ async def tenant_with_short_tokens(db: asyncpg.Pool, redis_client: aioredis.Redi
     seconds (the operator's role, its time shortened)."""
     transit = OpenBaoTransit.from_settings(core_settings)
     async with db.acquire() as conn:
-        tenant = await provision(conn, redis_client, transit, core_settings.kafka_bootstrap,
+        tenant = await provision(conn, redis_client, transit, core_settings.kafka,
                                  f"{unique}-renew", "dental-clinic", TenantAgent())
     core = k8s.CoreV1Api(kube)
     core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(
@@ -61,7 +61,7 @@ async def tenant_with_short_tokens(db: asyncpg.Pool, redis_client: aioredis.Redi
         core.delete_namespace(tenant.names.namespace)
         await vault.remove(transit, admin, redis_client, tenant.names, shred=False)
         async with db.acquire() as conn:
-            await unprovision(conn, redis_client, transit, core_settings.kafka_bootstrap,
+            await unprovision(conn, redis_client, transit, core_settings.kafka,
                               tenant)
 
 

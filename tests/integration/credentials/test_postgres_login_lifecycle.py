@@ -118,7 +118,7 @@ async def test_a_tenants_login_rotates_is_repaired_and_is_refused_once_deleted(
         "spec": {"displayName": "Postgres login clinic", "businessType": "dental-clinic",
                  "deletionPolicy": "Delete"}})
     conversation = Chat(AgentTenant(TenantNames(slug), "dental-clinic"), db, producer,
-                        key_ring, core_settings.kafka_bootstrap)
+                        key_ring, core_settings.kafka)
     try:
         await asyncio.wait_for(until(lambda: ready_agent_pod(kube, slug) is not None),
                                PROVISIONING)

@@ -63,16 +63,16 @@ async def tenant(make_tenant: MakeTenant, stack: StackEnv,
     """A Ready tenant with its three topics (3 partitions each), all removed afterwards; the
     stack's relay leaves it to the test's relays."""
     made = await make_tenant()
-    async with kafka_admin(stack.kafka_bootstrap) as admin:
+    async with kafka_admin(stack.kafka) as admin:
         await ensure_tenant_topics(admin, made, TopicSettings(partitions=3))
     yield made
-    async with kafka_admin(stack.kafka_bootstrap) as admin:
+    async with kafka_admin(stack.kafka) as admin:
         await remove_tenant_topics(admin, made)
 
 
 @pytest.fixture
 async def producer(stack: StackEnv) -> AsyncIterator[EventProducer]:
-    async with EventProducer(stack.kafka_bootstrap, client_id="simptu-tests") as started:
+    async with EventProducer(stack.kafka, client_id="simptu-tests") as started:
         yield started
 
 
@@ -86,7 +86,7 @@ def collect(stack: StackEnv) -> Collect:
     """Read `topics` from the beginning (no consumer group) until `until(received)` holds."""
 
     async def read(topics: list[str], until: Until, seconds: float = 60.0) -> list[Received]:
-        consumer = AIOKafkaConsumer(*topics, bootstrap_servers=stack.kafka_bootstrap,
+        consumer = AIOKafkaConsumer(*topics, **stack.kafka.client_options(),
                                     auto_offset_reset="earliest", enable_auto_commit=False)
         await consumer.start()
         received: list[Received] = []
@@ -163,7 +163,7 @@ async def start_relay(db: asyncpg.Pool, stack: StackEnv,
 
     async def start(*, listen: bool = True, **settings: Any) -> OutboxRelay:
         chosen = relay_settings(**settings)
-        relay_producer = EventProducer(stack.kafka_bootstrap, client_id="simptu-test-relay",
+        relay_producer = EventProducer(stack.kafka, client_id="simptu-test-relay",
                                        timeout=chosen.outbox_publish_timeout)
         await relay_producer.start()
         relay = OutboxRelay(db, relay_producer, chosen, stack.database_url if listen else None)

@@ -42,7 +42,7 @@ def new_event(tenant: str, text: str) -> CloudEvent:
 
 
 async def one_partition_topic(stack: StackEnv, name: str) -> str:
-    async with kafka_admin(stack.kafka_bootstrap) as admin:
+    async with kafka_admin(stack.kafka) as admin:
         await ensure_topics(admin, [name], TopicSettings(partitions=1))
     return name
 
@@ -50,7 +50,7 @@ async def one_partition_topic(stack: StackEnv, name: str) -> str:
 @asynccontextmanager
 async def consuming(stack: StackEnv, group: str, topic: str,
                     process: EventProcessor) -> AsyncIterator[EventConsumer]:
-    consumer = EventConsumer(stack.kafka_bootstrap, group, [topic], process,
+    consumer = EventConsumer(stack.kafka, group, [topic], process,
                              backoff=QUICK_RETRY)
     task = asyncio.create_task(consumer.run())
     try:
@@ -69,7 +69,7 @@ async def eventually(condition: Callable[[], bool]) -> None:
 
 
 async def committed(stack: StackEnv, group: str, topic: str) -> int | None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**stack.kafka.client_options())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
@@ -147,7 +147,7 @@ async def test_a_slow_event_holds_up_only_its_own_partition(
     """A hosted model may take seconds over one turn: the conversations on other partitions
     are answered meanwhile, not after it."""
     topic = f"{topic_prefix}slow"
-    async with kafka_admin(stack.kafka_bootstrap) as admin:
+    async with kafka_admin(stack.kafka) as admin:
         await ensure_topics(admin, [topic], TopicSettings(partitions=2))
     slow, quick = new_event("acme", "slow"), new_event("acme", "quick")
     slow_started, quick_handled = asyncio.Event(), asyncio.Event()
@@ -284,7 +284,7 @@ async def test_a_consumer_of_a_topic_deleted_before_it_started_stops_when_told(
     async def never(_event: CloudEvent) -> bool:
         raise AssertionError("no event exists")
 
-    consumer = EventConsumer(stack.kafka_bootstrap, f"{unique}-gone",
+    consumer = EventConsumer(stack.kafka, f"{unique}-gone",
                              [f"{topic_prefix}{unique}.events"], never)
     running = asyncio.create_task(consumer.run())
     await asyncio.sleep(1)  # still starting: the topic never appears

@@ -26,7 +26,7 @@ PERSONAL = "Maria Popescu, +40 712 345 678, vreau o programare joi"
 
 
 async def _raw_records(stack: StackEnv, topic: str, count: int) -> list[bytes]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=stack.kafka_bootstrap,
+    consumer = AIOKafkaConsumer(topic, **stack.kafka.client_options(),
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
     values: list[bytes] = []

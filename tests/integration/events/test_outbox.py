@@ -53,10 +53,10 @@ def ids_of(received: list[Any]) -> list[str]:
 
 async def records_on(stack: StackEnv, topic: str) -> int:
     """How many records the topic holds, over all its partitions."""
-    async with kafka_admin(stack.kafka_bootstrap) as admin:
+    async with kafka_admin(stack.kafka) as admin:
         [described] = await admin.describe_topics([topic])
     partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
-    consumer = AIOKafkaConsumer(bootstrap_servers=stack.kafka_bootstrap)
+    consumer = AIOKafkaConsumer(**stack.kafka.client_options())
     await consumer.start()
     try:
         ends = await consumer.end_offsets(partitions)
@@ -133,7 +133,7 @@ async def test_a_tenant_whose_topics_are_missing_fails_at_once_and_keeps_its_eve
     broken = await make_tenant("broken")  # Ready, but its topics were never created
     await publish_one(db, broken)
     settings = relay_settings(publish_timeout=HOUR)
-    async with EventProducer(stack.kafka_bootstrap, timeout=HOUR) as producer:
+    async with EventProducer(stack.kafka, timeout=HOUR) as producer:
         relay = OutboxRelay(db, producer, settings, None)
         # Waiting for the topics' metadata would hold one of the relay's slots for an hour,
         # and every other tenant behind it.

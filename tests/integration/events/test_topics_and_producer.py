@@ -29,7 +29,7 @@ async def test_a_tenant_s_topics_are_created_once_checked_and_removed_once(
 ) -> None:
     tenant = TenantNames(unique)  # simptu.<unique>.*: under topic_prefix, removed afterwards
     settings = TopicSettings(partitions=2, retention=DAY)
-    async with kafka_admin(stack.kafka_bootstrap) as admin:
+    async with kafka_admin(stack.kafka) as admin:
         assert sorted(await ensure_tenant_topics(admin, tenant, settings)) == sorted(
             tenant_topics(tenant))
         assert await ensure_tenant_topics(admin, tenant, settings) == []
@@ -45,7 +45,7 @@ async def test_ensure_restores_retention_and_check_reports_what_it_will_not_chan
     stack: StackEnv, topic_prefix: str, unique: str,
 ) -> None:
     tenant = TenantNames(unique)
-    async with kafka_admin(stack.kafka_bootstrap) as admin:
+    async with kafka_admin(stack.kafka) as admin:
         await ensure_tenant_topics(admin, tenant, TopicSettings(partitions=2, retention=DAY))
         wanted = TopicSettings(partitions=3, retention=2 * DAY)
         drift = (await check_tenant_topics(admin, tenant, wanted)).drift
@@ -61,12 +61,12 @@ async def test_a_published_event_arrives_keyed_with_its_id_and_content_type(
     stack: StackEnv, topic_prefix: str, unique: str, producer: EventProducer,
 ) -> None:
     tenant = TenantNames(unique)
-    async with kafka_admin(stack.kafka_bootstrap) as admin:
+    async with kafka_admin(stack.kafka) as admin:
         await ensure_tenant_topics(admin, tenant, TopicSettings(partitions=3))
     event = CloudEvent(source="/ws", type="io.simptu.chat.message.received",
                        tenantid=tenant.slug, subject="session-7", data={"text": "hi"})
     sent = await producer.publish(tenant.topic("inbound"), event, key="session-7")
-    consumer = AIOKafkaConsumer(tenant.topic("inbound"), bootstrap_servers=stack.kafka_bootstrap,
+    consumer = AIOKafkaConsumer(tenant.topic("inbound"), **stack.kafka.client_options(),
                                 auto_offset_reset="earliest")
     await consumer.start()
     try:
@@ -83,7 +83,7 @@ async def test_publishing_to_a_topic_that_does_not_exist_fails_within_the_timeou
     stack: StackEnv, topic_prefix: str,
 ) -> None:
     event = CloudEvent(source="/ws", type="io.simptu.chat.message.received", tenantid="acme")
-    async with EventProducer(stack.kafka_bootstrap, timeout=2.0) as producer:
+    async with EventProducer(stack.kafka, timeout=2.0) as producer:
         # Auto-creation is off: the topic never appears, so no acknowledgement can come.
         with pytest.raises(PublishError):
             await producer.publish(f"{topic_prefix}missing", event, "k")

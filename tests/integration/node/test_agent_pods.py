@@ -59,7 +59,7 @@ async def test_each_demo_tenant_is_answered_by_its_own_agent_pod(
     assert pod.spec.node_name is not None
     before = await _turns(pod)
     conversation = Chat(AgentTenant(TenantNames(slug), DEMO[slug]), db, producer, key_ring,
-                        core_settings.kafka_bootstrap)
+                        core_settings.kafka)
     await conversation.open()
     try:
         await conversation.say("Bună ziua!")
@@ -163,7 +163,7 @@ async def test_the_agent_pod_killed_after_the_customers_yes_books_once_and_goes_
         "spec": {"displayName": "Node test clinic", "businessType": "dental-clinic",
                  "deletionPolicy": "Delete"}})
     conversation = Chat(AgentTenant(names, "dental-clinic"), db, producer, key_ring,
-                        core_settings.kafka_bootstrap)
+                        core_settings.kafka)
     try:
         await asyncio.wait_for(_tenant_ready(tenants, slug), 300)
         seeded = await asyncio.to_thread(

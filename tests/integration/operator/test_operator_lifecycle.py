@@ -105,7 +105,7 @@ async def test_an_applied_tenant_becomes_ready_with_everything_provisioned(
     assert await db.fetchval("SELECT to_regclass($1)", f"{names.schema}.customers") is not None
     keystore = OpenBaoTransit(stack["BAO_ADDR"], stack["BAO_TOKEN"])
     assert (await keystore.key_info(names.transit_key)).latest_version == 1
-    async with kafka_admin(stack.kafka_bootstrap) as admin:
+    async with kafka_admin(stack.kafka) as admin:
         assert set(tenant_topics(names)) <= set(await admin.list_topics())
     async with httpx.AsyncClient() as http:
         discovery = await http.get(f"{stack['SIMPTU_KEYCLOAK_URL']}/realms/{name}"
@@ -142,14 +142,14 @@ async def test_what_is_removed_by_hand_comes_back(
     await wait_for(lambda: phase_is(tenants, name, "Ready"), f"{name} Ready")
     await db.execute(f"DROP SCHEMA {names.schema} CASCADE")
     k8s.AppsV1Api(kube).delete_namespaced_deployment("agent", names.namespace)
-    async with kafka_admin(stack.kafka_bootstrap) as admin:
+    async with kafka_admin(stack.kafka) as admin:
         await admin.delete_topics([names.topic("outbound")])
     realm_admin = KeycloakAdmin.from_environment(stack.values)
     await keycloak.remove(realm_admin, name)
 
     async def repaired() -> bool:
         schema = await db.fetchval("SELECT to_regclass($1)", f"{names.schema}.customers")
-        async with kafka_admin(stack.kafka_bootstrap) as admin:
+        async with kafka_admin(stack.kafka) as admin:
             topics = set(await admin.list_topics())
         try:
             k8s.AppsV1Api(kube).read_namespaced_deployment("agent", names.namespace)
@@ -223,7 +223,7 @@ async def test_deleting_leaves_exactly_what_the_policy_says(
         assert (await keystore.key_info(names.transit_key)).latest_version == 1
         return
     assert schema is None
-    async with kafka_admin(stack.kafka_bootstrap) as admin:
+    async with kafka_admin(stack.kafka) as admin:
         assert not set(tenant_topics(names)) & set(await admin.list_topics())
     if policy == "Delete":
         assert (await keystore.key_info(names.transit_key)).latest_version == 1

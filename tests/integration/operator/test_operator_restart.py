@@ -65,7 +65,7 @@ async def test_a_restarted_operator_finishes_without_duplicates(
     keys = await db.fetch(f"SELECT purpose, version FROM {names.schema}.data_keys")
     assert sorted((k["purpose"], k["version"]) for k in keys) == [("data", 1), ("index", 1)]
     assert await db.fetchval("SELECT count(*) FROM platform.tenants WHERE slug = $1", name) == 1
-    async with kafka_admin(stack.kafka_bootstrap) as admin:
+    async with kafka_admin(stack.kafka) as admin:
         assert set(tenant_topics(names)) <= set(await admin.list_topics())
     admin_api = KeycloakAdmin.from_environment(stack.values)
     clients = (await admin_api.request("GET", f"/{name}/clients")).json()

@@ -34,7 +34,7 @@ async def test_kafka_topics_are_declared_and_ready_only_when_they_exist(
     stack: StackEnv, kube: k8s.ApiClient, namespace: str, strimzi_crds: tuple[str, ...],
     unique: str,
 ) -> None:
-    backend = kafka.TopicBackend(kafka=stack.kafka_bootstrap, kind="strimzi",
+    backend = kafka.TopicBackend(kafka=stack.kafka, kind="strimzi",
                                  strimzi_cluster="simptu", strimzi_namespace=namespace)
     tenant = TenantNames(f"{unique}-gym")
     settings = TopicSettings(partitions=4, replication=1, retention=dt.timedelta(hours=48))
@@ -50,13 +50,13 @@ async def test_kafka_topics_are_declared_and_ready_only_when_they_exist(
         problem = await kafka.check(backend, tenant, settings)
         assert problem is not None
         assert problem.startswith("missing topics")
-        async with kafka_admin(stack.kafka_bootstrap) as admin:  # what Strimzi would do
+        async with kafka_admin(stack.kafka) as admin:  # what Strimzi would do
             await ensure_tenant_topics(admin, tenant, settings)
         assert await kafka.check(backend, tenant, settings) is None
         await kafka.remove(backend, KubeObjects(kube), tenant)
         assert strimzi_objects(kube, namespace) == []
     finally:
-        async with kafka_admin(stack.kafka_bootstrap) as admin:
+        async with kafka_admin(stack.kafka) as admin:
             await remove_tenant_topics(admin, tenant)
 
 

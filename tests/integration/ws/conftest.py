@@ -189,14 +189,14 @@ class Agent:
 @pytest.fixture(scope="session")
 async def agent(stack: StackEnv, db: asyncpg.Pool, redis_client: aioredis.Redis,
                 core_settings: CoreSettings) -> AsyncIterator[Agent]:
-    async with EventProducer(stack.kafka_bootstrap, client_id="ws-test-agent") as producer, \
+    async with EventProducer(stack.kafka, client_id="ws-test-agent") as producer, \
             KeyRing(db, OpenBaoTransit.from_settings(core_settings)) as keyring:
         yield Agent(producer, keyring)
 
 
 async def reader_at_end(stack: StackEnv, topic: str) -> AIOKafkaConsumer:
     """A consumer of every partition of `topic`, positioned at its end."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=stack.kafka_bootstrap, group_id=None,
+    consumer = AIOKafkaConsumer(**stack.kafka.client_options(), group_id=None,
                                 enable_auto_commit=False)
     await consumer.start()
     cluster = await consumer._client.fetch_all_metadata()  # no public call gives partitions
