@@ -95,6 +95,13 @@ class Service(ABC):
         return ""
 
 
+def kafka_mode_key(ctx: Context) -> str:
+    """Whether the broker takes logins: a Kafka client started for the other mode (no login,
+    or a login a plaintext broker ignores) is restarted by `up` with its login.
+    """
+    return f"kafka_sasl={int(ctx.settings.kafka_sasl)}"
+
+
 class PlatformProcess(Service):
     """One of the platform's own processes, `python -m <module> <args>`, run with the stack's
     settings (the env file) and its own; ready once `<url>/readyz` answers 200."""
@@ -112,6 +119,9 @@ class PlatformProcess(Service):
     def launch(self, ctx: Context) -> Launch:
         env = platform_env(ctx.settings.env_file) | self.env(ctx) | self.own_env(ctx)
         return Launch(argv=[sys.executable, "-m", self.module, *self.args], env=env)
+
+    def settings_key(self, ctx: Context) -> str:
+        return kafka_mode_key(ctx)
 
     async def probe(self, ctx: Context) -> None:
         await expect_http_ok(f"{self.url(ctx)}/readyz")

@@ -26,7 +26,7 @@ from simptu.devstack.demo_channels import (
 from simptu.devstack.envfile import platform_env, read_env_file
 from simptu.devstack.images import PLATFORM_IMAGE
 from simptu.devstack.processes import Launch
-from simptu.devstack.services.base import Context, NotReady, Service
+from simptu.devstack.services.base import Context, NotReady, Service, kafka_mode_key
 from simptu.devstack.services.kube import kubeconfig_path, pki_dir, server_url
 from simptu.devstack.services.node import node_image_ids
 from simptu.devstack.settings import REPO_ROOT
@@ -142,8 +142,10 @@ class Operator(Service):
         return Launch(argv=[sys.executable, "-m", "simptu.operator"], env=env)
 
     def settings_key(self, ctx: Context) -> str:
-        """Its stack's operator settings: switching SIMPTU_NODE restarts it with the others."""
-        return json.dumps(stack_operator_settings(ctx.settings.node), sort_keys=True)
+        """Its stack's operator settings: switching SIMPTU_NODE restarts it with the others,
+        and so does switching Kafka's logins (it makes tenants' users only with its own)."""
+        return json.dumps(stack_operator_settings(ctx.settings.node), sort_keys=True) \
+            + kafka_mode_key(ctx)
 
     def _webhook_settings(self, ctx: Context) -> dict[str, str]:
         """The admission webhook on loopback, its certificate signed by the stack's CA (which

@@ -8,7 +8,12 @@ import sys
 
 from simptu.devstack.envfile import platform_env
 from simptu.devstack.processes import Launch
-from simptu.devstack.services.base import Context, Service, expect_http_ok
+from simptu.devstack.services.base import (
+    Context,
+    Service,
+    expect_http_ok,
+    kafka_mode_key,
+)
 from simptu.devstack.services.kafka import Kafka
 
 # The fault tests' tenants (`t<hex>-faults`): their private platform runs a relay of its own,
@@ -30,6 +35,9 @@ class OutboxRelay(Service):
         env.setdefault("SIMPTU_OUTBOX_SKIP_TENANTS", FAULT_TENANTS)
         return Launch(argv=[sys.executable, "-m", "simptu.runtime.core.events", "relay",
                             "--metrics-port", str(ctx.settings.relay_metrics_port)], env=env)
+
+    def settings_key(self, ctx: Context) -> str:
+        return kafka_mode_key(ctx)
 
     async def probe(self, ctx: Context) -> None:
         await expect_http_ok(self.metrics_url(ctx))

@@ -75,7 +75,8 @@ PLATFORM_GRANTS: dict[str, list[Grant]] = {
     "simptu-relay": [_every_tenant(WRITE)],
     "simptu-api": [_every_tenant(WRITE)],
     "simptu-ws": [_every_tenant(WRITE), _every_tenant(READ)],
-    "simptu-channels": [_every_tenant(READ), Grant(GROUP, "simptu-channels", READ, PREFIXED),
+    # `simptu-channel` covers the senders' group (`simptu-channel-senders`) and `simptu-channels*`.
+    "simptu-channels": [_every_tenant(READ), Grant(GROUP, "simptu-channel", READ, PREFIXED),
                         Grant(GROUP, "simptu-platform-mail", READ, PREFIXED)],
     "simptu-agent": [_every_tenant(READ), _every_tenant(WRITE),
                      Grant(GROUP, AGENT_GROUP, READ, PREFIXED)],
