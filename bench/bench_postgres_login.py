@@ -12,15 +12,13 @@ schema and namespace are made beforehand and removed afterwards (neither is time
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import statistics
 import time
 import uuid
 from typing import Any
 
 import asyncpg
 from kubernetes import config as k8s_config
+from provisioning_table import Timings, run  # a script beside this one: bench/ is on sys.path
 
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.settings import DevstackSettings
@@ -57,7 +55,7 @@ async def _provision(pool: asyncpg.Pool, objects: KubeObjects, tenant: TenantNam
 
 
 async def _run(pool: asyncpg.Pool, objects: KubeObjects,
-               timings: dict[str, list[float]]) -> None:
+               timings: Timings) -> None:
     tenant = TenantNames(f"bench-pg-{uuid.uuid4().hex[:8]}")
     async with pool.acquire() as conn:
         await ensure_tenant_schema(conn, tenant)
@@ -77,13 +75,13 @@ async def _run(pool: asyncpg.Pool, objects: KubeObjects,
         await objects.delete([_namespace(tenant)])
 
 
-async def measure(runs: int) -> dict[str, list[float]]:
+async def measure(runs: int) -> Timings:
     pool = await asyncpg.create_pool(ENV.database_url, min_size=1, max_size=2)
     assert pool is not None
     async with pool.acquire() as conn:
         await migrate_platform(conn)
     objects = await KubeObjects.connect(k8s_config.new_client_from_config(ENV.kubeconfig))
-    timings: dict[str, list[float]] = {"new tenant": [], "rotation": [],
+    timings: Timings = {"new tenant": [], "rotation": [],
                                        "old login retired": []}
     try:
         for _ in range(runs):
@@ -93,17 +91,5 @@ async def measure(runs: int) -> dict[str, list[float]]:
     return timings
 
 
-def table(timings: dict[str, list[float]]) -> str:
-    lines = ["| what | runs | p50 ms | max ms |", "| --- | ---: | ---: | ---: |"]
-    for what, values in timings.items():
-        lines.append(f"| {what} | {len(values)} | {statistics.median(values) * 1000:.1f} | "
-                     f"{max(values) * 1000:.1f} |")
-    return "\n".join(lines)
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=20, help="tenants provisioned")
-    args = parser.parse_args()
-    print(f"provisioning {args.runs} tenants' Postgres logins ...", flush=True)
-    print(table(asyncio.run(measure(args.runs))))
+    run(__doc__, "Postgres logins", measure)

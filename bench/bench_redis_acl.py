@@ -12,14 +12,12 @@ user, removed afterwards (neither is timed: the namespace is the workload's own)
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import statistics
 import time
 import uuid
 from typing import Any
 
 from kubernetes import config as k8s_config
+from provisioning_table import Timings, run  # a script beside this one: bench/ is on sys.path
 
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.settings import DevstackSettings
@@ -56,10 +54,10 @@ async def _provision(redis: Any, objects: KubeObjects, tenant: TenantNames,
     return elapsed
 
 
-async def measure(runs: int) -> dict[str, list[float]]:
+async def measure(runs: int) -> Timings:
     redis = connect_redis(ENV["SIMPTU_REDIS_URL"])
     objects = await KubeObjects.connect(k8s_config.new_client_from_config(ENV.kubeconfig))
-    timings: dict[str, list[float]] = {"new tenant": [], "rotation": []}
+    timings: Timings = {"new tenant": [], "rotation": []}
     try:
         for _ in range(runs):
             tenant = TenantNames(f"bench-redis-{uuid.uuid4().hex[:8]}")
@@ -75,17 +73,5 @@ async def measure(runs: int) -> dict[str, list[float]]:
     return timings
 
 
-def table(timings: dict[str, list[float]]) -> str:
-    lines = ["| what | runs | p50 ms | max ms |", "| --- | ---: | ---: | ---: |"]
-    for what, values in timings.items():
-        lines.append(f"| {what} | {len(values)} | {statistics.median(values) * 1000:.1f} | "
-                     f"{max(values) * 1000:.1f} |")
-    return "\n".join(lines)
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=20, help="tenants provisioned")
-    args = parser.parse_args()
-    print(f"provisioning {args.runs} tenants' Redis users ...", flush=True)
-    print(table(asyncio.run(measure(args.runs))))
+    run(__doc__, "Redis users", measure)

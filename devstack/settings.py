@@ -39,7 +39,7 @@ class DevstackSettings(BaseSettings):
     kafka_controller_port: int = 59093
     # Kafka's client listener with SASL/SCRAM-SHA-512 and the StandardAuthorizer (no ACL, no
     # access); off: a plaintext listener anyone may use (set before the storage is formatted).
-    kafka_sasl: bool = False
+    kafka_sasl: bool = True
     etcd_port: int = 52379
     etcd_peer_port: int = 52380
     kube_apiserver_port: int = 56443

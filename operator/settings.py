@@ -61,6 +61,9 @@ class OperatorSettings(CoreSettings):
     # How often the channel senders' new faults (a refused access token) are looked for, to
     # report them in the Tenant's ChannelsReady condition (seconds).
     operator_channel_fault_interval: float = 5.0
+    # How often Redis's run id is read: a new one (a restart, a failover) lost every tenant's
+    # ACL user, and the operator sets them all again at once (seconds).
+    operator_redis_restart_interval: float = 5.0
     # Where /healthz, /readyz and /metrics listen.
     operator_port: int = 8081
     # Among peers the highest priority reconciles; the others pause until it is gone.

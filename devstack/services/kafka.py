@@ -122,8 +122,10 @@ class Kafka(Service):
         if formatted != wanted:
             raise RuntimeError(
                 f"Kafka's storage in {home} was formatted for {formatted}, SIMPTU_KAFKA_SASL asks "
-                f"for {wanted}: remove {home} to format it again (its topics are lost; the "
-                "operator makes every tenant's topics again)")
+                f"for {wanted} (SASL is the default): run `make up` with "
+                f"SIMPTU_KAFKA_SASL={int(formatted == 'sasl')} to keep it, or `make down` and "
+                f"remove {home} to format it again (its topics are lost; the operator makes every "
+                "tenant's topics again)")
 
     def _sasl_properties(self, ctx: Context) -> dict[str, str]:
         """SCRAM on the client listener, PLAIN on the controller's, and the authorizer."""

@@ -7,7 +7,13 @@ from typing import Any
 
 import kopf
 
-from simptu.operator.handlers.resource import GROUP, PLURAL, VERSION, write_status
+from simptu.operator.handlers.resource import (
+    GROUP,
+    PLURAL,
+    VERSION,
+    forget_legacy_kopf_storage,
+    write_status,
+)
 from simptu.operator.metrics import TENANTS_BY_PHASE
 from simptu.operator.reconcile import reconcile
 
@@ -39,7 +45,9 @@ async def converge_named(memo: kopf.Memo, slug: str) -> None:
 @kopf.on.resume(GROUP, VERSION, PLURAL, retries=30, backoff=10, timeout=3600)
 @kopf.on.create(GROUP, VERSION, PLURAL, retries=30, backoff=10, timeout=3600)
 @kopf.on.update(GROUP, VERSION, PLURAL, retries=30, backoff=10, timeout=3600)
-async def converge(body: kopf.Body, memo: kopf.Memo, name: str, **_: Any) -> None:
+async def converge(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, name: str,
+                   **_: Any) -> None:
+    forget_legacy_kopf_storage(body, patch)
     await converge_tenant(body, memo, name)
 
 
@@ -49,8 +57,10 @@ def register_drift_timer(interval: float) -> None:
                initial_delay=interval)(repair_drift)
 
 
-async def repair_drift(body: kopf.Body, memo: kopf.Memo, name: str, **_: Any) -> None:
+async def repair_drift(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, name: str,
+                       **_: Any) -> None:
     """Level-based repair: whatever was removed or changed by hand is put back."""
+    forget_legacy_kopf_storage(body, patch)
     # A failure is reported in status and Events already; the next tick tries again.
     with contextlib.suppress(kopf.TemporaryError):
         await converge_tenant(body, memo, name, drift=True)

@@ -10,8 +10,9 @@ from typing import Any
 
 import kopf
 
-from simptu.operator import channel_faults
+from simptu.operator import channel_faults, redis_restarts
 from simptu.operator.handlers import on_admission, on_change
+from simptu.operator.handlers.resource import KOPF_PREFIX
 from simptu.operator.health import start_health_server
 from simptu.operator.platform import in_cluster_configuration, open_platform
 from simptu.operator.settings import OperatorSettings
@@ -38,9 +39,9 @@ def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
 @kopf.on.startup()
 async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     settings.persistence.finalizer = "simptu.io/finalizer"
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="simptu.io")
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix="simptu.io", key="last-handled-configuration")
+        prefix=KOPF_PREFIX, key="last-handled-configuration")
     settings.posting.level = logging.INFO
     settings.queueing.error_delays = [1, 2, 5, 10, 20, 30, 60]
     settings.watching.server_timeout = 300
@@ -57,6 +58,10 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
         platform.pool, lambda slug: on_change.converge_named(memo, slug),
         operator_settings.operator_channel_fault_interval))
     memo.closing.push_async_callback(background.stop, faults)
+    restarts = asyncio.create_task(redis_restarts.watch(
+        platform.redis, platform.pool, lambda slug: on_change.converge_named(memo, slug),
+        operator_settings.operator_redis_restart_interval))
+    memo.closing.push_async_callback(background.stop, restarts)
 
     async def ready() -> bool:
         return bool(await platform.pool.fetchval("SELECT 1"))

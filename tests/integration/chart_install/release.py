@@ -5,6 +5,7 @@ Used by test_chart_install.py and bench/bench_helm.py; `remove` leaves nothing b
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import json
@@ -24,6 +25,15 @@ import yaml
 
 from simptu.devstack.envfile import StackEnv
 from simptu.devstack.images import PLATFORM_IMAGE, PLATFORM_VERSION
+from simptu.runtime.core.events.kafka_users import (
+    PLATFORM_GRANTS,
+    delete_credential,
+    grant,
+    new_password,
+    revoke_all,
+    upsert_credential,
+)
+from simptu.runtime.core.events.topics import kafka_admin
 from simptu.vault.bootstrap import ensure_kubernetes_role
 from simptu.vault.policies import OPERATOR_POLICY, RUNTIME_POLICY
 from tests.ports import free_port
@@ -36,6 +46,9 @@ POLL = 1.0  # seconds between looks at the cluster
 # Tenants' hosts are `<slug>.<BASE_DOMAIN>` (a reserved name, never looked up: clients send it
 # as the Host header to the ingress controller on loopback).
 BASE_DOMAIN = "chart-install.test"
+# The chart's runtimes with a Kafka login of their own on a SASL broker (no channel senders
+# here: local-values.yaml).
+KAFKA_RUNTIMES = ("api", "ws", "relay")
 
 
 def priority_above_every_earlier_peer() -> int:
@@ -75,6 +88,8 @@ class LocalRelease:
     ports: Ports = field(default_factory=Ports.free)
     priority: int = field(default_factory=priority_above_every_earlier_peer)
     guest_token_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    kafka_passwords: dict[str, str] = field(default_factory=lambda: {
+        runtime: new_password() for runtime in KAFKA_RUNTIMES})
 
     @property
     def namespace(self) -> str:
@@ -129,7 +144,7 @@ class LocalRelease:
             "image": {"tag": PLATFORM_VERSION},
             "bindAddress": self.node_address,
             "publicBaseUrl": self.stack.values.get("SIMPTU_PUBLIC_BASE_URL", ""),
-            "kafka": {"bootstrap": self.stack.kafka_bootstrap},
+            "kafka": {"bootstrap": self.stack.kafka_bootstrap, "sasl": self._kafka_sasl()},
             "openbao": {"address": self.stack["SIMPTU_BAO_ADDR"], "kubernetesAuth": {
                 "runtimeRole": self.bao_roles["runtime"],
                 "operatorRole": self.bao_roles["operator"]}},
@@ -153,6 +168,45 @@ class LocalRelease:
                              {"name": "KUBERNETES_SERVICE_PORT", "value": str(apiserver.port)}]},
         }
 
+    def _kafka_sasl(self) -> dict[str, Any]:
+        """On a SASL broker: the operator logs in as the stack's admin, each runtime as its own
+        user of this release (`kafka_users`); on a plaintext one, no login."""
+        mechanism = self.stack.kafka.mechanism
+        if not mechanism:
+            return {"mechanism": ""}
+        return {"mechanism": mechanism, "existingSecret": "simptu-kafka-operator",
+                "runtimeSecrets": {runtime: f"simptu-kafka-{runtime}"
+                                   for runtime in KAFKA_RUNTIMES}}
+
+    def kafka_user(self, runtime: str) -> str:
+        return f"{self.name}-{runtime}"
+
+    def _kafka_secrets(self) -> dict[str, dict[str, str]]:
+        kafka = self.stack.kafka
+        if not kafka.mechanism:
+            return {}
+        logins = {"operator": (kafka.username, kafka.password), **{
+            runtime: (self.kafka_user(runtime), password)
+            for runtime, password in self.kafka_passwords.items()}}
+        return {f"simptu-kafka-{who}": {"username": user, "password": password}
+                for who, (user, password) in logins.items()}
+
+    async def _kafka_users(self, present: bool) -> None:
+        """What README asks of a platform team on a SASL broker: a user for each runtime with
+        the least it needs (the grants of the stack's own `simptu-<runtime>`); or their removal."""
+        kafka = self.stack.kafka
+        if not kafka.mechanism:
+            return
+        async with kafka_admin(kafka) as admin:
+            for runtime, password in self.kafka_passwords.items():
+                user = self.kafka_user(runtime)
+                if present:
+                    await upsert_credential(admin, user, password, kafka.mechanism)
+                    await grant(admin, user, PLATFORM_GRANTS[f"simptu-{runtime}"])
+                else:
+                    await revoke_all(admin, user)
+                    await delete_credential(admin, user, kafka.mechanism)
+
     def _secrets(self) -> list[dict[str, Any]]:
         """The existingSecrets local-values.yaml names, with the stack's own credentials (the
         same the stack's operator has: the demo tenants' agent Secrets stay as they are)."""
@@ -162,7 +216,8 @@ class LocalRelease:
                 "simptu-keycloak": {"username": s["SIMPTU_KEYCLOAK_ADMIN_USER"],
                                     "password": s["SIMPTU_KEYCLOAK_ADMIN_PASSWORD"],
                                     "realm-secret-key": s["SIMPTU_KEYCLOAK_REALM_SECRET_KEY"]},
-                "simptu-platform": {"guest-token-secret": self.guest_token_secret}}
+                "simptu-platform": {"guest-token-secret": self.guest_token_secret},
+                **self._kafka_secrets()}
         return [{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
                  "metadata": {"name": name, "namespace": self.namespace},
                  "stringData": values} for name, values in data.items()]
@@ -220,6 +275,7 @@ class LocalRelease:
         self.kubectl("apply", "-f", "-", stdin=json.dumps(
             {"apiVersion": "v1", "kind": "List", "items": self._secrets()}))
         self.write_bao_roles()
+        asyncio.run(self._kafka_users(present=True))
         started = time.monotonic()
         # Helm waits for the migrations' hook Job; the Deployments are waited for here.
         self.helm("install", self.name, str(CHART), "-f", str(LOCAL_VALUES),
@@ -328,6 +384,7 @@ class LocalRelease:
         self.kubectl("delete", "namespace", self.namespace, "--ignore-not-found",
                      "--timeout=120s", timeout=150)
         self.remove_bao_roles()  # deleting a missing role is no error
+        asyncio.run(self._kafka_users(present=False))  # nor is a missing user
         (Path(tempfile.gettempdir()) / f"simptu-chart-{self.name}.yaml").unlink(missing_ok=True)
 
 

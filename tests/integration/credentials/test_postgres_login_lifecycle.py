@@ -17,17 +17,15 @@ from simptu.runtime.core.crypto import KeyRing
 from simptu.runtime.core.events import EventProducer
 from simptu.runtime.core.settings import CoreSettings
 from simptu.runtime.core.tenancy import TenantNames
-from tests.integration.agent.conftest import AgentTenant, Chat
+from tests.integration.agent.conftest import Chat
 from tests.integration.credentials.postgres_login_pods import delivered_login
-from tests.integration.credentials.redis_acl_pods import (
-    TENANTS,
-    annotate_tenant,
-    ready_agent_pod,
-    until,
+from tests.integration.credentials.redis_acl_pods import annotate_tenant, ready_agent_pod, until
+from tests.integration.credentials.talking_tenant import (
+    PROVISIONING,
+    ROLLING,
+    exchange,
+    talking_tenant,
 )
-
-PROVISIONING = 420.0  # failsafes on waits for the operator and the node, never assertions
-ROLLING = 600.0
 
 
 def _url(stack: StackEnv, login: tuple[str, str], pooler: bool = False) -> str:
@@ -56,12 +54,6 @@ async def _refused(stack: StackEnv, login: tuple[str, str]) -> None:
         raise AssertionError(f"{login[0]} still logs in as {user} (pooler: {pooler})")
 
 
-async def _exchange(conversation: Chat, text: str) -> None:
-    await conversation.say(text)
-    answer = await conversation.answer(within=ROLLING)  # a pod rolling meanwhile answers later
-    assert answer.text
-
-
 async def _logins(db: asyncpg.Pool, names: TenantNames) -> set[str]:
     rows = await db.fetch("SELECT rolname FROM pg_roles WHERE starts_with(rolname, $1)",
                           database_login.login_prefix(names))
@@ -73,7 +65,7 @@ async def _rotate_while_talking(kube: k8s.ApiClient, stack: StackEnv, db: asyncp
     old = delivered_login(kube, slug)
     assert old is not None
     annotate_tenant(kube, slug, {database_login.ROTATE_ANNOTATION: "1"})
-    await _exchange(conversation, "Bună ziua, din nou!")  # while the pods roll
+    await exchange(conversation, "Bună ziua, din nou!")  # while the pods roll
 
     async def rotated() -> bool:
         new = delivered_login(kube, slug)
@@ -82,7 +74,7 @@ async def _rotate_while_talking(kube: k8s.ApiClient, stack: StackEnv, db: asyncp
 
     await asyncio.wait_for(until(rotated), ROLLING)
     await asyncio.wait_for(until(lambda: ready_agent_pod(kube, slug) is not None), ROLLING)
-    await _exchange(conversation, "Mulțumesc!")  # the new pod, on the new login
+    await exchange(conversation, "Mulțumesc!")  # the new pod, on the new login
     await _refused(stack, old)
     new = delivered_login(kube, slug)
     assert new is not None
@@ -96,7 +88,7 @@ async def _dropped_login_is_made_again(kube: k8s.ApiClient, stack: StackEnv,
     assert lost is not None
     async with db.acquire() as conn:
         await conn.execute(f'DROP ROLE "{lost[0]}"')  # by hand: the pod's sessions live on
-    annotate_tenant(kube, slug, {"simptu.io/test-touch": "1"})  # the next reconcile
+    annotate_tenant(kube, slug, {"simptu.io/test-touch": "1"})  # a change: a reconcile now
 
     async def made_again() -> bool:
         found = delivered_login(kube, slug)
@@ -111,36 +103,15 @@ async def _dropped_login_is_made_again(kube: k8s.ApiClient, stack: StackEnv,
 async def test_a_tenants_login_rotates_is_repaired_and_is_refused_once_deleted(
         kube: k8s.ApiClient, stack: StackEnv, unique: str, db: asyncpg.Pool,
         key_ring: KeyRing, producer: EventProducer, core_settings: CoreSettings) -> None:
-    tenants = k8s.CustomObjectsApi(kube)
     slug = f"{unique}-pg"
-    tenants.create_cluster_custom_object(*TENANTS, {
-        "apiVersion": "simptu.io/v1alpha1", "kind": "Tenant", "metadata": {"name": slug},
-        "spec": {"displayName": "Postgres login clinic", "businessType": "dental-clinic",
-                 "deletionPolicy": "Delete"}})
-    conversation = Chat(AgentTenant(TenantNames(slug), "dental-clinic"), db, producer,
-                        key_ring, core_settings.kafka)
-    try:
-        await asyncio.wait_for(until(lambda: ready_agent_pod(kube, slug) is not None),
-                               PROVISIONING)
-        await conversation.open()
-        await _exchange(conversation, "Bună ziua!")
+    async with talking_tenant(kube, slug, db, key_ring, producer,
+                              core_settings.kafka) as conversation:
+        await exchange(conversation, "Bună ziua!")
         await _rotate_while_talking(kube, stack, db, conversation, slug)
         # One stored reply per message, none lost while the pods rolled.
         assert len(await conversation.agent_messages()) == 3
         await _dropped_login_is_made_again(kube, stack, db, slug)
         last = delivered_login(kube, slug)
         assert last is not None
-    finally:
-        await conversation.close()
-        tenants.delete_cluster_custom_object(*TENANTS, slug)
-
-    def gone() -> bool:
-        try:
-            tenants.get_cluster_custom_object(*TENANTS, slug)
-        except k8s.ApiException as error:
-            return bool(error.status == 404)
-        return False
-
-    await asyncio.wait_for(until(gone), PROVISIONING)
     await _refused(stack, last)
     assert await _logins(db, TenantNames(slug)) == set()

@@ -18,18 +18,20 @@ from simptu.runtime.core.crypto import KeyRing
 from simptu.runtime.core.events import EventProducer
 from simptu.runtime.core.settings import CoreSettings
 from simptu.runtime.core.tenancy import TenantNames
-from tests.integration.agent.conftest import AgentTenant, Chat
+from tests.integration.agent.conftest import Chat
 from tests.integration.credentials.redis_acl_pods import (
-    TENANTS,
     annotate_tenant,
     ready_agent_pod,
     secret_annotations,
     tenant_redis_url,
     until,
 )
-
-PROVISIONING = 420.0  # failsafes on waits for the operator and the node, never assertions
-ROLLING = 600.0
+from tests.integration.credentials.talking_tenant import (
+    PROVISIONING,
+    ROLLING,
+    exchange,
+    talking_tenant,
+)
 
 
 async def _pings(url: str) -> bool:
@@ -45,17 +47,11 @@ async def _refused(url: str) -> None:
         await _pings(url)
 
 
-async def _exchange(conversation: Chat, text: str) -> None:
-    await conversation.say(text)
-    answer = await conversation.answer(within=ROLLING)  # a pod rolling meanwhile answers later
-    assert answer.text
-
-
 async def _rotate_while_talking(kube: k8s.ApiClient, conversation: Chat, slug: str) -> None:
     old = tenant_redis_url(kube, slug)
     assert old is not None
     annotate_tenant(kube, slug, {redis_acl.ROTATE_ANNOTATION: "1"})
-    await _exchange(conversation, "Bună ziua, din nou!")  # while the pods roll
+    await exchange(conversation, "Bună ziua, din nou!")  # while the pods roll
 
     def rotated() -> bool:
         return (tenant_redis_url(kube, slug) != old
@@ -63,7 +59,7 @@ async def _rotate_while_talking(kube: k8s.ApiClient, conversation: Chat, slug: s
 
     await asyncio.wait_for(until(rotated), ROLLING)
     await asyncio.wait_for(until(lambda: ready_agent_pod(kube, slug) is not None), ROLLING)
-    await _exchange(conversation, "Mulțumesc!")  # the new pod, on the new password
+    await exchange(conversation, "Mulțumesc!")  # the new pod, on the new password
     await _refused(old)
     new = tenant_redis_url(kube, slug)
     assert new is not None
@@ -79,7 +75,7 @@ async def _lost_user_is_made_again(kube: k8s.ApiClient, redis_client: aioredis.R
     current = redis_acl.Credentials("", None, annotations.get(redis_acl.ROTATION, ""))
     assert await redis_acl.check(redis_client, names, current) == (
         f"Redis ACL user {user} is missing")
-    annotate_tenant(kube, slug, {"simptu.io/test-touch": "1"})  # the next reconcile
+    annotate_tenant(kube, slug, {"simptu.io/test-touch": "1"})  # a change: a reconcile now
 
     async def back() -> bool:
         return bool(await redis_client.acl_getuser(user))
@@ -94,36 +90,15 @@ async def test_a_tenants_redis_user_rotates_is_repaired_and_is_deleted_with_it(
         kube: k8s.ApiClient, unique: str, db: asyncpg.Pool, key_ring: KeyRing,
         producer: EventProducer, core_settings: CoreSettings,
         redis_client: aioredis.Redis) -> None:
-    tenants = k8s.CustomObjectsApi(kube)
     slug = f"{unique}-redis"
-    tenants.create_cluster_custom_object(*TENANTS, {
-        "apiVersion": "simptu.io/v1alpha1", "kind": "Tenant", "metadata": {"name": slug},
-        "spec": {"displayName": "Redis ACL clinic", "businessType": "dental-clinic",
-                 "deletionPolicy": "Delete"}})
-    conversation = Chat(AgentTenant(TenantNames(slug), "dental-clinic"), db, producer,
-                        key_ring, core_settings.kafka)
-    try:
-        await asyncio.wait_for(until(lambda: ready_agent_pod(kube, slug) is not None),
-                               PROVISIONING)
-        await conversation.open()
-        await _exchange(conversation, "Bună ziua!")
+    async with talking_tenant(kube, slug, db, key_ring, producer,
+                              core_settings.kafka) as conversation:
+        await exchange(conversation, "Bună ziua!")
         await _rotate_while_talking(kube, conversation, slug)
         # One stored reply per message, none lost while the pods rolled.
         assert len(await conversation.agent_messages()) == 3
         await _lost_user_is_made_again(kube, redis_client, slug)
         url = tenant_redis_url(kube, slug)
         assert url is not None
-    finally:
-        await conversation.close()
-        tenants.delete_cluster_custom_object(*TENANTS, slug)
-
-    def gone() -> bool:
-        try:
-            tenants.get_cluster_custom_object(*TENANTS, slug)
-        except k8s.ApiException as error:
-            return bool(error.status == 404)
-        return False
-
-    await asyncio.wait_for(until(gone), PROVISIONING)
     await _refused(url)
     assert not await redis_client.acl_getuser(redis_acl.user_name(TenantNames(slug)))
