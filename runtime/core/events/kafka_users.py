@@ -52,15 +52,18 @@ def tenant_user(tenant: TenantNames) -> str:
 
 
 def agent_group(tenant: TenantNames) -> str:
-    """The consumer group of a tenant's agent: under the prefix only its user may join."""
+    """The consumer group of a tenant's agent, which only its user may join."""
     return f"{AGENT_GROUP}.{tenant.slug}"
 
 
 def tenant_grants(tenant: TenantNames) -> list[Grant]:
+    # Every ACL names its resource exactly: a prefix `simptu-agent.clinic` would also let the
+    # tenant `clinic` join `simptu-agent.clinic2`, the group of the tenant `clinic2`, and take
+    # partitions from its agent.
     return [Grant(TOPIC, tenant.topic("inbound"), READ),
             Grant(TOPIC, tenant.topic("outbound"), WRITE),
             Grant(TOPIC, tenant.topic("events"), WRITE),
-            Grant(GROUP, agent_group(tenant), READ, PREFIXED)]
+            Grant(GROUP, agent_group(tenant), READ)]
 
 
 def _every_tenant(operation: int) -> Grant:

@@ -4,7 +4,6 @@ and the login a tenant's Secret holds."""
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,7 +12,7 @@ from kubernetes import client as k8s
 from simptu.devstack.envfile import StackEnv
 from simptu.operator import database_login
 from simptu.runtime.core.tenancy import TenantNames
-from tests.integration.credentials.redis_acl_pods import run_in_pod
+from tests.integration.credentials.redis_acl_pods import run_in_pod, tenant_secret
 
 # argv: the pooler's host:port, the tenant's schema, the other tenant's schema and role.
 # Prints, as JSON, what each attempt gave: a value, or the Postgres error's class name.
@@ -77,13 +76,5 @@ def probe(stack: StackEnv, pod: k8s.V1Pod, own: TenantNames, other: TenantNames)
 
 def delivered_login(kube: k8s.ApiClient, slug: str) -> tuple[str, str] | None:
     """(login, password) of the tenant's Secret, or None without one."""
-    try:
-        secret = k8s.CoreV1Api(kube).read_namespaced_secret(database_login.SECRET,
-                                                            TenantNames(slug).namespace)
-    except k8s.ApiException as error:
-        if error.status == 404:
-            return None
-        raise
-    data = secret.data or {}
-    return (base64.b64decode(data["PGUSER"]).decode(),
-            base64.b64decode(data["PGPASSWORD"]).decode())
+    values = tenant_secret(kube, slug, database_login.SECRET)
+    return None if values is None else (values["PGUSER"], values["PGPASSWORD"])

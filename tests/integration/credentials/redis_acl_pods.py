@@ -40,15 +40,36 @@ def run_in_pod(stack: StackEnv, pod: k8s.V1Pod, script: str, *args: str) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def tenant_redis_url(kube: k8s.ApiClient, slug: str) -> str | None:
+ENVIRONMENT = "import json, os; print(json.dumps(dict(os.environ)))"
+
+
+def namespace_text(kube: k8s.ApiClient, stack: StackEnv, pod: k8s.V1Pod) -> str:
+    """Every Secret (decoded), ConfigMap and pod spec of the pod's namespace and the pod's own
+    environment, as one text: where a platform credential must not appear."""
+    core, namespace = k8s.CoreV1Api(kube), pod.metadata.namespace
+    secrets = [{key: base64.b64decode(value).decode(errors="replace")
+                for key, value in (secret.data or {}).items()}
+               for secret in core.list_namespaced_secret(namespace).items]
+    config_maps = [item.data for item in core.list_namespaced_config_map(namespace).items]
+    pods = [kube.sanitize_for_serialization(item)
+            for item in core.list_namespaced_pod(namespace).items]
+    return json.dumps([secrets, config_maps, pods, run_in_pod(stack, pod, ENVIRONMENT)])
+
+
+def tenant_secret(kube: k8s.ApiClient, slug: str, name: str) -> dict[str, str] | None:
+    """The values of the Secret `name` in the tenant's namespace, decoded; None without one."""
     try:
-        secret = k8s.CoreV1Api(kube).read_namespaced_secret(
-            redis_acl.SECRET, TenantNames(slug).namespace)
+        secret = k8s.CoreV1Api(kube).read_namespaced_secret(name, TenantNames(slug).namespace)
     except k8s.ApiException as error:
         if error.status == 404:
             return None
         raise
-    return base64.b64decode(secret.data[redis_acl.URL_KEY]).decode()
+    return {key: base64.b64decode(value).decode() for key, value in (secret.data or {}).items()}
+
+
+def tenant_redis_url(kube: k8s.ApiClient, slug: str) -> str | None:
+    values = tenant_secret(kube, slug, redis_acl.SECRET)
+    return None if values is None else values[redis_acl.URL_KEY]
 
 
 def secret_annotations(kube: k8s.ApiClient, slug: str) -> dict[str, str]:

@@ -20,6 +20,7 @@ from aiokafka.errors import (
 from simptu.runtime.core.events import kafka_users
 from simptu.runtime.core.events.topics import kafka_admin
 from simptu.runtime.core.kafka_access import KafkaAccess
+from simptu.runtime.core.tenancy import TenantNames
 from tests.integration.credentials.conftest import KafkaTenant
 from tests.integration.credentials.sasl_kafka import SaslKafka, login
 
@@ -99,6 +100,10 @@ async def test_another_tenants_topics_and_group_are_refused_by_the_broker(
         await try_reading(a.access, b.names.topic("inbound"), a.group)
     with pytest.raises(GroupAuthorizationFailedError):
         await try_reading(a.access, a.names.topic("inbound"), b.group)
+    # The group of a tenant whose slug begins with a's: named exactly, not by a's prefix.
+    longer = kafka_users.agent_group(TenantNames(f"{a.names.slug}2"))
+    with pytest.raises(GroupAuthorizationFailedError):
+        await try_reading(a.access, a.names.topic("inbound"), longer)
     async with producing(a.access) as producer:
         for topic in (b.names.topic("outbound"), b.names.topic("events"),
                       a.names.topic("inbound")):  # its own inbound is the platform's to write

@@ -6,8 +6,6 @@ permission error; the platform's database URL is nowhere in A's namespace."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 from urllib.parse import urlsplit
 
 from kubernetes import client as k8s
@@ -19,8 +17,8 @@ from simptu.runtime.core.tenancy import TenantNames
 from tests.integration.credentials.postgres_login_pods import delivered_login, probe
 from tests.integration.credentials.redis_acl_pods import (
     TENANTS,
+    namespace_text,
     ready_agent_pod,
-    run_in_pod,
     until,
 )
 
@@ -59,26 +57,12 @@ def test_the_tenant_says_which_login_its_agent_holds(kube: k8s.ApiClient) -> Non
     assert f"the agent logs in as {login[0]} (Secret agent-postgres)" in database["message"]
 
 
-ENVIRONMENT = "import json, os; print(json.dumps(dict(os.environ)))"
-
-
 async def test_the_platform_database_url_is_nowhere_in_a_tenants_namespace(
         kube: k8s.ApiClient, stack: StackEnv) -> None:
     slug = demo_slugs()[0]
-    namespace = TenantNames(slug).namespace
-    pod = await _pod(kube, slug)
-    core = k8s.CoreV1Api(kube)
     platform = urlsplit(stack.database_url)
     assert platform.password
-    secrets = [base64.b64decode(value).decode(errors="replace")
-               for secret in core.list_namespaced_secret(namespace).items
-               for value in (secret.data or {}).values()]
-    config_maps = [value for config_map in core.list_namespaced_config_map(namespace).items
-                   for value in (config_map.data or {}).values()]
-    specs = [json.dumps(kube.sanitize_for_serialization(item))
-             for item in core.list_namespaced_pod(namespace).items]
-    environment = list(run_in_pod(stack, pod, ENVIRONMENT).values())
-    assert any(database_login.login_prefix(TenantNames(slug)) in value for value in secrets)
-    for text in (*secrets, *config_maps, *specs, *environment):
-        assert stack.database_url not in text
-        assert platform.password not in text
+    text = namespace_text(kube, stack, await _pod(kube, slug))
+    assert database_login.login_prefix(TenantNames(slug)) in text  # the pod's own login
+    assert stack.database_url not in text
+    assert platform.password not in text

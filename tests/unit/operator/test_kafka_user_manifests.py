@@ -57,5 +57,5 @@ def test_in_strimzi_mode_a_kafka_user_declares_the_same_acls_and_our_password() 
     assert acls == {("topic", "simptu.zambet-dental.inbound", "literal", "Read"),
                     ("topic", "simptu.zambet-dental.outbound", "literal", "Write"),
                     ("topic", "simptu.zambet-dental.events", "literal", "Write"),
-                    ("group", "simptu-agent.zambet-dental", "prefix", "Read")}
+                    ("group", "simptu-agent.zambet-dental", "literal", "Read")}
     assert len(acls) == len(tenant_grants(tenant))
