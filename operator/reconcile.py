@@ -213,8 +213,10 @@ async def _agent(run: Run) -> Finding:
     spec = run.spec.workload(run.tenant.slug, p.settings.operator_agent_image,
                              workloads.agent_platform(p.settings,
                                                       p.settings.operator_agent_host_network))
-    spec = dataclasses.replace(spec, own_secrets=(*run.own_secrets,
-                                                  *await _own_secrets(run)))
+    kafka_user = await _kafka_user(run)
+    kafka_secrets = () if kafka_user is None else (
+        kafka_user.secret(kafka_access(p.topics.kafka).mechanism),)
+    spec = dataclasses.replace(spec, own_secrets=(*run.own_secrets, *kafka_secrets))
     owner = workloads.owner_reference(run.body)
     redis = await redis_acl.ensure(p.redis, p.objects, run.tenant, run.body)
     spec = dataclasses.replace(spec, own_secrets=(*spec.own_secrets, redis.secret(
@@ -230,6 +232,9 @@ async def _agent(run: Run) -> Finding:
         return Finding(problem)
     if redis.retiring is not None:
         return Finding("rolling the agent's pods onto a rotated Redis password", waiting=True)
+    if kafka_user is not None and kafka_user.retiring is not None:
+        return Finding(f"rolling the agent's pods onto Kafka user {kafka_user.name}; "
+                       f"{kafka_user.retiring} stays valid until then", waiting=True)
     if replaced:
         return Finding(f"rolling the agent's pods onto Postgres login {login}; "
                        f"{replaced} replaced login(s) stay valid until then", waiting=True)
@@ -251,18 +256,18 @@ async def _agent(run: Run) -> Finding:
                    "here, one local worker serves every tenant)", reason="Declared")
 
 
-async def _own_secrets(run: Run) -> tuple[workloads.TenantSecret, ...]:
-    """The tenant's own credentials for its agent: its Kafka user (on a SASL broker)."""
+async def _kafka_user(run: Run) -> kafka.KafkaUser | None:
+    """The tenant's own Kafka user for its agent (on a SASL broker only)."""
     p = run.platform
     if not kafka.users_enabled(p.topics):
-        return ()
-    rotation = (run.body["metadata"].get("annotations") or {}).get(kafka.ROTATION, "")
+        return None
+    rotation = run.annotation(kafka.ROTATION)
     user = await kafka.ensure_user(p.topics, p.objects, run.tenant, rotation)
-    problem = await kafka.check_user(p.topics, run.tenant)
+    problem = await kafka.check_user(p.topics, run.tenant, user)
     if problem is not None:
         raise kafka.KafkaSecurityError(problem)
     run.provisioned["kafkaUser"] = user.name
-    return (user.secret(kafka_access(p.topics.kafka).mechanism),)
+    return user
 
 
 async def _channels(run: Run) -> Finding:

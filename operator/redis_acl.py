@@ -34,7 +34,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import redis.asyncio as aioredis
 
 from simptu.operator.kube_objects import KubeObjects
-from simptu.operator.workloads import AGENT, TenantSecret
+from simptu.operator.workloads import TenantSecret, rolled_out
 from simptu.runtime.core.crypto.purge import purge_channel
 from simptu.runtime.core.registry import registry_cache_key
 from simptu.runtime.core.tenancy import TenantNames
@@ -130,25 +130,13 @@ async def ensure(redis: aioredis.Redis, objects: KubeObjects, tenant: TenantName
         credentials = Credentials(_new_password(), None, asked)
     elif stored.rotation != asked:
         credentials = Credentials(_new_password(), sha256_hex(stored.password), asked)
-    elif stored.retiring is not None and await _rolled_out(objects, tenant):
+    elif stored.retiring is not None and await rolled_out(objects, tenant):
         credentials = Credentials(stored.password, None, stored.rotation)
     else:
         credentials = stored
     await redis.execute_command(  # type: ignore[no-untyped-call]
         "ACL", "SETUSER", user_name(tenant), *rules(tenant, credentials.hashes))
     return credentials
-
-
-async def _rolled_out(objects: KubeObjects, tenant: TenantNames) -> bool:
-    deployment = await objects.get({"apiVersion": "apps/v1", "kind": "Deployment",
-                                    "metadata": {"name": AGENT,
-                                                 "namespace": tenant.namespace}})
-    if deployment is None:
-        return True
-    status = deployment.get("status") or {}
-    observed = int(status.get("observedGeneration") or 0)
-    return (observed >= int(deployment["metadata"].get("generation") or 0)
-            and int(status.get("replicas") or 0) == int(status.get("updatedReplicas") or 0))
 
 
 async def check(redis: aioredis.Redis, tenant: TenantNames,

@@ -284,6 +284,20 @@ class WorkloadState:
     missing_secrets: tuple[str, ...]
 
 
+async def rolled_out(objects: KubeObjects, tenant: TenantNames) -> bool:
+    """Whether no pod of an earlier template of the tenant's agent is left (none without a
+    Deployment): a credential those pods used may go."""
+    deployment = await objects.get({"apiVersion": "apps/v1", "kind": "Deployment",
+                                    "metadata": {"name": AGENT,
+                                                 "namespace": tenant.namespace}})
+    if deployment is None:
+        return True
+    status = deployment.get("status") or {}
+    observed = int(status.get("observedGeneration") or 0)
+    return (observed >= int(deployment["metadata"].get("generation") or 0)
+            and int(status.get("replicas") or 0) == int(status.get("updatedReplicas") or 0))
+
+
 async def check(objects: KubeObjects, spec: AgentSpec,
                 owner: dict[str, Any]) -> WorkloadState:
     """What is missing, how many agent replicas are ready, and which named Secrets are absent."""

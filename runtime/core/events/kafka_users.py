@@ -51,6 +51,13 @@ def tenant_user(tenant: TenantNames) -> str:
     return f"tenant-{tenant.slug}"
 
 
+def tenant_users(tenant: TenantNames) -> tuple[str, str]:
+    """The tenant's two users, which a password rotation alternates between (the pods of the
+    previous template keep theirs until they are gone); a slug has no dot, so no other
+    tenant's user is named like the second."""
+    return tenant_user(tenant), f"{tenant_user(tenant)}.2"
+
+
 def agent_group(tenant: TenantNames) -> str:
     """The consumer group of a tenant's agent, which only its user may join."""
     return f"{AGENT_GROUP}.{tenant.slug}"
@@ -116,6 +123,13 @@ async def delete_credential(admin: AIOKafkaAdminClient, user: str, mechanism: st
     _raise_errors("delete the SCRAM credential of", results)
 
 
+async def delete_user(admin: AIOKafkaAdminClient, user: str, mechanism: str) -> None:
+    """The user's credential and every ACL of it: it can no longer log in, nor would a user
+    made again under its name inherit its rights. Idempotent."""
+    await delete_credential(admin, user, mechanism)
+    await revoke_all(admin, user)
+
+
 async def grant(admin: AIOKafkaAdminClient, user: str, grants: list[Grant]) -> None:
     """Create the ALLOW ACLs (creating one that exists is a no-op for Kafka)."""
     response = await _send(admin, CreateAcls([_acl(user, g) for g in grants]))
@@ -148,9 +162,10 @@ def _acl(user: str, g: Grant) -> tuple[object, ...]:
 
 
 async def ensure_tenant_user(admin: AIOKafkaAdminClient, tenant: TenantNames, password: str,
-                             mechanism: str) -> str:
-    """The tenant's user with this password and exactly its grants; returns its name."""
-    user = tenant_user(tenant)
+                             mechanism: str, user: str | None = None) -> str:
+    """A user of the tenant's (its first unless named) with this password and exactly its
+    grants; returns its name."""
+    user = user or tenant_user(tenant)
     grants = tenant_grants(tenant)
     await upsert_credential(admin, user, password, mechanism)
     await revoke_all(admin, user, keep=grants)

@@ -27,10 +27,9 @@ from simptu.devstack.envfile import StackEnv
 from simptu.devstack.images import PLATFORM_IMAGE, PLATFORM_VERSION
 from simptu.runtime.core.events.kafka_users import (
     PLATFORM_GRANTS,
-    delete_credential,
+    delete_user,
     grant,
     new_password,
-    revoke_all,
     upsert_credential,
 )
 from simptu.runtime.core.events.topics import kafka_admin
@@ -204,8 +203,7 @@ class LocalRelease:
                     await upsert_credential(admin, user, password, kafka.mechanism)
                     await grant(admin, user, PLATFORM_GRANTS[f"simptu-{runtime}"])
                 else:
-                    await revoke_all(admin, user)
-                    await delete_credential(admin, user, kafka.mechanism)
+                    await delete_user(admin, user, kafka.mechanism)
 
     def _secrets(self) -> list[dict[str, Any]]:
         """The existingSecrets local-values.yaml names, with the stack's own credentials (the

@@ -72,9 +72,9 @@ def tenant_redis_url(kube: k8s.ApiClient, slug: str) -> str | None:
     return None if values is None else values[redis_acl.URL_KEY]
 
 
-def secret_annotations(kube: k8s.ApiClient, slug: str) -> dict[str, str]:
-    secret = k8s.CoreV1Api(kube).read_namespaced_secret(redis_acl.SECRET,
-                                                        TenantNames(slug).namespace)
+def secret_annotations(kube: k8s.ApiClient, slug: str,
+                       name: str = redis_acl.SECRET) -> dict[str, str]:
+    secret = k8s.CoreV1Api(kube).read_namespaced_secret(name, TenantNames(slug).namespace)
     return dict(secret.metadata.annotations or {})
 
 

@@ -1,7 +1,8 @@
 """The operator's Kafka user steps (operator/kafka.py) on a private SASL broker and the
 stack's real kube-apiserver: the user's password is kept while the Tenant's rotation
-annotation stays and replaced when it changes (the old one refused at once), the broker holds
-exactly the tenant's ACLs, and removing the user leaves nothing that can log in."""
+annotation stays; when it changes the tenant's other user gets a new password, both log in
+until no pod of the old template is left, then the old user is refused; the broker holds
+exactly the tenant's ACLs, and removing the users leaves nothing that can log in."""
 
 from __future__ import annotations
 
@@ -50,23 +51,41 @@ async def test_the_operator_keeps_rotates_and_removes_a_tenants_kafka_user(
     tenant, mechanism = TenantNames(f"{unique}-a"), sasl_broker.admin.mechanism
     first = await kafka.ensure_user(backend, objects, tenant, rotation="")
     await deliver(objects, tenant, first, mechanism)
-    assert await kafka.check_user(backend, tenant) is None
+    assert await kafka.check_user(backend, tenant, first) is None
     again = await kafka.ensure_user(backend, objects, tenant, rotation="")
     assert again.password == first.password  # read back from the Secret: no needless roll
     await login(sasl_broker.admin.as_user(again.name, again.password))
 
     rotated = await kafka.ensure_user(backend, objects, tenant, rotation="2026-12-07")
     assert rotated.password != first.password
+    assert (rotated.name, rotated.retiring) == (kafka_users.tenant_users(tenant)[1], first.name)
     await deliver(objects, tenant, rotated, mechanism)
-    await login(sasl_broker.admin.as_user(rotated.name, rotated.password))
+    assert await kafka.check_user(backend, tenant, rotated) is None
+    # Until the pods have rolled both users log in: a pod of the old template may reconnect.
+    for user in (rotated, first):
+        await login(sasl_broker.admin.as_user(user.name, user.password))
+    # No Deployment here, so no pod of the old template: the next pass retires its user.
+    settled = await kafka.ensure_user(backend, objects, tenant, rotation="2026-12-07")
+    assert (settled.name, settled.password, settled.retiring) == (
+        rotated.name, rotated.password, None)
+    await deliver(objects, tenant, settled, mechanism)
+    await login(sasl_broker.admin.as_user(settled.name, settled.password))
     with pytest.raises(SaslAuthenticationFailed):
         await login(sasl_broker.admin.as_user(first.name, first.password))
 
+    # The next rotation moves back to the first user, with a new password.
+    back = await kafka.ensure_user(backend, objects, tenant, rotation="2026-12-08")
+    assert (back.name, back.retiring) == (first.name, settled.name)
+    assert back.password != first.password
+    await login(sasl_broker.admin.as_user(back.name, back.password))
+
     await kafka.remove_user(backend, objects, tenant)
-    with pytest.raises(SaslAuthenticationFailed):
-        await login(sasl_broker.admin.as_user(rotated.name, rotated.password))
+    for user in (back, settled):
+        with pytest.raises(SaslAuthenticationFailed):
+            await login(sasl_broker.admin.as_user(user.name, user.password))
     async with kafka_admin(sasl_broker.admin) as admin:
-        assert await kafka_users.granted(admin, rotated.name) == set()
+        for name in kafka_users.tenant_users(tenant):
+            assert await kafka_users.granted(admin, name) == set()
 
 
 async def test_acls_granted_to_a_tenants_user_by_hand_are_taken_away(
@@ -78,9 +97,9 @@ async def test_acls_granted_to_a_tenants_user_by_hand_are_taken_away(
     extra = kafka_users.Grant(kafka_users.TOPIC, "simptu.", kafka_users.READ, kafka_users.PREFIXED)
     async with kafka_admin(sasl_broker.admin) as admin:
         await kafka_users.grant(admin, user.name, [extra])
-    problem = await kafka.check_user(backend, tenant)
+    problem = await kafka.check_user(backend, tenant, user)
     assert problem is not None
     assert "simptu." in problem
     await kafka.ensure_user(backend, objects, tenant, rotation="")  # the drift timer's pass
-    assert await kafka.check_user(backend, tenant) is None
+    assert await kafka.check_user(backend, tenant, user) is None
     await kafka.remove_user(backend, objects, tenant)

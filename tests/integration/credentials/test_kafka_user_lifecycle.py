@@ -1,7 +1,7 @@
 """A new tenant's Kafka user on the stack's SASL broker through its life, its agent running as a
 real pod: rotating its password while a conversation runs loses no reply and doubles none, the
-pods roll onto the new Secret and the old password is refused afterwards; deleting the tenant
-refuses its password."""
+pods roll onto the tenant's other user and the old one is refused once they have; deleting the
+tenant refuses its login."""
 
 from __future__ import annotations
 
@@ -15,13 +15,15 @@ from kubernetes import client as k8s
 from simptu.devstack.envfile import StackEnv
 from simptu.operator import kafka
 from simptu.runtime.core.crypto import KeyRing
-from simptu.runtime.core.events import EventProducer
+from simptu.runtime.core.events import EventProducer, kafka_users
 from simptu.runtime.core.kafka_access import KafkaAccess
 from simptu.runtime.core.settings import CoreSettings
+from simptu.runtime.core.tenancy import TenantNames
 from tests.integration.agent.conftest import Chat
 from tests.integration.credentials.redis_acl_pods import (
     annotate_tenant,
     ready_agent_pod,
+    secret_annotations,
     tenant_secret,
     until,
 )
@@ -50,8 +52,11 @@ async def _rotate_while_talking(kube: k8s.ApiClient, stack: StackEnv, conversati
     await exchange(conversation, "Bună ziua, din nou!")  # while the pods roll
 
     def rotated() -> bool:
-        new = _delivered(kube, stack, slug)
-        return new is not None and new.password != old.password
+        """The Secret names the tenant's other user, and the old one is retired (the operator
+        does so once no pod of the old template is left)."""
+        values = tenant_secret(kube, slug, kafka.USER_SECRET)
+        return values is not None and values["SIMPTU_KAFKA_USERNAME"] != old.username \
+            and kafka.RETIRING not in secret_annotations(kube, slug, kafka.USER_SECRET)
 
     await asyncio.wait_for(until(rotated), ROLLING)
     await asyncio.wait_for(until(lambda: ready_agent_pod(kube, slug) is not None), ROLLING)
@@ -59,6 +64,7 @@ async def _rotate_while_talking(kube: k8s.ApiClient, stack: StackEnv, conversati
     await _refused(old)
     new = _delivered(kube, stack, slug)
     assert new is not None
+    assert {new.username, old.username} == set(kafka_users.tenant_users(TenantNames(slug)))
     await login(new)
 
 
