@@ -1,8 +1,8 @@
 """Tenants' Redis ACL users live in Redis's memory only (no aclfile: a managed Redis may offer
 none), so a Redis restart, or a failover to a replica, loses them and every agent's Redis login
 fails. The operator watches Redis's run id, which a new server process changes, and converges
-every tenant at once when it does, which sets each user again; the drift check would too, but
-only after its interval."""
+every Ready tenant at once when it does, which sets each user again (a tenant not Ready gets its
+user as it becomes so); the drift check would too, but only after its interval."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ async def run_id(redis: aioredis.Redis) -> str | None:
 
 async def watch(redis: aioredis.Redis, pool: asyncpg.Pool,
                 converge: Callable[[str], Awaitable[None]], interval: float) -> None:
-    """Until cancelled: every `interval` seconds, converge every tenant if Redis restarted."""
+    """Until cancelled: every `interval` seconds, converge every Ready tenant if Redis
+    restarted."""
     known = await run_id(redis)
     while True:
         await asyncio.sleep(interval)
