@@ -21,13 +21,14 @@ import asyncio, json, os, sys
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, for_code
+from simptu.runtime.core.kafka_access import KafkaAccess
 
 own, other, longer_group = sys.argv[1], sys.argv[2], sys.argv[3]
-login = {"bootstrap_servers": os.environ["SIMPTU_KAFKA_BOOTSTRAP"],
-         "security_protocol": "SASL_PLAINTEXT",
-         "sasl_mechanism": os.environ["SIMPTU_KAFKA_SASL_MECHANISM"],
-         "sasl_plain_username": os.environ["SIMPTU_KAFKA_USERNAME"],
-         "sasl_plain_password": os.environ["SIMPTU_KAFKA_PASSWORD"]}
+# The pod's own login, as its agent builds its clients.
+access = KafkaAccess(os.environ["SIMPTU_KAFKA_BOOTSTRAP"],
+                     os.environ["SIMPTU_KAFKA_SASL_MECHANISM"],
+                     os.environ["SIMPTU_KAFKA_USERNAME"], os.environ["SIMPTU_KAFKA_PASSWORD"])
+login = access.client_options()
 
 async def outcome(call):
     try:
@@ -81,7 +82,7 @@ async def create_topic():
         await admin.close()
 
 async def main():
-    results = {"user": login["sasl_plain_username"], "topics": await topics_seen()}
+    results = {"user": access.username, "topics": await topics_seen()}
     for name, call in {
         "read own inbound": read(f"simptu.{own}.inbound"),
         "read other inbound": read(f"simptu.{other}.inbound"),
